@@ -1,0 +1,91 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from .models import OutOfOffice, RepProfile, Team, Territory, User
+
+
+class RepProfileInline(admin.StackedInline):
+    model = RepProfile
+    can_delete = False
+    fk_name = "user"
+    filter_horizontal = ("territories",)
+    fieldsets = (
+        ("Team and routing", {"fields": ("team", "territories", "seniority", "weight")}),
+        ("Skills", {"fields": ("languages", "industries", "company_sizes", "products")}),
+        ("Time and availability", {"fields": ("time_zone", "working_hours", "availability",
+                                              "availability_since")}),
+        ("Caps (blank = the team's)", {"classes": ("collapse",), "fields": Team.CAP_FIELDS}),
+    )
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    inlines = (RepProfileInline,)
+    list_display = ("username", "display_name", "email", "roles", "team", "availability",
+                    "is_active")
+    list_filter = ("groups", "is_active", "rep_profile__team", "rep_profile__availability")
+    search_fields = ("username", "first_name", "last_name", "email")
+    list_select_related = ("rep_profile__team",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.display(description="Roles")
+    def roles(self, obj):
+        return ", ".join(g.name for g in obj.groups.all()) or "—"
+
+    @admin.display(description="Team", ordering="rep_profile__team__name")
+    def team(self, obj):
+        profile = getattr(obj, "rep_profile", None)
+        return profile.team if profile and profile.team_id else "—"
+
+    @admin.display(description="Availability")
+    def availability(self, obj):
+        profile = getattr(obj, "rep_profile", None)
+        return profile.get_availability_display() if profile else "—"
+
+
+class OutOfOfficeInline(admin.TabularInline):
+    model = OutOfOffice
+    extra = 0
+
+
+@admin.register(RepProfile)
+class RepProfileAdmin(admin.ModelAdmin):
+    list_display = ("user", "team", "availability", "seniority", "weight", "time_zone")
+    list_filter = ("team", "availability", "seniority", "territories")
+    list_editable = ("availability", "weight")
+    search_fields = ("user__username", "user__first_name", "user__last_name")
+    list_select_related = ("user", "team")
+    filter_horizontal = ("territories",)
+    inlines = (OutOfOfficeInline,)
+    autocomplete_fields = ("user",)
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ("name", "manager_names", "member_count", "max_per_day", "max_open_untouched")
+    search_fields = ("name",)
+    filter_horizontal = ("managers",)
+    fieldsets = ((None, {"fields": ("name", "managers")}),
+                 ("Default caps for members", {"fields": Team.CAP_FIELDS}))
+
+    def get_queryset(self, request):
+        from django.db.models import Count
+
+        return super().get_queryset(request).prefetch_related("managers").annotate(
+            _members=Count("members"))
+
+    @admin.display(description="Managers")
+    def manager_names(self, obj):
+        return ", ".join(m.display_name for m in obj.managers.all()) or "—"
+
+    @admin.display(description="Members", ordering="_members")
+    def member_count(self, obj):
+        return obj._members
+
+
+@admin.register(Territory)
+class TerritoryAdmin(admin.ModelAdmin):
+    list_display = ("name", "countries", "states", "postal_prefixes", "area_codes")
+    search_fields = ("name",)

@@ -1,0 +1,200 @@
+import zoneinfo
+from datetime import datetime, time
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from .roles import Role, has_role
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def default_working_hours() -> dict:
+    return {day: [["09:00", "17:00"]] for day in WEEKDAYS[:5]}
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"“{value}” is not an IANA time zone (e.g. Europe/Lisbon).")
+
+
+def validate_working_hours(value) -> None:
+    """{"mon": [["09:00", "17:00"]], …}: each day a list of [start, end) windows."""
+    if not isinstance(value, dict):
+        raise ValidationError('Working hours must be an object like {"mon": [["09:00", "17:00"]]}.')
+    for day, windows in value.items():
+        if day not in WEEKDAYS:
+            raise ValidationError(f"“{day}” is not a weekday; use {', '.join(WEEKDAYS)}.")
+        if not isinstance(windows, list):
+            raise ValidationError(f"{day}: expected a list of [start, end] pairs.")
+        for window in windows:
+            try:
+                start, end = (time.fromisoformat(t) for t in window)
+            except (TypeError, ValueError):
+                raise ValidationError(f"{day}: “{window}” is not a [HH:MM, HH:MM] pair.") from None
+            if start >= end:
+                raise ValidationError(f"{day}: a window must end after it starts ({window}).")
+
+
+def validate_string_list(value) -> None:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValidationError('Expected a list of strings, e.g. ["pt", "en"].')
+
+
+class User(AbstractUser):
+    """Custom from day one; roles are groups (see accounts.roles)."""
+
+    def has_role(self, role: Role) -> bool:
+        return has_role(self, role)
+
+    @property
+    def is_rep(self) -> bool:
+        return has_role(self, Role.REP)
+
+    @property
+    def is_manager(self) -> bool:
+        return has_role(self, Role.MANAGER)
+
+    @property
+    def is_admin_role(self) -> bool:
+        return has_role(self, Role.ADMIN)
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class Caps(models.Model):
+    """Limits on how many leads a rep takes. Blank on a rep means "the team's value";
+    blank on the team means no limit."""
+
+    max_per_day = models.PositiveIntegerField(null=True, blank=True, help_text="New leads a day.")
+    max_per_week = models.PositiveIntegerField(null=True, blank=True)
+    max_per_month = models.PositiveIntegerField(null=True, blank=True)
+    max_open_untouched = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Assigned leads not yet touched."
+    )
+    max_claims_per_day = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Leads claimed from pools a day."
+    )
+    max_claims_per_week = models.PositiveIntegerField(null=True, blank=True)
+
+    CAP_FIELDS = (
+        "max_per_day",
+        "max_per_week",
+        "max_per_month",
+        "max_open_untouched",
+        "max_claims_per_day",
+        "max_claims_per_week",
+    )
+
+    class Meta:
+        abstract = True
+
+
+class Team(Caps):
+    name = models.CharField(max_length=100, unique=True)
+    managers = models.ManyToManyField(User, related_name="managed_teams", blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Territory(models.Model):
+    """A territory matches a lead by any of its lists (country, state, postal prefix, area
+    code); an empty list matches nothing, so "Brazil" is just countries=["BR"]."""
+
+    name = models.CharField(max_length=100, unique=True)
+    countries = models.JSONField(default=list, blank=True, validators=[validate_string_list],
+                                 help_text='ISO 3166 alpha-2 codes, e.g. ["BR", "PT"].')
+    states = models.JSONField(default=list, blank=True, validators=[validate_string_list],
+                              help_text='State or region codes, e.g. ["SP", "RJ"].')
+    postal_prefixes = models.JSONField(default=list, blank=True, validators=[validate_string_list])
+    area_codes = models.JSONField(default=list, blank=True, validators=[validate_string_list],
+                                  help_text='Phone area codes, e.g. ["11", "21"].')
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "territories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RepProfile(Caps):
+    class Availability(models.TextChoices):
+        AVAILABLE = "available", "Available"
+        BUSY = "busy", "Busy"
+        AWAY = "away", "Away"
+        OFFLINE = "offline", "Offline"
+
+    class Seniority(models.IntegerChoices):
+        JUNIOR = 1, "Junior"
+        MID = 2, "Mid"
+        SENIOR = 3, "Senior"
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="rep_profile")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="members",
+                             null=True, blank=True)
+    territories = models.ManyToManyField(Territory, related_name="reps", blank=True)
+    languages = models.JSONField(default=list, blank=True, validators=[validate_string_list],
+                                 help_text='ISO 639-1 codes, e.g. ["pt", "en"].')
+    industries = models.JSONField(default=list, blank=True, validators=[validate_string_list])
+    company_sizes = models.JSONField(default=list, blank=True, validators=[validate_string_list],
+                                     help_text='Company-size bands, e.g. ["1-10", "11-50"].')
+    products = models.JSONField(default=list, blank=True, validators=[validate_string_list])
+    seniority = models.PositiveSmallIntegerField(choices=Seniority.choices,
+                                                 default=Seniority.MID)
+    weight = models.PositiveSmallIntegerField(default=1, help_text="Share in weighted routing.")
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    working_hours = models.JSONField(default=default_working_hours, blank=True,
+                                     validators=[validate_working_hours])
+    availability = models.CharField(max_length=10, choices=Availability.choices,
+                                    default=Availability.AVAILABLE)
+    availability_since = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["user__username"]
+
+    def __str__(self) -> str:
+        return f"{self.user.display_name} ({self.team or 'no team'})"
+
+    def local_time(self, when: datetime) -> datetime:
+        return when.astimezone(zoneinfo.ZoneInfo(self.time_zone))
+
+    def works_at(self, when: datetime) -> bool:
+        """Inside one of the rep's weekly windows, in the rep's own time zone."""
+        local = self.local_time(when)
+        windows = (self.working_hours or {}).get(WEEKDAYS[local.weekday()], [])
+        now = local.time()
+        return any(time.fromisoformat(s) <= now < time.fromisoformat(e) for s, e in windows)
+
+    def effective_cap(self, field: str) -> int | None:
+        """The rep's own limit, else the team's; None means unlimited."""
+        own = getattr(self, field)
+        if own is not None:
+            return own
+        return getattr(self.team, field) if self.team_id else None
+
+
+class OutOfOffice(models.Model):
+    profile = models.ForeignKey(RepProfile, on_delete=models.CASCADE, related_name="out_of_office")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        verbose_name = "out-of-office period"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")),
+                                   name="ooo_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.starts_at:%Y-%m-%d} → {self.ends_at:%Y-%m-%d}"

@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+admin.site.site_header = "LeadRoute administration"
+admin.site.site_title = "LeadRoute admin"
+admin.site.index_title = "Rules, people and leads"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("accounts.urls")),
+    path("leads/", include("pools.urls")),
+    path("reports/", include("reports.urls")),
+    path("admin/", admin.site.urls),
+]

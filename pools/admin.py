@@ -1,0 +1,82 @@
+from django.contrib import admin
+
+from .models import Lead, LeadEvent, LeadSource, Pool
+
+
+@admin.register(LeadSource)
+class LeadSourceAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "team", "qualification_threshold", "is_active")
+    list_filter = ("is_active", "team")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Pool)
+class PoolAdmin(admin.ModelAdmin):
+    list_display = ("name", "mode", "order", "team", "territory", "is_team_default", "is_active")
+    list_filter = ("mode", "team", "is_active")
+    search_fields = ("name",)
+    prepopulated_fields = {"slug": ("name",)}
+
+
+class LeadEventInline(admin.TabularInline):
+    model = LeadEvent
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "kind", "from_state", "to_state", "actor", "owner", "reason")
+    readonly_fields = fields
+    ordering = ("-created_at", "-id")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Lead)
+class LeadAdmin(admin.ModelAdmin):
+    list_display = ("id", "display_name", "company", "status", "owner", "pool", "team",
+                    "source", "score", "country", "created_at")
+    list_filter = ("status", "source", "team", "pool", "country", "created_at")
+    search_fields = ("first_name", "last_name", "email", "phone", "company", "external_id")
+    list_select_related = ("owner", "pool", "team", "source")
+    date_hierarchy = "created_at"
+    raw_id_fields = ("owner",)
+    # State, owner and pool move only through the lifecycle services (they keep the
+    # timeline and the invariants); the admin shows them.
+    readonly_fields = ("status", "owner", "pool", "score", "score_breakdown", "created_at",
+                       "updated_at", "routed_at", "pooled_at", "assigned_at", "first_touch_at",
+                       "closed_at")
+    inlines = (LeadEventInline,)
+    fieldsets = (
+        ("Contact", {"fields": ("first_name", "last_name", "email", "phone", "company",
+                                "title")}),
+        ("Company", {"fields": ("industry", "company_size", "country", "state", "city",
+                                "postal_code", "language", "product_interest",
+                                "estimated_value")}),
+        ("Origin", {"fields": ("source", "campaign", "landing_page", "external_id",
+                               "attributes")}),
+        ("Where it is", {"fields": ("status", "owner", "pool", "team", "rejection_reason",
+                                    "lost_reason", "won_value", "score", "score_breakdown")}),
+        ("Timestamps", {"classes": ("collapse",), "fields": (
+            "created_at", "updated_at", "routed_at", "pooled_at", "assigned_at",
+            "first_touch_at", "closed_at")}),
+    )
+
+
+@admin.register(LeadEvent)
+class LeadEventAdmin(admin.ModelAdmin):
+    """Read-only: the timeline is append-only."""
+
+    list_display = ("created_at", "lead", "kind", "from_state", "to_state", "actor", "reason")
+    list_filter = ("kind", "to_state")
+    search_fields = ("lead__id", "reason")
+    list_select_related = ("lead", "actor")
+    raw_id_fields = ("lead",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

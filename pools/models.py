@@ -1,0 +1,201 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Team, Territory
+
+from .lifecycle import OWNED_STATES, LeadState
+
+PROTECTED_FIELDS = ("first_name", "last_name", "email", "phone", "company", "title")
+# Fields a preview pool may be configured to show (protected ones included: a preview pool
+# is the manager's explicit choice to show them).
+PREVIEWABLE_FIELDS = (
+    "first_name", "last_name", "email", "phone", "company", "title", "industry",
+    "company_size", "country", "state", "city", "postal_code", "language",
+    "product_interest", "estimated_value", "source", "campaign", "score",
+)
+
+
+class LeadSource(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True,
+                             related_name="sources", help_text="Team whose leads these are.")
+    qualification_threshold = models.IntegerField(
+        default=0, help_text="Leads scoring below this are rejected as unqualified."
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Pool(models.Model):
+    class Mode(models.TextChoices):
+        PREVIEW = "preview", "Preview (reps see details, cherry-pick)"
+        BLIND = "blind", "Blind (nothing identifying until claimed)"
+
+    class Order(models.TextChoices):
+        OLDEST = "oldest", "Oldest first"
+        SCORE = "score", "Highest score first"
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.PREVIEW)
+    order = models.CharField(max_length=10, choices=Order.choices, default=Order.OLDEST)
+    # Scope: the team's reps may use it; with a territory, only reps covering it.
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="pools",
+                             null=True, blank=True)
+    territory = models.ForeignKey(Territory, on_delete=models.SET_NULL, related_name="pools",
+                                  null=True, blank=True)
+    is_team_default = models.BooleanField(
+        default=False, help_text="Where the team's leads go when nothing else routes them."
+    )
+    preview_fields = models.JSONField(
+        default=list, blank=True,
+        help_text=f"Fields shown before a claim (preview mode). Any of: {', '.join(PREVIEWABLE_FIELDS)}.",
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["team"], condition=Q(is_team_default=True),
+                                    name="one_default_pool_per_team"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Lead(models.Model):
+    # Contact (protected in blind pools)
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    email = models.EmailField(max_length=254, blank=True, db_index=True)
+    phone = models.CharField(max_length=32, blank=True, db_index=True,
+                             help_text="E.164, e.g. +5511912345678.")
+    company = models.CharField(max_length=200, blank=True)
+    title = models.CharField(max_length=100, blank=True)
+    # Firmographics
+    industry = models.CharField(max_length=100, blank=True)
+    company_size = models.CharField(max_length=20, blank=True, help_text="Band, e.g. 11-50.")
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 alpha-2.")
+    state = models.CharField("state/region", max_length=100, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    language = models.CharField(max_length=10, blank=True, help_text="ISO 639-1.")
+    product_interest = models.CharField(max_length=100, blank=True)
+    estimated_value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    # Origin
+    source = models.ForeignKey(LeadSource, on_delete=models.PROTECT, related_name="leads",
+                               null=True, blank=True)
+    campaign = models.CharField(max_length=100, blank=True)
+    landing_page = models.CharField(max_length=200, blank=True)
+    external_id = models.CharField(max_length=100, blank=True)
+    score = models.IntegerField(default=0)
+    score_breakdown = models.JSONField(default=list, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    # Where the lead is
+    status = models.CharField("state", max_length=12, choices=LeadState.choices,
+                              default=LeadState.NEW, db_index=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                              related_name="owned_leads", null=True, blank=True)
+    pool = models.ForeignKey(Pool, on_delete=models.PROTECT, related_name="leads",
+                             null=True, blank=True)
+    team = models.ForeignKey(Team, on_delete=models.SET_NULL, related_name="leads",
+                             null=True, blank=True, help_text="Team responsible for the lead.")
+    rejection_reason = models.CharField(max_length=200, blank=True)
+    lost_reason = models.CharField(max_length=200, blank=True)
+    won_value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    # Timestamps
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    routed_at = models.DateTimeField(null=True, blank=True)
+    pooled_at = models.DateTimeField(null=True, blank=True)
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    first_touch_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # Owner set if and only if the lead is in an owned state.
+            models.CheckConstraint(
+                condition=(Q(status__in=OWNED_STATES) & Q(owner__isnull=False))
+                | (~Q(status__in=OWNED_STATES) & Q(owner__isnull=True)),
+                name="lead_owner_iff_owned",
+            ),
+            # Pool set if and only if the lead sits in it.
+            models.CheckConstraint(
+                condition=(Q(status=LeadState.POOLED) & Q(pool__isnull=False))
+                | (~Q(status=LeadState.POOLED) & Q(pool__isnull=True)),
+                name="lead_pool_iff_pooled",
+            ),
+            models.UniqueConstraint(
+                fields=["source", "external_id"], condition=~Q(external_id=""),
+                name="unique_external_id_per_source",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "status"], name="lead_owner_status"),
+            models.Index(fields=["pool", "status", "pooled_at", "id"], name="lead_pool_order"),
+            models.Index(fields=["team", "status"], name="lead_team_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        name = f"{self.first_name} {self.last_name}".strip()
+        return name or self.company or self.email or f"Lead #{self.pk}"
+
+    @property
+    def state_label(self) -> str:
+        return LeadState(self.status).label
+
+
+class LeadEvent(models.Model):
+    """Append-only timeline: every state change, assignment, touch, disposition and note."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        TRANSITION = "transition", "State change"
+        ASSIGNED = "assigned", "Assigned"
+        CLAIMED = "claimed", "Claimed"
+        RELEASED = "released", "Released to pool"
+        TOUCH = "touch", "Touch"
+        DISPOSITION = "disposition", "Disposition"
+        NOTE = "note", "Note"
+        INQUIRY = "inquiry", "Repeat inquiry"
+        ROUTED = "routed", "Routed"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    from_state = models.CharField(max_length=12, choices=LeadState.choices, blank=True)
+    to_state = models.CharField(max_length=12, choices=LeadState.choices, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                              null=True, blank=True, related_name="lead_events")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                              null=True, blank=True, related_name="+",
+                              help_text="Owner after the event, where it changed hands.")
+    reason = models.CharField(max_length=500, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["lead", "created_at"], name="event_lead_time")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · lead {self.lead_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Lead events are append-only.")
+        super().save(*args, **kwargs)

@@ -1,0 +1,55 @@
+"""Reads of leads, scoped to what a user may see."""
+
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
+
+from accounts.models import Team
+from accounts.roles import Role, has_role
+
+from .lifecycle import OPEN_OWNED_STATES, LeadState
+from .models import Lead, LeadEvent
+
+
+def teams_managed_by(*, user) -> QuerySet[Team]:
+    if has_role(user, Role.ADMIN):
+        return Team.objects.all()
+    if has_role(user, Role.MANAGER):
+        return user.managed_teams.all()
+    return Team.objects.none()
+
+
+def leads_visible_to(*, user) -> QuerySet[Lead]:
+    """A rep sees the leads they own; a manager their teams' leads; an admin all."""
+    if has_role(user, Role.ADMIN):
+        return Lead.objects.all()
+    scope = Q(pk__in=[])
+    if has_role(user, Role.REP):
+        scope |= Q(owner=user)
+    if has_role(user, Role.MANAGER):
+        scope |= Q(team__in=user.managed_teams.all()) | Q(
+            owner__rep_profile__team__in=user.managed_teams.all()
+        )
+    return Lead.objects.filter(scope)
+
+
+def rep_open_leads(*, user) -> QuerySet[Lead]:
+    """"My leads": untouched first (the first five minutes matter), oldest first within."""
+    return (
+        Lead.objects.filter(owner=user, status__in=OPEN_OWNED_STATES)
+        .select_related("source")
+        .annotate(touched=ExpressionWrapper(Q(first_touch_at__isnull=False),
+                                            output_field=BooleanField()))
+        .order_by("touched", "assigned_at", "id")
+    )
+
+
+def rep_lead_counts(*, user) -> dict:
+    return Lead.objects.filter(owner=user).aggregate(
+        open=Count("id", filter=Q(status__in=OPEN_OWNED_STATES)),
+        untouched=Count("id", filter=Q(status=LeadState.ASSIGNED, first_touch_at__isnull=True)),
+        won=Count("id", filter=Q(status=LeadState.WON)),
+        lost=Count("id", filter=Q(status=LeadState.LOST)),
+    )
+
+
+def lead_timeline(*, lead: Lead) -> QuerySet[LeadEvent]:
+    return lead.events.select_related("actor", "owner").order_by("-created_at", "-id")

@@ -1,0 +1,87 @@
+"""Writes to leads. Every move of a lead goes through `lead_transition`."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from .lifecycle import CLOSED_STATES, OWNED_STATES, LeadState, check_transition
+from .models import Lead, LeadEvent, Pool
+
+
+class LeadChanged(Exception):
+    """The lead moved (claimed, routed, reassigned) between reading it and writing it."""
+
+
+def lead_transition(
+    *,
+    lead: Lead,
+    to: str,
+    actor=None,
+    owner=None,
+    pool: Pool | None = None,
+    reason: str = "",
+    kind: str = LeadEvent.Kind.TRANSITION,
+    data: dict | None = None,
+    extra: dict | None = None,
+) -> Lead:
+    """Move `lead` from the state it was read in to `to`, or raise.
+
+    The write is one conditional UPDATE on (id, state, owner): if anyone moved the lead
+    since it was read, no row matches and `LeadChanged` is raised, so two writers can never
+    both win. `extra` carries other columns to set in the same UPDATE.
+    """
+    check_transition(lead.status, to)
+    now = timezone.now()
+    changes = {
+        "status": to,
+        "owner": owner if to in OWNED_STATES else None,
+        "pool": pool if to == LeadState.POOLED else None,
+        "updated_at": now,
+        **(extra or {}),
+    }
+    if to in OWNED_STATES and changes["owner"] is None:
+        raise ValueError(f"Moving a lead to {to} needs an owner.")
+    if to == LeadState.POOLED and pool is None:
+        raise ValueError("Moving a lead to a pool needs the pool.")
+    if to == LeadState.ASSIGNED and (lead.status != to or lead.owner_id != owner.pk):
+        changes["assigned_at"] = now
+        changes["first_touch_at"] = None
+    if to == LeadState.POOLED:
+        changes["pooled_at"] = now
+    if to in CLOSED_STATES:
+        changes["closed_at"] = now
+    if lead.status == LeadState.SCREENED and to != LeadState.REJECTED:
+        changes["routed_at"] = now
+
+    with transaction.atomic():
+        updated = Lead.objects.filter(
+            pk=lead.pk, status=lead.status, owner_id=lead.owner_id
+        ).update(**changes)
+        if updated != 1:
+            raise LeadChanged(f"Lead {lead.pk} changed before it could be moved to {to}.")
+        LeadEvent.objects.create(
+            lead=lead, kind=kind, from_state=lead.status, to_state=to, actor=actor,
+            owner=changes["owner"], reason=reason, data=data or {}, created_at=now,
+        )
+    from_state = lead.status
+    for field, value in changes.items():
+        setattr(lead, field, value)
+    lead._from_state = from_state
+    return lead
+
+
+def lead_record_event(*, lead: Lead, kind: str, actor=None, reason: str = "",
+                      data: dict | None = None) -> LeadEvent:
+    """Append a timeline entry that does not move the lead (a note, a repeat inquiry)."""
+    return LeadEvent.objects.create(lead=lead, kind=kind, actor=actor, reason=reason,
+                                    data=data or {})
+
+
+def lead_create(*, actor=None, reason: str = "", **fields) -> Lead:
+    """Create a lead in state `new` with its first timeline entry."""
+    with transaction.atomic():
+        lead = Lead.objects.create(status=LeadState.NEW, **fields)
+        LeadEvent.objects.create(lead=lead, kind=LeadEvent.Kind.CREATED,
+                                 to_state=LeadState.NEW, actor=actor, reason=reason)
+    return lead

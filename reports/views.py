@@ -1,0 +1,17 @@
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from accounts.decorators import role_required
+from accounts.roles import Role
+from pools.selectors import teams_managed_by
+
+from . import selectors
+
+
+@role_required(Role.MANAGER, Role.ADMIN)
+@require_GET
+def team(request):
+    teams = teams_managed_by(user=request.user)
+    context = {"teams": teams, **selectors.team_overview(teams=teams)}
+    template = "reports/team.html#team-reps" if request.htmx else "reports/team.html"
+    return render(request, template, context)

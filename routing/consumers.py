@@ -1,0 +1,44 @@
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from leadroute.live import team_group, user_group
+
+
+@database_sync_to_async
+def _groups_for(user) -> list[str]:
+    from pools.selectors import teams_managed_by
+
+    groups = [user_group(user.pk)]
+    profile = getattr(user, "rep_profile", None)
+    team_ids = set(teams_managed_by(user=user).values_list("pk", flat=True))
+    if profile is not None and profile.team_id:
+        team_ids.add(profile.team_id)
+    groups += [team_group(team_id) for team_id in sorted(team_ids)]
+    return groups
+
+
+class LiveConsumer(AsyncWebsocketConsumer):
+    """One socket per open page. Authorises once, joins the user's groups, forwards
+    server-rendered fragments; it holds no business logic."""
+
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated or not user.is_active:
+            await self.close(code=4401)
+            return
+        self.groups_joined = await _groups_for(user)
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code):
+        for group in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        # The socket is server-to-browser only; writes go through views that check
+        # permissions and CSRF.
+        return
+
+    async def live_html(self, event):
+        await self.send(text_data=event["html"])

@@ -1,0 +1,59 @@
+"""The usual cast: a rep, a second rep in another team, a manager, an admin, an outsider."""
+
+import pytest
+from django.test import Client
+
+from accounts.roles import Role
+from tests.factories import PASSWORD, TeamFactory, UserFactory, make_manager, make_rep
+
+
+@pytest.fixture
+def team(db):
+    return TeamFactory(name="Inbound")
+
+
+@pytest.fixture
+def other_team(db):
+    return TeamFactory(name="Enterprise")
+
+
+@pytest.fixture
+def rep(team):
+    return make_rep(team=team)
+
+
+@pytest.fixture
+def other_rep(other_team):
+    return make_rep(team=other_team)
+
+
+@pytest.fixture
+def manager(team):
+    return make_manager(teams=[team])
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(roles=[Role.ADMIN], is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def outsider(db):
+    """Signed in, but no role."""
+    return UserFactory()
+
+
+def _client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def client_for():
+    return _client_for
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
