@@ -4,7 +4,19 @@ from functools import partial
 
 from django.db import transaction
 
+from .celery import app
+
 
 def enqueue_on_commit(task, *args, **kwargs) -> None:
     """Send `task` only once the surrounding transaction commits (at once outside one)."""
     transaction.on_commit(partial(task.apply_async, args=args, kwargs=kwargs))
+
+
+def enqueue_by_name_on_commit(task_name: str, *args, **kwargs) -> None:
+    """The same for a task of a higher layer (pools → routing.tasks.lead_intake), which
+    the lower layer may not import."""
+    # Looked up in the registry (not `send_task`) so eager mode in unit tests applies too.
+    transaction.on_commit(lambda: app.tasks[task_name].apply_async(args=args, kwargs=kwargs))
+
+
+LEAD_INTAKE_TASK = "routing.tasks.lead_intake"
