@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from . import views
+from .api import api
 
 admin.site.site_header = "LeadRoute administration"
 admin.site.site_title = "LeadRoute admin"
@@ -13,5 +14,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("leads/", include("pools.urls")),
     path("reports/", include("reports.urls")),
+    path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

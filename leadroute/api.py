@@ -1,0 +1,15 @@
+"""The JSON API (django-ninja): one NinjaAPI, each app mounts its routers here.
+
+OpenAPI schema at /api/openapi.json, interactive docs at /api/docs.
+"""
+
+from ninja import NinjaAPI
+
+api = NinjaAPI(
+    title="LeadRoute API",
+    version="1.0",
+    description="Lead intake for lead sources, and pool claiming for signed-in reps.",
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
