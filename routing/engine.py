@@ -1,19 +1,284 @@
-"""The routing engine: decides where a screened lead goes."""
+"""The routing engine: decides where a screened lead goes, and records why.
 
+Rules are read from the database for every lead (edits apply to the next lead). The first
+active rule whose conditions match wins; nobody eligible follows the rule's fallback; no
+match at all falls back to the team's default pool or its skim queue. A lead is never
+left unrouted.
+
+Locks, always in this order (so routers never deadlock each other): the lead row (taken
+by the caller), the rule's rotation row (stateful methods only), then the chosen rep's
+profile row, under which caps are re-read and the rep's intake counter is bumped.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import RepProfile
 from pools.lifecycle import LeadState
 from pools.models import Lead, LeadEvent, Pool
 from pools.services import lead_transition
 
+from .conditions import ConditionError, conditions_describe, conditions_match, lead_fields
+from .eligibility import (
+    TEMPORARY,
+    RepRow,
+    Requirements,
+    cap_exclusion,
+    intake_counts,
+    lead_counts,
+    lead_territories,
+    periods,
+    rep_exclusion,
+    rep_rows_load,
+)
+from .models import RepIntake, RoutingDecision, RoutingRule, RuleRotation
+from .strategies import STRATEGIES, LeadSnapshot, Options
 
-def lead_route(*, lead: Lead) -> Lead:
-    """Place a `screened` lead; a lead in any other state is left alone (idempotent)."""
+STATEFUL = frozenset({RoutingRule.Method.ROUND_ROBIN, RoutingRule.Method.WEIGHTED})
+SKILL_FLAGS = (("require_language", "language"), ("require_industry", "industry"),
+               ("require_company_size", "company_size"), ("require_product", "product"),
+               ("require_territory", "territory"))
+
+
+@dataclass
+class Placement:
+    to: str
+    reason: str
+    rule: RoutingRule | None = None
+    owner_id: int | None = None
+    owner: object = None
+    pool: Pool | None = None
+    team_id: int | None = None
+
+
+@dataclass
+class Router:
+    lead: Lead
+    now: datetime
+    dry_run: bool = False
+    trace: dict = field(default_factory=lambda: {"rules": [], "steps": []})
+
+    def __post_init__(self):
+        fields = lead_fields(self.lead)
+        self.snapshot = LeadSnapshot(id=self.lead.pk, fields=fields,
+                                     estimated_value=self.lead.estimated_value,
+                                     territories=lead_territories(fields))
+        self.previous_owners = frozenset(
+            LeadEvent.objects.filter(lead_id=self.lead.pk, owner__isnull=False)
+            .values_list("owner_id", flat=True).distinct()) if self.lead.pk else frozenset()
+        self.trace["territories"] = sorted(self.snapshot.territories)
+
+    def run(self) -> Placement:
+        rules = list(RoutingRule.objects.filter(is_active=True)
+                     .select_related("team", "pool", "fallback_pool", "direct_rep")
+                     .prefetch_related("reps").order_by("priority", "id"))
+        self.rules_by_id = {r.pk: r for r in rules}
+        for rule in rules:
+            try:
+                matched = conditions_match(rule.conditions, self.snapshot.fields)
+            except (ConditionError, KeyError, TypeError) as exc:
+                self.trace["rules"].append({"id": rule.pk, "name": rule.name, "matched": False,
+                                            "error": str(exc)})
+                continue
+            self.trace["rules"].append({"id": rule.pk, "name": rule.name, "matched": matched,
+                                        "when": conditions_describe(rule.conditions)})
+            if matched:
+                return self.apply(rule, visited=set())
+        return self.default_placement("No rule matched")
+
+    # -- placements ---------------------------------------------------------------------
+
+    def default_placement(self, why: str, team_id: int | None = None) -> Placement:
+        team_id = team_id or self.lead.team_id
+        pool = Pool.objects.filter(team_id=team_id, is_team_default=True,
+                                   is_active=True).first() if team_id else None
+        if pool is not None:
+            return Placement(LeadState.POOLED, f"{why}: team default pool {pool}", pool=pool,
+                             team_id=team_id)
+        return Placement(LeadState.SKIMMING, f"{why}: manager's skim queue", team_id=team_id)
+
+    def apply(self, rule: RoutingRule, *, visited: set) -> Placement:
+        visited.add(rule.pk)
+        step = {"rule": rule.pk, "name": rule.name, "action": rule.action,
+                "method": rule.method if rule.action == RoutingRule.Action.ASSIGN else ""}
+        self.trace["steps"].append(step)
+        if rule.action == RoutingRule.Action.POOL and rule.pool and rule.pool.is_active:
+            step["result"] = f"pool {rule.pool}"
+            return Placement(LeadState.POOLED, f"Rule “{rule.name}”: pool {rule.pool}",
+                             rule=rule, pool=rule.pool, team_id=rule.team_id or rule.pool.team_id)
+        if rule.action == RoutingRule.Action.SKIM:
+            step["result"] = "skim queue"
+            return Placement(LeadState.SKIMMING, f"Rule “{rule.name}”: manager's skim queue",
+                             rule=rule, team_id=rule.team_id)
+        if rule.action == RoutingRule.Action.POOL:
+            step["result"] = "pool missing or inactive"
+        else:
+            placement = self.assign(rule, step)
+            if placement is not None:
+                return placement
+        return self.fallback(rule, visited)
+
+    def fallback(self, rule: RoutingRule, visited: set) -> Placement:
+        why = f"Rule “{rule.name}”: nobody eligible"
+        if rule.fallback == RoutingRule.Fallback.RULE and rule.fallback_rule_id:
+            nxt = self.rules_by_id.get(rule.fallback_rule_id)
+            if nxt is not None and nxt.pk not in visited:
+                self.trace["steps"][-1]["fallback"] = f"rule {nxt.name}"
+                return self.apply(nxt, visited=visited)
+        pool = rule.fallback_pool
+        if rule.fallback == RoutingRule.Fallback.POOL and pool is not None and pool.is_active:
+            self.trace["steps"][-1]["fallback"] = f"pool {pool}"
+            return Placement(LeadState.POOLED, f"{why}; fallback pool {pool}", rule=rule,
+                             pool=pool, team_id=rule.team_id or pool.team_id)
+        self.trace["steps"][-1]["fallback"] = "skim queue"
+        return Placement(LeadState.SKIMMING, f"{why}; fallback to the manager's skim queue",
+                         rule=rule, team_id=rule.team_id)
+
+    # -- assignment ---------------------------------------------------------------------
+
+    def assign(self, rule: RoutingRule, step: dict) -> Placement | None:
+        rotation = None
+        if rule.method in STATEFUL:
+            rotation = self.rotation_for(rule)
+        state = dict(rotation.state) if rotation else {}
+        rows = rep_rows_load(rule=rule, lead=self.snapshot, now=self.now)
+        needs = Requirements.of(rule)
+        verdicts, eligible, unavailable = {}, [], set()
+        for row in rows:
+            excluded = rep_exclusion(row, lead=self.snapshot, needs=needs,
+                                     previous_owners=self.previous_owners)
+            verdicts[row.user_id] = {"rep": row.user_id, "name": row.name,
+                                     "eligible": excluded is None,
+                                     "code": excluded[0] if excluded else "",
+                                     "reason": excluded[1] if excluded else "Eligible",
+                                     "open": row.open_leads, "today": row.today}
+            if excluded is None:
+                eligible.append(row.candidate())
+            elif excluded[0] in TEMPORARY:
+                unavailable.add(row.user_id)
+        options = Options(
+            keep_turn=rule.keep_turn, min_sample=rule.performance_min_sample,
+            value_tiers=tuple(rule.value_tiers or ()), direct_rep_id=rule.direct_rep_id,
+            skills=tuple(s for flag, s in SKILL_FLAGS if getattr(rule, flag)))
+        roster = [row.user_id for row in rows]
+        choose = STRATEGIES[rule.method]
+        step.update(candidates=list(verdicts.values()), state_before=state)
+        while True:
+            choice = choose(lead=self.snapshot, eligible=eligible, roster=roster,
+                            unavailable=frozenset(unavailable), state=state, options=options)
+            if choice.rep_id is None:
+                step.update(result=choice.reason, state_after=state)
+                return None
+            refused = None if self.dry_run else self.reserve(choice.rep_id)
+            if refused is None:
+                break
+            # A parallel router took the rep's last slot: exclude and ask again.
+            verdicts[choice.rep_id].update(eligible=False, code=refused[0],
+                                           reason=f"{refused[1]} (re-checked under lock)")
+            eligible = [c for c in eligible if c.rep_id != choice.rep_id]
+        winner = verdicts[choice.rep_id]
+        winner["winner"] = True
+        step.update(result=choice.reason, winner=choice.rep_id, state_after=choice.state)
+        if rotation is not None and not self.dry_run:
+            rotation.state = choice.state
+            rotation.save(update_fields=["state", "updated_at"])
+        row = next(r for r in rows if r.user_id == choice.rep_id)
+        return Placement(LeadState.ASSIGNED, f"Rule “{rule.name}”: {choice.reason}", rule=rule,
+                         owner_id=choice.rep_id, owner=row.user,
+                         team_id=rule.team_id or row.team_id)
+
+    def rotation_for(self, rule: RoutingRule) -> RuleRotation:
+        qs = RuleRotation.objects.filter(rule=rule)
+        if not self.dry_run:
+            qs = qs.select_for_update()
+        rotation = qs.first()
+        if rotation is None:
+            RuleRotation.objects.bulk_create([RuleRotation(rule=rule)], ignore_conflicts=True)
+            rotation = qs.first() or RuleRotation(rule=rule)
+        return rotation
+
+    def reserve(self, rep_id: int) -> tuple[str, str] | None:
+        """Lock the rep's profile, re-read their caps, and count the lead against them.
+
+        Under the lock no other router can count a lead for this rep until we commit, so
+        a cap can never be overshot by parallel routers."""
+        profile = (RepProfile.objects.select_for_update(of=("self",)).select_related("team")
+                   .get(user_id=rep_id))
+        caps = {c: profile.effective_cap(c) for c in ("max_per_day", "max_per_week",
+                                                      "max_per_month", "max_open_untouched")}
+        row = RepRow(user_id=rep_id, name="", caps=caps)
+        if any(v is not None for k, v in caps.items() if k != "max_open_untouched"):
+            counts = intake_counts(user_ids=[rep_id], now=self.now).get(rep_id, {})
+            row.today, row.week = counts.get("today", 0), counts.get("week", 0)
+            row.month = counts.get("month", 0)
+        if caps["max_open_untouched"] is not None:
+            row.untouched = lead_counts(user_ids=[rep_id]).get(rep_id, {}).get("untouched", 0)
+        refused = cap_exclusion(row)
+        if refused:
+            return refused
+        today = periods(self.now)[0]
+        bumped = RepIntake.objects.filter(user_id=rep_id, day=today).update(
+            count=F("count") + 1, last_at=self.now)
+        if not bumped:
+            try:
+                with transaction.atomic():
+                    RepIntake.objects.create(user_id=rep_id, day=today, count=1,
+                                             last_at=self.now)
+            except IntegrityError:  # created by a non-routing writer meanwhile
+                RepIntake.objects.filter(user_id=rep_id, day=today).update(
+                    count=F("count") + 1, last_at=self.now)
+        return None
+
+
+def _decision(router: Router, placement: Placement, started: float) -> RoutingDecision:
+    outcome = {LeadState.ASSIGNED: RoutingDecision.Outcome.ASSIGNED,
+               LeadState.POOLED: RoutingDecision.Outcome.POOLED}.get(
+        placement.to, RoutingDecision.Outcome.SKIMMING)
+    rule = placement.rule
+    return RoutingDecision(
+        lead=router.lead, rule=rule, rule_name=rule.name if rule else "",
+        method=rule.method if rule and outcome == RoutingDecision.Outcome.ASSIGNED else "",
+        outcome=outcome, winner_id=placement.owner_id, pool=placement.pool,
+        reason=placement.reason[:500], details=router.trace,
+        duration_ms=round((time.perf_counter() - started) * 1000, 3), created_at=router.now)
+
+
+def lead_route(*, lead: Lead, now: datetime | None = None) -> Lead:
+    """Place a `screened` lead; a lead in any other state is left alone (idempotent).
+
+    Called with the lead row locked (routing.tasks.lead_intake), so a task run twice
+    routes the lead once: the second run finds it no longer `screened`.
+    """
     if lead.status != LeadState.SCREENED:
         return lead
-    pool = Pool.objects.filter(team_id=lead.team_id, is_team_default=True, is_active=True).first()
-    if pool is not None:
-        return lead_transition(lead=lead, to=LeadState.POOLED, pool=pool,
-                               kind=LeadEvent.Kind.ROUTED, reason=f"Team default pool {pool}")
-    return lead_transition(lead=lead, to=LeadState.SKIMMING, kind=LeadEvent.Kind.ROUTED,
-                           reason="No pool for the lead's team: manager to assign")
+    started = time.perf_counter()
+    with transaction.atomic():
+        router = Router(lead=lead, now=now or timezone.now())
+        placement = router.run()
+        team_id = placement.team_id
+        extra = {"team_id": team_id} if team_id and not lead.team_id else {}
+        lead_transition(lead=lead, to=placement.to, owner=placement.owner,
+                        pool=placement.pool, kind=LeadEvent.Kind.ROUTED,
+                        reason=placement.reason[:500], extra=extra,
+                        data={"rule": placement.rule.pk if placement.rule else None})
+        _decision(router, placement, started).save()
+    return lead
 
 
+def lead_route_preview(*, lead: Lead, now: datetime | None = None) -> RoutingDecision:
+    """Which rule matches and who would get the lead, writing nothing (the "Test a lead"
+    page). The lead may be unsaved (pasted fields). Nothing is locked or counted, so a
+    preview can differ from the real run if the rotation moves in between."""
+    started = time.perf_counter()
+    router = Router(lead=lead, now=now or timezone.now(), dry_run=True)
+    placement = router.run()
+    decision = _decision(router, placement, started)
+    decision.lead_id = lead.pk
+    return decision
