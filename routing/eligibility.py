@@ -190,7 +190,9 @@ def roster_profiles(*, rule: RoutingRule, lead: LeadSnapshot):
     if rule.method == RoutingRule.Method.DIRECT:
         qs = qs.filter(user_id=rule.direct_rep_id)
     elif rule.target == RoutingRule.Target.REPS:
-        qs = qs.filter(user_id__in=[u.pk for u in rule.reps.all()])
+        # A subquery, not a prefetch: the rules query stays one query for every lead.
+        qs = qs.filter(user_id__in=RoutingRule.reps.through.objects.filter(
+            routingrule_id=rule.pk).values("user_id"))
     elif rule.target == RoutingRule.Target.TERRITORY:
         qs = qs.filter(territories__in=list(lead.territories))
         if rule.team_id:
@@ -198,7 +200,13 @@ def roster_profiles(*, rule: RoutingRule, lead: LeadSnapshot):
         qs = qs.distinct()
     else:
         qs = qs.filter(team_id=rule.team_id)
-    return list(qs.prefetch_related("territories").order_by("user_id"))
+    if roster_needs_territories(rule):
+        qs = qs.prefetch_related("territories")
+    return list(qs.order_by("user_id"))
+
+
+def roster_needs_territories(rule: RoutingRule) -> bool:
+    return Requirements.of(rule).territory or rule.method == RoutingRule.Method.SKILLS
 
 
 def rep_rows_load(*, rule: RoutingRule, lead: LeadSnapshot, now: datetime) -> list[RepRow]:
@@ -222,7 +230,8 @@ def rep_rows_load(*, rule: RoutingRule, lead: LeadSnapshot, now: datetime) -> li
             user_id=p.user_id, name=p.user.display_name, is_active=p.user.is_active,
             availability=p.availability, at_work=p.works_at(now),
             out_of_office=p.user_id in away,
-            territory_ids=frozenset(t.pk for t in p.territories.all()),
+            territory_ids=frozenset(t.pk for t in p.territories.all())
+            if roster_needs_territories(rule) else frozenset(),
             languages=frozenset(x.lower() for x in p.languages),
             industries=frozenset(p.industries), company_sizes=frozenset(p.company_sizes),
             products=frozenset(p.products), seniority=p.seniority, weight=p.weight,

@@ -16,8 +16,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import RepProfile
@@ -70,15 +69,16 @@ class Router:
         self.snapshot = LeadSnapshot(id=self.lead.pk, fields=fields,
                                      estimated_value=self.lead.estimated_value,
                                      territories=lead_territories(fields))
+        owners = LeadEvent.objects.filter(lead_id=self.lead.pk, owner__isnull=False)
         self.previous_owners = frozenset(
-            LeadEvent.objects.filter(lead_id=self.lead.pk, owner__isnull=False)
-            .values_list("owner_id", flat=True).distinct()) if self.lead.pk else frozenset()
+            owners.order_by().values_list("owner_id", flat=True).distinct()
+        ) if self.lead.pk else frozenset()
         self.trace["territories"] = sorted(self.snapshot.territories)
 
     def run(self) -> Placement:
         rules = list(RoutingRule.objects.filter(is_active=True)
                      .select_related("team", "pool", "fallback_pool", "direct_rep")
-                     .prefetch_related("reps").order_by("priority", "id"))
+                     .order_by("priority", "id"))
         self.rules_by_id = {r.pk: r for r in rules}
         for rule in rules:
             try:
@@ -223,18 +223,20 @@ class Router:
         refused = cap_exclusion(row)
         if refused:
             return refused
-        today = periods(self.now)[0]
-        bumped = RepIntake.objects.filter(user_id=rep_id, day=today).update(
-            count=F("count") + 1, last_at=self.now)
-        if not bumped:
-            try:
-                with transaction.atomic():
-                    RepIntake.objects.create(user_id=rep_id, day=today, count=1,
-                                             last_at=self.now)
-            except IntegrityError:  # created by a non-routing writer meanwhile
-                RepIntake.objects.filter(user_id=rep_id, day=today).update(
-                    count=F("count") + 1, last_at=self.now)
+        intake_bump(user_id=rep_id, day=periods(self.now)[0], at=self.now)
         return None
+
+
+def intake_bump(*, user_id: int, day, at: datetime) -> None:
+    """Count one routed lead for the rep today: one upsert, whether or not today's row
+    exists yet (ON CONFLICT works on PostgreSQL and on SQLite ≥ 3.24)."""
+    table = RepIntake._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (user_id, day, count, last_at) VALUES (%s, %s, 1, %s) "
+            "ON CONFLICT (user_id, day) DO UPDATE SET count = "
+            f"{table}.count + 1, last_at = excluded.last_at",
+            [user_id, day, at])
 
 
 def _decision(router: Router, placement: Placement, started: float) -> RoutingDecision:
@@ -259,7 +261,8 @@ def lead_route(*, lead: Lead, now: datetime | None = None) -> Lead:
     if lead.status != LeadState.SCREENED:
         return lead
     started = time.perf_counter()
-    with transaction.atomic():
+    # No savepoint of our own: the caller's transaction (lead row locked) is the unit.
+    with transaction.atomic(savepoint=False):
         router = Router(lead=lead, now=now or timezone.now())
         placement = router.run()
         team_id = placement.team_id

@@ -1,0 +1,218 @@
+"""The engine on PostgreSQL: rule order, actions, fallbacks, the decision record."""
+
+from decimal import Decimal
+
+import pytest
+
+from accounts.models import RepProfile
+from pools.lifecycle import LeadState
+from pools.models import Lead, LeadEvent
+from routing.engine import lead_route, lead_route_preview
+from routing.models import RepIntake, RoutingDecision, RoutingRule, RuleRotation
+from routing.tasks import lead_intake
+from tests.factories import LeadFactory, LeadSourceFactory, PoolFactory, make_rep
+from tests.routing_factories import RuleFactory, screened_lead
+
+pytestmark = pytest.mark.django_db
+A = RoutingRule.Action
+M = RoutingRule.Method
+
+
+def route(lead):
+    lead_route(lead=lead)
+    return Lead.objects.get(pk=lead.pk)
+
+
+def test_a_lead_not_screened_is_left_alone(team, rep):
+    RuleFactory(team=team)
+    lead = LeadFactory(status=LeadState.NEW)
+    assert route(lead).status == LeadState.NEW
+    assert not RoutingDecision.objects.exists()
+
+
+def test_no_rule_falls_back_to_the_team_default_pool(team):
+    pool = PoolFactory(team=team, is_team_default=True)
+    lead = route(screened_lead(team=team))
+    assert lead.status == LeadState.POOLED and lead.pool == pool
+    decision = RoutingDecision.objects.get(lead=lead)
+    assert decision.outcome == "pooled" and "No rule matched" in decision.reason
+
+
+def test_no_rule_and_no_pool_goes_to_the_skim_queue(team):
+    lead = route(screened_lead(team=team))
+    assert lead.status == LeadState.SKIMMING
+
+
+def test_first_matching_rule_by_priority_wins_and_inactive_rules_are_skipped(team, rep):
+    source = LeadSourceFactory(slug="paid_search")
+    pool = PoolFactory(team=team)
+    RuleFactory(name="inactive", priority=1, is_active=False, action=A.SKIM, team=team)
+    RuleFactory(name="paid", priority=5, team=team,
+                conditions=[[{"field": "source", "op": "equals", "value": "paid_search"}]])
+    RuleFactory(name="all", priority=9, action=A.POOL, pool=pool)
+    paid = route(screened_lead(source=source))
+    other = route(screened_lead())
+    assert paid.status == LeadState.ASSIGNED and paid.owner == rep and paid.team == team
+    assert other.status == LeadState.POOLED and other.pool == pool
+    decision = RoutingDecision.objects.get(lead=paid)
+    assert [r["name"] for r in decision.details["rules"]] == ["paid"]
+    assert decision.rule_name == "paid" and decision.winner == rep
+
+
+def test_or_between_groups_and_between_conditions(team, rep):
+    RuleFactory(team=team, action=A.SKIM, conditions=[
+        [{"field": "country", "op": "equals", "value": "BR"},
+         {"field": "estimated_value", "op": "range", "value": [1000, None]}],
+        [{"field": "state", "op": "in", "value": ["SP"]}]])
+    assert route(screened_lead(country="BR", estimated_value=Decimal(5000))).status == "skimming"
+    assert route(screened_lead(country="PT", state="SP")).status == "skimming"
+    unmatched = route(screened_lead(country="BR", estimated_value=Decimal(5)))
+    assert unmatched.routing_decisions.get().rule is None
+
+
+def test_decision_records_every_candidate_and_why(team):
+    winner = make_rep(team=team)
+    away = make_rep(team=team, availability=RepProfile.Availability.AWAY)
+    RuleFactory(team=team, method=M.LOAD_BALANCED)
+    lead = route(screened_lead())
+    decision = lead.routing_decisions.get()
+    (step,) = decision.details["steps"]
+    verdicts = {c["rep"]: c for c in step["candidates"]}
+    assert verdicts[winner.pk]["eligible"] and verdicts[winner.pk].get("winner")
+    assert verdicts[away.pk]["code"] == "availability"
+    assert "Away" in verdicts[away.pk]["reason"]
+    assert decision.duration_ms > 0
+    event = lead.events.get(kind=LeadEvent.Kind.ROUTED)
+    assert event.owner == winner and "Load balanced" in event.reason
+
+
+def test_round_robin_state_is_stored_between_leads(team):
+    reps = [make_rep(team=team) for _ in range(3)]
+    rule = RuleFactory(team=team, method=M.ROUND_ROBIN)
+    owners = [route(screened_lead()).owner for _ in range(6)]
+    assert owners == reps + reps
+    assert RuleRotation.objects.get(rule=rule).state["last"] == reps[-1].pk
+    step = RoutingDecision.objects.order_by("id").last().details["steps"][0]
+    assert step["state_before"]["last"] == reps[1].pk and step["state_after"]["last"] == reps[2].pk
+
+
+def test_nobody_eligible_follows_the_fallback_chain(team, other_team):
+    make_rep(team=team, availability=RepProfile.Availability.OFFLINE)
+    pool = PoolFactory(team=team)
+    last = RuleFactory(name="pool", priority=50, team=other_team, conditions=[
+        [{"field": "score", "op": "range", "value": [999, None]}]],
+        fallback=RoutingRule.Fallback.POOL, fallback_pool=pool)
+    RuleFactory(name="first", priority=1, team=team,
+                fallback=RoutingRule.Fallback.RULE, fallback_rule=last)
+    lead = route(screened_lead())
+    assert lead.status == LeadState.POOLED and lead.pool == pool
+    steps = lead.routing_decisions.get().details["steps"]
+    assert [s["name"] for s in steps] == ["first", "pool"]
+
+
+def test_nobody_eligible_and_no_fallback_goes_to_the_rules_team_skim_queue(team):
+    RuleFactory(team=team)  # a team without reps
+    lead = route(screened_lead())
+    assert lead.status == LeadState.SKIMMING and lead.team == team
+
+
+def test_fallback_rule_cycles_end_in_the_skim_queue(team):
+    a = RuleFactory(team=team, fallback=RoutingRule.Fallback.RULE)
+    b = RuleFactory(team=team, fallback=RoutingRule.Fallback.RULE, fallback_rule=a)
+    a.fallback_rule = b
+    a.save()
+    assert route(screened_lead()).status == LeadState.SKIMMING
+
+
+def test_direct_rule_assigns_the_named_rep(team, rep):
+    other = make_rep(team=team)
+    RuleFactory(team=team, method=M.DIRECT, direct_rep=other)
+    assert route(screened_lead()).owner == other
+
+
+def test_rep_list_target_and_territory_target(team):
+    from tests.factories import TerritoryFactory
+
+    listed, _ = make_rep(team=team), make_rep(team=team)
+    RuleFactory(priority=1, target=RoutingRule.Target.REPS, rep_list=[listed],
+                conditions=[[{"field": "state", "op": "equals", "value": "RJ"}]])
+    sp = TerritoryFactory(countries=[], states=["SP"])
+    owner = make_rep(team=team)
+    owner.rep_profile.territories.add(sp)
+    RuleFactory(priority=2, target=RoutingRule.Target.TERRITORY, method=M.TERRITORY)
+    assert route(screened_lead(state="RJ")).owner == listed
+    assert route(screened_lead(state="SP")).owner == owner
+
+
+def test_previous_owner_does_not_get_the_lead_back(team):
+    first, second = make_rep(team=team), make_rep(team=team)
+    RuleFactory(team=team, method=M.LOAD_BALANCED)
+    lead = screened_lead()
+    LeadEvent.objects.create(lead=lead, kind=LeadEvent.Kind.ASSIGNED, owner=first)
+    assert route(lead).owner == second
+
+
+def test_assignment_counts_against_the_daily_cap(team):
+    rep = make_rep(team=team, max_per_day=2)
+    RuleFactory(team=team)
+    results = [route(screened_lead()) for _ in range(3)]
+    assert [r.owner for r in results[:2]] == [rep, rep]
+    assert results[2].status == LeadState.SKIMMING
+    assert RepIntake.objects.get(user=rep).count == 2
+
+
+def test_routing_task_run_twice_routes_the_lead_once(team, rep):
+    RuleFactory(team=team)
+    lead = LeadFactory(status=LeadState.NEW)
+    assert lead_intake.run(lead.pk) == LeadState.ASSIGNED
+    assert lead_intake.run(lead.pk) == LeadState.ASSIGNED
+    assert RoutingDecision.objects.filter(lead=lead).count() == 1
+    assert RepIntake.objects.get(user=rep).count == 1
+
+
+def test_editing_a_rule_applies_to_the_next_lead(team, rep):
+    rule = RuleFactory(team=team, action=A.SKIM)
+    assert route(screened_lead()).status == LeadState.SKIMMING
+    rule.action = A.ASSIGN
+    rule.save()
+    assert route(screened_lead()).owner == rep
+
+
+def test_preview_writes_nothing(team, rep):
+    rule = RuleFactory(team=team)
+    lead = screened_lead()
+    decision = lead_route_preview(lead=lead)
+    assert decision.pk is None and decision.winner_id == rep.pk and decision.rule == rule
+    lead.refresh_from_db()
+    assert lead.status == LeadState.SCREENED
+    assert not RepIntake.objects.exists() and not RoutingDecision.objects.exists()
+    assert RuleRotation.objects.get(rule=rule).state == {}
+
+
+def test_preview_works_for_unsaved_pasted_fields(team, rep):
+    RuleFactory(team=team, conditions=[[{"field": "industry", "op": "equals", "value": "pet"}]])
+    decision = lead_route_preview(lead=Lead(industry="pet", country="BR"))
+    assert decision.winner_id == rep.pk
+
+
+@pytest.mark.parametrize("n_reps", [10, 500])
+def test_queries_per_routed_lead_do_not_grow_with_reps(team, n_reps, django_assert_max_num_queries):
+    RepProfile.objects.bulk_create([
+        RepProfile(user=u, team=team, working_hours={d: [["00:00", "23:59"]] for d in
+                                                     ("mon", "tue", "wed", "thu", "fri", "sat",
+                                                      "sun")})
+        for u in _users(n_reps)])
+    RuleFactory(priority=1, action=A.SKIM, conditions=[[{"field": "score", "op": "range",
+                                                          "value": [999, None]}]])
+    RuleFactory(priority=2, team=team, method=M.ROUND_ROBIN)
+    route(screened_lead())  # warm-up: first intake row per rep is an insert
+    lead = screened_lead()
+    with django_assert_max_num_queries(16):
+        lead_route(lead=lead)
+    assert Lead.objects.get(pk=lead.pk).status == LeadState.ASSIGNED
+
+
+def _users(n):
+    from accounts.models import User
+
+    return User.objects.bulk_create([User(username=f"bulk{i}") for i in range(n)])
