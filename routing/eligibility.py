@@ -10,18 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Q
 
-from accounts.models import OutOfOffice, RepProfile
-from pools.lifecycle import OPEN_OWNED_STATES, LeadState
+from accounts.models import RepProfile
+from pools.lifecycle import LeadState
 from pools.models import Lead
 
 from .conditions import routing_time_zone
-from .models import RepIntake, RoutingRule
+from .facts import rep_facts, roster_sql
+from .models import RoutingRule
 from .strategies import Candidate, LeadSnapshot
 
 # Exclusions that pass with time (round robin's keep-turn owes these reps their turn).
 TEMPORARY = frozenset({"availability", "out_of_office", "off_hours"})
+CAP_FIELDS = ("max_per_day", "max_per_week", "max_per_month", "max_open_untouched")
 CAPS = (("max_per_day", "today", "day"), ("max_per_week", "week", "week"),
         ("max_per_month", "month", "month"))
 
@@ -52,8 +54,8 @@ class RepRow:
     last_assigned_at: datetime | None = None
     won: int = 0
     closed: int = 0
+    previous_owner: bool = False
     team_id: int | None = None
-    user: object = None  # the User instance, for the assignment itself
 
     def candidate(self) -> Candidate:
         return Candidate(
@@ -95,8 +97,8 @@ def cap_exclusion(row: RepRow) -> tuple[str, str] | None:
     return None
 
 
-def rep_exclusion(row: RepRow, *, lead: LeadSnapshot, needs: Requirements,
-                  previous_owners: frozenset[int]) -> tuple[str, str] | None:
+def rep_exclusion(row: RepRow, *, lead: LeadSnapshot,
+                  needs: Requirements) -> tuple[str, str] | None:
     """(code, reason) for the first filter the rep fails, or None when eligible."""
     f = lead.fields
     if not row.is_active:
@@ -123,30 +125,29 @@ def rep_exclusion(row: RepRow, *, lead: LeadSnapshot, needs: Requirements,
     capped = cap_exclusion(row)
     if capped:
         return capped
-    if row.user_id in previous_owners:
+    if row.previous_owner:
         return "previous_owner", "Already owned this lead before"
     return None
 
 
-def lead_territories(fields: dict) -> dict[int, int]:
+def lead_territories(fields: dict, territories: list[dict]) -> dict[int, int]:
     """Territories the lead falls in, id -> specificity (postal 4, area code 3, state 2,
-    country 1). Territories are few, so all are read and matched here in one query."""
-    from accounts.models import Territory
-
+    country 1). `territories` are rows as read by routing.facts.lead_context."""
     found = {}
     postal, state = fields.get("postal_code", ""), fields.get("state", "").casefold()
-    for t in Territory.objects.only("countries", "states", "postal_prefixes", "area_codes"):
+    for t in territories:
         score = 0
-        if postal and any(postal.startswith(p) for p in t.postal_prefixes):
+        if postal and any(postal.startswith(p) for p in t["postal_prefixes"] or ()):
             score = 4
-        elif fields.get("area_code") and fields["area_code"] in t.area_codes:
+        elif fields.get("area_code") and fields["area_code"] in (t["area_codes"] or ()):
             score = 3
-        elif state and state in {s.casefold() for s in t.states}:
+        elif state and state in {s.casefold() for s in t["states"] or ()}:
             score = 2
-        elif fields.get("country") and fields["country"] in {c.upper() for c in t.countries}:
+        elif fields.get("country") and fields["country"] in {
+                c.upper() for c in t["countries"] or ()}:
             score = 1
         if score:
-            found[t.pk] = score
+            found[t["id"]] = score
     return found
 
 
@@ -154,26 +155,6 @@ def periods(now: datetime) -> tuple[date, date, date]:
     """Today, the week's Monday and the month's first day, in the routing time zone."""
     today = now.astimezone(routing_time_zone()).date()
     return today, today - timedelta(days=today.weekday()), today.replace(day=1)
-
-
-def intake_counts(*, user_ids: list[int], now: datetime) -> dict[int, dict]:
-    today, week, month = periods(now)
-    rows = (RepIntake.objects.filter(user_id__in=user_ids, day__gte=min(week, month))
-            .values("user_id")
-            .annotate(today=Sum("count", filter=Q(day=today), default=0),
-                      week=Sum("count", filter=Q(day__gte=week), default=0),
-                      month=Sum("count", filter=Q(day__gte=month), default=0),
-                      last=Max("last_at")))
-    return {r["user_id"]: r for r in rows}
-
-
-def lead_counts(*, user_ids: list[int]) -> dict[int, dict]:
-    rows = (Lead.objects.filter(owner_id__in=user_ids, status__in=OPEN_OWNED_STATES)
-            .values("owner_id")
-            .annotate(open=Count("id"),
-                      untouched=Count("id", filter=Q(status=LeadState.ASSIGNED,
-                                                     first_touch_at__isnull=True))))
-    return {r["owner_id"]: r for r in rows}
 
 
 def performance_counts(*, user_ids: list[int], since: datetime) -> dict[int, dict]:
@@ -184,61 +165,46 @@ def performance_counts(*, user_ids: list[int], since: datetime) -> dict[int, dic
     return {r["owner_id"]: r for r in rows}
 
 
-def roster_profiles(*, rule: RoutingRule, lead: LeadSnapshot):
-    """The rule's target reps' profiles, ordered by user id (round robin's roster)."""
-    qs = RepProfile.objects.select_related("user", "team")
-    if rule.method == RoutingRule.Method.DIRECT:
-        qs = qs.filter(user_id=rule.direct_rep_id)
-    elif rule.target == RoutingRule.Target.REPS:
-        # A subquery, not a prefetch: the rules query stays one query for every lead.
-        qs = qs.filter(user_id__in=RoutingRule.reps.through.objects.filter(
-            routingrule_id=rule.pk).values("user_id"))
-    elif rule.target == RoutingRule.Target.TERRITORY:
-        qs = qs.filter(territories__in=list(lead.territories))
-        if rule.team_id:
-            qs = qs.filter(team_id=rule.team_id)
-        qs = qs.distinct()
-    else:
-        qs = qs.filter(team_id=rule.team_id)
-    if roster_needs_territories(rule):
-        qs = qs.prefetch_related("territories")
-    return list(qs.order_by("user_id"))
-
-
 def roster_needs_territories(rule: RoutingRule) -> bool:
     return Requirements.of(rule).territory or rule.method == RoutingRule.Method.SKILLS
 
 
 def rep_rows_load(*, rule: RoutingRule, lead: LeadSnapshot, now: datetime) -> list[RepRow]:
-    profiles = roster_profiles(rule=rule, lead=lead)
-    ids = [p.user_id for p in profiles]
+    """Every target rep's facts, ordered by user id (round robin's roster): one query,
+    plus one for territory links when the rule needs them and one for conversion counts
+    under top performer — whatever the number of reps."""
+    today, week, month = periods(now)
+    facts = rep_facts(roster=roster_sql(rule=rule, territory_ids=list(lead.territories)),
+                      today=today, week=week, month=month, now=now, lead_id=lead.id)
+    ids = [f["user_id"] for f in facts]
     if not ids:
         return []
-    away = set(OutOfOffice.objects.filter(profile__user_id__in=ids, starts_at__lte=now,
-                                          ends_at__gt=now).values_list("profile__user_id",
-                                                                       flat=True))
-    intake = intake_counts(user_ids=ids, now=now)
-    leads = lead_counts(user_ids=ids)
-    perf = {}
+    perf, territories = {}, {}
     if rule.method == RoutingRule.Method.TOP_PERFORMER:
         perf = performance_counts(user_ids=ids,
                                   since=now - timedelta(days=rule.performance_window_days))
+    if roster_needs_territories(rule):
+        links = RepProfile.territories.through.objects.filter(repprofile__user_id__in=ids)
+        for user_id, territory_id in links.values_list("repprofile__user_id", "territory_id"):
+            territories.setdefault(user_id, set()).add(territory_id)
     rows = []
-    for p in profiles:
-        i, n, w = intake.get(p.user_id, {}), leads.get(p.user_id, {}), perf.get(p.user_id, {})
+    for f in facts:
+        w = perf.get(f["user_id"], {})
+        # An unsaved profile only to ask RepProfile.works_at (the one definition of it).
+        at_work = RepProfile(time_zone=f["time_zone"],
+                             working_hours=f["working_hours"]).works_at(now)
+        name = f"{f['first_name']} {f['last_name']}".strip() or f["username"]
         rows.append(RepRow(
-            user_id=p.user_id, name=p.user.display_name, is_active=p.user.is_active,
-            availability=p.availability, at_work=p.works_at(now),
-            out_of_office=p.user_id in away,
-            territory_ids=frozenset(t.pk for t in p.territories.all())
-            if roster_needs_territories(rule) else frozenset(),
-            languages=frozenset(x.lower() for x in p.languages),
-            industries=frozenset(p.industries), company_sizes=frozenset(p.company_sizes),
-            products=frozenset(p.products), seniority=p.seniority, weight=p.weight,
-            caps={c: p.effective_cap(c) for c in ("max_per_day", "max_per_week",
-                                                   "max_per_month", "max_open_untouched")},
-            today=i.get("today", 0), week=i.get("week", 0), month=i.get("month", 0),
-            last_assigned_at=i.get("last"), open_leads=n.get("open", 0),
-            untouched=n.get("untouched", 0), won=w.get("won", 0), closed=w.get("closed", 0),
-            team_id=p.team_id, user=p.user))
+            user_id=f["user_id"], name=name, is_active=f["is_active"],
+            availability=f["availability"], at_work=at_work,
+            out_of_office=f["away"], previous_owner=f["previous"],
+            territory_ids=frozenset(territories.get(f["user_id"], ())),
+            languages=frozenset(x.lower() for x in f["languages"] or ()),
+            industries=frozenset(f["industries"] or ()),
+            company_sizes=frozenset(f["company_sizes"] or ()),
+            products=frozenset(f["products"] or ()), seniority=f["seniority"],
+            weight=f["weight"], caps={c: f[c] for c in CAP_FIELDS},
+            today=f["today"], week=f["week"], month=f["month"], last_assigned_at=f["last"],
+            open_leads=f["open"], untouched=f["untouched"], won=w.get("won", 0),
+            closed=w.get("closed", 0), team_id=f["team_id"]))
     return rows

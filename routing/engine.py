@@ -16,10 +16,10 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accounts.models import RepProfile
 from pools.lifecycle import LeadState
 from pools.models import Lead, LeadEvent, Pool
 from pools.services import lead_transition
@@ -30,14 +30,14 @@ from .eligibility import (
     RepRow,
     Requirements,
     cap_exclusion,
-    intake_counts,
-    lead_counts,
     lead_territories,
     periods,
     rep_exclusion,
     rep_rows_load,
 )
+from .facts import lead_context, rep_lock_and_count
 from .models import RepIntake, RoutingDecision, RoutingRule, RuleRotation
+from .rules import active_rules
 from .strategies import STRATEGIES, LeadSnapshot, Options
 
 STATEFUL = frozenset({RoutingRule.Method.ROUND_ROBIN, RoutingRule.Method.WEIGHTED})
@@ -52,7 +52,6 @@ class Placement:
     reason: str
     rule: RoutingRule | None = None
     owner_id: int | None = None
-    owner: object = None
     pool: Pool | None = None
     team_id: int | None = None
 
@@ -62,23 +61,20 @@ class Router:
     lead: Lead
     now: datetime
     dry_run: bool = False
+    source_slug: str | None = None  # for unsaved leads pasted in the admin
     trace: dict = field(default_factory=lambda: {"rules": [], "steps": []})
 
     def __post_init__(self):
-        fields = lead_fields(self.lead)
+        self.rules_version, territories, slug = lead_context(source_id=self.lead.source_id)
+        fields = lead_fields(self.lead, source_slug=self.source_slug
+                             if self.source_slug is not None else slug)
         self.snapshot = LeadSnapshot(id=self.lead.pk, fields=fields,
                                      estimated_value=self.lead.estimated_value,
-                                     territories=lead_territories(fields))
-        owners = LeadEvent.objects.filter(lead_id=self.lead.pk, owner__isnull=False)
-        self.previous_owners = frozenset(
-            owners.order_by().values_list("owner_id", flat=True).distinct()
-        ) if self.lead.pk else frozenset()
+                                     territories=lead_territories(fields, territories))
         self.trace["territories"] = sorted(self.snapshot.territories)
 
     def run(self) -> Placement:
-        rules = list(RoutingRule.objects.filter(is_active=True)
-                     .select_related("team", "pool", "fallback_pool", "direct_rep")
-                     .order_by("priority", "id"))
+        rules = active_rules(version=self.rules_version)
         self.rules_by_id = {r.pk: r for r in rules}
         for rule in rules:
             try:
@@ -109,10 +105,11 @@ class Router:
         step = {"rule": rule.pk, "name": rule.name, "action": rule.action,
                 "method": rule.method if rule.action == RoutingRule.Action.ASSIGN else ""}
         self.trace["steps"].append(step)
-        if rule.action == RoutingRule.Action.POOL and rule.pool and rule.pool.is_active:
-            step["result"] = f"pool {rule.pool}"
-            return Placement(LeadState.POOLED, f"Rule “{rule.name}”: pool {rule.pool}",
-                             rule=rule, pool=rule.pool, team_id=rule.team_id or rule.pool.team_id)
+        pool = _active_pool(rule.pool_id) if rule.action == RoutingRule.Action.POOL else None
+        if pool is not None:
+            step["result"] = f"pool {pool}"
+            return Placement(LeadState.POOLED, f"Rule “{rule.name}”: pool {pool}",
+                             rule=rule, pool=pool, team_id=rule.team_id or pool.team_id)
         if rule.action == RoutingRule.Action.SKIM:
             step["result"] = "skim queue"
             return Placement(LeadState.SKIMMING, f"Rule “{rule.name}”: manager's skim queue",
@@ -132,8 +129,9 @@ class Router:
             if nxt is not None and nxt.pk not in visited:
                 self.trace["steps"][-1]["fallback"] = f"rule {nxt.name}"
                 return self.apply(nxt, visited=visited)
-        pool = rule.fallback_pool
-        if rule.fallback == RoutingRule.Fallback.POOL and pool is not None and pool.is_active:
+        pool = (_active_pool(rule.fallback_pool_id)
+                if rule.fallback == RoutingRule.Fallback.POOL else None)
+        if pool is not None:
             self.trace["steps"][-1]["fallback"] = f"pool {pool}"
             return Placement(LeadState.POOLED, f"{why}; fallback pool {pool}", rule=rule,
                              pool=pool, team_id=rule.team_id or pool.team_id)
@@ -152,8 +150,7 @@ class Router:
         needs = Requirements.of(rule)
         verdicts, eligible, unavailable = {}, [], set()
         for row in rows:
-            excluded = rep_exclusion(row, lead=self.snapshot, needs=needs,
-                                     previous_owners=self.previous_owners)
+            excluded = rep_exclusion(row, lead=self.snapshot, needs=needs)
             verdicts[row.user_id] = {"rep": row.user_id, "name": row.name,
                                      "eligible": excluded is None,
                                      "code": excluded[0] if excluded else "",
@@ -191,7 +188,7 @@ class Router:
             rotation.save(update_fields=["state", "updated_at"])
         row = next(r for r in rows if r.user_id == choice.rep_id)
         return Placement(LeadState.ASSIGNED, f"Rule “{rule.name}”: {choice.reason}", rule=rule,
-                         owner_id=choice.rep_id, owner=row.user,
+                         owner_id=choice.rep_id,
                          team_id=rule.team_id or row.team_id)
 
     def rotation_for(self, rule: RoutingRule) -> RuleRotation:
@@ -209,17 +206,13 @@ class Router:
 
         Under the lock no other router can count a lead for this rep until we commit, so
         a cap can never be overshot by parallel routers."""
-        profile = (RepProfile.objects.select_for_update(of=("self",)).select_related("team")
-                   .get(user_id=rep_id))
-        caps = {c: profile.effective_cap(c) for c in ("max_per_day", "max_per_week",
-                                                      "max_per_month", "max_open_untouched")}
-        row = RepRow(user_id=rep_id, name="", caps=caps)
-        if any(v is not None for k, v in caps.items() if k != "max_open_untouched"):
-            counts = intake_counts(user_ids=[rep_id], now=self.now).get(rep_id, {})
-            row.today, row.week = counts.get("today", 0), counts.get("week", 0)
-            row.month = counts.get("month", 0)
-        if caps["max_open_untouched"] is not None:
-            row.untouched = lead_counts(user_ids=[rep_id]).get(rep_id, {}).get("untouched", 0)
+        today, week, month = periods(self.now)
+        locked = rep_lock_and_count(user_id=rep_id, today=today, week=week, month=month)
+        if locked is None:
+            return "missing", "Rep profile deleted"
+        row = RepRow(user_id=rep_id, name="", caps=locked["caps"], today=locked["today"],
+                     week=locked["week"], month=locked["month"],
+                     untouched=locked["untouched"])
         refused = cap_exclusion(row)
         if refused:
             return refused
@@ -227,16 +220,21 @@ class Router:
         return None
 
 
+def _active_pool(pool_id: int | None) -> Pool | None:
+    return Pool.objects.filter(pk=pool_id, is_active=True).first() if pool_id else None
+
+
 def intake_bump(*, user_id: int, day, at: datetime) -> None:
     """Count one routed lead for the rep today: one upsert, whether or not today's row
     exists yet (ON CONFLICT works on PostgreSQL and on SQLite ≥ 3.24)."""
     table = RepIntake._meta.db_table
+    ops = connection.ops
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (user_id, day, count, last_at) VALUES (%s, %s, 1, %s) "
             "ON CONFLICT (user_id, day) DO UPDATE SET count = "
             f"{table}.count + 1, last_at = excluded.last_at",
-            [user_id, day, at])
+            [user_id, ops.adapt_datefield_value(day), ops.adapt_datetimefield_value(at)])
 
 
 def _decision(router: Router, placement: Placement, started: float) -> RoutingDecision:
@@ -267,20 +265,26 @@ def lead_route(*, lead: Lead, now: datetime | None = None) -> Lead:
         placement = router.run()
         team_id = placement.team_id
         extra = {"team_id": team_id} if team_id and not lead.team_id else {}
-        lead_transition(lead=lead, to=placement.to, owner=placement.owner,
+        # A key-only stand-in saves a query; the cached relation is dropped afterwards so
+        # `lead.owner` loads the real user if anyone asks.
+        owner = get_user_model()(pk=placement.owner_id) if placement.owner_id else None
+        lead_transition(lead=lead, to=placement.to, owner=owner,
                         pool=placement.pool, kind=LeadEvent.Kind.ROUTED,
                         reason=placement.reason[:500], extra=extra,
                         data={"rule": placement.rule.pk if placement.rule else None})
+        if owner is not None:
+            Lead.owner.field.delete_cached_value(lead)
         _decision(router, placement, started).save()
     return lead
 
 
-def lead_route_preview(*, lead: Lead, now: datetime | None = None) -> RoutingDecision:
+def lead_route_preview(*, lead: Lead, now: datetime | None = None,
+                       source_slug: str | None = None) -> RoutingDecision:
     """Which rule matches and who would get the lead, writing nothing (the "Test a lead"
     page). The lead may be unsaved (pasted fields). Nothing is locked or counted, so a
     preview can differ from the real run if the rotation moves in between."""
     started = time.perf_counter()
-    router = Router(lead=lead, now=now or timezone.now(), dry_run=True)
+    router = Router(lead=lead, now=now or timezone.now(), dry_run=True, source_slug=source_slug)
     placement = router.run()
     decision = _decision(router, placement, started)
     decision.lead_id = lead.pk

@@ -7,6 +7,7 @@ import pytest
 from accounts.models import OutOfOffice, RepProfile
 from pools.lifecycle import LeadState
 from routing.eligibility import RepRow, Requirements, lead_territories, rep_exclusion, rep_rows_load
+from routing.facts import lead_context
 from routing.models import RepIntake, RoutingRule
 from routing.strategies import LeadSnapshot
 from tests.factories import LeadFactory, TerritoryFactory, make_rep
@@ -17,8 +18,9 @@ LEAD = LeadSnapshot(id=1, fields={"language": "pt", "industry": "pet", "company_
 NONE = Requirements()
 
 
-def excluded(row, needs=NONE, previous=frozenset()):
-    result = rep_exclusion(row, lead=LEAD, needs=needs, previous_owners=previous)
+def excluded(row, needs=NONE, previous=False):
+    row.previous_owner = row.previous_owner or previous
+    result = rep_exclusion(row, lead=LEAD, needs=needs)
     return result[0] if result else None
 
 
@@ -46,7 +48,7 @@ def test_under_the_cap_is_eligible():
 
 
 def test_previous_owner_is_excluded():
-    assert excluded(RepRow(user_id=1, name="a"), previous=frozenset({1})) == "previous_owner"
+    assert excluded(RepRow(user_id=1, name="a"), previous=True) == "previous_owner"
 
 
 @pytest.mark.parametrize(("need", "facts", "code"), [
@@ -78,7 +80,9 @@ def test_lead_territories_rank_state_above_country():
     brazil = TerritoryFactory(name="Brazil", countries=["BR"])
     sp = TerritoryFactory(name="SP", countries=[], states=["SP"])
     TerritoryFactory(name="South", countries=[], states=["RS"])
-    assert lead_territories({"country": "BR", "state": "SP"}) == {brazil.pk: 1, sp.pk: 2}
+    _, territories, _ = lead_context(source_id=None)
+    assert lead_territories({"country": "BR", "state": "SP"}, territories) == {
+        brazil.pk: 1, sp.pk: 2}
 
 
 @pytest.mark.django_db
