@@ -41,10 +41,6 @@ from .rules import active_rules
 from .strategies import STRATEGIES, LeadSnapshot, Options
 
 STATEFUL = frozenset({RoutingRule.Method.ROUND_ROBIN, RoutingRule.Method.WEIGHTED})
-SKILL_FLAGS = (("require_language", "language"), ("require_industry", "industry"),
-               ("require_company_size", "company_size"), ("require_product", "product"),
-               ("require_territory", "territory"))
-
 
 @dataclass
 class Placement:
@@ -162,8 +158,7 @@ class Router:
                 unavailable.add(row.user_id)
         options = Options(
             keep_turn=rule.keep_turn, min_sample=rule.performance_min_sample,
-            value_tiers=tuple(rule.value_tiers or ()), direct_rep_id=rule.direct_rep_id,
-            skills=tuple(s for flag, s in SKILL_FLAGS if getattr(rule, flag)))
+            value_tiers=tuple(rule.value_tiers or ()), direct_rep_id=rule.direct_rep_id)
         roster = [row.user_id for row in rows]
         choose = STRATEGIES[rule.method]
         step.update(candidates=list(verdicts.values()), state_before=state)

@@ -40,7 +40,8 @@ class Options:
     min_sample: int = 5
     value_tiers: tuple = ()
     direct_rep_id: int | None = None
-    # Skills the rule cares about (skills method scores these; all when empty).
+    # Criteria the skills method scores (all when empty). The rule's "require_…" flags
+    # are hard filters in eligibility, not scores.
     skills: tuple[str, ...] = ()
 
 
