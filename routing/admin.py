@@ -41,10 +41,11 @@ class RoutingRuleAdmin(admin.ModelAdmin):
     search_fields = ("name", "description")
     list_select_related = ("team", "pool", "direct_rep", "fallback_rule", "fallback_pool")
     filter_horizontal = ("reps",)
+    readonly_fields = ("reads_as",)
     save_as = True
     fieldsets = (
         (None, {"fields": ("name", "priority", "is_active", "description")}),
-        ("Which leads", {"fields": ("conditions",)}),
+        ("Which leads", {"fields": ("conditions", "reads_as")}),
         ("Where they go", {
             "fields": ("action", "method", "target", "team", "reps", "direct_rep", "pool"),
             "description": "Assign picks one rep with the method among the target's eligible "
@@ -65,7 +66,7 @@ class RoutingRuleAdmin(admin.ModelAdmin):
 
     @admin.display(description="Takes")
     def reads_as(self, obj):
-        return conditions_describe(obj.conditions)
+        return conditions_describe(obj.conditions) if obj and obj.pk else "—"
 
     @admin.display(description="Sends to")
     def sends_to(self, obj):

@@ -1,3 +1,4 @@
+import json
 from decimal import Decimal, InvalidOperation
 
 from django import forms
@@ -17,10 +18,37 @@ PASTABLE = ("industry", "company_size", "country", "state", "city", "postal_code
             "company")
 
 
+class PrettyJSONField(forms.JSONField):
+    """Shown one condition a line, with accents as typed ("São Paulo"), so people can
+    read and edit it."""
+
+    def prepare_value(self, value):
+        if isinstance(value, forms.fields.InvalidJSONInput):
+            return value
+        if isinstance(value, list) and value and all(isinstance(g, list) for g in value):
+            groups = ["  [\n" + ",\n".join(f"    {json.dumps(c, ensure_ascii=False)}" for c in g)
+                      + "\n  ]" for g in value]
+            return "[\n" + ",\n".join(groups) + "\n]"
+        return json.dumps(value, ensure_ascii=False)
+
+
+class RepChoiceLabels:
+    def label_from_instance(self, obj):
+        return f"{obj.display_name} ({obj.username})"
+
+
+class RepChoiceField(RepChoiceLabels, forms.ModelChoiceField):
+    pass
+
+
+class RepMultipleChoiceField(RepChoiceLabels, forms.ModelMultipleChoiceField):
+    pass
+
+
 class RoutingRuleForm(forms.ModelForm):
-    conditions = forms.JSONField(
+    conditions = PrettyJSONField(
         required=False, initial=list,
-        widget=forms.Textarea(attrs={"rows": 8, "cols": 90, "style": "font-family: monospace"}),
+        widget=forms.Textarea(attrs={"rows": 12, "cols": 80, "style": "font-family: monospace"}),
         help_text=RoutingRule._meta.get_field("conditions").help_text
         + f"<br>{FIELD_HELP}.<br>{OP_HELP}.")
     value_tiers = forms.JSONField(
@@ -29,6 +57,7 @@ class RoutingRuleForm(forms.ModelForm):
 
     class Meta:
         model = RoutingRule
+        field_classes = {"reps": RepMultipleChoiceField, "direct_rep": RepChoiceField}
         fields = (
             "name", "priority", "is_active", "description", "conditions", "action", "method",
             "target", "team", "reps", "direct_rep", "pool", "keep_turn",
