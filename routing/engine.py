@@ -42,6 +42,10 @@ from .strategies import STRATEGIES, LeadSnapshot, Options
 
 STATEFUL = frozenset({RoutingRule.Method.ROUND_ROBIN, RoutingRule.Method.WEIGHTED})
 
+class _Refused(Exception):
+    pass
+
+
 @dataclass
 class Placement:
     to: str
@@ -160,6 +164,7 @@ class Router:
             keep_turn=rule.keep_turn, min_sample=rule.performance_min_sample,
             value_tiers=tuple(rule.value_tiers or ()), direct_rep_id=rule.direct_rep_id)
         roster = [row.user_id for row in rows]
+        capped = {row.user_id: any(v is not None for v in row.caps.values()) for row in rows}
         choose = STRATEGIES[rule.method]
         step.update(candidates=list(verdicts.values()), state_before=state)
         while True:
@@ -168,7 +173,8 @@ class Router:
             if choice.rep_id is None:
                 step.update(result=choice.reason, state_after=state)
                 return None
-            refused = None if self.dry_run else self.reserve(choice.rep_id)
+            refused = None if self.dry_run else self.reserve_released_if_refused(
+                choice.rep_id, capped=capped[choice.rep_id])
             if refused is None:
                 break
             # A parallel router took the rep's last slot: exclude and ask again.
@@ -195,6 +201,22 @@ class Router:
             RuleRotation.objects.bulk_create([RuleRotation(rule=rule)], ignore_conflicts=True)
             rotation = qs.first() or RuleRotation(rule=rule)
         return rotation
+
+    def reserve_released_if_refused(self, rep_id: int, *, capped: bool):
+        """`reserve`, inside a savepoint when the rep has caps: a refused rep's row lock is
+        then released with the savepoint, so a router never holds one rep's lock while
+        waiting for another's (two routers each refused by the other's rep would
+        deadlock). A rep without caps cannot be refused, so no savepoint is spent."""
+        if not capped:
+            return self.reserve(rep_id)
+        try:
+            with transaction.atomic():
+                refused = self.reserve(rep_id)
+                if refused:
+                    raise _Refused(refused)
+        except _Refused as exc:
+            return exc.args[0]
+        return None
 
     def reserve(self, rep_id: int) -> tuple[str, str] | None:
         """Lock the rep's profile, re-read their caps, and count the lead against them.
