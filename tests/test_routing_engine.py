@@ -1,5 +1,6 @@
 """The engine on PostgreSQL: rule order, actions, fallbacks, the decision record."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -195,24 +196,102 @@ def test_preview_works_for_unsaved_pasted_fields(team, rep):
     assert decision.winner_id == rep.pk
 
 
-@pytest.mark.parametrize("n_reps", [10, 500])
-def test_queries_per_routed_lead_do_not_grow_with_reps(team, n_reps, django_assert_max_num_queries):
-    RepProfile.objects.bulk_create([
-        RepProfile(user=u, team=team, working_hours={d: [["00:00", "23:59"]] for d in
-                                                     ("mon", "tue", "wed", "thu", "fri", "sat",
-                                                      "sun")})
-        for u in _users(n_reps)])
-    RuleFactory(priority=1, action=A.SKIM, conditions=[[{"field": "score", "op": "range",
-                                                          "value": [999, None]}]])
-    RuleFactory(priority=2, team=team, method=M.ROUND_ROBIN)
-    route(screened_lead())  # warm-up: first intake row per rep is an insert
-    lead = screened_lead()
-    with django_assert_max_num_queries(16):
-        lead_route(lead=lead)
-    assert Lead.objects.get(pk=lead.pk).status == LeadState.ASSIGNED
+def test_queries_per_routed_lead_are_the_same_for_10_and_500_reps(
+        team, other_team, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    all_day = {d: [["00:00", "23:59"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    for t, n in ((team, 10), (other_team, 500)):
+        RepProfile.objects.bulk_create([
+            RepProfile(user=u, team=t, working_hours=all_day, max_per_day=1000)
+            for u in _users(n, prefix=t.name)])
+    RuleFactory(priority=1, team=team, conditions=[[{"field": "state", "op": "equals",
+                                                      "value": "SP"}]])
+    RuleFactory(priority=2, team=other_team)
+    for state in ("SP", "RJ"):  # warm-up: the first intake row per rep is an insert
+        route(screened_lead(state=state))
+    counts = {}
+    for state in ("SP", "RJ"):
+        lead = screened_lead(state=state)
+        with django_assert_max_num_queries(16), CaptureQueriesContext(connection) as ctx:
+            lead_route(lead=lead)
+        counts[state] = len(ctx.captured_queries)
+        assert Lead.objects.get(pk=lead.pk).status == LeadState.ASSIGNED
+    assert counts["SP"] == counts["RJ"], counts
 
 
-def _users(n):
+def test_top_performer_on_the_database_prefers_the_proven_closer(team):
+    from django.utils import timezone
+
+    lucky, proven, average = make_rep(team=team), make_rep(team=team), make_rep(team=team)
+    now = timezone.now()
+    LeadFactory(status=LeadState.WON, owner=lucky, closed_at=now)  # 1 of 1: not "100%"
+    for i in range(20):
+        LeadFactory(status=LeadState.WON if i < 12 else LeadState.LOST, owner=proven,
+                    closed_at=now)
+    for i in range(50):
+        LeadFactory(status=LeadState.WON if i < 5 else LeadState.LOST, owner=average,
+                    closed_at=now)
+    for _ in range(20):  # closed long ago: outside the window
+        LeadFactory(status=LeadState.WON, owner=lucky, closed_at=now - timedelta(days=400))
+    RuleFactory(team=team, method=M.TOP_PERFORMER, performance_min_sample=10)
+    lead = route(screened_lead())
+    assert lead.owner == proven
+    assert "12 won of 20" in lead.routing_decisions.get().reason
+
+
+def test_weighted_on_the_database_follows_rep_weights(team):
+    heavy, light = make_rep(team=team, weight=3), make_rep(team=team, weight=1)
+    RuleFactory(team=team, method=M.WEIGHTED)
+    owners = [route(screened_lead()).owner for _ in range(8)]
+    assert owners.count(heavy) == 6 and owners.count(light) == 2
+
+
+def test_skills_and_required_language_on_the_database(team):
+    make_rep(team=team, languages=["en"], industries=["pet"])
+    match = make_rep(team=team, languages=["pt"], industries=["pet"])
+    make_rep(team=team, languages=["pt"], industries=["toys"])
+    RuleFactory(team=team, method=M.SKILLS, require_language=True)
+    lead = route(screened_lead(language="pt", industry="pet"))
+    assert lead.owner == match
+    candidates = lead.routing_decisions.get().details["steps"][0]["candidates"]
+    assert sorted(c["code"] for c in candidates) == ["", "", "language"]
+
+
+def test_min_seniority_on_the_database(team):
+    make_rep(team=team, seniority=RepProfile.Seniority.JUNIOR)
+    senior = make_rep(team=team, seniority=RepProfile.Seniority.SENIOR)
+    RuleFactory(team=team, method=M.LOAD_BALANCED, min_seniority=RepProfile.Seniority.SENIOR)
+    assert route(screened_lead()).owner == senior
+
+
+def _users(n, prefix="bulk"):
     from accounts.models import User
 
-    return User.objects.bulk_create([User(username=f"bulk{i}") for i in range(n)])
+    return User.objects.bulk_create([User(username=f"{prefix}{i}") for i in range(n)])
+
+
+def test_round_robin_keep_turn_on_the_database(team):
+    a, b, c = (make_rep(team=team) for _ in range(3))
+    RuleFactory(team=team, keep_turn=True)
+    assert route(screened_lead()).owner == a
+    b.rep_profile.availability = RepProfile.Availability.AWAY
+    b.rep_profile.save()
+    assert route(screened_lead()).owner == c  # b's turn, but away: owed
+    b.rep_profile.availability = RepProfile.Availability.AVAILABLE
+    b.rep_profile.save()
+    assert [route(screened_lead()).owner for _ in range(3)] == [b, a, b]
+
+
+def test_deleting_or_deactivating_a_rule_applies_to_the_next_lead(team, rep):
+    rule = RuleFactory(team=team)
+    assert route(screened_lead()).owner == rep
+    rule.is_active = False
+    rule.save()
+    assert route(screened_lead()).status == LeadState.SKIMMING
+    rule.is_active = True
+    rule.save()
+    assert route(screened_lead()).owner == rep
+    rule.delete()
+    assert route(screened_lead()).status == LeadState.SKIMMING
