@@ -2,6 +2,7 @@
 edit)."""
 
 import factory
+import pytest
 
 from pools.lifecycle import LeadState
 from routing.models import RoutingRule
@@ -25,3 +26,10 @@ class RuleFactory(factory.django.DjangoModelFactory):
 
 def screened_lead(**fields):
     return LeadFactory(status=LeadState.SCREENED, **fields)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Factories set a password for every user; PBKDF2 made rep-heavy tests crawl on a
+    busy machine. (Imported by the routing test modules; a candidate for test settings.)"""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

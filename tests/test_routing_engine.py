@@ -12,7 +12,7 @@ from routing.engine import lead_route, lead_route_preview
 from routing.models import RepIntake, RoutingDecision, RoutingRule, RuleRotation
 from routing.tasks import lead_intake
 from tests.factories import LeadFactory, LeadSourceFactory, PoolFactory, make_rep
-from tests.routing_factories import RuleFactory, screened_lead
+from tests.routing_factories import RuleFactory, fast_password_hashing, screened_lead  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 A = RoutingRule.Action
@@ -294,4 +294,16 @@ def test_deleting_or_deactivating_a_rule_applies_to_the_next_lead(team, rep):
     rule.save()
     assert route(screened_lead()).owner == rep
     rule.delete()
+    assert route(screened_lead()).status == LeadState.SKIMMING
+
+
+def test_an_inactive_pool_placement_falls_back_and_never_leaves_the_lead_unrouted(team):
+    closed = PoolFactory(team=team, is_active=False)
+    spare = PoolFactory(team=team)
+    RuleFactory(team=team, action=A.POOL, pool=closed, fallback=RoutingRule.Fallback.POOL,
+                fallback_pool=spare)
+    lead = route(screened_lead())
+    assert lead.status == LeadState.POOLED and lead.pool == spare
+    spare.is_active = False
+    spare.save()
     assert route(screened_lead()).status == LeadState.SKIMMING

@@ -14,6 +14,7 @@ from pools.models import Lead, LeadSource
 from routing.demo import ENTERPRISE_SEGMENTS, ORGANIC_ORIGINS, PAID_ORIGINS, demo_rules_ensure
 from routing.engine import lead_route
 from tests.factories import TeamFactory, make_rep
+from tests.routing_factories import fast_password_hashing  # noqa: F401
 
 DATA = Path(os.environ.get("LEADROUTE_DATA_DIR",
                            Path(settings.BASE_DIR).parent / "shared" / "data")) / "olist"
