@@ -1,6 +1,7 @@
 """Routing throughput: 10 rules, 50 reps, PostgreSQL, in-process.
 
     DATABASE_URL=postgres://…/leadroute /work/main/.venv/bin/python bench/route.py [--leads N]
+        [--reps N] [--profile]      BENCH_SQL=1 also prints SQL time by statement
 
 Creates a throwaway test database (test_<name>), routes N screened leads one transaction
 each (as routing.tasks.lead_intake does), prints leads/s and SQL queries per lead, then
@@ -96,12 +97,15 @@ def main():
             import cProfile
             import pstats
 
-            cProfile.runctx("run(rest)", globals(), locals(), "/tmp/route.prof")
-            pstats.Stats("/tmp/route.prof").sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(35)
+            profiler = cProfile.Profile()
+            profiler.runcall(run, rest)
+            sort = os.environ.get("BENCH_SORT", "cumulative")
+            pstats.Stats(profiler).sort_stats(sort).print_stats(35)
             return
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         run(rest)
         elapsed = time.perf_counter() - started
+        cpu = time.process_time() - cpu_started
 
         # Queries per lead, measured on a fresh sample with query logging on.
         sample = leads(50, sources)
@@ -115,14 +119,9 @@ def main():
             by = defaultdict(float)
             for q in connection.queries:
                 by[q["sql"][:90]] += float(q["time"])
-            for sql, t in sorted(by.items(), key=lambda kv: -kv[1])[:25]:
-                print(f"{t * 1000 / len(sample):7.2f} ms/lead  {sql}")
-            slow = next(q["sql"] for q in connection.queries if "u.username" in q["sql"])
-            with connection.cursor() as cursor:
-                cursor.execute("EXPLAIN ANALYZE " + slow)
-                print("\n".join(r[0] for r in cursor.fetchall()))
-            for q in connection.queries[:20]:
-                print(q["sql"][:100])
+            print("SQL time per lead by statement (server + round trip):")
+            for sql, t in sorted(by.items(), key=lambda kv: -kv[1])[:15]:
+                print(f"{t * 1000 / len(sample):7.2f} ms  {' '.join(sql.split())}")
         connection.force_debug_cursor = False
 
         from collections import Counter
@@ -131,7 +130,11 @@ def main():
         print(f"reps={args.reps} rules=10 leads={len(rest)}")
         print(f"routed in {elapsed:.2f}s: {len(rest) / elapsed:.0f} leads/s, "
               f"{elapsed / len(rest) * 1000:.2f} ms/lead")
-        print(f"SQL queries per lead (incl. lead lock, BEGIN/COMMIT not counted): {per_lead:.1f}")
+        print(f"this process's CPU: {cpu / len(rest) * 1000:.2f} ms/lead "
+              f"(the rest is waiting for PostgreSQL or for a CPU; load average "
+              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+        print(f"SQL round trips per lead (lead lock included, BEGIN/COMMIT not; a batch of "
+              f"statements sent together counts once): {per_lead:.1f}")
         print(f"outcomes: {dict(outcomes)}")
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
