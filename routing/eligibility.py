@@ -7,6 +7,7 @@ one rep's facts, so each filter is tested without the database.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -169,16 +170,21 @@ def roster_needs_territories(rule: RoutingRule) -> bool:
     return Requirements.of(rule).territory or rule.method == RoutingRule.Method.SKILLS
 
 
-def rep_rows_load(*, rule: RoutingRule, lead: LeadSnapshot, now: datetime) -> list[RepRow]:
-    """Every target rep's facts, ordered by user id (round robin's roster): one query,
-    plus one for territory links when the rule needs them and one for conversion counts
-    under top performer — whatever the number of reps."""
+def rep_rows_load(*, rule: RoutingRule, lead: LeadSnapshot, now: datetime,
+                  rotation: bool = False, lock: bool = False
+                  ) -> tuple[list[RepRow], dict | None]:
+    """Every target rep's facts, ordered by user id (round robin's roster): one round
+    trip (with the rule's rotation state when `rotation`), plus one for territory links
+    when the rule needs them and one for conversion counts under top performer —
+    whatever the number of reps."""
     today, week, month = periods(now)
-    facts = rep_facts(roster=roster_sql(rule=rule, territory_ids=list(lead.territories)),
-                      today=today, week=week, month=month, now=now, lead_id=lead.id)
+    facts, state = rep_facts(
+        roster=roster_sql(rule=rule, territory_ids=list(lead.territories)), today=today,
+        week=week, month=month, now=now, lead_id=lead.id,
+        rotation_rule_id=rule.pk if rotation else None, lock_rotation=lock)
     ids = [f["user_id"] for f in facts]
     if not ids:
-        return []
+        return [], state
     perf, territories = {}, {}
     if rule.method == RoutingRule.Method.TOP_PERFORMER:
         perf = performance_counts(user_ids=ids,
@@ -188,11 +194,16 @@ def rep_rows_load(*, rule: RoutingRule, lead: LeadSnapshot, now: datetime) -> li
         for user_id, territory_id in links.values_list("repprofile__user_id", "territory_id"):
             territories.setdefault(user_id, set()).add(territory_id)
     rows = []
+    at_work_memo = {}
     for f in facts:
         w = perf.get(f["user_id"], {})
-        # An unsaved profile only to ask RepProfile.works_at (the one definition of it).
-        at_work = RepProfile(time_zone=f["time_zone"],
-                             working_hours=f["working_hours"]).works_at(now)
+        # An unsaved profile only to ask RepProfile.works_at (the one definition of it);
+        # reps mostly share hours, so each distinct schedule is asked once.
+        key = (f["time_zone"], json.dumps(f["working_hours"], sort_keys=True))
+        if key not in at_work_memo:
+            at_work_memo[key] = RepProfile(time_zone=f["time_zone"],
+                                           working_hours=f["working_hours"]).works_at(now)
+        at_work = at_work_memo[key]
         name = f"{f['first_name']} {f['last_name']}".strip() or f["username"]
         rows.append(RepRow(
             user_id=f["user_id"], name=name, is_active=f["is_active"],
@@ -207,4 +218,4 @@ def rep_rows_load(*, rule: RoutingRule, lead: LeadSnapshot, now: datetime) -> li
             today=f["today"], week=f["week"], month=f["month"], last_assigned_at=f["last"],
             open_leads=f["open"], untouched=f["untouched"], won=w.get("won", 0),
             closed=w.get("closed", 0), team_id=f["team_id"]))
-    return rows
+    return rows, state

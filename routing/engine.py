@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from pools.lifecycle import LeadState
@@ -35,15 +35,21 @@ from .eligibility import (
     rep_exclusion,
     rep_rows_load,
 )
-from .facts import lead_context, rep_lock_and_count
-from .models import RepIntake, RoutingDecision, RoutingRule, RuleRotation
+from .facts import (
+    intake_bump_sql,
+    lead_context,
+    rep_lock_and_count,
+    rotation_save_sql,
+    run_batch,
+    savepoint_rollback,
+)
+from .models import RoutingDecision, RoutingRule, RuleRotation
 from .rules import active_rules
 from .strategies import STRATEGIES, LeadSnapshot, Options
 
 STATEFUL = frozenset({RoutingRule.Method.ROUND_ROBIN, RoutingRule.Method.WEIGHTED})
 
-class _Refused(Exception):
-    pass
+RESERVE_SAVEPOINT = "routing_reserve"
 
 
 @dataclass
@@ -63,6 +69,8 @@ class Router:
     dry_run: bool = False
     source_slug: str | None = None  # for unsaved leads pasted in the admin
     trace: dict = field(default_factory=lambda: {"rules": [], "steps": []})
+    # Writes that wait for the choice, sent together in one round trip.
+    pending: list = field(default_factory=list)
 
     def __post_init__(self):
         self.rules_version, territories, slug = lead_context(source_id=self.lead.source_id)
@@ -142,11 +150,12 @@ class Router:
     # -- assignment ---------------------------------------------------------------------
 
     def assign(self, rule: RoutingRule, step: dict) -> Placement | None:
-        rotation = None
-        if rule.method in STATEFUL:
-            rotation = self.rotation_for(rule)
-        state = dict(rotation.state) if rotation else {}
-        rows = rep_rows_load(rule=rule, lead=self.snapshot, now=self.now)
+        stateful = rule.method in STATEFUL
+        rows, state = rep_rows_load(rule=rule, lead=self.snapshot, now=self.now,
+                                    rotation=stateful, lock=not self.dry_run)
+        if stateful and state is None:  # rule saved without its rotation row (rare)
+            state = self.rotation_create_and_lock(rule)
+        state = state or {}
         needs = Requirements.of(rule)
         verdicts, eligible, unavailable = {}, [], set()
         for row in rows:
@@ -173,8 +182,8 @@ class Router:
             if choice.rep_id is None:
                 step.update(result=choice.reason, state_after=state)
                 return None
-            refused = None if self.dry_run else self.reserve_released_if_refused(
-                choice.rep_id, capped=capped[choice.rep_id])
+            refused = None if self.dry_run else self.reserve(choice.rep_id,
+                                                             capped=capped[choice.rep_id])
             if refused is None:
                 break
             # A parallel router took the rep's last slot: exclude and ask again.
@@ -184,74 +193,56 @@ class Router:
         winner = verdicts[choice.rep_id]
         winner["winner"] = True
         step.update(result=choice.reason, winner=choice.rep_id, state_after=choice.state)
-        if rotation is not None and not self.dry_run:
-            rotation.state = choice.state
-            rotation.save(update_fields=["state", "updated_at"])
+        if stateful and not self.dry_run:
+            self.pending.append(rotation_save_sql(rule_id=rule.pk, state=choice.state,
+                                                  at=self.now))
         row = next(r for r in rows if r.user_id == choice.rep_id)
         return Placement(LeadState.ASSIGNED, f"Rule “{rule.name}”: {choice.reason}", rule=rule,
                          owner_id=choice.rep_id,
                          team_id=rule.team_id or row.team_id)
 
-    def rotation_for(self, rule: RoutingRule) -> RuleRotation:
+    def rotation_create_and_lock(self, rule: RoutingRule) -> dict:
+        RuleRotation.objects.bulk_create([RuleRotation(rule=rule)], ignore_conflicts=True)
         qs = RuleRotation.objects.filter(rule=rule)
-        if not self.dry_run:
-            qs = qs.select_for_update()
-        rotation = qs.first()
-        if rotation is None:
-            RuleRotation.objects.bulk_create([RuleRotation(rule=rule)], ignore_conflicts=True)
-            rotation = qs.first() or RuleRotation(rule=rule)
-        return rotation
+        rotation = (qs if self.dry_run else qs.select_for_update()).first()
+        return rotation.state if rotation else {}
 
-    def reserve_released_if_refused(self, rep_id: int, *, capped: bool):
-        """`reserve`, inside a savepoint when the rep has caps: a refused rep's row lock is
-        then released with the savepoint, so a router never holds one rep's lock while
-        waiting for another's (two routers each refused by the other's rep would
-        deadlock). A rep without caps cannot be refused, so no savepoint is spent."""
-        if not capped:
-            return self.reserve(rep_id)
-        try:
-            with transaction.atomic():
-                refused = self.reserve(rep_id)
-                if refused:
-                    raise _Refused(refused)
-        except _Refused as exc:
-            return exc.args[0]
-        return None
-
-    def reserve(self, rep_id: int) -> tuple[str, str] | None:
+    def reserve(self, rep_id: int, *, capped: bool) -> tuple[str, str] | None:
         """Lock the rep's profile, re-read their caps, and count the lead against them.
 
         Under the lock no other router can count a lead for this rep until we commit, so
-        a cap can never be overshot by parallel routers."""
+        a cap can never be overshot by parallel routers. For a rep with caps the lock is
+        taken inside a savepoint, rolled back on refusal: a refused rep's lock is released
+        at once, so a router never holds one rep's lock while waiting for another's (two
+        routers each refused by the other's rep would deadlock). A rep without caps
+        cannot be refused, so no savepoint is spent."""
         today, week, month = periods(self.now)
-        locked = rep_lock_and_count(user_id=rep_id, today=today, week=week, month=month)
-        if locked is None:
-            return "missing", "Rep profile deleted"
-        row = RepRow(user_id=rep_id, name="", caps=locked["caps"], today=locked["today"],
-                     week=locked["week"], month=locked["month"],
-                     untouched=locked["untouched"])
-        refused = cap_exclusion(row)
+        savepoint = RESERVE_SAVEPOINT if capped else None
+        locked = rep_lock_and_count(user_id=rep_id, today=today, week=week, month=month,
+                                    savepoint=savepoint)
+        refused = ("missing", "Rep profile deleted") if locked is None else cap_exclusion(
+            RepRow(user_id=rep_id, name="", caps=locked["caps"], today=locked["today"],
+                   week=locked["week"], month=locked["month"],
+                   untouched=locked["untouched"]))
         if refused:
+            if savepoint:
+                savepoint_rollback(savepoint)
             return refused
-        intake_bump(user_id=rep_id, day=periods(self.now)[0], at=self.now)
+        # Written in one batch with the rotation (flush_writes); the lock is held
+        # until commit either way.
+        if savepoint:
+            self.pending.append((f"RELEASE SAVEPOINT {savepoint}", []))
+        self.pending.append(intake_bump_sql(user_id=rep_id, day=today, at=self.now))
         return None
+
+    def flush_writes(self) -> None:
+        if self.pending:
+            run_batch(self.pending)
+            self.pending = []
 
 
 def _active_pool(pool_id: int | None) -> Pool | None:
     return Pool.objects.filter(pk=pool_id, is_active=True).first() if pool_id else None
-
-
-def intake_bump(*, user_id: int, day, at: datetime) -> None:
-    """Count one routed lead for the rep today: one upsert, whether or not today's row
-    exists yet (ON CONFLICT works on PostgreSQL and on SQLite ≥ 3.24)."""
-    table = RepIntake._meta.db_table
-    ops = connection.ops
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (user_id, day, count, last_at) VALUES (%s, %s, 1, %s) "
-            "ON CONFLICT (user_id, day) DO UPDATE SET count = "
-            f"{table}.count + 1, last_at = excluded.last_at",
-            [user_id, ops.adapt_datefield_value(day), ops.adapt_datetimefield_value(at)])
 
 
 def _decision(router: Router, placement: Placement, started: float) -> RoutingDecision:
@@ -280,6 +271,7 @@ def lead_route(*, lead: Lead, now: datetime | None = None) -> Lead:
     with transaction.atomic(savepoint=False):
         router = Router(lead=lead, now=now or timezone.now())
         placement = router.run()
+        router.flush_writes()
         team_id = placement.team_id
         extra = {"team_id": team_id} if team_id and not lead.team_id else {}
         # A key-only stand-in saves a query; the cached relation is dropped afterwards so

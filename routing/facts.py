@@ -20,7 +20,7 @@ from accounts.models import OutOfOffice, RepProfile, Team, Territory, User
 from pools.lifecycle import OPEN_OWNED_STATES, LeadState
 from pools.models import Lead, LeadEvent, LeadSource
 
-from .models import RepIntake, RoutingRule
+from .models import RepIntake, RoutingRule, RuleRotation
 
 CAP_COLUMNS = ("max_per_day", "max_per_week", "max_per_month", "max_open_untouched")
 JSON_COLUMNS = ("working_hours", "languages", "industries", "company_sizes", "products")
@@ -125,8 +125,11 @@ def _counts_statements(r_sql: str, r_params: list, *, today: date, week: date, m
 
 
 def rep_facts(*, roster: tuple[str, list], today: date, week: date, month: date,
-              now: datetime, lead_id: int | None) -> list[dict]:
-    """One dict per rep of the roster, ordered by user id."""
+              now: datetime, lead_id: int | None, rotation_rule_id: int | None = None,
+              lock_rotation: bool = False) -> tuple[list[dict], dict | None]:
+    """One dict per rep of the roster, ordered by user id; and, when asked, the rule's
+    rotation state (None: no rotation row), its row locked first in the same round trip
+    so the lock order stays lead → rotation → rep."""
     r_sql, r_params = roster
     at = connection.ops.adapt_datetimefield_value(now)
     ooo = (f"""SELECT rp.user_id FROM {OutOfOffice._meta.db_table} ooo
@@ -136,10 +139,20 @@ def rep_facts(*, roster: tuple[str, list], today: date, week: date, month: date,
     previous = (f"SELECT DISTINCT owner_id FROM {LeadEvent._meta.db_table} "
                 f"WHERE lead_id = %s AND owner_id IS NOT NULL",
                 [lead_id if lead_id is not None else -1])
-    profiles, intake, leads, away, owners = run_batch([
+    rotation = []
+    if rotation_rule_id is not None:
+        lock = " FOR UPDATE" if lock_rotation and connection.features.has_select_for_update \
+            else ""
+        rotation = [(f"SELECT state FROM {RuleRotation._meta.db_table} WHERE rule_id = %s"
+                     f"{lock}", [rotation_rule_id])]
+    *rotation_rows, profiles, intake, leads, away, owners = run_batch([
+        *rotation,
         (_profiles_sql(f"p.user_id IN ({r_sql})"), r_params),
         *_counts_statements(r_sql, r_params, today=today, week=week, month=month),
         ooo, previous])
+    state = None
+    if rotation_rows and rotation_rows[0]:
+        state = _json(rotation_rows[0][0][0]) or {}
     intake = {r[0]: r for r in intake}
     leads = {r[0]: r for r in leads}
     away = {r[0] for r in away}
@@ -157,10 +170,11 @@ def rep_facts(*, roster: tuple[str, list], today: date, week: date, month: date,
                  is_active=bool(f["is_active"]), away=f["user_id"] in away,
                  previous=f["user_id"] in owners)
         facts.append(f)
-    return facts
+    return facts, state
 
 
-def rep_lock_and_count(*, user_id: int, today: date, week: date, month: date) -> dict | None:
+def rep_lock_and_count(*, user_id: int, today: date, week: date, month: date,
+                       savepoint: str | None = None) -> dict | None:
     """Lock the rep's profile row, then read their effective caps and current counts.
 
     Separate statements (one round trip on PostgreSQL) on purpose: under READ COMMITTED
@@ -168,7 +182,9 @@ def rep_lock_and_count(*, user_id: int, today: date, week: date, month: date) ->
     include every lead counted by whoever held it before. None: no profile."""
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     one = ("SELECT %s", [user_id])
-    locked, profile, intake, leads = run_batch([
+    opening = [(f"SAVEPOINT {savepoint}", [])] if savepoint else []
+    *_, locked, profile, intake, leads = run_batch([
+        *opening,
         (f"SELECT id FROM {RepProfile._meta.db_table} WHERE user_id = %s{lock}", [user_id]),
         (_profiles_sql("p.user_id = %s"), [user_id]),
         *_counts_statements(*one, today=today, week=week, month=month)])
@@ -179,3 +195,26 @@ def rep_lock_and_count(*, user_id: int, today: date, week: date, month: date) ->
     untouched = leads[0][2] if leads else 0
     return {"caps": {c: f[c] for c in CAP_COLUMNS}, "today": int(t or 0), "week": int(w or 0),
             "month": int(m or 0), "untouched": int(untouched or 0)}
+
+
+def savepoint_rollback(name: str) -> None:
+    """Undo (and so unlock) everything since SAVEPOINT `name`, then drop it."""
+    run_batch([(f"ROLLBACK TO SAVEPOINT {name}", []), (f"RELEASE SAVEPOINT {name}", [])])
+
+
+def intake_bump_sql(*, user_id: int, day: date, at: datetime) -> tuple[str, list]:
+    """Count one routed lead for the rep today: one upsert, whether or not today's row
+    exists yet (ON CONFLICT works on PostgreSQL and on SQLite ≥ 3.24)."""
+    table = RepIntake._meta.db_table
+    ops = connection.ops
+    return (f"INSERT INTO {table} (user_id, day, count, last_at) VALUES (%s, %s, 1, %s) "
+            f"ON CONFLICT (user_id, day) DO UPDATE SET count = {table}.count + 1, "
+            "last_at = excluded.last_at",
+            [user_id, ops.adapt_datefield_value(day), ops.adapt_datetimefield_value(at)])
+
+
+def rotation_save_sql(*, rule_id: int, state: dict, at: datetime) -> tuple[str, list]:
+    ops = connection.ops
+    return (f"UPDATE {RuleRotation._meta.db_table} SET state = %s, updated_at = %s "
+            "WHERE rule_id = %s",
+            [ops.adapt_json_value(state, None), ops.adapt_datetimefield_value(at), rule_id])

@@ -98,7 +98,7 @@ def test_loader_reads_facts_from_the_database(team):
     RepIntake.objects.create(user=capped, day=now.date(), count=2, last_at=now)
     LeadFactory(status=LeadState.ASSIGNED, owner=on)
     rule = RuleFactory(team=team, target=RoutingRule.Target.TEAM)
-    rows = {r.user_id: r for r in rep_rows_load(rule=rule, lead=LEAD, now=now)}
+    rows = {r.user_id: r for r in rep_rows_load(rule=rule, lead=LEAD, now=now)[0]}
     assert rows[on.pk].at_work and rows[on.pk].open_leads == 1 and rows[on.pk].untouched == 1
     assert not rows[night.pk].at_work
     assert rows[ooo.pk].out_of_office
@@ -114,5 +114,5 @@ def test_team_cap_applies_when_the_rep_has_none(team):
     now = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
     RepIntake.objects.create(user=rep, day=now.date() - timedelta(days=1), count=1)
     rule = RuleFactory(team=team)
-    (row,) = rep_rows_load(rule=rule, lead=LEAD, now=now)
+    (row,), _ = rep_rows_load(rule=rule, lead=LEAD, now=now)
     assert row.week == 1 and excluded(row) == "cap_week"
