@@ -68,6 +68,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--leads", type=int, default=2000)
     parser.add_argument("--reps", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="parallel routers (threads, one connection each)")
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
 
@@ -103,7 +105,23 @@ def main():
             pstats.Stats(profiler).sort_stats(sort).print_stats(35)
             return
         started, cpu_started = time.perf_counter(), time.process_time()
-        run(rest)
+        if args.workers == 1:
+            run(rest)
+        else:
+            import threading
+
+            def worker(chunk):
+                try:
+                    run(chunk)
+                finally:
+                    connection.close()
+
+            threads = [threading.Thread(target=worker, args=(rest[i::args.workers],))
+                       for i in range(args.workers)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
         elapsed = time.perf_counter() - started
         cpu = time.process_time() - cpu_started
 
@@ -127,7 +145,7 @@ def main():
         from collections import Counter
 
         outcomes = Counter(Lead.objects.values_list("status", flat=True))
-        print(f"reps={args.reps} rules=10 leads={len(rest)}")
+        print(f"reps={args.reps} rules=10 leads={len(rest)} workers={args.workers}")
         print(f"routed in {elapsed:.2f}s: {len(rest) / elapsed:.0f} leads/s, "
               f"{elapsed / len(rest) * 1000:.2f} ms/lead")
         print(f"this process's CPU: {cpu / len(rest) * 1000:.2f} ms/lead "
