@@ -1,9 +1,11 @@
 """The routing engine: decides where a screened lead goes, and records why.
 
-Rules are read from the database for every lead (edits apply to the next lead). The first
-active rule whose conditions match wins; nobody eligible follows the rule's fallback; no
-match at all falls back to the team's default pool or its skim queue. A lead is never
-left unrouted.
+Every lead checks whether the rules changed (routing.rules), so an edit applies to the next
+lead. The first active rule whose conditions match wins; nobody eligible follows the rule's
+fallback; no match at all falls back to the team's default pool or its skim queue. A lead
+is never left unrouted. A new kind of placement (the live offers to come: shotgun,
+sequential, cascade) is a new `Placement` target state plus a branch in `Router.apply`;
+the strategies, eligibility and the decision record are shared.
 
 Locks, always in this order (so routers never deadlock each other): the lead row (taken
 by the caller), the rule's rotation row (stateful methods only), then the chosen rep's

@@ -307,3 +307,30 @@ def test_an_inactive_pool_placement_falls_back_and_never_leaves_the_lead_unroute
     spare.is_active = False
     spare.save()
     assert route(screened_lead()).status == LeadState.SKIMMING
+
+
+def test_cap_rechecked_under_the_lock_refuses_and_moves_on(team, monkeypatch):
+    """The snapshot said eligible (as if read just before a parallel router took the last
+    slot); the re-check under the rep's lock refuses and the next rep is asked."""
+    import routing.engine
+
+    full, free = make_rep(team=team, max_per_day=1), make_rep(team=team, max_per_day=1)
+    RepIntake.objects.create(user=full, day=timezone_today(), count=1)
+    monkeypatch.setattr(routing.engine, "rep_exclusion", lambda row, **kw: None)
+    RuleFactory(team=team, method=M.DIRECT, direct_rep=full,
+                fallback=RoutingRule.Fallback.RULE,
+                fallback_rule=RuleFactory(team=team, priority=99, method=M.LOAD_BALANCED))
+    lead = route(screened_lead())
+    assert lead.owner == free
+    first, second = lead.routing_decisions.get().details["steps"]
+    assert "re-checked under lock" in first["candidates"][0]["reason"]
+    assert RepIntake.objects.get(user=full).count == 1
+    assert RepIntake.objects.get(user=free).count == 1
+
+
+def timezone_today():
+    from django.utils import timezone
+
+    from routing.eligibility import periods
+
+    return periods(timezone.now())[0]
