@@ -17,9 +17,14 @@ from pools.claiming import (
 from pools.lifecycle import LeadState
 from pools.models import LeadEvent, Pool, SourceRestriction
 from tests.factories import LeadFactory, LeadSourceFactory, PoolFactory, TerritoryFactory
-from tests.pool_helpers import pooled
+from tests.pool_helpers import fast_password_hashing, pooled
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing(settings):
+    fast_password_hashing(settings)
 
 
 @pytest.fixture
