@@ -10,8 +10,12 @@ from tests.factories import LeadFactory
 
 def pooled(pool, *, age_minutes: int = 60, **fields):
     fields.setdefault("team", pool.team)
-    return LeadFactory(status=LeadState.POOLED, pool=pool,
-                       pooled_at=timezone.now() - timedelta(minutes=age_minutes), **fields)
+    return LeadFactory(
+        status=LeadState.POOLED,
+        pool=pool,
+        pooled_at=timezone.now() - timedelta(minutes=age_minutes),
+        **fields,
+    )
 
 
 def pooled_many(pool, n: int, **fields):

@@ -23,8 +23,12 @@ def pool(team):
 
 
 def _post(client, pool_id, body=None, **extra):
-    return client.post(f"/api/pool/{pool_id}/claim", json.dumps(body or {}),
-                       content_type="application/json", **extra)
+    return client.post(
+        f"/api/pool/{pool_id}/claim",
+        json.dumps(body or {}),
+        content_type="application/json",
+        **extra,
+    )
 
 
 def _csrf_client(user) -> tuple[Client, str]:
@@ -97,8 +101,9 @@ def test_manager_cannot_claim(manager, client_for, pool):
 
 
 def test_bad_body_is_422_not_500(rep, client_for, pool):
-    response = client_for(rep).post(f"/api/pool/{pool.pk}/claim", "not json",
-                                    content_type="application/json")
+    response = client_for(rep).post(
+        f"/api/pool/{pool.pk}/claim", "not json", content_type="application/json"
+    )
     assert response.status_code in (400, 422)
     response = _post(client_for(rep), pool.pk, {"lead_id": "abc"})
     assert response.status_code == 422

@@ -70,8 +70,9 @@ def test_fifty_reps_claim_next_on_fifty_lead_blind_pool_get_fifty_distinct_leads
     for pool in pools:
         pooled_many(pool, CLAIMERS)
 
-    results = _run_together(reps, len(pools),
-                            lambda rep, r: pool_claim_next(user=rep, pool_id=pools[r].pk))
+    results = _run_together(
+        reps, len(pools), lambda rep, r: pool_claim_next(user=rep, pool_id=pools[r].pk)
+    )
 
     for r, pool in enumerate(pools):
         got = results[r]

@@ -7,7 +7,6 @@ from datetime import time
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.test import Client
 from django.urls import reverse
 
 from pools.claiming import lead_release, pool_claim_next
@@ -17,8 +16,15 @@ from routing.consumers import LiveConsumer
 from tests.factories import LeadSourceFactory, PoolFactory, make_rep
 from tests.pool_helpers import fast_password_hashing, pooled
 
-HIDDEN_TEXT_FIELDS = PROTECTED_FIELDS + ("city", "state", "postal_code", "product_interest",
-                                         "campaign", "landing_page", "external_id")
+HIDDEN_TEXT_FIELDS = PROTECTED_FIELDS + (
+    "city",
+    "state",
+    "postal_code",
+    "product_interest",
+    "campaign",
+    "landing_page",
+    "external_id",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -28,19 +34,36 @@ def _fast_hashing(settings):
 
 def _blind_pool_with_secrets(team, n=60):
     source = LeadSourceFactory(name="Webinar", slug="webinar")
-    pool = PoolFactory(team=team, mode=Pool.Mode.BLIND,
-                       # A manager's mistake: protected fields configured on a blind pool.
-                       preview_fields=["email", "company", "country", "industry"])
+    pool = PoolFactory(
+        team=team,
+        mode=Pool.Mode.BLIND,
+        # A manager's mistake: protected fields configured on a blind pool.
+        preview_fields=["email", "company", "country", "industry"],
+    )
     leads = []
     for i in range(n):
-        leads.append(pooled(
-            pool, age_minutes=i + 1, source=source, country="BR", industry="Retail",
-            first_name=f"Secretfirst{i}x", last_name=f"Secretlast{i}x",
-            email=f"secret{i}x@hidden.test", phone=f"+5511987{i:06d}",
-            company=f"Hiddenco{i}x Ltda", title=f"Secrettitle{i}x", city=f"Secretcity{i}x",
-            state=f"ST{i}x", postal_code=f"PC{i:05d}x", product_interest=f"Secretprod{i}x",
-            campaign=f"Secretcamp{i}x", landing_page=f"/secret-lp-{i}x",
-            external_id=f"EXT-{i}-x"))
+        leads.append(
+            pooled(
+                pool,
+                age_minutes=i + 1,
+                source=source,
+                country="BR",
+                industry="Retail",
+                first_name=f"Secretfirst{i}x",
+                last_name=f"Secretlast{i}x",
+                email=f"secret{i}x@hidden.test",
+                phone=f"+5511987{i:06d}",
+                company=f"Hiddenco{i}x Ltda",
+                title=f"Secrettitle{i}x",
+                city=f"Secretcity{i}x",
+                state=f"ST{i}x",
+                postal_code=f"PC{i:05d}x",
+                product_interest=f"Secretprod{i}x",
+                campaign=f"Secretcamp{i}x",
+                landing_page=f"/secret-lp-{i}x",
+                external_id=f"EXT-{i}-x",
+            )
+        )
     return pool, leads
 
 
@@ -67,20 +90,32 @@ def test_blind_pool_http_responses_carry_no_protected_value(team, rep, client_fo
     responses["page 2"] = c.get(url, {"after": page.context["page"].next_cursor})
     for sort in ("newest", "score"):
         responses[f"sort {sort}"] = c.get(url, {"sort": sort}, HTTP_HX_REQUEST="true")
-    responses["filters"] = c.get(url, {"country": "BR", "industry": "Retail",
-                                       "company": leads[0].company, "email": leads[0].email})
+    responses["filters"] = c.get(
+        url,
+        {
+            "country": "BR",
+            "industry": "Retail",
+            "company": leads[0].company,
+            "email": leads[0].email,
+        },
+    )
     # Refused claims: their messages must not name the lead either.
     pool.calling_hours_start, pool.calling_hours_end = time(0), time(0, 0, 1)
     pool.save()
-    responses["refused claim (htmx)"] = c.post(reverse("pools:claim_next", args=[pool.pk]),
-                                               HTTP_HX_REQUEST="true")
-    responses["refused cherry-pick"] = c.post(reverse("pools:claim", args=[pool.pk]),
-                                              {"lead": leads[0].pk}, HTTP_HX_REQUEST="true")
-    responses["api refused"] = c.post(f"/api/pool/{pool.pk}/claim", "{}",
-                                      content_type="application/json")
-    responses["api cherry-pick"] = c.post(f"/api/pool/{pool.pk}/claim",
-                                          json.dumps({"lead_id": leads[1].pk}),
-                                          content_type="application/json")
+    responses["refused claim (htmx)"] = c.post(
+        reverse("pools:claim_next", args=[pool.pk]), HTTP_HX_REQUEST="true"
+    )
+    responses["refused cherry-pick"] = c.post(
+        reverse("pools:claim", args=[pool.pk]), {"lead": leads[0].pk}, HTTP_HX_REQUEST="true"
+    )
+    responses["api refused"] = c.post(
+        f"/api/pool/{pool.pk}/claim", "{}", content_type="application/json"
+    )
+    responses["api cherry-pick"] = c.post(
+        f"/api/pool/{pool.pk}/claim",
+        json.dumps({"lead_id": leads[1].pk}),
+        content_type="application/json",
+    )
     responses["openapi"] = c.get("/api/openapi.json")
     for where, response in responses.items():
         assert response.status_code < 500, where
@@ -105,8 +140,9 @@ async def test_blind_pool_websocket_frames_carry_no_protected_value(team):
     # A lead leaves (claimed by someone else) and comes back (released): both are pushed.
     claimed = await database_sync_to_async(pool_claim_next)(user=claimer, pool_id=pool.pk)
     frames.append(await communicator.receive_from(timeout=5))
-    await database_sync_to_async(lead_release)(user=claimer, lead_id=claimed.pk,
-                                               reason="Wrong language")
+    await database_sync_to_async(lead_release)(
+        user=claimer, lead_id=claimed.pk, reason="Wrong language"
+    )
     frames.append(await communicator.receive_from(timeout=5))
     assert await communicator.receive_nothing(timeout=0.3)
     await communicator.disconnect()

@@ -100,9 +100,12 @@ def test_rep_with_too_many_untouched_leads_cannot_claim(rep, pool):
 def test_update_your_leads_first(rep, pool):
     pool.update_first_hours = 24
     pool.save()
-    stale = LeadFactory(status=LeadState.ASSIGNED, owner=rep,
-                        assigned_at=timezone.now() - timedelta(hours=30),
-                        first_touch_at=timezone.now())
+    stale = LeadFactory(
+        status=LeadState.ASSIGNED,
+        owner=rep,
+        assigned_at=timezone.now() - timedelta(hours=30),
+        first_touch_at=timezone.now(),
+    )
     lead = pooled(pool)
     message = _blocked("update_first", lambda: lead_claim(user=rep, lead_id=lead.pk))
     assert message.startswith("Update your leads first")

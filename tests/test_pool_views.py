@@ -19,8 +19,9 @@ def _fast_hashing(settings):
 
 @pytest.fixture
 def preview_pool(team):
-    return PoolFactory(team=team, name="Inbound preview",
-                       preview_fields=["company", "industry", "country"])
+    return PoolFactory(
+        team=team, name="Inbound preview", preview_fields=["company", "industry", "country"]
+    )
 
 
 @pytest.fixture
@@ -48,7 +49,9 @@ def test_anonymous_is_sent_to_login(client, preview_pool):
 
 
 def test_rep_of_other_team_gets_404_for_pool(other_rep, client_for, preview_pool):
-    assert client_for(other_rep).get(reverse("pools:pool", args=[preview_pool.pk])).status_code == 404
+    assert (
+        client_for(other_rep).get(reverse("pools:pool", args=[preview_pool.pk])).status_code == 404
+    )
 
 
 def test_pool_page_rejects_post_and_claim_rejects_get(rep, client_for, preview_pool):
@@ -63,12 +66,14 @@ def test_preview_pool_shows_exactly_configured_fields(rep, client_for, preview_p
     page = client_for(rep).get(reverse("pools:pool", args=[preview_pool.pk])).content.decode()
     assert "Acme Rockets" in page and "Aerospace" in page
     assert lead.email not in page and lead.first_name not in page and "Campinas" not in page
-    assert '<html' in page and 'ws-connect="/ws/live/?pool=' in page
+    assert "<html" in page and 'ws-connect="/ws/live/?pool=' in page
 
 
 def test_pool_table_fragment_for_htmx(rep, client_for, preview_pool):
     pooled(preview_pool, company="Acme Rockets")
-    body = client_for(rep).get(reverse("pools:pool", args=[preview_pool.pk]), **HTMX).content.decode()
+    body = (
+        client_for(rep).get(reverse("pools:pool", args=[preview_pool.pk]), **HTMX).content.decode()
+    )
     assert body.lstrip().startswith('<div id="pool-table"') and "<html" not in body
     assert "Acme Rockets" in body
 
@@ -92,15 +97,17 @@ def test_filters_and_keyset_pages(rep, client_for, preview_pool):
 def test_bad_filter_values_give_messages_not_errors(rep, client_for, preview_pool):
     pooled(preview_pool)
     url = reverse("pools:pool", args=[preview_pool.pk])
-    response = client_for(rep).get(url, {"min_age_hours": "soon", "after": "garbage",
-                                         "source": "x", "sort": "weird"})
+    response = client_for(rep).get(
+        url, {"min_age_hours": "soon", "after": "garbage", "source": "x", "sort": "weird"}
+    )
     page = response.content.decode()
     assert response.status_code == 200
     assert "whole number of hours" in page and "page link has expired" in page
 
 
-def test_pool_page_query_count_is_constant(rep, client_for, preview_pool,
-                                           django_assert_max_num_queries):
+def test_pool_page_query_count_is_constant(
+    rep, client_for, preview_pool, django_assert_max_num_queries
+):
     pooled_many(preview_pool, 5)
     c = client_for(rep)
     url = reverse("pools:pool", args=[preview_pool.pk])
@@ -117,8 +124,9 @@ def test_pool_page_query_count_is_constant(rep, client_for, preview_pool,
 
 def test_htmx_claim_sends_winner_to_the_lead(rep, client_for, preview_pool):
     lead = pooled(preview_pool)
-    response = client_for(rep).post(reverse("pools:claim", args=[preview_pool.pk]),
-                                    {"lead": lead.pk}, **HTMX)
+    response = client_for(rep).post(
+        reverse("pools:claim", args=[preview_pool.pk]), {"lead": lead.pk}, **HTMX
+    )
     assert response.status_code == 200
     assert response["HX-Redirect"] == reverse("pools:lead_detail", args=[lead.pk])
     lead.refresh_from_db()
@@ -127,14 +135,18 @@ def test_htmx_claim_sends_winner_to_the_lead(rep, client_for, preview_pool):
 
 def test_htmx_claim_of_taken_lead_is_calm_message_in_place(rep, client_for, preview_pool, team):
     lead = pooled(preview_pool)
-    client_for(make_rep(team=team)).post(reverse("pools:claim", args=[preview_pool.pk]),
-                                         {"lead": lead.pk}, **HTMX)
-    response = client_for(rep).post(reverse("pools:claim", args=[preview_pool.pk]),
-                                    {"lead": lead.pk}, **HTMX)
+    client_for(make_rep(team=team)).post(
+        reverse("pools:claim", args=[preview_pool.pk]), {"lead": lead.pk}, **HTMX
+    )
+    response = client_for(rep).post(
+        reverse("pools:claim", args=[preview_pool.pk]), {"lead": lead.pk}, **HTMX
+    )
     body = response.content.decode()
     assert response.status_code == 200
     assert "Just taken by someone else" in body
-    assert response["HX-Retarget"].startswith("#pl-") and str(lead.pk) not in response["HX-Retarget"]
+    assert (
+        response["HX-Retarget"].startswith("#pl-") and str(lead.pk) not in response["HX-Retarget"]
+    )
 
 
 def test_plain_claim_redirects_with_message(rep, client_for, preview_pool):
@@ -163,8 +175,9 @@ def test_blind_claim_next_htmx_redirects_and_empty_pool_is_calm(rep, client_for,
 
 def test_other_team_rep_cannot_claim(other_rep, client_for, preview_pool):
     lead = pooled(preview_pool)
-    response = client_for(other_rep).post(reverse("pools:claim", args=[preview_pool.pk]),
-                                          {"lead": lead.pk})
+    response = client_for(other_rep).post(
+        reverse("pools:claim", args=[preview_pool.pk]), {"lead": lead.pk}
+    )
     assert response.status_code == 404
     lead.refresh_from_db()
     assert lead.status == LeadState.POOLED
