@@ -140,6 +140,7 @@ class PoolRow:
     lead_id: int | None  # None in blind pools: the page never needs it
     pooled_at: datetime
     cells: list[tuple[str, str]]
+    age: str = ""
 
 
 @dataclass
@@ -205,6 +206,7 @@ def pool_page(*, pool: Pool, query: PoolQuery, now: datetime | None = None,
             token=row_token(lead.pk),
             lead_id=None if blind else lead.pk,
             pooled_at=lead.pooled_at,
+            age=age_label(lead.pooled_at, now),
             cells=[(FIELD_LABELS[f], _cell(lead, f)) for f in fields],
         )
         for lead in page
@@ -215,6 +217,18 @@ def pool_page(*, pool: Pool, query: PoolQuery, now: datetime | None = None,
         payload = json.dumps([last.pooled_at.isoformat(), last.pk, last.score])
         next_cursor = _fernet().encrypt(payload.encode()).decode()
     return PoolPage(rows=rows, next_cursor=next_cursor, errors=errors)
+
+
+def age_label(since: datetime | None, now: datetime) -> str:
+    """Time in pool, short enough for a phone column: "4 min", "3 h", "2 d"."""
+    if since is None:
+        return ""
+    minutes = max(0, int((now - since).total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h"
+    return f"{minutes // 1440} d"
 
 
 def _cell(lead: Lead, name: str) -> str:
