@@ -24,7 +24,6 @@ import multiprocessing
 import os
 import re
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -67,21 +66,35 @@ def pct(values: list[float], p: float) -> float:
 
 
 def ms(values: list[float]) -> str:
-    return (f"p50 {pct(values, 50) * 1000:6.1f} ms  p95 {pct(values, 95) * 1000:6.1f} ms  "
-            f"p99 {pct(values, 99) * 1000:6.1f} ms  (n={len(values)})")
+    return (
+        f"p50 {pct(values, 50) * 1000:6.1f} ms  p95 {pct(values, 95) * 1000:6.1f} ms  "
+        f"p99 {pct(values, 99) * 1000:6.1f} ms  (n={len(values)})"
+    )
 
 
 def make_leads(pool: Pool, team: Team, sources, n: int, *, prefix: str) -> None:
     now = timezone.now()
     batch = []
     for i in range(n):
-        batch.append(Lead(
-            first_name=f"{prefix}F{i}", last_name=f"{prefix}L{i}", email=f"{prefix}{i}@bench.test",
-            phone=f"+55119{i:08d}", company=f"{prefix} Company {i}", title="Buyer",
-            industry=INDUSTRIES[i % len(INDUSTRIES)], company_size=SIZES[i % len(SIZES)],
-            country=COUNTRIES[i % len(COUNTRIES)], source=sources[i % len(sources)],
-            score=(i * 37) % 100, status=LeadState.POOLED, pool=pool, team=team,
-            pooled_at=now - timedelta(seconds=n - i)))
+        batch.append(
+            Lead(
+                first_name=f"{prefix}F{i}",
+                last_name=f"{prefix}L{i}",
+                email=f"{prefix}{i}@bench.test",
+                phone=f"+55119{i:08d}",
+                company=f"{prefix} Company {i}",
+                title="Buyer",
+                industry=INDUSTRIES[i % len(INDUSTRIES)],
+                company_size=SIZES[i % len(SIZES)],
+                country=COUNTRIES[i % len(COUNTRIES)],
+                source=sources[i % len(sources)],
+                score=(i * 37) % 100,
+                status=LeadState.POOLED,
+                pool=pool,
+                team=team,
+                pooled_at=now - timedelta(seconds=n - i),
+            )
+        )
         if len(batch) == 5000:
             Lead.objects.bulk_create(batch)
             batch = []
@@ -91,12 +104,18 @@ def make_leads(pool: Pool, team: Team, sources, n: int, *, prefix: str) -> None:
 
 def setup(n_leads: int, n_reps: int):
     team, _ = Team.objects.get_or_create(name="bench-team")
-    sources = [LeadSource.objects.get_or_create(slug=f"bench-{s}", defaults={"name": f"Bench {s}"})[0]
-               for s in ("web", "webinar", "partner")]
+    sources = [
+        LeadSource.objects.get_or_create(slug=f"bench-{s}", defaults={"name": f"Bench {s}"})[0]
+        for s in ("web", "webinar", "partner")
+    ]
     big, _ = Pool.objects.get_or_create(
-        slug="bench-100k", defaults={"name": "bench-100k", "team": team,
-                                     "preview_fields": ["company", "industry", "country",
-                                                        "company_size", "source", "score"]})
+        slug="bench-100k",
+        defaults={
+            "name": "bench-100k",
+            "team": team,
+            "preview_fields": ["company", "industry", "country", "company_size", "source", "score"],
+        },
+    )
     have = Lead.objects.filter(pool=big, status=LeadState.POOLED).count()
     if have < n_leads:
         print(f"seeding {n_leads - have} pooled leads …", flush=True)
@@ -112,8 +131,14 @@ def setup(n_leads: int, n_reps: int):
             user.save()
             user.groups.add(rep_group)
         RepProfile.objects.update_or_create(
-            user=user, defaults={"team": team, "max_claims_per_day": None,
-                                 "max_claims_per_week": None, "max_open_untouched": None})
+            user=user,
+            defaults={
+                "team": team,
+                "max_claims_per_day": None,
+                "max_claims_per_week": None,
+                "max_open_untouched": None,
+            },
+        )
         reps.append(user)
     return team, sources, big, reps
 
@@ -131,9 +156,13 @@ def bench_pool_page(big: Pool, rep: User) -> None:
         response = client.get(url, params or {}, **({"HTTP_HX_REQUEST": "true"} if htmx else {}))
         elapsed = time.perf_counter() - start
         times.append(elapsed)
-        kind = ("full page" if not htmx else
-                "deep page" if params and "after" in params else
-                ",".join(f"{k}={v}" for k, v in (params or {}).items()) or "fragment")
+        kind = (
+            "full page"
+            if not htmx
+            else "deep page"
+            if params and "after" in params
+            else ",".join(f"{k}={v}" for k, v in (params or {}).items()) or "fragment"
+        )
         by_kind.setdefault(kind, []).append(elapsed)
         assert response.status_code == 200, response.status_code
         return response
@@ -148,8 +177,10 @@ def bench_pool_page(big: Pool, rep: User) -> None:
     for _ in range(20):  # walk 20 pages deep
         cursor = re.search(r'href="\?[^"]*after=([^"&]+)', response.content.decode()).group(1)
         response = timed({"after": unquote(cursor)}, htmx=True)
-    print(f"pool page, {Lead.objects.filter(pool=big, status=LeadState.POOLED).count()} "
-          f"pooled leads:  {ms(times)}")
+    print(
+        f"pool page, {Lead.objects.filter(pool=big, status=LeadState.POOLED).count()} "
+        f"pooled leads:  {ms(times)}"
+    )
     for kind, values in by_kind.items():
         print(f"    {kind:28s} {ms(values)}")
 
@@ -186,11 +217,16 @@ def run_processes(n: int, fn) -> list:
 
 def bench_claims(team, sources, reps, per_rep: int) -> None:
     n = len(reps)
-    pool = Pool.objects.create(name=f"bench-claims-{time.time_ns()}",
-                               slug=f"bench-claims-{time.time_ns()}", team=team,
-                               mode=Pool.Mode.BLIND, claim_cooldown_hours=0)
-    floor_pool = Pool.objects.create(name=f"bench-floor-{time.time_ns()}",
-                                     slug=f"bench-floor-{time.time_ns()}", team=team)
+    pool = Pool.objects.create(
+        name=f"bench-claims-{time.time_ns()}",
+        slug=f"bench-claims-{time.time_ns()}",
+        team=team,
+        mode=Pool.Mode.BLIND,
+        claim_cooldown_hours=0,
+    )
+    floor_pool = Pool.objects.create(
+        name=f"bench-floor-{time.time_ns()}", slug=f"bench-floor-{time.time_ns()}", team=team
+    )
     try:
         make_leads(pool, team, sources, n * per_rep + per_rep, prefix="c")
         make_leads(floor_pool, team, sources, n * per_rep, prefix="f")
@@ -213,7 +249,8 @@ def bench_claims(team, sources, reps, per_rep: int) -> None:
                     cursor.execute(
                         "UPDATE pools_lead SET status = 'assigned', owner_id = %s, pool_id = NULL,"
                         " assigned_at = now() WHERE id = %s AND status = 'pooled' AND pool_id = %s",
-                        [reps[i].pk, lead_id, floor_pool.pk])
+                        [reps[i].pk, lead_id, floor_pool.pk],
+                    )
                     assert cursor.rowcount == 1
                     own.append(time.perf_counter() - start)
             return own
@@ -238,8 +275,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def http_rate(port: int, requests: list[tuple[str, str, str, dict]], workers: int,
-              seconds: float) -> tuple[float, dict]:
+def http_rate(
+    port: int, requests: list[tuple[str, str, str, dict]], workers: int, seconds: float
+) -> tuple[float, dict]:
     """Requests/s over `seconds` with `workers` keep-alive connections."""
     stop = time.perf_counter() + seconds
     counts = [0] * workers
@@ -272,14 +310,30 @@ def http_rate(port: int, requests: list[tuple[str, str, str, dict]], workers: in
 def bench_http(team, sources, reps, seconds: float, workers: int) -> None:
     from django.middleware.csrf import _get_new_csrf_string
 
-    pool = Pool.objects.create(name=f"bench-http-{time.time_ns()}",
-                               slug=f"bench-http-{time.time_ns()}", team=team,
-                               mode=Pool.Mode.BLIND, claim_cooldown_hours=0)
+    pool = Pool.objects.create(
+        name=f"bench-http-{time.time_ns()}",
+        slug=f"bench-http-{time.time_ns()}",
+        team=team,
+        mode=Pool.Mode.BLIND,
+        claim_cooldown_hours=0,
+    )
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "leadroute.asgi:application", "--port", str(port),
-         "--log-level", "warning", "--no-access-log"], cwd=ROOT, env=env)
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "leadroute.asgi:application",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     try:
         make_leads(pool, team, sources, 20000, prefix="h")
         sessions = []
@@ -287,8 +341,10 @@ def bench_http(team, sources, reps, seconds: float, workers: int) -> None:
             client = Client()
             client.force_login(rep)
             token = _get_new_csrf_string()
-            cookie = (f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}; "
-                      f"{settings.CSRF_COOKIE_NAME}={token}")
+            cookie = (
+                f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}; "
+                f"{settings.CSRF_COOKIE_NAME}={token}"
+            )
             sessions.append((cookie, token))
         for _ in range(100):
             try:
@@ -297,9 +353,15 @@ def bench_http(team, sources, reps, seconds: float, workers: int) -> None:
             except OSError:
                 time.sleep(0.1)
         trivial = [("GET", "/", "", {"Cookie": c}) for c, _ in sessions]
-        claims = [("POST", f"/api/pool/{pool.pk}/claim", "{}",
-                   {"Cookie": c, "X-CSRFToken": t, "Content-Type": "application/json"})
-                  for c, t in sessions]
+        claims = [
+            (
+                "POST",
+                f"/api/pool/{pool.pk}/claim",
+                "{}",
+                {"Cookie": c, "X-CSRFToken": t, "Content-Type": "application/json"},
+            )
+            for c, t in sessions
+        ]
         http_rate(port, trivial, workers, 1.0)  # warm up the server
         trivial_rate, trivial_status = http_rate(port, trivial, workers, seconds)
         claim_rate, claim_status = http_rate(port, claims, workers, seconds)
