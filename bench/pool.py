@@ -341,9 +341,9 @@ def bench_http(team, sources, reps, seconds: float, workers: int) -> None:
             client = Client()
             client.force_login(rep)
             token = _get_new_csrf_string()
+            session = client.cookies[settings.SESSION_COOKIE_NAME].value
             cookie = (
-                f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}; "
-                f"{settings.CSRF_COOKIE_NAME}={token}"
+                f"{settings.SESSION_COOKIE_NAME}={session}; {settings.CSRF_COOKIE_NAME}={token}"
             )
             sessions.append((cookie, token))
         for _ in range(100):
