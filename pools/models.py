@@ -57,7 +57,8 @@ class Pool(models.Model):
     )
     preview_fields = models.JSONField(
         default=list, blank=True,
-        help_text=f"Fields shown before a claim (preview mode). Any of: {', '.join(PREVIEWABLE_FIELDS)}.",
+        help_text="Fields shown before a claim (preview mode; blind pools show only their "
+                  f"non-identifying ones). Any of: {', '.join(PREVIEWABLE_FIELDS)}.",
     )
     is_active = models.BooleanField(default=True)
     # Pull restrictions (enforced in pools.claiming; caps live on accounts.Caps).
