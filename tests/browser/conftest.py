@@ -23,7 +23,9 @@ def live_url(django_db_setup, django_db_blocker):
         yield base
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps an event loop running while it is open, which
+# would stop async tests (websocket consumers) from running in the same session.
+@pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)."
