@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import random
+import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -79,6 +80,12 @@ REPS = [
     RepSpec("Enterprise", ("Rio & Minas", "South"), ("pt",), SEGMENTS[1::3], "America/Sao_Paulo",
             1, 1, "offline"),
 ]
+
+
+def _ascii(text: str) -> str:
+    """Fake e-mail addresses in plain ASCII, so they pass any e-mail validator."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower() \
+        .replace(" ", "")
 
 
 def shared_data_dir() -> Path:
@@ -204,7 +211,7 @@ def leads_ensure(*, count: int = 400, log=print) -> int:
         team_id = source.team_id
         lead = Lead(
             first_name=first, last_name=last,
-            email=f"{first}.{last}.{i}@example.com".lower().replace(" ", ""),
+            email=_ascii(f"{first}.{last}.{i}@example.com"),
             phone=f"+55{AREA_CODE.get(state_code, '11')}9{rng.randint(10_000_000, 99_999_999)}",
             company=f"{fake.company()} (demo)", title=rng.choice(
                 ["Owner", "Founder", "E-commerce manager", "Buyer", "Director"]),
@@ -233,7 +240,8 @@ def leads_ensure(*, count: int = 400, log=print) -> int:
             if status == LeadState.LOST:
                 lead.lost_reason = rng.choice(["No budget", "Chose a competitor", "Unreachable"])
             if status in (LeadState.WON, LeadState.LOST):
-                lead.closed_at = lead.first_touch_at + timedelta(days=rng.randint(1, 20))
+                # Closed some time after the first touch, never in the future.
+                lead.closed_at = min(now, lead.first_touch_at + timedelta(hours=rng.randint(2, 72)))
         elif status == LeadState.REJECTED:
             lead.rejection_reason = "Score below the source's threshold"
         lead.routed_at = created + timedelta(minutes=1) if status != LeadState.REJECTED else None
