@@ -181,3 +181,13 @@ def test_other_team_rep_cannot_claim(other_rep, client_for, preview_pool):
     assert response.status_code == 404
     lead.refresh_from_db()
     assert lead.status == LeadState.POOLED
+
+
+def test_admin_edits_pull_settings_and_source_restrictions(admin_user, client_for, preview_pool):
+    from tests.factories import LeadSourceFactory
+
+    source = LeadSourceFactory()
+    c = client_for(admin_user)
+    page = c.get(reverse("admin:pools_pool_change", args=[preview_pool.pk])).content.decode()
+    assert "Pull restrictions" in page and "calling_hours_start" in page
+    assert c.get(reverse("admin:pools_leadsource_change", args=[source.pk])).status_code == 200
