@@ -84,3 +84,17 @@ def test_blind_pool_claim_next_in_the_browser(browser, live_url, team):
     page.click("button.claim-next")
     expect(page.locator("#pool-message")).to_contain_text("empty")
     context.close()
+
+
+def test_page_resyncs_its_table_when_the_live_channel_comes_back(browser, live_url, team):
+    pool = PoolFactory(team=team, name="Resync pool", preview_fields=["company"])
+    rep = make_rep(team=team)
+    context, page = _open_pool(browser, live_url, rep, pool)
+    expect(page.locator("text=Nothing waiting")).to_be_visible()
+    # Arrives while the socket was down (created directly: no push reaches the page).
+    pooled(pool, company="Missed While Offline")
+    # app.js fires `live-resync` when the socket reopens after a drop.
+    page.evaluate("document.body.dispatchEvent(new CustomEvent('live-resync'))")
+    expect(page.locator("text=Missed While Offline")).to_be_visible(timeout=2_000)
+    assert page.evaluate("window.__sameDocument") is True
+    context.close()
