@@ -75,9 +75,11 @@ class ClaimRestricted(ClaimError):
 def _lock_profile(user) -> RepProfile:
     if not has_role(user, Role.REP):
         raise PoolUnavailable("Only reps can claim leads.")
-    with connection.cursor() as cursor:
-        # A stuck lock turns into a clear "try again", not a hung request.
-        cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+    if connection.vendor == "postgresql":
+        # A stuck lock turns into a clear "try again", not a hung request. (SQLite, for a
+        # bare `make run`, takes its write lock at BEGIN and waits its busy timeout.)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
     profile = (RepProfile.objects.select_for_update(of=("self",)).select_related("team")
                .filter(user=user).first())
     if profile is None:
