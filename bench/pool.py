@@ -255,13 +255,22 @@ def bench_claims(team, sources, reps, per_rep: int) -> None:
                     own.append(time.perf_counter() - start)
             return own
 
+        cpu_start = time.process_time()
         solo = claimer(0)[1:]  # one claimer alone: the service's own cost, no queueing
+        cpu_per_claim = (time.process_time() - cpu_start) / (per_rep or 1)
         service = [t for own in run_processes(n, claimer) for t in own]
         floor = [t for own in run_processes(n, bare) for t in own]
         print(f"claim service, one claimer alone:        {ms(solo)}")
         print(f"claim service ({n} concurrent claimers):  {ms(service)}")
         print(f"bare conditional UPDATE ({n} connections): {ms(floor)}")
         print(f"  → claim p99 / UPDATE p99 = {pct(service, 99) / pct(floor, 99):.2f}×")
+        # Why: 50 claims at once need 50 × (Python CPU per claim) on the machine's cores
+        # before the last one can finish; a bare UPDATE needs almost none.
+        print(
+            f"  Python CPU per claim (client side, alone): {cpu_per_claim * 1000:.1f} ms → a burst "
+            f"of {n} needs ≥ {n * cpu_per_claim / (os.cpu_count() or 1) * 1000:.0f} ms of "
+            f"{os.cpu_count()} cores"
+        )
     finally:
         Lead.objects.filter(pool__in=[pool, floor_pool]).delete()
         Lead.objects.filter(team=team, owner__in=reps).delete()
