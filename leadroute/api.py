@@ -13,3 +13,7 @@ api = NinjaAPI(
     docs_url="/docs",
     openapi_url="/openapi.json",
 )
+
+from pools.api_claims import router as claims_router  # noqa: E402
+
+api.add_router("/", claims_router)

@@ -16,6 +16,9 @@ class HeartbeatAdmin(admin.ModelAdmin):
     list_display = ("name", "beat_at")
     readonly_fields = ("name", "beat_at")
 
+    def has_add_permission(self, request):
+        return False
+
 
 class RuleRotationInline(admin.StackedInline):
     model = RuleRotation

@@ -1,7 +1,6 @@
 """The real Olist leads, routed by the demo rules, land where the rules say."""
 
 import csv
-import os
 from collections import Counter
 from pathlib import Path
 
@@ -16,12 +15,11 @@ from routing.engine import lead_route
 from tests.factories import TeamFactory, make_rep
 from tests.routing_factories import fast_password_hashing  # noqa: F401
 
-DATA = Path(os.environ.get("LEADROUTE_DATA_DIR",
-                           Path(settings.BASE_DIR).parent / "shared" / "data")) / "olist"
+DATA = Path(settings.SHARED_DATA_DIR) / "olist"
 pytestmark = [
     pytest.mark.django_db,
     pytest.mark.skipif(not (DATA / "olist_marketing_qualified_leads_dataset.csv").exists(),
-                       reason=f"Olist data not found in {DATA} (set LEADROUTE_DATA_DIR)"),
+                       reason=f"Olist data not found in {DATA} (set SHARED_DATA_DIR)"),
 ]
 
 
