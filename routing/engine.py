@@ -38,6 +38,7 @@ from .eligibility import (
     rep_rows_load,
 )
 from .facts import (
+    decision_insert_sql,
     intake_bump_sql,
     lead_context,
     rep_lock_and_count,
@@ -273,7 +274,6 @@ def lead_route(*, lead: Lead, now: datetime | None = None) -> Lead:
     with transaction.atomic(savepoint=False):
         router = Router(lead=lead, now=now or timezone.now())
         placement = router.run()
-        router.flush_writes()
         team_id = placement.team_id
         extra = {"team_id": team_id} if team_id and not lead.team_id else {}
         # A key-only stand-in saves a query; the cached relation is dropped afterwards so
@@ -285,7 +285,10 @@ def lead_route(*, lead: Lead, now: datetime | None = None) -> Lead:
                         data={"rule": placement.rule.pk if placement.rule else None})
         if owner is not None:
             Lead.owner.field.delete_cached_value(lead)
-        _decision(router, placement, started).save()
+        # The counter, the rotation and the decision go together in one round trip, after
+        # the move succeeded (a LeadChanged above rolls everything back anyway).
+        router.pending.append(decision_insert_sql(_decision(router, placement, started)))
+        router.flush_writes()
     return lead
 
 

@@ -20,7 +20,7 @@ from accounts.models import OutOfOffice, RepProfile, Team, Territory, User
 from pools.lifecycle import OPEN_OWNED_STATES, LeadState
 from pools.models import Lead, LeadEvent, LeadSource
 
-from .models import RepIntake, RoutingRule, RuleRotation
+from .models import RepIntake, RoutingDecision, RoutingRule, RuleRotation
 
 CAP_COLUMNS = ("max_per_day", "max_per_week", "max_per_month", "max_open_untouched")
 JSON_COLUMNS = ("working_hours", "languages", "industries", "company_sizes", "products")
@@ -218,3 +218,16 @@ def rotation_save_sql(*, rule_id: int, state: dict, at: datetime) -> tuple[str, 
     return (f"UPDATE {RuleRotation._meta.db_table} SET state = %s, updated_at = %s "
             "WHERE rule_id = %s",
             [ops.adapt_json_value(state, None), ops.adapt_datetimefield_value(at), rule_id])
+
+
+def decision_insert_sql(decision: RoutingDecision) -> tuple[str, list]:
+    """The append-only decision row, as one statement of the final write batch."""
+    ops = connection.ops
+    columns = ("lead_id", "rule_id", "rule_name", "method", "outcome", "winner_id", "pool_id",
+               "reason", "details", "duration_ms", "created_at")
+    return (f"INSERT INTO {RoutingDecision._meta.db_table} ({', '.join(columns)}) "
+            f"VALUES ({_in(columns)})",
+            [decision.lead_id, decision.rule_id, decision.rule_name, decision.method,
+             decision.outcome, decision.winner_id, decision.pool_id, decision.reason,
+             ops.adapt_json_value(decision.details, None), decision.duration_ms,
+             ops.adapt_datetimefield_value(decision.created_at)])

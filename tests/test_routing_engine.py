@@ -214,7 +214,7 @@ def test_queries_per_routed_lead_are_the_same_for_10_and_500_reps(
     counts = {}
     for state in ("SP", "RJ"):
         lead = screened_lead(state=state)
-        with django_assert_max_num_queries(16), CaptureQueriesContext(connection) as ctx:
+        with django_assert_max_num_queries(6), CaptureQueriesContext(connection) as ctx:
             lead_route(lead=lead)
         counts[state] = len(ctx.captured_queries)
         assert Lead.objects.get(pk=lead.pk).status == LeadState.ASSIGNED
