@@ -275,7 +275,9 @@ def lead_route(*, lead: Lead, now: datetime | None = None) -> Lead:
         router = Router(lead=lead, now=now or timezone.now())
         placement = router.run()
         team_id = placement.team_id
-        extra = {"team_id": team_id} if team_id and not lead.team_id else {}
+        # The placement decides which team answers for the lead from now on (its manager
+        # sees it, its skim queue holds it), whatever team the source suggested.
+        extra = {"team_id": team_id} if team_id and team_id != lead.team_id else {}
         # A key-only stand-in saves a query; the cached relation is dropped afterwards so
         # `lead.owner` loads the real user if anyone asks.
         owner = get_user_model()(pk=placement.owner_id) if placement.owner_id else None

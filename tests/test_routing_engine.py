@@ -334,3 +334,12 @@ def timezone_today():
     from routing.eligibility import periods
 
     return periods(timezone.now())[0]
+
+
+def test_the_placement_decides_the_leads_team(team, other_team, other_rep):
+    """A lead whose source suggested one team, routed by a rule to another team's rep,
+    becomes that team's lead (its manager sees it, not the first team's)."""
+    RuleFactory(team=other_team, action=A.ASSIGN, method=M.ROUND_ROBIN)
+    lead = route(screened_lead(team=team))
+    assert lead.owner == other_rep
+    assert lead.team == other_team
