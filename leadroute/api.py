@@ -13,3 +13,6 @@ api = NinjaAPI(
     docs_url="/docs",
     openapi_url="/openapi.json",
 )
+
+# Each app's router, mounted at the API root (paths are /api/leads, …).
+api.add_router("", "pools.api.router")

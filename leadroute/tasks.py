@@ -16,7 +16,15 @@ def enqueue_by_name_on_commit(task_name: str, *args, **kwargs) -> None:
     """The same for a task of a higher layer (pools → routing.tasks.lead_intake), which
     the lower layer may not import."""
     # Looked up in the registry (not `send_task`) so eager mode in unit tests applies too.
-    transaction.on_commit(lambda: app.tasks[task_name].apply_async(args=args, kwargs=kwargs))
+    transaction.on_commit(lambda: _registered(task_name).apply_async(args=args, kwargs=kwargs))
+
+
+def _registered(task_name: str):
+    if task_name not in app.tasks:
+        # Only a worker autodiscovers the apps' tasks modules; a web process that never
+        # imported routing.tasks would otherwise raise NotRegistered after its commit.
+        app.loader.import_default_modules()
+    return app.tasks[task_name]
 
 
 LEAD_INTAKE_TASK = "routing.tasks.lead_intake"
