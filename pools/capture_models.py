@@ -4,6 +4,7 @@ import jobs. Imported by `pools.models`, so Django sees them as models of the po
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -87,9 +88,31 @@ class ScoringRule(models.Model):
     class Meta:
         ordering = ["name", "id"]
 
+    SCORABLE_FIELDS = ("source", "first_name", "last_name", "email", "phone", "company", "title",
+                       "industry", "company_size", "country", "state", "city", "postal_code",
+                       "language", "product_interest", "estimated_value", "campaign",
+                       "landing_page", "external_id")
+
     def __str__(self) -> str:
         sign = "+" if self.points >= 0 else ""
         return f"{self.field} {self.get_operator_display()} {self.value} → {sign}{self.points}"
+
+    def clean(self):
+        errors = {}
+        if self.field not in self.SCORABLE_FIELDS and not (
+                self.field.startswith("attributes.") and len(self.field) > len("attributes.")):
+            errors["field"] = (f"Use one of {', '.join(self.SCORABLE_FIELDS)}, or "
+                               "attributes.<key>.")
+        numeric = self.operator in ("gte", "lte", "gt", "lt")
+        if numeric:
+            try:
+                float(self.value)
+            except ValueError:
+                errors["value"] = "This comparison needs a number."
+        elif self.operator not in ("set", "blank") and not self.value.strip():
+            errors["value"] = "Give the value to compare with."
+        if errors:
+            raise ValidationError(errors)
 
 
 class ImportJob(models.Model):

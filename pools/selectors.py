@@ -53,3 +53,11 @@ def rep_lead_counts(*, user) -> dict:
 
 def lead_timeline(*, lead: Lead) -> QuerySet[LeadEvent]:
     return lead.events.select_related("actor", "owner").order_by("-created_at", "-id")
+
+
+def leads_unqualified_for(*, user) -> QuerySet[Lead]:
+    """Rejected leads of the teams `user` manages (all of them for an admin), newest first."""
+    leads = Lead.objects.filter(status=LeadState.REJECTED)
+    if not has_role(user, Role.ADMIN):
+        leads = leads.filter(team__in=teams_managed_by(user=user))
+    return leads.select_related("source", "team").order_by("-created_at", "-id")

@@ -1,9 +1,11 @@
 from django.urls import path
 
-from . import views
+from . import views, views_screening
 
 app_name = "pools"
 urlpatterns = [
     path("mine/", views.my_leads, name="my_leads"),
     path("<int:lead_id>/", views.lead_detail, name="lead_detail"),
+    path("unqualified/", views_screening.unqualified, name="unqualified"),
+    path("<int:lead_id>/override/", views_screening.override, name="override"),
 ]
