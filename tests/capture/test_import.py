@@ -5,7 +5,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from pools.imports import mapping as m
 from pools.imports.parsing import csv_inspect, csv_rows
-from pools.imports.services import ImportRefused, import_job_create, import_job_run, import_job_start
+from pools.imports.services import (
+    ImportRefused,
+    import_job_create,
+    import_job_run,
+    import_job_start,
+)
 from pools.lifecycle import LeadState
 from pools.models import ImportJob, Lead
 
@@ -13,7 +18,8 @@ pytestmark = pytest.mark.django_db
 
 MESSY = (
     '\ufeffFull Name;E-mail;Phone;Country;Company;Signup date;Notes;Employees\r\n'
-    'José Álvarez;jose@example.com;11 91234-5678;Brasil;"Acme; Ltda";31/12/2023;"says ""hi""";1000+\r\n'
+    'José Álvarez;jose@example.com;11 91234-5678;Brasil;"Acme; Ltda";31/12/2023;'
+    '"says ""hi""";1000+\r\n'
     'Ann Lee;N/A;+44 20 7946 0958;United Kingdom;Select;01-02-2024;;\r\n'
     ';;;;;;;\r\n'
     'Bad Mail;not-an-email;;;;;;\r\n'
