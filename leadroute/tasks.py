@@ -1,5 +1,6 @@
 """Helpers every app uses to hand work to Celery without telling anyone about a rollback."""
 
+import threading
 from functools import partial
 
 from django.db import transaction
@@ -16,15 +17,24 @@ def enqueue_by_name_on_commit(task_name: str, *args, **kwargs) -> None:
     """The same for a task of a higher layer (pools → routing.tasks.lead_intake), which
     the lower layer may not import."""
     # Looked up in the registry (not `send_task`) so eager mode in unit tests applies too.
-    transaction.on_commit(lambda: _registered(task_name).apply_async(args=args, kwargs=kwargs))
+    transaction.on_commit(lambda: _send(task_name, args, kwargs))
 
 
-def _registered(task_name: str):
+_discovery = threading.Lock()
+
+
+def _send(task_name: str, args, kwargs) -> None:
+    # Only a worker autodiscovers the apps' tasks modules; a web process that never
+    # imported routing.tasks would raise NotRegistered after its commit. Discovery runs
+    # once, under a lock (concurrent request threads raced it under uvicorn).
     if task_name not in app.tasks:
-        # Only a worker autodiscovers the apps' tasks modules; a web process that never
-        # imported routing.tasks would otherwise raise NotRegistered after its commit.
-        app.loader.import_default_modules()
-    return app.tasks[task_name]
+        with _discovery:
+            if task_name not in app.tasks:
+                app.loader.import_default_modules()
+    if task_name in app.tasks:
+        app.tasks[task_name].apply_async(args=args, kwargs=kwargs)
+    else:
+        app.send_task(task_name, args=args, kwargs=kwargs)
 
 
 LEAD_INTAKE_TASK = "routing.tasks.lead_intake"

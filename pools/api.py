@@ -4,8 +4,10 @@ NinjaAPI in leadroute/api.py). Bearer API keys, one per lead source."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime
 from decimal import Decimal
+from functools import wraps
 from typing import Annotated, Any
 
 from django.conf import settings
@@ -159,6 +161,23 @@ class Error(Schema):
 
 
 router = Router(tags=["leads"], auth=ApiKeyAuth())
+
+
+def _server_timing(view):
+    """Server-Timing header (auth, parsing, validation and the database work), so
+    bench/intake.py can tell server time from network and client time."""
+
+    @wraps(view)
+    def timed(request, *args, **kwargs):
+        started = time.perf_counter()
+        response = view(request, *args, **kwargs)
+        response["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
+        return response
+
+    return timed
+
+
+router.add_decorator(_server_timing, mode="view")
 
 
 def _out(lead: Lead, outcome: str) -> dict:

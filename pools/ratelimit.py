@@ -1,15 +1,31 @@
-"""A fixed-window rate limit counted in Redis (through the Django cache), shared by every
-web process."""
+"""A fixed-window rate limit counted in Redis, shared by every web process."""
 
 from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 
-from django.core.cache import cache
+import redis
+from django.conf import settings
 
 log = logging.getLogger(__name__)
+_client: redis.Redis | None = None
+_client_lock = threading.Lock()
+
+
+def _redis() -> redis.Redis:
+    # One client (and connection pool) per process. Django's cache objects are per thread,
+    # and under ASGI every request runs in a new thread, so going through the cache would
+    # open a fresh Redis connection for each request.
+    global _client
+    if _client is None:
+        with _client_lock:
+            if _client is None:
+                _client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1,
+                                               socket_connect_timeout=1)
+    return _client
 
 
 def rate_limit_hit(*, bucket: str, limit: int, period: int = 60) -> int | None:
@@ -17,13 +33,17 @@ def rate_limit_hit(*, bucket: str, limit: int, period: int = 60) -> int | None:
     else None."""
     now = time.time()
     window = int(now // period)
-    key = f"ratelimit:{bucket}:{window}"
+    prefix = getattr(settings, "CACHES", {}).get("default", {}).get("KEY_PREFIX", "")
+    key = f"{prefix}:ratelimit:{bucket}:{window}"
     try:
-        # add() is SET NX with the expiry, so the counter never outlives its window;
-        # incr() is atomic in Redis, so concurrent requests all count.
-        cache.add(key, 0, timeout=period + 1)
-        count = cache.incr(key)
-    except Exception:  # noqa: BLE001 — losing leads is worse than not limiting for a while
+        # INCR is atomic, so concurrent requests all count; the expiry (set in the same
+        # round trip) means a window's counter never outlives it.
+        pipe = _redis().pipeline(transaction=False)
+        pipe.incr(key)
+        pipe.expire(key, period + 1)
+        count = pipe.execute()[0]
+    except redis.RedisError:
+        # Losing leads is worse than not limiting for a while.
         log.exception("Rate limiter unavailable; letting the request through")
         return None
     if count <= limit:

@@ -31,6 +31,7 @@ def test_post_creates_lead_normalised_and_routed(api, source, eager_celery,
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["outcome"] == "created" and body["state"] == LeadState.NEW
+    assert response["Server-Timing"].startswith("app;dur=")
     lead = Lead.objects.get(pk=body["id"])
     assert lead.email == "ana@example.com"
     assert lead.phone == "+5511912345678"
