@@ -93,8 +93,11 @@ def _find_replay(*, source: LeadSource, external_id: str, idempotency_key: str) 
 
 
 def _remember(*, source: LeadSource, lead: Lead, keys: list[str]) -> None:
-    for key in keys:
-        IdempotencyKey.objects.get_or_create(source=source, key=key, defaults={"lead": lead})
+    if keys:
+        # ignore_conflicts: a key already remembered keeps pointing at its first lead.
+        IdempotencyKey.objects.bulk_create(
+            [IdempotencyKey(source=source, key=key, lead=lead) for key in keys],
+            ignore_conflicts=True)
 
 
 def _notify_owner(lead: Lead) -> None:
@@ -108,12 +111,18 @@ def _notify_owner(lead: Lead) -> None:
 
 
 def lead_capture(*, source: LeadSource, fields: dict, attributes: dict | None = None,
-                 idempotency_key: str = "", channel: str = "api", actor=None) -> CaptureResult:
+                 idempotency_key: str = "", channel: str = "api", actor=None,
+                 hand_off: bool = True) -> CaptureResult:
     """Create a lead from clean `fields` (see `pools.normalise`), or return the lead this
-    inquiry repeats (same idempotency key or external id) or joins (open duplicate)."""
+    inquiry repeats (same idempotency key or external id) or joins (open duplicate).
+
+    A created lead is handed to screening and routing on commit, unless `hand_off` is
+    False: then the caller must hand it off itself (the CSV import sends one task per batch
+    of leads instead of one message per lead)."""
     try:
         return _capture(source=source, fields=fields, attributes=attributes or {},
-                        idempotency_key=idempotency_key, channel=channel, actor=actor)
+                        idempotency_key=idempotency_key, channel=channel, actor=actor,
+                        hand_off=hand_off)
     except IntegrityError:
         # Lost a race on a unique constraint: the winner has committed, so replay it.
         lead = _find_replay(source=source, external_id=fields.get("external_id", ""),
@@ -123,7 +132,8 @@ def lead_capture(*, source: LeadSource, fields: dict, attributes: dict | None = 
         return CaptureResult(lead, REPLAYED)
 
 
-def _capture(*, source, fields, attributes, idempotency_key, channel, actor) -> CaptureResult:
+def _capture(*, source, fields, attributes, idempotency_key, channel, actor,
+             hand_off) -> CaptureResult:
     email, phone = fields.get("email", ""), fields.get("phone", "")
     external_id = fields.get("external_id", "")
     with transaction.atomic():
@@ -163,5 +173,6 @@ def _capture(*, source, fields, attributes, idempotency_key, channel, actor) -> 
                            source=source, team_id=source.team_id, attributes=attributes,
                            **fields)
         _remember(source=source, lead=lead, keys=remember)
-        enqueue_by_name_on_commit(LEAD_INTAKE_TASK, lead.pk)
+        if hand_off:
+            enqueue_by_name_on_commit(LEAD_INTAKE_TASK, lead.pk)
     return CaptureResult(lead, CREATED)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 import phonenumbers
 import pycountry
@@ -75,7 +76,13 @@ def country_normalise(value) -> str:
     """ISO 3166 alpha-2 from a code (BR, BRA) or a common name (Brazil, United Kingdom)."""
     if blank(value):
         return ""
-    cleaned = chars_clean(str(value)).strip()
+    return _country(chars_clean(str(value)).strip())
+
+
+# Imports repeat the same few country names thousands of times, and pycountry's lookups
+# scan every country.
+@lru_cache(maxsize=2048)
+def _country(cleaned: str) -> str:
     key = cleaned.lower()
     if key in _COUNTRY_ALIASES:
         return _COUNTRY_ALIASES[key]
