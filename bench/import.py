@@ -9,6 +9,7 @@ Uses its own database (bench/_common.py). Needs ../shared/data (or SHARED_DATA_D
 from __future__ import annotations
 
 import argparse
+import signal
 import subprocess
 import sys
 import time
@@ -44,6 +45,8 @@ def main() -> None:
     source = LeadSource.objects.create(name="X Education", slug="x-education", team=team)
     manager = make_manager(teams=[team])
     app.control.purge()
+    # Ctrl-C or a kill still stops the worker (the finally below runs).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "leadroute", "worker", "--concurrency",

@@ -112,17 +112,21 @@ def _notify_owner(lead: Lead) -> None:
 
 def lead_capture(*, source: LeadSource, fields: dict, attributes: dict | None = None,
                  idempotency_key: str = "", channel: str = "api", actor=None,
-                 hand_off: bool = True) -> CaptureResult:
+                 hand_off: bool = True, prechecked: bool = False) -> CaptureResult:
     """Create a lead from clean `fields` (see `pools.normalise`), or return the lead this
     inquiry repeats (same idempotency key or external id) or joins (open duplicate).
 
     A created lead is handed to screening and routing on commit, unless `hand_off` is
     False: then the caller must hand it off itself (the CSV import sends one task per batch
-    of leads instead of one message per lead)."""
+    of leads instead of one message per lead).
+
+    `prechecked` says the caller has just looked for replays itself (the import does, for
+    a whole chunk of rows in two queries): the lookup and the idempotency locks are
+    skipped, and the unique constraints settle a race with another writer."""
     try:
         return _capture(source=source, fields=fields, attributes=attributes or {},
                         idempotency_key=idempotency_key, channel=channel, actor=actor,
-                        hand_off=hand_off)
+                        hand_off=hand_off, prechecked=prechecked)
     except IntegrityError:
         # Lost a race on a unique constraint: the winner has committed, so replay it.
         lead = _find_replay(source=source, external_id=fields.get("external_id", ""),
@@ -133,18 +137,18 @@ def lead_capture(*, source: LeadSource, fields: dict, attributes: dict | None = 
 
 
 def _capture(*, source, fields, attributes, idempotency_key, channel, actor,
-             hand_off) -> CaptureResult:
+             hand_off, prechecked) -> CaptureResult:
     email, phone = fields.get("email", ""), fields.get("phone", "")
     external_id = fields.get("external_id", "")
     with transaction.atomic():
         _lock_identities(
-            [f"idem:{source.pk}:{idempotency_key}"] * bool(idempotency_key)
-            + [f"ext:{source.pk}:{external_id}"] * bool(external_id)
+            ([f"idem:{source.pk}:{idempotency_key}"] * bool(idempotency_key)
+             + [f"ext:{source.pk}:{external_id}"] * bool(external_id)) * (not prechecked)
             + [f"email:{email}"] * bool(email)
             + [f"phone:{phone}"] * bool(phone)
         )
-        replay = _find_replay(source=source, external_id=external_id,
-                              idempotency_key=idempotency_key)
+        replay = None if prechecked else _find_replay(
+            source=source, external_id=external_id, idempotency_key=idempotency_key)
         if replay is not None:
             if idempotency_key:
                 _remember(source=source, lead=replay, keys=[idempotency_key])

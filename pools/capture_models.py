@@ -120,7 +120,7 @@ class ImportJob(models.Model):
     has and the worker may not) until the import has run."""
 
     class Status(models.TextChoices):
-        MAPPING = "mapping", "Waiting for the column mapping"
+        MAPPING = "mapping", "Needs mapping"
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Importing"
         DONE = "done", "Done"

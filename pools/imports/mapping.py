@@ -49,7 +49,7 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "landing_page": ("landingpage", "landingpageid", "url", "pageurl"),
     RECEIVED_AT: ("date", "createdat", "created", "createddate", "firstcontactdate",
                   "receivedat", "submittedat", "datecreated", "signupdate", "signedup",
-                  "registrationdate", "leaddate"),
+                  "registrationdate", "leaddate", "data", "datacadastro", "fecha"),
 }
 _LOOKUP = {syn: target for target, syns in _SYNONYMS.items() for syn in syns}
 

@@ -215,9 +215,12 @@ def _import_chunk(job: ImportJob, chunk: list, batch: _Batch) -> None:
 
 def _import_row(job, number, fields, attributes, key, batch) -> str:
     try:
+        # With an external id, that id already makes a re-import a replay; the row's own
+        # key is only needed (and stored) for files without one.
         result = lead_capture(source=job.source, fields=fields, attributes=attributes,
-                              idempotency_key=key, channel="CSV import",
-                              actor=job.created_by, hand_off=False)
+                              idempotency_key="" if fields.get("external_id") else key,
+                              channel="CSV import", actor=job.created_by, hand_off=False,
+                              prechecked=True)
     except Exception as exc:  # noqa: BLE001 — one bad row must never stop the file
         log.warning("Import %s row %s: %s", job.pk, number, exc)
         batch.errors.append(ImportRowError(job=job, row=number, column="",

@@ -213,3 +213,10 @@ def test_job_page_query_count_is_constant(manager, client_for, source,
 def test_imported_leads_are_new_until_screened(manager, source):
     run_import(manager, source, MESSY.encode())
     assert set(Lead.objects.values_list("status", flat=True)) == {LeadState.NEW}
+
+
+def test_same_external_id_twice_in_one_file_makes_one_lead(manager, source):
+    content = b"id,email\r\nA-1,one@example.com\r\nA-1,other@example.com\r\nA-2,\r\n"
+    job = run_import(manager, source, content)
+    assert (job.created, job.duplicates, job.rejected) == (2, 1, 0)
+    assert Lead.objects.get(external_id="A-1").email == "one@example.com"
