@@ -23,16 +23,21 @@ def enqueue_by_name_on_commit(task_name: str, *args, **kwargs) -> None:
 _discovery = threading.Lock()
 
 
-def _send(task_name: str, args, kwargs) -> None:
-    # Only a worker autodiscovers the apps' tasks modules; a web process that never
-    # imported routing.tasks would raise NotRegistered after its commit. Discovery runs
-    # once, under a lock (concurrent request threads raced it under uvicorn).
+def task_by_name(task_name: str):
+    """A registered task of any app, or None. Only a worker autodiscovers the apps' tasks
+    modules; a web process that never imported routing.tasks would otherwise raise
+    NotRegistered. Discovery runs once, under a lock (request threads raced it)."""
     if task_name not in app.tasks:
         with _discovery:
             if task_name not in app.tasks:
                 app.loader.import_default_modules()
-    if task_name in app.tasks:
-        app.tasks[task_name].apply_async(args=args, kwargs=kwargs)
+    return app.tasks.get(task_name)
+
+
+def _send(task_name: str, args, kwargs) -> None:
+    task = task_by_name(task_name)
+    if task is not None:
+        task.apply_async(args=args, kwargs=kwargs)
     else:
         app.send_task(task_name, args=args, kwargs=kwargs)
 

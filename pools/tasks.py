@@ -1,7 +1,6 @@
 from celery import shared_task
 
-from leadroute.celery import app
-from leadroute.tasks import LEAD_INTAKE_TASK
+from leadroute.tasks import LEAD_INTAKE_TASK, task_by_name
 
 from .imports.services import import_job_run
 
@@ -18,7 +17,7 @@ def leads_intake(lead_ids: list[int]) -> int:
     """Screen and route a batch of imported leads, each through the routing layer's own
     intake task body (looked up by name: pools sits below routing), each in its own
     transaction. Safe to run twice, as lead_intake is."""
-    intake = app.tasks[LEAD_INTAKE_TASK]
+    intake = task_by_name(LEAD_INTAKE_TASK)
     for lead_id in lead_ids:
         intake.run(lead_id)
     return len(lead_ids)

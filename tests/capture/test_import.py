@@ -145,6 +145,8 @@ def test_upload_map_run_and_watch_progress(manager, client_for, source, eager_ce
     assert response.status_code == 302
     job.refresh_from_db()
     assert job.status == ImportJob.Status.DONE and job.created == 2
+    # One intake task per batch screened and routed the new leads (eager Celery here).
+    assert set(Lead.objects.values_list("status", flat=True)) == {LeadState.POOLED}
     fragment = client.get(f"/leads/import/{job.pk}/", HTTP_HX_REQUEST="true").content.decode()
     assert 'id="import-progress"' in fragment and "<html" not in fragment
     assert "every 1s" not in fragment  # finished: polling stops
