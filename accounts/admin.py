@@ -21,8 +21,7 @@ class RepProfileInline(admin.StackedInline):
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     inlines = (RepProfileInline,)
-    list_display = ("username", "display_name", "email", "roles", "team", "availability",
-                    "is_active")
+    list_display = ("username", "display_name", "roles", "team", "availability", "is_active")
     list_filter = ("groups", "is_active", "rep_profile__team", "rep_profile__availability")
     search_fields = ("username", "first_name", "last_name", "email")
     list_select_related = ("rep_profile__team",)

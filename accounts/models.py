@@ -20,6 +20,11 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(f"“{value}” is not an IANA time zone (e.g. Europe/Lisbon).")
 
 
+def parse_clock(value: str) -> time:
+    """"HH:MM"; "24:00" is the end of the day (so a window can cover a whole day)."""
+    return time.max if value == "24:00" else time.fromisoformat(value)
+
+
 def validate_working_hours(value) -> None:
     """{"mon": [["09:00", "17:00"]], …}: each day a list of [start, end) windows."""
     if not isinstance(value, dict):
@@ -31,7 +36,7 @@ def validate_working_hours(value) -> None:
             raise ValidationError(f"{day}: expected a list of [start, end] pairs.")
         for window in windows:
             try:
-                start, end = (time.fromisoformat(t) for t in window)
+                start, end = (parse_clock(t) for t in window)
             except (TypeError, ValueError):
                 raise ValidationError(f"{day}: “{window}” is not a [HH:MM, HH:MM] pair.") from None
             if start >= end:
@@ -172,7 +177,7 @@ class RepProfile(Caps):
         local = self.local_time(when)
         windows = (self.working_hours or {}).get(WEEKDAYS[local.weekday()], [])
         now = local.time()
-        return any(time.fromisoformat(s) <= now < time.fromisoformat(e) for s, e in windows)
+        return any(parse_clock(s) <= now < parse_clock(e) for s, e in windows)
 
     def effective_cap(self, field: str) -> int | None:
         """The rep's own limit, else the team's; None means unlimited."""

@@ -1,7 +1,7 @@
 """Health of the services LeadRoute needs: the database, Redis, and Celery beat."""
 
+import redis
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
@@ -17,8 +17,12 @@ def _check_database() -> dict:
 
 def _check_redis() -> dict:
     try:
-        client = cache._cache.get_client(write=True)
-        client.ping()
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2,
+                                      socket_connect_timeout=2)
+        try:
+            client.ping()
+        finally:
+            client.close()
         return {"ok": True}
     except Exception as exc:
         return {"ok": False, "error": str(exc)[:200]}

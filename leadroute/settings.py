@@ -155,7 +155,7 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 WHITENOISE_AUTOREFRESH = DEBUG
-MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / ".run" / "media")
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / ".run" / "media")))
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -163,7 +163,7 @@ USE_I18N = True
 USE_TZ = True
 
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="leadroute-demo")
-SHARED_DATA_DIR = env.path("SHARED_DATA_DIR", default=BASE_DIR.parent / "shared" / "data")
+SHARED_DATA_DIR = Path(env.str("SHARED_DATA_DIR", default=str(BASE_DIR.parent / "shared" / "data")))
 
 LOGGING = {
     "version": 1,

@@ -1,11 +1,20 @@
 from django.contrib import admin, messages
 
 from .apikeys import apikey_create, apikey_revoke
-from .models import ApiKey, Lead, LeadEvent, LeadSource, Pool, ScoringRule
+from .models import ApiKey, Lead, LeadEvent, LeadSource, Pool, ScoringRule, SourceRestriction
+
+
+class SourceRestrictionInline(admin.TabularInline):
+    model = SourceRestriction
+    extra = 0
+    raw_id_fields = ("user",)
+    verbose_name = "reserved for (team or rep)"
+    verbose_name_plural = "reserved for — empty means any rep may claim this source's leads"
 
 
 @admin.register(LeadSource)
 class LeadSourceAdmin(admin.ModelAdmin):
+    inlines = (SourceRestrictionInline,)
     list_display = ("name", "slug", "team", "qualification_threshold", "form_enabled",
                     "is_active")
     list_filter = ("is_active", "team")
@@ -19,6 +28,16 @@ class PoolAdmin(admin.ModelAdmin):
     list_filter = ("mode", "team", "is_active")
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}
+    fieldsets = (
+        (None, {"fields": ("name", "slug", "mode", "order", "preview_fields", "is_active")}),
+        ("Scope", {"fields": ("team", "territory", "is_team_default")}),
+        ("Pull restrictions", {
+            "description": "Claim caps and max untouched leads are set on the team or the "
+                           "rep (Caps); source restrictions on the lead source.",
+            "fields": ("claim_cooldown_hours", "update_first_hours", "calling_hours_start",
+                       "calling_hours_end", "calling_weekdays_only"),
+        }),
+    )
 
 
 class LeadEventInline(admin.TabularInline):

@@ -85,19 +85,67 @@ class Pool(models.Model):
     )
     preview_fields = models.JSONField(
         default=list, blank=True,
-        help_text=f"Fields shown before a claim (preview mode). Any of: {', '.join(PREVIEWABLE_FIELDS)}.",
+        help_text="Fields shown before a claim (preview mode; blind pools show only their "
+                  f"non-identifying ones). Any of: {', '.join(PREVIEWABLE_FIELDS)}.",
     )
     is_active = models.BooleanField(default=True)
+    # Pull restrictions (enforced in pools.claiming; caps live on accounts.Caps).
+    claim_cooldown_hours = models.PositiveIntegerField(
+        default=24, help_text="A previous owner may not re-claim a lead for this long after it "
+                              "went back to the pool (0 = no cooldown).")
+    update_first_hours = models.PositiveIntegerField(
+        null=True, blank=True,
+        help_text="“Update your leads first”: a rep holding a lead assigned longer than this "
+                  "without a disposition may not claim more. Blank = off.")
+    calling_hours_start = models.TimeField(
+        null=True, blank=True, help_text="Claims allowed only while the lead's local time "
+                                         "(from its country/state) is inside this window.")
+    calling_hours_end = models.TimeField(null=True, blank=True)
+    calling_weekdays_only = models.BooleanField(
+        default=False, help_text="Also require a weekday (Mon–Fri) in the lead's local time.")
 
     class Meta:
         ordering = ["name"]
         constraints = [
+            models.CheckConstraint(
+                condition=(Q(calling_hours_start__isnull=True) & Q(calling_hours_end__isnull=True))
+                | (Q(calling_hours_start__isnull=False) & Q(calling_hours_end__isnull=False)
+                   & Q(calling_hours_end__gt=models.F("calling_hours_start"))),
+                name="pool_calling_hours_window",
+            ),
             models.UniqueConstraint(fields=["team"], condition=Q(is_team_default=True),
                                     name="one_default_pool_per_team"),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def has_calling_hours(self) -> bool:
+        return self.calling_hours_start is not None
+
+
+class SourceRestriction(models.Model):
+    """Reserves a source's leads for some teams or reps: once a source has any restriction,
+    only the listed teams' reps and the listed reps may claim its leads from a pool."""
+
+    source = models.ForeignKey(LeadSource, on_delete=models.CASCADE, related_name="restrictions")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, null=True, blank=True,
+                             related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True,
+                             blank=True, related_name="+", verbose_name="rep")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(team__isnull=False) & Q(user__isnull=True))
+                | (Q(team__isnull=True) & Q(user__isnull=False)),
+                name="source_restriction_team_xor_rep",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} → {self.team or self.user}"
 
 
 class Lead(models.Model):
@@ -172,6 +220,9 @@ class Lead(models.Model):
         indexes = [
             models.Index(fields=["owner", "status"], name="lead_owner_status"),
             models.Index(fields=["pool", "status", "pooled_at", "id"], name="lead_pool_order"),
+            # "Highest score first" pools: claim next and the pool page walk this index.
+            models.Index(fields=["pool", "status", "-score", "pooled_at", "id"],
+                         name="lead_pool_score"),
             models.Index(fields=["team", "status"], name="lead_team_status"),
         ]
 
@@ -218,7 +269,11 @@ class LeadEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["lead", "created_at"], name="event_lead_time")]
+        indexes = [
+            models.Index(fields=["lead", "created_at"], name="event_lead_time"),
+            # Claim caps count a rep's claims today / this week.
+            models.Index(fields=["actor", "kind", "created_at"], name="event_actor_kind_time"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · lead {self.lead_id}"

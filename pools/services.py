@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+from contextlib import nullcontext
+
+from django.db import connection, transaction
 from django.utils import timezone
 
+from . import live as pool_live
 from .lifecycle import CLOSED_STATES, OWNED_STATES, LeadState, check_transition
 from .models import Lead, LeadEvent, Pool
 
@@ -24,12 +27,14 @@ def lead_transition(
     kind: str = LeadEvent.Kind.TRANSITION,
     data: dict | None = None,
     extra: dict | None = None,
+    where: dict | None = None,
 ) -> Lead:
     """Move `lead` from the state it was read in to `to`, or raise.
 
     The write is one conditional UPDATE on (id, state, owner): if anyone moved the lead
     since it was read, no row matches and `LeadChanged` is raised, so two writers can never
-    both win. `extra` carries other columns to set in the same UPDATE.
+    both win. `extra` carries other columns to set in the same UPDATE; `where` adds
+    conditions to it (a claim also requires the lead to still be in the same pool).
     """
     check_transition(lead.status, to)
     now = timezone.now()
@@ -54,9 +59,13 @@ def lead_transition(
     if lead.status == LeadState.SCREENED and to != LeadState.REJECTED:
         changes["routed_at"] = now
 
-    with transaction.atomic():
+    # Inside a caller's transaction no savepoint is needed (the UPDATE and the event commit
+    # or roll back with it; a lost race raises before any failed SQL), which saves two
+    # round trips on the hot claim path. Alone, the pair still gets its own transaction.
+    block = nullcontext() if connection.in_atomic_block else transaction.atomic()
+    with block:
         updated = Lead.objects.filter(
-            pk=lead.pk, status=lead.status, owner_id=lead.owner_id
+            pk=lead.pk, status=lead.status, owner_id=lead.owner_id, **(where or {})
         ).update(**changes)
         if updated != 1:
             raise LeadChanged(f"Lead {lead.pk} changed before it could be moved to {to}.")
@@ -64,6 +73,11 @@ def lead_transition(
             lead=lead, kind=kind, from_state=lead.status, to_state=to, actor=actor,
             owner=changes["owner"], reason=reason, data=data or {}, created_at=now,
         )
+        # Reps watching a pool see the lead leave or arrive (sent after commit only).
+        if lead.status == LeadState.POOLED and lead.pool_id:
+            pool_live.pool_lead_left(pool_id=lead.pool_id, lead_id=lead.pk)
+        if to == LeadState.POOLED:
+            pool_live.pool_lead_arrived(pool_id=pool.pk)
     from_state = lead.status
     for field, value in changes.items():
         setattr(lead, field, value)

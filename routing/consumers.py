@@ -1,14 +1,29 @@
+from urllib.parse import parse_qs
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from leadroute.live import team_group, user_group
+from leadroute.live import pool_group, team_group, user_group
+
+
+def _requested_pool(scope) -> int | None:
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("pool", [])
+    try:
+        return int(values[0]) if values else None
+    except ValueError:
+        return None
 
 
 @database_sync_to_async
-def _groups_for(user) -> list[str]:
+def _groups_for(user, pool_id: int | None = None) -> list[str]:
+    from pools.pool_selectors import pools_usable_by
     from pools.selectors import teams_managed_by
 
     groups = [user_group(user.pk)]
+    # A pool page's socket also joins the pool's group — only if the user may use the pool
+    # (the same scope check as the page), so no frame reaches anyone outside it.
+    if pool_id is not None and pools_usable_by(user=user).filter(pk=pool_id).exists():
+        groups.append(pool_group(pool_id))
     profile = getattr(user, "rep_profile", None)
     team_ids = set(teams_managed_by(user=user).values_list("pk", flat=True))
     if profile is not None and profile.team_id:
@@ -26,7 +41,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         if user is None or not user.is_authenticated or not user.is_active:
             await self.close(code=4401)
             return
-        self.groups_joined = await _groups_for(user)
+        self.groups_joined = await _groups_for(user, _requested_pool(self.scope))
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()

@@ -7,6 +7,11 @@ from accounts.roles import Role
 from tests.factories import PASSWORD, TeamFactory, UserFactory, make_manager, make_rep
 
 
+def pytest_collection_modifyitems(config, items):
+    """Browser tests last: they are the slowest, and they hold an event loop while open."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 @pytest.fixture
 def team(db):
     return TeamFactory(name="Inbound")

@@ -3,7 +3,7 @@
 import factory
 from django.contrib.auth.models import Group
 
-from accounts.models import RepProfile, Team, Territory, User
+from accounts.models import WEEKDAYS, RepProfile, Team, Territory, User
 from accounts.roles import Role
 from pools.lifecycle import LeadState
 from pools.models import Lead, LeadEvent, LeadSource, Pool
@@ -53,8 +53,7 @@ class RepProfileFactory(factory.django.DjangoModelFactory):
     team = factory.SubFactory(TeamFactory)
     time_zone = "UTC"
     # Always at work, so tests do not depend on the hour they run at.
-    working_hours = factory.LazyFunction(
-        lambda: {d: [["00:00", "23:59"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")})
+    working_hours = factory.LazyFunction(lambda: {d: [["00:00", "24:00"]] for d in WEEKDAYS})
 
 
 def make_rep(*, team=None, **profile_fields) -> User:

@@ -70,13 +70,13 @@ def test_screen_is_idempotent(source, rules):
 
 
 def test_screen_query_count_does_not_grow_with_rules(source, rules,
-                                                     django_assert_num_queries):
+                                                     django_assert_max_num_queries):
     for i in range(20):
         ScoringRule.objects.create(name=f"r{i}", field="title", operator=Op.CONTAINS,
                                    value="head", points=1)
     lead = Lead.objects.select_related("source").get(pk=new_lead(source).pk)
-    # rules, UPDATE, event INSERT (+ savepoint pair of lead_transition's atomic)
-    with django_assert_num_queries(5):
+    # The rules (one query, however many), the conditional UPDATE, the event INSERT.
+    with django_assert_max_num_queries(3):
         lead_screen(lead=lead)
 
 

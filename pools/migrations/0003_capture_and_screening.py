@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('pools', '0001_initial'),
+        ('pools', '0002_pull_settings'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,410 @@
+"""Pool benchmarks — prints figures, asserts nothing.
+
+    DATABASE_URL=postgres://…/lr_bench REDIS_URL=redis://…/5 \\
+        /work/main/.venv/bin/python bench/pool.py [--leads 100000] [--claimers 50]
+
+Uses the database in DATABASE_URL (migrated; its "bench-*" rows are created once and
+reused, claim leads are created and deleted per run). Three parts:
+
+1. Pool page server time (in-process Django test client, full middleware + template) with
+   100,000 pooled leads: first page, each sort, a filter, and 20 pages deep via the cursor.
+2. Claim service time with 50 concurrent claimers (50 processes, one connection each,
+   all calling `pool_claim_next` — processes, not threads, so Python's GIL does not queue
+   them), beside the floor: a bare conditional UPDATE from 50 concurrent processes in the
+   same run.
+3. HTTP claim throughput (`POST /api/pool/{id}/claim`) beside a trivial logged-in view
+   (`GET /`, a redirect after the session and role lookup) on the same uvicorn server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import multiprocessing
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import unquote
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadroute.settings")
+os.environ.setdefault("SECRET_KEY", "bench-only-secret")
+os.environ.setdefault("DEBUG", "false")
+# No collectstatic needed: plain static storage (the figures are about views, not files).
+os.environ.setdefault("STATIC_MANIFEST", "false")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth.models import Group  # noqa: E402
+from django.db import connection, connections  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from accounts.models import RepProfile, Team, User  # noqa: E402
+from pools.claiming import pool_claim_next  # noqa: E402
+from pools.lifecycle import LeadState  # noqa: E402
+from pools.models import Lead, LeadSource, Pool  # noqa: E402
+
+COUNTRIES = ["BR", "PT", "US", "DE", "MX", "AR", "ES", "FR"]
+INDUSTRIES = ["Retail", "SaaS", "Logistics", "Healthcare", "Finance", "Education"]
+SIZES = ["1-10", "11-50", "51-200", "201-500"]
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def ms(values: list[float]) -> str:
+    return (
+        f"p50 {pct(values, 50) * 1000:6.1f} ms  p95 {pct(values, 95) * 1000:6.1f} ms  "
+        f"p99 {pct(values, 99) * 1000:6.1f} ms  (n={len(values)})"
+    )
+
+
+def make_leads(pool: Pool, team: Team, sources, n: int, *, prefix: str) -> None:
+    now = timezone.now()
+    batch = []
+    for i in range(n):
+        batch.append(
+            Lead(
+                first_name=f"{prefix}F{i}",
+                last_name=f"{prefix}L{i}",
+                email=f"{prefix}{i}@bench.test",
+                phone=f"+55119{i:08d}",
+                company=f"{prefix} Company {i}",
+                title="Buyer",
+                industry=INDUSTRIES[i % len(INDUSTRIES)],
+                company_size=SIZES[i % len(SIZES)],
+                country=COUNTRIES[i % len(COUNTRIES)],
+                source=sources[i % len(sources)],
+                score=(i * 37) % 100,
+                status=LeadState.POOLED,
+                pool=pool,
+                team=team,
+                pooled_at=now - timedelta(seconds=n - i),
+            )
+        )
+        if len(batch) == 5000:
+            Lead.objects.bulk_create(batch)
+            batch = []
+    if batch:
+        Lead.objects.bulk_create(batch)
+
+
+def setup(n_leads: int, n_reps: int):
+    team, _ = Team.objects.get_or_create(name="bench-team")
+    sources = [
+        LeadSource.objects.get_or_create(slug=f"bench-{s}", defaults={"name": f"Bench {s}"})[0]
+        for s in ("web", "webinar", "partner")
+    ]
+    big, _ = Pool.objects.get_or_create(
+        slug="bench-100k",
+        defaults={
+            "name": "bench-100k",
+            "team": team,
+            "preview_fields": ["company", "industry", "country", "company_size", "source", "score"],
+        },
+    )
+    have = Lead.objects.filter(pool=big, status=LeadState.POOLED).count()
+    if have < n_leads:
+        print(f"seeding {n_leads - have} pooled leads …", flush=True)
+        make_leads(big, team, sources, n_leads - have, prefix=f"b{have}")
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE pools_lead")
+    rep_group = Group.objects.get_or_create(name="rep")[0]
+    reps = []
+    for i in range(n_reps):
+        user, created = User.objects.get_or_create(username=f"bench-rep-{i}")
+        if created:
+            user.set_unusable_password()
+            user.save()
+            user.groups.add(rep_group)
+        RepProfile.objects.update_or_create(
+            user=user,
+            defaults={
+                "team": team,
+                "max_claims_per_day": None,
+                "max_claims_per_week": None,
+                "max_open_untouched": None,
+            },
+        )
+        reps.append(user)
+    return team, sources, big, reps
+
+
+def bench_pool_page(big: Pool, rep: User) -> None:
+    client = Client()
+    client.force_login(rep)
+    url = f"/leads/pools/{big.pk}/"
+    client.get(url)  # warm caches and the connection
+    times: list[float] = []
+    by_kind: dict[str, list[float]] = {}
+
+    def timed(params=None, htmx=False):
+        start = time.perf_counter()
+        response = client.get(url, params or {}, **({"HTTP_HX_REQUEST": "true"} if htmx else {}))
+        elapsed = time.perf_counter() - start
+        times.append(elapsed)
+        kind = (
+            "full page"
+            if not htmx
+            else "deep page"
+            if params and "after" in params
+            else ",".join(f"{k}={v}" for k, v in (params or {}).items()) or "fragment"
+        )
+        by_kind.setdefault(kind, []).append(elapsed)
+        assert response.status_code == 200, response.status_code
+        return response
+
+    for _ in range(20):
+        timed()
+        timed(htmx=True)
+        timed({"sort": "score"}, htmx=True)
+        timed({"sort": "newest"}, htmx=True)
+        timed({"country": "PT", "industry": "SaaS"}, htmx=True)
+    response = timed(htmx=True)
+    for _ in range(20):  # walk 20 pages deep
+        cursor = re.search(r'href="\?[^"]*after=([^"&]+)', response.content.decode()).group(1)
+        response = timed({"after": unquote(cursor)}, htmx=True)
+    print(
+        f"pool page, {Lead.objects.filter(pool=big, status=LeadState.POOLED).count()} "
+        f"pooled leads:  {ms(times)}"
+    )
+    for kind, values in by_kind.items():
+        print(f"    {kind:28s} {ms(values)}")
+
+
+def run_processes(n: int, fn) -> list:
+    """fn(i) in n forked processes (one connection each, no shared GIL), released together."""
+    ctx = multiprocessing.get_context("fork")
+    barrier, results = ctx.Barrier(n), ctx.Queue()
+    connections.close_all()  # children must not share the parent's socket
+
+    def child(i):
+        try:
+            connection.ensure_connection()  # connecting is not what is measured
+            barrier.wait()
+            results.put((i, fn(i)))
+        except Exception as exc:  # reported, not swallowed
+            results.put((i, exc))
+        finally:
+            connections.close_all()
+
+    procs = [ctx.Process(target=child, args=(i,)) for i in range(n)]
+    for proc in procs:
+        proc.start()
+    out: list = [None] * n
+    for _ in range(n):
+        i, value = results.get(timeout=600)
+        if isinstance(value, Exception):
+            raise value
+        out[i] = value
+    for proc in procs:
+        proc.join()
+    return out
+
+
+def bench_claims(team, sources, reps, per_rep: int) -> None:
+    n = len(reps)
+    pool = Pool.objects.create(
+        name=f"bench-claims-{time.time_ns()}",
+        slug=f"bench-claims-{time.time_ns()}",
+        team=team,
+        mode=Pool.Mode.BLIND,
+        claim_cooldown_hours=0,
+    )
+    floor_pool = Pool.objects.create(
+        name=f"bench-floor-{time.time_ns()}", slug=f"bench-floor-{time.time_ns()}", team=team
+    )
+    try:
+        make_leads(pool, team, sources, n * per_rep + per_rep, prefix="c")
+        make_leads(floor_pool, team, sources, n * per_rep, prefix="f")
+        floor_ids = list(Lead.objects.filter(pool=floor_pool).values_list("id", flat=True))
+
+        def claimer(i):
+            own = []
+            for _ in range(per_rep):
+                start = time.perf_counter()
+                pool_claim_next(user=reps[i], pool_id=pool.pk)
+                own.append(time.perf_counter() - start)
+            return own
+
+        def bare(i):
+            own = []
+            ids = floor_ids[i::n]
+            with connection.cursor() as cursor:
+                for lead_id in ids:
+                    start = time.perf_counter()
+                    cursor.execute(
+                        "UPDATE pools_lead SET status = 'assigned', owner_id = %s, pool_id = NULL,"
+                        " assigned_at = now() WHERE id = %s AND status = 'pooled' AND pool_id = %s",
+                        [reps[i].pk, lead_id, floor_pool.pk],
+                    )
+                    assert cursor.rowcount == 1
+                    own.append(time.perf_counter() - start)
+            return own
+
+        cpu_start = time.process_time()
+        solo = claimer(0)[1:]  # one claimer alone: the service's own cost, no queueing
+        cpu_per_claim = (time.process_time() - cpu_start) / (per_rep or 1)
+        service = [t for own in run_processes(n, claimer) for t in own]
+        floor = [t for own in run_processes(n, bare) for t in own]
+        print(f"claim service, one claimer alone:        {ms(solo)}")
+        print(f"claim service ({n} concurrent claimers):  {ms(service)}")
+        print(f"bare conditional UPDATE ({n} connections): {ms(floor)}")
+        print(f"  → claim p99 / UPDATE p99 = {pct(service, 99) / pct(floor, 99):.2f}×")
+        # Why: 50 claims at once need 50 × (Python CPU per claim) on the machine's cores
+        # before the last one can finish; a bare UPDATE needs almost none.
+        print(
+            f"  Python CPU per claim (client side, alone): {cpu_per_claim * 1000:.1f} ms → a burst "
+            f"of {n} needs ≥ {n * cpu_per_claim / (os.cpu_count() or 1) * 1000:.0f} ms of "
+            f"{os.cpu_count()} cores"
+        )
+    finally:
+        Lead.objects.filter(pool__in=[pool, floor_pool]).delete()
+        Lead.objects.filter(team=team, owner__in=reps).delete()
+        pool.delete()
+        floor_pool.delete()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_rate(
+    port: int, requests: list[tuple[str, str, str, dict]], workers: int, seconds: float
+) -> tuple[float, dict]:
+    """Requests/s over `seconds` with `workers` keep-alive connections."""
+    stop = time.perf_counter() + seconds
+    counts = [0] * workers
+    statuses: dict = {}
+    lock = threading.Lock()
+
+    def worker(i):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        k = i
+        while time.perf_counter() < stop:
+            method, path, body, headers = requests[k % len(requests)]
+            k += workers
+            conn.request(method, path, body=body or None, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            counts[i] += 1
+            with lock:
+                statuses[response.status] = statuses.get(response.status, 0) + 1
+        conn.close()
+
+    start = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(counts) / (time.perf_counter() - start), statuses
+
+
+def bench_http(team, sources, reps, seconds: float, workers: int) -> None:
+    from django.middleware.csrf import _get_new_csrf_string
+
+    pool = Pool.objects.create(
+        name=f"bench-http-{time.time_ns()}",
+        slug=f"bench-http-{time.time_ns()}",
+        team=team,
+        mode=Pool.Mode.BLIND,
+        claim_cooldown_hours=0,
+    )
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "leadroute.asgi:application",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        make_leads(pool, team, sources, 20000, prefix="h")
+        sessions = []
+        for rep in reps:
+            client = Client()
+            client.force_login(rep)
+            token = _get_new_csrf_string()
+            session = client.cookies[settings.SESSION_COOKIE_NAME].value
+            cookie = (
+                f"{settings.SESSION_COOKIE_NAME}={session}; {settings.CSRF_COOKIE_NAME}={token}"
+            )
+            sessions.append((cookie, token))
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        trivial = [("GET", "/", "", {"Cookie": c}) for c, _ in sessions]
+        claims = [
+            (
+                "POST",
+                f"/api/pool/{pool.pk}/claim",
+                "{}",
+                {"Cookie": c, "X-CSRFToken": t, "Content-Type": "application/json"},
+            )
+            for c, t in sessions
+        ]
+        http_rate(port, trivial, workers, 1.0)  # warm up the server
+        trivial_rate, trivial_status = http_rate(port, trivial, workers, seconds)
+        claim_rate, claim_status = http_rate(port, claims, workers, seconds)
+        print(f"HTTP, one uvicorn process, {workers} keep-alive clients, {seconds:.0f} s each:")
+        print(f"  trivial logged-in view (GET /):   {trivial_rate:7.1f} req/s  {trivial_status}")
+        print(f"  POST /api/pool/{{id}}/claim:        {claim_rate:7.1f} req/s  {claim_status}")
+        print(f"  → claims at {claim_rate / trivial_rate * 100:.0f}% of the trivial view")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        Lead.objects.filter(pool=pool).delete()
+        Lead.objects.filter(team=team, owner__in=reps).delete()
+        pool.delete()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--leads", type=int, default=100_000)
+    parser.add_argument("--claimers", type=int, default=50)
+    parser.add_argument("--claims-per-rep", type=int, default=10)
+    parser.add_argument("--http-seconds", type=float, default=5)
+    parser.add_argument("--http-workers", type=int, default=16)
+    parser.add_argument("--skip", default="", help="comma list of page,claims,http")
+    args = parser.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
+    team, sources, big, reps = setup(args.leads, args.claimers)
+    print(f"database {connection.settings_dict['NAME']}, {os.cpu_count()} CPUs")
+    if "page" not in skip:
+        bench_pool_page(big, reps[0])
+    if "claims" not in skip:
+        bench_claims(team, sources, reps, args.claims_per_rep)
+    if "http" not in skip:
+        bench_http(team, sources, reps, args.http_seconds, args.http_workers)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+import pytest
+
+from pools.lifecycle import LeadState
+from tests.browser.conftest import login, screenshot
+from tests.factories import PASSWORD, LeadFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_rep_logs_in_and_sees_their_leads(browser, live_url, rep, other_rep):
+    mine = LeadFactory(status=LeadState.ASSIGNED, owner=rep, company="Mine Ltda")
+    theirs = LeadFactory(status=LeadState.ASSIGNED, owner=other_rep, company="Theirs SA")
+    page = browser.new_page()
+    login(page, live_url, rep.username, PASSWORD)
+    assert page.url.endswith("/leads/mine/")
+    table = page.locator("#lead-table")
+    assert mine.display_name in table.inner_text()
+    assert theirs.display_name not in page.content()
+    screenshot(page, "rep-my-leads")
+    page.click(f"text={mine.display_name}")
+    page.wait_for_load_state("networkidle")
+    assert "Timeline" in page.inner_text("main")
+    page.close()
+
+
+def test_manager_logs_in_and_sees_the_team(browser, live_url, manager, rep, other_rep):
+    LeadFactory(status=LeadState.ASSIGNED, owner=rep, team=rep.rep_profile.team)
+    page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
+    login(page, live_url, manager.username, PASSWORD)
+    assert page.url.endswith("/reports/team/")
+    reps_table = page.locator("#team-reps")
+    assert rep.display_name in reps_table.inner_text()
+    assert other_rep.display_name not in reps_table.inner_text()
+    screenshot(page, "manager-team-phone")
+    page.close()

@@ -1,0 +1,122 @@
+"""The live channel (real Redis channel layer), the Celery worker (real process against
+Redis) and /healthz."""
+
+import time
+import uuid
+
+import pytest
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+from django.utils import timezone
+
+from leadroute.asgi import application
+from leadroute.live import team_group, user_group
+from routing.models import Heartbeat
+from routing.tasks import sweep
+from tests.servers import celery_worker
+
+ws_db = pytest.mark.django_db(transaction=True)
+
+
+def _session_cookie(user) -> bytes:
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+def _communicator(*, cookie: bytes | None = None, origin: bytes = b"http://127.0.0.1:8000"):
+    headers = [(b"origin", origin), (b"host", b"127.0.0.1:8000")]
+    if cookie:
+        headers.append((b"cookie", cookie))
+    return WebsocketCommunicator(application, "/ws/live/", headers=headers)
+
+
+@ws_db
+async def test_anonymous_socket_is_refused():
+    communicator = _communicator()
+    connected, _ = await communicator.connect()
+    assert not connected
+
+
+@ws_db
+async def test_foreign_origin_is_refused_even_when_signed_in(rep):
+    from asgiref.sync import sync_to_async
+
+    cookie = await sync_to_async(_session_cookie)(rep)
+    communicator = _communicator(cookie=cookie, origin=b"https://evil.example")
+    connected, _ = await communicator.connect()
+    assert not connected
+
+
+@ws_db
+async def test_signed_in_user_receives_group_messages_for_them_and_their_team(rep, other_rep):
+    from asgiref.sync import sync_to_async
+
+    cookie = await sync_to_async(_session_cookie)(rep)
+    team_id = await sync_to_async(lambda: rep.rep_profile.team_id)()
+    communicator = _communicator(cookie=cookie)
+    connected, _ = await communicator.connect()
+    assert connected
+    layer = get_channel_layer()
+    await layer.group_send(user_group(rep.pk), {"type": "live.html", "html": "<p>for you</p>"})
+    assert await communicator.receive_from(timeout=5) == "<p>for you</p>"
+    await layer.group_send(team_group(team_id), {"type": "live.html", "html": "<p>team</p>"})
+    assert await communicator.receive_from(timeout=5) == "<p>team</p>"
+    # Another rep's group does not reach this socket.
+    await layer.group_send(user_group(other_rep.pk), {"type": "live.html", "html": "<p>no</p>"})
+    assert await communicator.receive_nothing(timeout=0.5)
+    await communicator.disconnect()
+
+
+@pytest.mark.worker
+@ws_db
+def test_a_real_worker_runs_the_sweep_against_redis_and_the_database():
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    started = timezone.now()
+    with celery_worker(queue):
+        sweep.apply_async(queue=queue)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            beat = Heartbeat.objects.filter(name=Heartbeat.SWEEP).first()
+            if beat and beat.beat_at >= started:
+                break
+            time.sleep(0.25)
+    assert beat is not None and beat.beat_at >= started, "the worker never ran the sweep"
+
+
+@pytest.mark.django_db
+def test_sweep_is_idempotent():
+    sweep.apply()
+    sweep.apply()
+    assert Heartbeat.objects.filter(name=Heartbeat.SWEEP).count() == 1
+
+
+@pytest.mark.django_db
+def test_healthz_is_503_until_beat_has_swept_then_200(client):
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["database"]["ok"] and body["redis"]["ok"] and not body["beat"]["ok"]
+    sweep.apply()
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json()["healthy"] is True
+
+
+@pytest.mark.django_db
+def test_healthz_reports_a_stale_beat(client, settings):
+    Heartbeat.objects.create(name=Heartbeat.SWEEP,
+                             beat_at=timezone.now() - timezone.timedelta(hours=1))
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["beat"]["error"] == "the last sweep is too old"
+
+
+@pytest.mark.django_db
+def test_healthz_reports_redis_down(client, settings):
+    sweep.apply()
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert not body["redis"]["ok"] and body["database"]["ok"]

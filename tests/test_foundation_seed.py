@@ -1,0 +1,61 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from accounts.models import RepProfile, User
+from pools.lifecycle import OWNED_STATES, LeadState
+from pools.models import Lead, Pool
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_refuses_with_debug_off(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG is off"):
+        call_command("seed_demo", "--leads", "20")
+    assert not User.objects.exists()
+
+
+def test_seed_demo_builds_the_cast_and_is_idempotent(settings):
+    settings.DEBUG = True
+    call_command("seed_demo", "--leads", "60")
+    call_command("seed_demo", "--leads", "60")
+    usernames = set(User.objects.values_list("username", flat=True))
+    assert {"admin", "manager1", "manager2"} | {f"rep{n}" for n in range(1, 13)} <= usernames
+    assert RepProfile.objects.count() == 12
+    assert set(Pool.objects.values_list("mode", flat=True)) == {"preview", "blind"}
+    assert Lead.objects.count() == 60
+    for lead in Lead.objects.all():
+        assert (lead.owner_id is not None) == (lead.status in OWNED_STATES)
+        assert lead.events.exists()
+    assert User.objects.get(username="rep1").check_password(settings.DEMO_PASSWORD)
+
+
+def test_seed_demo_uses_the_real_olist_leads(settings):
+    olist = settings.SHARED_DATA_DIR / "olist" / "olist_marketing_qualified_leads_dataset.csv"
+    if not olist.exists():
+        pytest.skip(f"real data not present at {olist}")
+    settings.DEBUG = True
+    call_command("seed_demo", "--leads", "80")
+    mql_ids = {line.split(",")[0] for line in olist.read_text().splitlines()[1:]}
+    leads = list(Lead.objects.select_related("source"))
+    assert all(lead.external_id in mql_ids for lead in leads)
+    # Won leads are exactly those Olist closed, with their real segment.
+    won = [lead for lead in leads if lead.status == LeadState.WON]
+    assert won and all(lead.industry for lead in won)
+    assert all(lead.email.endswith("@example.com") for lead in leads)
+
+
+def test_seed_demo_falls_back_to_generated_leads_without_the_data_folder(settings, tmp_path,
+                                                                        capsys):
+    settings.DEBUG = True
+    settings.SHARED_DATA_DIR = tmp_path
+    call_command("seed_demo", "--leads", "30")
+    assert "generating 30 demo leads" in capsys.readouterr().out
+    assert Lead.objects.count() == 30
+
+
+def test_seed_demo_if_empty_skips_a_populated_database(settings):
+    settings.DEBUG = True
+    User.objects.create_user(username="someone")
+    call_command("seed_demo", "--if-empty")
+    assert not Lead.objects.exists()

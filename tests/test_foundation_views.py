@@ -1,0 +1,185 @@
+"""Who may see which page, for every foundation view."""
+
+import pytest
+from django.urls import reverse
+
+from pools.lifecycle import LeadState
+from tests.factories import LeadFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_anonymous_users_are_sent_to_login(client):
+    for url in ("/", "/leads/mine/", "/reports/team/"):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+
+
+def test_login_page_renders_and_bad_credentials_show_a_message(client, rep):
+    assert client.get("/accounts/login/").status_code == 200
+    response = client.post("/accounts/login/", {"username": rep.username, "password": "nope"})
+    assert response.status_code == 200
+    assert "Please enter a correct username and password" in response.content.decode()
+
+
+def test_login_with_the_right_password_lands_a_rep_on_my_leads(client, rep, password):
+    response = client.post("/accounts/login/", {"username": rep.username, "password": password},
+                           follow=True)
+    assert response.redirect_chain[-1][0] == "/leads/mine/"
+
+
+def test_logout_needs_post(client_for, rep):
+    client = client_for(rep)
+    assert client.get("/accounts/logout/").status_code == 405
+    assert client.post("/accounts/logout/").status_code == 302
+    assert client.get("/leads/mine/").status_code == 302
+
+
+@pytest.mark.parametrize(("who", "target"), [("rep", "/leads/mine/"), ("manager", "/reports/team/"),
+                                             ("admin_user", "/reports/team/"),
+                                             ("outsider", "/accounts/no-role/")])
+def test_home_sends_each_role_where_its_day_starts(request, client_for, who, target):
+    response = client_for(request.getfixturevalue(who)).get("/")
+    assert response.status_code == 302 and response["Location"] == target
+
+
+def test_a_user_without_role_is_told_so(client_for, outsider):
+    response = client_for(outsider).get("/accounts/no-role/")
+    assert response.status_code == 403
+    assert "no role yet" in response.content.decode()
+
+
+def test_my_leads_lists_only_my_open_leads_untouched_first(client_for, rep, other_rep):
+    from django.utils import timezone
+
+    touched = LeadFactory(status=LeadState.CONTACTED, owner=rep, first_touch_at=timezone.now())
+    untouched = LeadFactory(status=LeadState.ASSIGNED, owner=rep)
+    closed = LeadFactory(status=LeadState.WON, owner=rep)
+    foreign = LeadFactory(status=LeadState.ASSIGNED, owner=other_rep)
+    html = client_for(rep).get("/leads/mine/").content.decode()
+    assert html.index(untouched.display_name) < html.index(touched.display_name)
+    assert closed.display_name not in html and foreign.display_name not in html
+
+
+def test_my_leads_htmx_request_gets_only_the_table_fragment(client_for, rep):
+    LeadFactory(status=LeadState.ASSIGNED, owner=rep)
+    response = client_for(rep).get("/leads/mine/", HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<div id="lead-table"') and "<html" not in html
+
+
+@pytest.mark.parametrize("url", ["/leads/mine/", "/reports/team/"])
+def test_pages_refuse_post(client_for, rep, manager, url):
+    user = rep if "mine" in url else manager
+    assert client_for(user).post(url).status_code == 405
+
+
+def test_managers_cannot_open_my_leads_and_reps_cannot_open_the_team_page(client_for, rep,
+                                                                         manager, outsider):
+    assert client_for(manager).get("/leads/mine/").status_code == 403
+    assert client_for(rep).get("/reports/team/").status_code == 403
+    assert client_for(outsider).get("/reports/team/").status_code == 403
+
+
+# --- lead detail: rep A cannot open rep B's lead ------------------------------------------
+
+def test_rep_opens_own_lead_with_its_timeline(client_for, rep):
+    lead = LeadFactory(status=LeadState.ASSIGNED, owner=rep, company="Padaria Boa")
+    response = client_for(rep).get(reverse("pools:lead_detail", args=[lead.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Padaria Boa" in html and "Timeline" in html and "Created" in html
+
+
+def test_rep_cannot_open_another_reps_lead(client_for, rep, other_rep):
+    lead = LeadFactory(status=LeadState.ASSIGNED, owner=other_rep)
+    assert client_for(rep).get(reverse("pools:lead_detail", args=[lead.pk])).status_code == 404
+
+
+def test_rep_cannot_open_a_pooled_lead_by_url(client_for, rep):
+    from tests.factories import PoolFactory
+
+    lead = LeadFactory(status=LeadState.POOLED, pool=PoolFactory())
+    assert client_for(rep).get(reverse("pools:lead_detail", args=[lead.pk])).status_code == 404
+
+
+def test_manager_sees_own_teams_leads_but_not_other_teams(client_for, manager, rep, other_rep):
+    mine = LeadFactory(status=LeadState.ASSIGNED, owner=rep)
+    theirs = LeadFactory(status=LeadState.ASSIGNED, owner=other_rep,
+                         team=other_rep.rep_profile.team)
+    client = client_for(manager)
+    assert client.get(reverse("pools:lead_detail", args=[mine.pk])).status_code == 200
+    assert client.get(reverse("pools:lead_detail", args=[theirs.pk])).status_code == 404
+
+
+def test_admin_sees_every_lead(client_for, admin_user, other_rep):
+    lead = LeadFactory(status=LeadState.ASSIGNED, owner=other_rep)
+    assert client_for(admin_user).get(
+        reverse("pools:lead_detail", args=[lead.pk])).status_code == 200
+
+
+def test_outsider_cannot_open_leads(client_for, outsider, rep):
+    lead = LeadFactory(status=LeadState.ASSIGNED, owner=rep)
+    assert client_for(outsider).get(
+        reverse("pools:lead_detail", args=[lead.pk])).status_code == 403
+
+
+def test_lead_detail_htmx_gets_the_timeline_fragment(client_for, rep):
+    lead = LeadFactory(status=LeadState.ASSIGNED, owner=rep)
+    html = client_for(rep).get(reverse("pools:lead_detail", args=[lead.pk]),
+                               HTTP_HX_REQUEST="true").content.decode()
+    assert html.lstrip().startswith('<ol id="timeline"')
+
+
+def test_lead_detail_refuses_post(client_for, rep):
+    lead = LeadFactory(status=LeadState.ASSIGNED, owner=rep)
+    assert client_for(rep).post(reverse("pools:lead_detail", args=[lead.pk])).status_code == 405
+
+
+# --- manager home --------------------------------------------------------------------------
+
+def test_team_page_shows_only_the_managers_teams(client_for, manager, rep, other_rep):
+    LeadFactory(status=LeadState.ASSIGNED, owner=rep, team=rep.rep_profile.team)
+    html = client_for(manager).get("/reports/team/").content.decode()
+    assert rep.display_name in html and other_rep.display_name not in html
+
+
+def test_team_page_query_count_does_not_grow_with_reps(client_for, manager, team,
+                                                        django_assert_max_num_queries):
+    from tests.factories import make_rep
+
+    client = client_for(manager)
+    for _ in range(3):
+        LeadFactory(status=LeadState.ASSIGNED, owner=make_rep(team=team), team=team)
+    with django_assert_max_num_queries(12) as few:
+        client.get("/reports/team/")
+    for _ in range(20):
+        LeadFactory(status=LeadState.ASSIGNED, owner=make_rep(team=team), team=team)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get("/reports/team/")
+
+
+def test_team_page_htmx_fragment(client_for, manager):
+    html = client_for(manager).get("/reports/team/", HTTP_HX_REQUEST="true").content.decode()
+    assert html.lstrip().startswith('<section id="team-reps"')
+
+
+# --- admin ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["accounts/user", "accounts/team", "accounts/territory",
+                                  "accounts/repprofile", "pools/lead", "pools/leadevent",
+                                  "pools/pool", "pools/leadsource"])
+def test_admin_changelists_render(client_for, admin_user, rep, path):
+    LeadFactory(status=LeadState.ASSIGNED, owner=rep)
+    assert client_for(admin_user).get(f"/admin/{path}/").status_code == 200
+
+
+def test_admin_user_page_has_the_rep_profile_inline(client_for, admin_user, rep):
+    html = client_for(admin_user).get(f"/admin/accounts/user/{rep.pk}/change/").content.decode()
+    assert "Team and routing" in html and "Working hours" in html
+
+
+def test_reps_cannot_use_the_admin(client_for, rep):
+    assert client_for(rep).get("/admin/").status_code == 302

@@ -1,0 +1,193 @@
+"""Pool pages and claim buttons: who may, wrong method, full page and htmx fragment."""
+
+import pytest
+from django.urls import reverse
+
+from pools.lifecycle import LeadState
+from pools.models import Pool
+from tests.factories import PoolFactory, make_rep
+from tests.pool_helpers import fast_password_hashing, pooled, pooled_many
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture(autouse=True)
+def _fast_hashing(settings):
+    fast_password_hashing(settings)
+
+
+@pytest.fixture
+def preview_pool(team):
+    return PoolFactory(
+        team=team, name="Inbound preview", preview_fields=["company", "industry", "country"]
+    )
+
+
+@pytest.fixture
+def blind_pool(team):
+    return PoolFactory(team=team, name="Inbound blind", mode=Pool.Mode.BLIND)
+
+
+def test_rep_sees_pools_of_their_team_only(rep, client_for, preview_pool, other_team):
+    PoolFactory(team=other_team, name="Not yours")
+    pooled(preview_pool)
+    page = client_for(rep).get(reverse("pools:pools")).content.decode()
+    assert "Inbound preview" in page and "Not yours" not in page
+
+
+@pytest.mark.parametrize("who", ["manager", "outsider"])
+def test_non_reps_cannot_open_pools(request, client_for, who, preview_pool):
+    user = request.getfixturevalue(who)
+    assert client_for(user).get(reverse("pools:pools")).status_code == 403
+    assert client_for(user).get(reverse("pools:pool", args=[preview_pool.pk])).status_code == 403
+
+
+def test_anonymous_is_sent_to_login(client, preview_pool):
+    response = client.get(reverse("pools:pool", args=[preview_pool.pk]))
+    assert response.status_code == 302 and "/login" in response["Location"]
+
+
+def test_rep_of_other_team_gets_404_for_pool(other_rep, client_for, preview_pool):
+    assert (
+        client_for(other_rep).get(reverse("pools:pool", args=[preview_pool.pk])).status_code == 404
+    )
+
+
+def test_pool_page_rejects_post_and_claim_rejects_get(rep, client_for, preview_pool):
+    c = client_for(rep)
+    assert c.post(reverse("pools:pool", args=[preview_pool.pk])).status_code == 405
+    assert c.get(reverse("pools:claim", args=[preview_pool.pk])).status_code == 405
+    assert c.get(reverse("pools:claim_next", args=[preview_pool.pk])).status_code == 405
+
+
+def test_preview_pool_shows_exactly_configured_fields(rep, client_for, preview_pool):
+    lead = pooled(preview_pool, company="Acme Rockets", industry="Aerospace", city="Campinas")
+    page = client_for(rep).get(reverse("pools:pool", args=[preview_pool.pk])).content.decode()
+    assert "Acme Rockets" in page and "Aerospace" in page
+    assert lead.email not in page and lead.first_name not in page and "Campinas" not in page
+    assert "<html" in page and 'ws-connect="/ws/live/?pool=' in page
+
+
+def test_pool_table_fragment_for_htmx(rep, client_for, preview_pool):
+    pooled(preview_pool, company="Acme Rockets")
+    body = (
+        client_for(rep).get(reverse("pools:pool", args=[preview_pool.pk]), **HTMX).content.decode()
+    )
+    assert body.lstrip().startswith('<div id="pool-table"') and "<html" not in body
+    assert "Acme Rockets" in body
+
+
+def test_filters_and_keyset_pages(rep, client_for, preview_pool):
+    pooled_many(preview_pool, 60, industry="Retail")
+    pooled(preview_pool, industry="Mining", company="Deep Holes Ltd", age_minutes=500)
+    c = client_for(rep)
+    url = reverse("pools:pool", args=[preview_pool.pk])
+    mining = c.get(url, {"industry": "Mining"}).content.decode()
+    assert "Deep Holes Ltd" in mining and "Retail" not in mining.split("<tbody>")[1]
+    first = c.get(url, {"industry": "Retail"})
+    rows1 = first.context["page"].rows
+    assert len(rows1) == 50 and first.context["page"].next_cursor
+    second = c.get(url, {"industry": "Retail", "after": first.context["page"].next_cursor})
+    rows2 = second.context["page"].rows
+    assert len(rows2) == 10
+    assert not {r.token for r in rows1} & {r.token for r in rows2}
+
+
+def test_bad_filter_values_give_messages_not_errors(rep, client_for, preview_pool):
+    pooled(preview_pool)
+    url = reverse("pools:pool", args=[preview_pool.pk])
+    response = client_for(rep).get(
+        url, {"min_age_hours": "soon", "after": "garbage", "source": "x", "sort": "weird"}
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "whole number of hours" in page and "page link has expired" in page
+
+
+def test_pool_page_query_count_is_constant(
+    rep, client_for, preview_pool, django_assert_max_num_queries
+):
+    pooled_many(preview_pool, 5)
+    c = client_for(rep)
+    url = reverse("pools:pool", args=[preview_pool.pk])
+    c.get(url)  # warm the session
+    with django_assert_max_num_queries(7) as small:
+        c.get(url)
+    pooled_many(preview_pool, 120)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        response = c.get(url)
+    assert len(response.context["page"].rows) == 50
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        c.get(url, {"after": response.context["page"].next_cursor})
+
+
+def test_htmx_claim_sends_winner_to_the_lead(rep, client_for, preview_pool):
+    lead = pooled(preview_pool)
+    response = client_for(rep).post(
+        reverse("pools:claim", args=[preview_pool.pk]), {"lead": lead.pk}, **HTMX
+    )
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == reverse("pools:lead_detail", args=[lead.pk])
+    lead.refresh_from_db()
+    assert lead.owner == rep
+
+
+def test_htmx_claim_of_taken_lead_is_calm_message_in_place(rep, client_for, preview_pool, team):
+    lead = pooled(preview_pool)
+    client_for(make_rep(team=team)).post(
+        reverse("pools:claim", args=[preview_pool.pk]), {"lead": lead.pk}, **HTMX
+    )
+    response = client_for(rep).post(
+        reverse("pools:claim", args=[preview_pool.pk]), {"lead": lead.pk}, **HTMX
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Just taken by someone else" in body
+    assert (
+        response["HX-Retarget"].startswith("#pl-") and str(lead.pk) not in response["HX-Retarget"]
+    )
+
+
+def test_plain_claim_redirects_with_message(rep, client_for, preview_pool):
+    lead = pooled(preview_pool)
+    c = client_for(rep)
+    response = c.post(reverse("pools:claim", args=[preview_pool.pk]), {"lead": lead.pk})
+    assert response.status_code == 302 and response["Location"].endswith(f"/leads/{lead.pk}/")
+    again = c.post(reverse("pools:claim", args=[preview_pool.pk]), {"lead": lead.pk}, follow=True)
+    assert "Just taken by someone else" in again.content.decode()
+
+
+def test_claim_with_bad_input_is_400_not_500(rep, client_for, preview_pool):
+    response = client_for(rep).post(reverse("pools:claim", args=[preview_pool.pk]), {"lead": "x"})
+    assert response.status_code == 400
+
+
+def test_blind_claim_next_htmx_redirects_and_empty_pool_is_calm(rep, client_for, blind_pool):
+    lead = pooled(blind_pool)
+    c = client_for(rep)
+    url = reverse("pools:claim_next", args=[blind_pool.pk])
+    response = c.post(url, **HTMX)
+    assert response["HX-Redirect"] == reverse("pools:lead_detail", args=[lead.pk])
+    empty = c.post(url, **HTMX)
+    assert "pool is empty" in empty.content.decode() and empty["HX-Retarget"] == "#pool-message"
+
+
+def test_other_team_rep_cannot_claim(other_rep, client_for, preview_pool):
+    lead = pooled(preview_pool)
+    response = client_for(other_rep).post(
+        reverse("pools:claim", args=[preview_pool.pk]), {"lead": lead.pk}
+    )
+    assert response.status_code == 404
+    lead.refresh_from_db()
+    assert lead.status == LeadState.POOLED
+
+
+def test_admin_edits_pull_settings_and_source_restrictions(admin_user, client_for, preview_pool):
+    from tests.factories import LeadSourceFactory
+
+    source = LeadSourceFactory()
+    c = client_for(admin_user)
+    page = c.get(reverse("admin:pools_pool_change", args=[preview_pool.pk])).content.decode()
+    assert "Pull restrictions" in page and "calling_hours_start" in page
+    assert c.get(reverse("admin:pools_leadsource_change", args=[source.pk])).status_code == 200
