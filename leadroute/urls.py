@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("leads/", include("pools.urls")),
     path("capture/", include("pools.capture_urls")),
+    path("routing/", include("routing.urls")),
     path("reports/", include("reports.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),

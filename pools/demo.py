@@ -182,8 +182,9 @@ def _generated_rows(limit: int, rng: random.Random) -> list[dict]:
                         "seller_zip_code_prefix": ""}} for i in range(limit)]
 
 
-def leads_ensure(*, count: int = 400, log=print) -> int:
-    """Add the demo leads once. Returns how many were created."""
+def leads_ensure(*, count: int = 400, fresh: int = 20, log=print) -> int:
+    """Add the demo leads once. Returns how many were created. The newest `fresh` ones are
+    left `new`, for the caller to send through the real intake pipeline."""
     if Lead.objects.filter(attributes__demo=True).exists():
         return 0
     rng = random.Random(7)
@@ -207,7 +208,8 @@ def leads_ensure(*, count: int = 400, log=print) -> int:
         state_code = (seller or {}).get("seller_state", "")
         first, last = fake.first_name(), fake.last_name()
         created = now - timedelta(hours=(len(rows) - i) * 0.8 + rng.random())
-        status = _demo_outcome(rng, deal, created, now)
+        status = (LeadState.NEW if i >= len(rows) - fresh
+                  else _demo_outcome(rng, deal, created, now))
         team_id = source.team_id
         lead = Lead(
             first_name=first, last_name=last,
@@ -244,7 +246,8 @@ def leads_ensure(*, count: int = 400, log=print) -> int:
                 lead.closed_at = min(now, lead.first_touch_at + timedelta(hours=rng.randint(2, 72)))
         elif status == LeadState.REJECTED:
             lead.rejection_reason = "Score below the source's threshold"
-        lead.routed_at = created + timedelta(minutes=1) if status != LeadState.REJECTED else None
+        if status not in (LeadState.REJECTED, LeadState.NEW):
+            lead.routed_at = created + timedelta(minutes=1)
         leads.append(lead)
     with transaction.atomic():
         Lead.objects.bulk_create(leads, batch_size=500)
@@ -280,6 +283,8 @@ def _demo_events(leads: list[Lead]) -> list[LeadEvent]:
     for lead in leads:
         t = lead.created_at
         events.append(LeadEvent(lead=lead, kind="created", to_state="new", created_at=t))
+        if lead.status == LeadState.NEW:
+            continue
         events.append(LeadEvent(lead=lead, kind="transition", from_state="new",
                                 to_state="screened", reason="Screened", created_at=t))
         if lead.status == LeadState.REJECTED:

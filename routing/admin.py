@@ -1,12 +1,148 @@
 from django.contrib import admin
+from django.db.models import Count
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.utils.html import format_html
 
-from .models import Heartbeat
+from .conditions import conditions_describe
+from .engine import lead_route_preview
+from .forms import RoutingRuleForm, TestLeadForm
+from .models import Heartbeat, RepIntake, RoutingDecision, RoutingRule, RuleRotation
+from .selectors import decision_view_model
 
 
 @admin.register(Heartbeat)
 class HeartbeatAdmin(admin.ModelAdmin):
     list_display = ("name", "beat_at")
     readonly_fields = ("name", "beat_at")
+
+    def has_add_permission(self, request):
+        return False
+
+
+class RuleRotationInline(admin.StackedInline):
+    model = RuleRotation
+    can_delete = False
+    readonly_fields = ("state", "updated_at")
+    verbose_name = "method state (round-robin pointer, weighted counters)"
+    verbose_name_plural = verbose_name
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    form = RoutingRuleForm
+    change_list_template = "admin/routing/routingrule/change_list.html"
+    inlines = (RuleRotationInline,)
+    list_display = ("priority", "name", "is_active", "reads_as", "sends_to", "if_nobody",
+                    "decisions_link")
+    list_display_links = ("name",)
+    list_editable = ("priority", "is_active")
+    list_filter = ("is_active", "action", "method", "target", "team")
+    search_fields = ("name", "description")
+    list_select_related = ("team", "pool", "direct_rep", "fallback_rule", "fallback_pool")
+    filter_horizontal = ("reps",)
+    readonly_fields = ("reads_as",)
+    save_as = True
+    fieldsets = (
+        (None, {"fields": ("name", "priority", "is_active", "description")}),
+        ("Which leads", {"fields": ("conditions", "reads_as")}),
+        ("Where they go", {
+            "fields": ("action", "method", "target", "team", "reps", "direct_rep", "pool"),
+            "description": "Assign picks one rep with the method among the target's eligible "
+                           "reps; the other actions place the lead without choosing a rep."}),
+        ("Who is eligible", {
+            "fields": ("require_territory", "require_language", "require_industry",
+                       "require_company_size", "require_product", "min_seniority"),
+            "description": "Always checked: active account, availability, working hours in "
+                           "the rep's time zone, out of office, caps (per day/week/month, "
+                           "open untouched leads), and not a previous owner of the lead."}),
+        ("Method options", {"classes": ("collapse",), "fields": (
+            "keep_turn", "performance_window_days", "performance_min_sample", "value_tiers")}),
+        ("When nobody is eligible", {"fields": ("fallback", "fallback_rule", "fallback_pool")}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_decisions=Count("decisions"))
+
+    @admin.display(description="Takes")
+    def reads_as(self, obj):
+        return conditions_describe(obj.conditions) if obj and obj.pk else "—"
+
+    @admin.display(description="Sends to")
+    def sends_to(self, obj):
+        if obj.action == RoutingRule.Action.POOL:
+            return f"Pool {obj.pool}"
+        if obj.action == RoutingRule.Action.SKIM:
+            return f"Skim queue of {obj.team or 'the lead’s team'}"
+        if obj.method == RoutingRule.Method.DIRECT:
+            return f"{obj.direct_rep} (direct)"
+        whom = {"team": f"reps of {obj.team}", "reps": "listed reps",
+                "territory": "territory reps"}[obj.target]
+        return f"{obj.get_method_display()} over {whom}"
+
+    @admin.display(description="If nobody eligible")
+    def if_nobody(self, obj):
+        if obj.fallback == RoutingRule.Fallback.RULE:
+            return f"Rule {obj.fallback_rule}"
+        if obj.fallback == RoutingRule.Fallback.POOL:
+            return f"Pool {obj.fallback_pool}"
+        return "Skim queue"
+
+    @admin.display(description="Decisions", ordering="n_decisions")
+    def decisions_link(self, obj):
+        url = reverse("admin:routing_routingdecision_changelist") + f"?rule__id__exact={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, obj.n_decisions)
+
+    def get_urls(self):
+        return [path("test/", self.admin_site.admin_view(self.test_view),
+                     name="routing_routingrule_test"), *super().get_urls()]
+
+    def test_view(self, request):
+        """Which rule takes a lead and who would get it — writes nothing."""
+        if not self.has_view_permission(request):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        form = TestLeadForm(request.GET or None)
+        result = None
+        if form.is_valid():
+            decision = lead_route_preview(lead=form.cleaned_data["lead"],
+                                          source_slug=form.cleaned_data["source_slug"])
+            result = decision_view_model(decision=decision, full=True)
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta,
+                   "title": "Test a lead against the rules", "form": form, "result": result}
+        return render(request, "admin/routing/routingrule/test_lead.html", context)
+
+
+@admin.register(RoutingDecision)
+class RoutingDecisionAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "lead", "outcome", "rule_name", "winner", "reason",
+                    "duration_ms")
+    list_filter = ("outcome", "method", "rule")
+    search_fields = ("rule_name", "reason", "lead__email", "lead__company")
+    list_select_related = ("lead", "winner")
+    readonly_fields = [f.name for f in RoutingDecision._meta.fields]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RepIntake)
+class RepIntakeAdmin(admin.ModelAdmin):
+    list_display = ("day", "user", "count", "last_at")
+    list_filter = ("day",)
+    search_fields = ("user__username",)
+    readonly_fields = ("user", "day", "count", "last_at")
 
     def has_add_permission(self, request):
         return False

@@ -3,6 +3,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
 from pools import demo
+from pools.lifecycle import LeadState
+from pools.models import Lead
+from routing.tasks import lead_intake
 
 
 class Command(BaseCommand):
@@ -28,13 +31,22 @@ class Command(BaseCommand):
         self._routing_demo()
         created = demo.leads_ensure(count=leads, log=lambda m: self.stdout.write(
             self.style.WARNING(m)))
+        routed = self._route_fresh_leads()
         self.stdout.write(self.style.SUCCESS(
-            f"Demo ready: {created} new leads. Log in as admin, manager1, manager2 or "
+            f"Demo ready: {created} new leads, {routed} of them routed just now by the demo "
+            f"rules. Log in as admin, manager1, manager2 or "
             f"rep1…rep12 with the DEMO_PASSWORD."))
 
+    def _route_fresh_leads(self) -> int:
+        """The newest demo leads go through the real pipeline (screening, rules, decision
+        record), in-process, so "Why this rep?" has something to show from the start."""
+        fresh = Lead.objects.filter(status=LeadState.NEW, attributes__demo=True)
+        ids = list(fresh.order_by("created_at").values_list("id", flat=True))
+        for lead_id in ids:
+            lead_intake.apply(args=[lead_id], throw=True)
+        return len(ids)
+
     def _routing_demo(self) -> None:
-        try:
-            from routing.demo import demo_rules_ensure
-        except ImportError:  # routing rules arrive with the routing engine
-            return
+        from routing.demo import demo_rules_ensure
+
         demo_rules_ensure()

@@ -1,0 +1,221 @@
+"""Who may get a lead under a rule, and why each other rep may not.
+
+`rep_rows_load` reads every fact the filters need for all of a rule's reps in a constant
+number of queries (whatever the number of reps); `rep_exclusion` is a pure function of
+one rep's facts, so each filter is tested without the database.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, Q
+
+from accounts.models import RepProfile
+from pools.lifecycle import LeadState
+from pools.models import Lead
+
+from .conditions import routing_time_zone
+from .facts import rep_facts, roster_sql
+from .models import RoutingRule
+from .strategies import Candidate, LeadSnapshot
+
+# Exclusions that pass with time (round robin's keep-turn owes these reps their turn).
+TEMPORARY = frozenset({"availability", "out_of_office", "off_hours"})
+CAP_FIELDS = ("max_per_day", "max_per_week", "max_per_month", "max_open_untouched")
+CAPS = (("max_per_day", "today", "day"), ("max_per_week", "week", "week"),
+        ("max_per_month", "month", "month"))
+
+
+@dataclass
+class RepRow:
+    """One rep's facts at routing time."""
+
+    user_id: int
+    name: str
+    is_active: bool = True
+    availability: str = RepProfile.Availability.AVAILABLE
+    at_work: bool = True
+    out_of_office: bool = False
+    territory_ids: frozenset[int] = frozenset()
+    languages: frozenset[str] = frozenset()
+    industries: frozenset[str] = frozenset()
+    company_sizes: frozenset[str] = frozenset()
+    products: frozenset[str] = frozenset()
+    seniority: int = RepProfile.Seniority.MID
+    weight: int = 1
+    caps: dict = field(default_factory=dict)  # effective caps: field -> int | None
+    today: int = 0
+    week: int = 0
+    month: int = 0
+    open_leads: int = 0
+    untouched: int = 0
+    last_assigned_at: datetime | None = None
+    won: int = 0
+    closed: int = 0
+    previous_owner: bool = False
+    team_id: int | None = None
+
+    def candidate(self) -> Candidate:
+        return Candidate(
+            rep_id=self.user_id, name=self.name, weight=self.weight, seniority=self.seniority,
+            open_leads=self.open_leads, last_assigned_at=self.last_assigned_at,
+            territory_ids=self.territory_ids, languages=self.languages,
+            industries=self.industries, company_sizes=self.company_sizes,
+            products=self.products, won=self.won, closed=self.closed)
+
+
+@dataclass(frozen=True)
+class Requirements:
+    territory: bool = False
+    language: bool = False
+    industry: bool = False
+    company_size: bool = False
+    product: bool = False
+    min_seniority: int | None = None
+
+    @classmethod
+    def of(cls, rule: RoutingRule) -> Requirements:
+        return cls(territory=rule.require_territory
+                   or rule.target == RoutingRule.Target.TERRITORY
+                   or rule.method == RoutingRule.Method.TERRITORY,
+                   language=rule.require_language, industry=rule.require_industry,
+                   company_size=rule.require_company_size, product=rule.require_product,
+                   min_seniority=rule.min_seniority)
+
+
+def cap_exclusion(row: RepRow) -> tuple[str, str] | None:
+    for cap_field, attr, period in CAPS:
+        cap = row.caps.get(cap_field)
+        if cap is not None and getattr(row, attr) >= cap:
+            return f"cap_{period}", f"Cap reached: {getattr(row, attr)} of {cap} leads " \
+                                    f"this {period}"
+    cap = row.caps.get("max_open_untouched")
+    if cap is not None and row.untouched >= cap:
+        return "untouched", f"{row.untouched} untouched leads (limit {cap})"
+    return None
+
+
+def rep_exclusion(row: RepRow, *, lead: LeadSnapshot,
+                  needs: Requirements) -> tuple[str, str] | None:
+    """(code, reason) for the first filter the rep fails, or None when eligible."""
+    f = lead.fields
+    if not row.is_active:
+        return "inactive", "User account is deactivated"
+    if row.availability != RepProfile.Availability.AVAILABLE:
+        return "availability", f"Status is “{RepProfile.Availability(row.availability).label}”"
+    if row.out_of_office:
+        return "out_of_office", "Out of office"
+    if not row.at_work:
+        return "off_hours", "Outside working hours (rep's time zone)"
+    if needs.territory and not (row.territory_ids & set(lead.territories)):
+        return "territory", "Does not cover the lead's territory"
+    for need, attr, key, label in (
+        (needs.language, "languages", "language", "language"),
+        (needs.industry, "industries", "industry", "industry"),
+        (needs.company_size, "company_sizes", "company_size", "company size"),
+        (needs.product, "products", "product_interest", "product"),
+    ):
+        if need and f.get(key) not in getattr(row, attr):
+            return key, f"Does not cover {label} “{f.get(key) or '—'}”"
+    if needs.min_seniority and row.seniority < needs.min_seniority:
+        return "seniority", (f"{RepProfile.Seniority(row.seniority).label}; rule needs "
+                             f"{RepProfile.Seniority(needs.min_seniority).label} or above")
+    capped = cap_exclusion(row)
+    if capped:
+        return capped
+    if row.previous_owner:
+        return "previous_owner", "Already owned this lead before"
+    return None
+
+
+def lead_territories(fields: dict, territories: list[dict]) -> dict[int, int]:
+    """Territories the lead falls in, id -> specificity (postal 4, area code 3, state 2,
+    country 1). `territories` are rows as read by routing.facts.lead_context."""
+    found = {}
+    postal, state = fields.get("postal_code", ""), fields.get("state", "").casefold()
+    for t in territories:
+        score = 0
+        if postal and any(postal.startswith(p) for p in t["postal_prefixes"] or ()):
+            score = 4
+        elif fields.get("area_code") and fields["area_code"] in (t["area_codes"] or ()):
+            score = 3
+        elif state and state in {s.casefold() for s in t["states"] or ()}:
+            score = 2
+        elif fields.get("country") and fields["country"] in {
+                c.upper() for c in t["countries"] or ()}:
+            score = 1
+        if score:
+            found[t["id"]] = score
+    return found
+
+
+def periods(now: datetime) -> tuple[date, date, date]:
+    """Today, the week's Monday and the month's first day, in the routing time zone."""
+    today = now.astimezone(routing_time_zone()).date()
+    return today, today - timedelta(days=today.weekday()), today.replace(day=1)
+
+
+def performance_counts(*, user_ids: list[int], since: datetime) -> dict[int, dict]:
+    rows = (Lead.objects.filter(owner_id__in=user_ids, closed_at__gte=since,
+                                status__in=(LeadState.WON, LeadState.LOST))
+            .values("owner_id")
+            .annotate(won=Count("id", filter=Q(status=LeadState.WON)), closed=Count("id")))
+    return {r["owner_id"]: r for r in rows}
+
+
+def roster_needs_territories(rule: RoutingRule) -> bool:
+    return Requirements.of(rule).territory or rule.method == RoutingRule.Method.SKILLS
+
+
+def rep_rows_load(*, rule: RoutingRule, lead: LeadSnapshot, now: datetime,
+                  rotation: bool = False, lock: bool = False
+                  ) -> tuple[list[RepRow], dict | None]:
+    """Every target rep's facts, ordered by user id (round robin's roster): one round
+    trip (with the rule's rotation state when `rotation`), plus one for territory links
+    when the rule needs them and one for conversion counts under top performer —
+    whatever the number of reps."""
+    today, week, month = periods(now)
+    facts, state = rep_facts(
+        roster=roster_sql(rule=rule, territory_ids=list(lead.territories)), today=today,
+        week=week, month=month, now=now, lead_id=lead.id,
+        rotation_rule_id=rule.pk if rotation else None, lock_rotation=lock)
+    ids = [f["user_id"] for f in facts]
+    if not ids:
+        return [], state
+    perf, territories = {}, {}
+    if rule.method == RoutingRule.Method.TOP_PERFORMER:
+        perf = performance_counts(user_ids=ids,
+                                  since=now - timedelta(days=rule.performance_window_days))
+    if roster_needs_territories(rule):
+        links = RepProfile.territories.through.objects.filter(repprofile__user_id__in=ids)
+        for user_id, territory_id in links.values_list("repprofile__user_id", "territory_id"):
+            territories.setdefault(user_id, set()).add(territory_id)
+    rows = []
+    at_work_memo = {}
+    for f in facts:
+        w = perf.get(f["user_id"], {})
+        # An unsaved profile only to ask RepProfile.works_at (the one definition of it);
+        # reps mostly share hours, so each distinct schedule is asked once.
+        key = (f["time_zone"], json.dumps(f["working_hours"], sort_keys=True))
+        if key not in at_work_memo:
+            at_work_memo[key] = RepProfile(time_zone=f["time_zone"],
+                                           working_hours=f["working_hours"]).works_at(now)
+        at_work = at_work_memo[key]
+        name = f"{f['first_name']} {f['last_name']}".strip() or f["username"]
+        rows.append(RepRow(
+            user_id=f["user_id"], name=name, is_active=f["is_active"],
+            availability=f["availability"], at_work=at_work,
+            out_of_office=f["away"], previous_owner=f["previous"],
+            territory_ids=frozenset(territories.get(f["user_id"], ())),
+            languages=frozenset(x.lower() for x in f["languages"] or ()),
+            industries=frozenset(f["industries"] or ()),
+            company_sizes=frozenset(f["company_sizes"] or ()),
+            products=frozenset(f["products"] or ()), seniority=f["seniority"],
+            weight=f["weight"], caps={c: f[c] for c in CAP_FIELDS},
+            today=f["today"], week=f["week"], month=f["month"], last_assigned_at=f["last"],
+            open_leads=f["open"], untouched=f["untouched"], won=w.get("won", 0),
+            closed=w.get("closed", 0), team_id=f["team_id"]))
+    return rows, state

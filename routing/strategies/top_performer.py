@@ -1,0 +1,48 @@
+"""Best conversion rate wins. The rate is smoothed toward the group's average (a rep with
+1 win out of 1 is not "100%"): rate = (won + m·avg) / (closed + m), m = min_sample.
+Optional tiers: reps are ranked and split into len(value_tiers)+1 tiers; a lead whose
+estimated value reaches the first threshold goes to the top tier, and so on."""
+
+from decimal import Decimal
+
+from .base import Candidate, Choice, LeadSnapshot, Options, waited_key
+
+
+def smoothed_rates(candidates: list[Candidate], min_sample: int) -> dict[int, float]:
+    won = sum(c.won for c in candidates)
+    closed = sum(c.closed for c in candidates)
+    prior = won / closed if closed else 0.0
+    m = max(min_sample, 1)
+    return {c.rep_id: (c.won + m * prior) / (c.closed + m) for c in candidates}
+
+
+def lead_tier(value: Decimal | None, thresholds: tuple) -> int:
+    for i, threshold in enumerate(thresholds):
+        if value is not None and Decimal(str(value)) >= Decimal(str(threshold)):
+            return i
+    return len(thresholds)
+
+
+def choose(*, lead: LeadSnapshot, eligible: list[Candidate], roster: list[int],
+           unavailable: frozenset[int], state: dict, options: Options) -> Choice:
+    if not eligible:
+        return Choice(None, "Nobody eligible", state)
+    rates = smoothed_rates(eligible, options.min_sample)
+    ranked = sorted(eligible, key=lambda c: (-rates[c.rep_id], *waited_key(c)))
+    reason_tier = ""
+    if options.value_tiers:
+        n_tiers = len(options.value_tiers) + 1
+        tiers = [ranked[i * len(ranked) // n_tiers:(i + 1) * len(ranked) // n_tiers]
+                 for i in range(n_tiers)]
+        wanted = lead_tier(lead.estimated_value, tuple(options.value_tiers))
+        # Nearest non-empty tier, preferring lower ones (a big lead never goes to a
+        # weaker tier than a smaller lead would).
+        order = [wanted] + [t for d in range(1, n_tiers) for t in (wanted + d, wanted - d)
+                            if 0 <= t < n_tiers]
+        tier = next(t for t in order if tiers[t])
+        ranked = tiers[tier]
+        reason_tier = f" in tier {tier + 1} of {n_tiers} (lead tier {wanted + 1})"
+    winner = ranked[0]
+    return Choice(winner.rep_id,
+                  f"Top performer{reason_tier}: smoothed conversion {rates[winner.rep_id]:.1%} "
+                  f"({winner.won} won of {winner.closed} closed)", state)

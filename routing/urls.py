@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import views
+
+app_name = "routing"
+urlpatterns = [
+    path("leads/<int:lead_id>/why/", views.decision, name="decision"),
+]

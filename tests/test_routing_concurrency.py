@@ -1,0 +1,86 @@
+"""Races settled by PostgreSQL: real threads, each on its own connection."""
+
+import threading
+from collections import Counter
+
+import pytest
+from django.db import connection, transaction
+
+from pools.lifecycle import LeadState
+from pools.models import Lead
+from routing.engine import lead_route
+from routing.models import RepIntake, RoutingDecision, RoutingRule
+from routing.tasks import lead_intake
+from tests.factories import LeadFactory, make_rep
+from tests.routing_factories import RuleFactory, fast_password_hashing  # noqa: F401
+
+pytestmark = pytest.mark.django_db(transaction=True)
+THREADS = 4
+
+
+def _screened(n):
+    return [lead.pk for lead in Lead.objects.bulk_create(
+        [Lead(status=LeadState.SCREENED, email=f"c{i}@example.test") for i in range(n)])]
+
+
+def _in_threads(work, chunks):
+    errors = []
+
+    def run(chunk):
+        try:
+            work(chunk)
+        except Exception as exc:  # surfaced below: a thread's failure fails the test
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(chunk,)) for chunk in chunks]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+
+
+def _route_each(lead_ids):
+    for lead_id in lead_ids:
+        with transaction.atomic():
+            lead = Lead.objects.select_for_update().get(pk=lead_id)
+            lead_route(lead=lead)
+
+
+def test_parallel_round_robin_of_1000_leads_is_fair_within_one(team):
+    reps = [make_rep(team=team) for _ in range(7)]
+    RuleFactory(team=team, method=RoutingRule.Method.ROUND_ROBIN)
+    ids = _screened(1000)
+    _in_threads(_route_each, [ids[i::THREADS] for i in range(THREADS)])
+    counts = Counter(Lead.objects.filter(status=LeadState.ASSIGNED)
+                     .values_list("owner_id", flat=True))
+    assert sum(counts.values()) == 1000
+    assert set(counts) == {r.pk for r in reps}
+    assert max(counts.values()) - min(counts.values()) <= 1
+
+
+def test_parallel_routing_never_exceeds_a_daily_cap(team):
+    cap = 5
+    reps = [make_rep(team=team, max_per_day=cap) for _ in range(3)]
+    # Load balanced takes no rotation lock, so routers really do race for the same rep.
+    RuleFactory(team=team, method=RoutingRule.Method.LOAD_BALANCED)
+    ids = _screened(40)
+    _in_threads(_route_each, [ids[i::THREADS] for i in range(THREADS)])
+    counts = Counter(Lead.objects.filter(status=LeadState.ASSIGNED)
+                     .values_list("owner_id", flat=True))
+    assert counts == {r.pk: cap for r in reps}
+    assert Lead.objects.filter(status=LeadState.SKIMMING).count() == 40 - 3 * cap
+    assert set(RepIntake.objects.values_list("count", flat=True)) == {cap}
+
+
+def test_routing_task_run_twice_in_parallel_routes_once(team):
+    rep = make_rep(team=team)
+    RuleFactory(team=team)
+    leads = [LeadFactory(status=LeadState.NEW) for _ in range(10)]
+    _in_threads(lambda ids: [lead_intake.run(i) for i in ids],
+                [[lead.pk for lead in leads]] * 2)
+    assert RoutingDecision.objects.count() == 10
+    assert RepIntake.objects.get(user=rep).count == 10
+    assert Lead.objects.filter(owner=rep, status=LeadState.ASSIGNED).count() == 10

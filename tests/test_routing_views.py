@@ -1,0 +1,170 @@
+"""“Why this rep?” panel and the admin: who may see what, methods, page and fragment."""
+
+import pytest
+
+from pools.lifecycle import LeadState
+from routing.engine import lead_route
+from routing.models import RoutingRule
+from tests.factories import make_rep
+from tests.routing_factories import RuleFactory, fast_password_hashing, screened_lead  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def routed(team, rep):
+    away = make_rep(team=team, availability="away")
+    away.first_name, away.last_name = "Absent", "Colleague"
+    away.save()
+    RuleFactory(name="Inbound round robin", team=team)
+    lead = screened_lead(team=team)
+    lead_route(lead=lead)
+    lead.refresh_from_db()
+    assert lead.owner == rep
+    return lead
+
+
+def url(lead):
+    return f"/routing/leads/{lead.pk}/why/"
+
+
+def test_manager_sees_every_candidate_and_why(routed, manager, client_for):
+    body = client_for(manager).get(url(routed)).content.decode()
+    assert "Inbound round robin" in body and "Absent Colleague" in body
+    assert "Status is “Away”" in body and "<html" in body
+
+
+def test_admin_sees_the_full_panel(routed, admin_user, client_for):
+    body = client_for(admin_user).get(url(routed)).content.decode()
+    assert "Absent Colleague" in body and "Method state" in body
+
+
+def test_owner_rep_sees_the_outcome_but_not_colleagues(routed, rep, client_for):
+    body = client_for(rep).get(url(routed)).content.decode()
+    assert "Inbound round robin" in body and "chosen" in body
+    assert "Absent Colleague" not in body and "Away" not in body
+    assert "1 other rep considered" in body
+
+
+def test_other_rep_and_other_manager_get_404(routed, other_rep, client_for, other_team):
+    from tests.factories import make_manager
+
+    assert client_for(other_rep).get(url(routed)).status_code == 404
+    assert client_for(make_manager(teams=[other_team])).get(url(routed)).status_code == 404
+
+
+def test_outsider_is_refused_and_anonymous_redirected(routed, outsider, client_for, client):
+    assert client_for(outsider).get(url(routed)).status_code == 403
+    response = client.get(url(routed))
+    assert response.status_code == 302 and "/login" in response["Location"]
+
+
+def test_post_is_not_allowed(routed, manager, client_for):
+    assert client_for(manager).post(url(routed)).status_code == 405
+
+
+def test_htmx_gets_only_the_panel(routed, manager, client_for):
+    body = client_for(manager).get(url(routed), HTTP_HX_REQUEST="true").content.decode()
+    assert body.lstrip().startswith('<section class="card" id="why-this-rep">')
+    assert "<html" not in body
+
+
+def test_unrouted_lead_says_so(team, manager, client_for):
+    lead = screened_lead(team=team)
+    body = client_for(manager).get(url(lead)).content.decode()
+    assert "Not routed by the engine yet" in body
+
+
+def test_lead_page_loads_the_panel_with_a_real_link(routed, manager, client_for):
+    body = client_for(manager).get(f"/leads/{routed.pk}/").content.decode()
+    assert f'hx-get="{url(routed)}"' in body and f'href="{url(routed)}"' in body
+
+
+def test_query_count_of_the_panel_is_constant(team, manager, client_for,
+                                              django_assert_max_num_queries):
+    for _ in range(30):
+        make_rep(team=team)
+    RuleFactory(team=team)
+    lead = screened_lead(team=team)
+    lead_route(lead=lead)
+    client = client_for(manager)
+    with django_assert_max_num_queries(12):
+        assert client.get(url(lead)).status_code == 200
+
+
+# -- admin ---------------------------------------------------------------------------------
+
+def _rule_post(**overrides):
+    data = {"name": "R", "priority": 1, "is_active": "on", "conditions": "[]",
+            "action": "assign", "method": "round_robin", "target": "team", "keep_turn": "on",
+            "performance_window_days": 90, "performance_min_sample": 5, "value_tiers": "[]",
+            "fallback": "skim", "rotation-TOTAL_FORMS": 0, "rotation-INITIAL_FORMS": 0,
+            "rotation-MIN_NUM_FORMS": 0, "rotation-MAX_NUM_FORMS": 1}
+    data.update(overrides)
+    return data
+
+
+def test_admin_rejects_bad_conditions_with_a_clear_message(admin_user, client_for, team):
+    client = client_for(admin_user)
+    response = client.post("/admin/routing/routingrule/add/", _rule_post(
+        team=team.pk, conditions='[[{"field": "colour", "op": "equals", "value": "red"}]]'))
+    assert response.status_code == 200
+    assert "“colour” is not a lead field" in response.content.decode()
+    response = client.post("/admin/routing/routingrule/add/", _rule_post(
+        team=team.pk, conditions='[[{"field": "score", "op": "range", "value": [50, 10]}]]'))
+    assert "minimum is above its maximum" in response.content.decode()
+    response = client.post("/admin/routing/routingrule/add/", _rule_post(
+        conditions="[[{oops"))
+    assert "Enter a valid JSON" in response.content.decode()
+    assert not RoutingRule.objects.exists()
+
+
+def test_admin_requires_the_fields_the_action_needs(admin_user, client_for):
+    response = client_for(admin_user).post("/admin/routing/routingrule/add/",
+                                           _rule_post(action="pool"))
+    assert "Choose the pool" in response.content.decode()
+
+
+def test_admin_saves_a_valid_rule(admin_user, client_for, team):
+    response = client_for(admin_user).post("/admin/routing/routingrule/add/", _rule_post(
+        team=team.pk, conditions='[[{"field": "state", "op": "in", "value": ["SP", "RJ"]}]]'))
+    assert response.status_code == 302
+    rule = RoutingRule.objects.get()
+    assert rule.conditions[0][0]["value"] == ["SP", "RJ"] and rule.rotation.state == {}
+
+
+def test_admin_rule_list_reads_as_sentences(admin_user, client_for, team):
+    RuleFactory(name="SP leads", team=team, conditions=[[{"field": "state", "op": "equals",
+                                                          "value": "SP"}]])
+    body = client_for(admin_user).get("/admin/routing/routingrule/").content.decode()
+    assert "state = SP" in body and "Round robin over reps of Inbound" in body
+    assert "Test a lead" in body
+
+
+def test_admin_test_a_lead_by_id_writes_nothing(admin_user, client_for, team, rep):
+    RuleFactory(name="Everyone", team=team)
+    lead = screened_lead(team=team)
+    body = client_for(admin_user).get(f"/admin/routing/routingrule/test/?lead_id={lead.pk}"
+                                      ).content.decode()
+    assert f"Assigned to {rep.display_name}" in body and "Everyone" in body
+    lead.refresh_from_db()
+    assert lead.status == LeadState.SCREENED and not lead.routing_decisions.exists()
+
+
+def test_admin_test_a_pasted_lead(admin_user, client_for, team, rep):
+    RuleFactory(name="Paid", team=team, conditions=[[{"field": "source", "op": "equals",
+                                                      "value": "paid_search"}]])
+    client = client_for(admin_user)
+    body = client.get("/admin/routing/routingrule/test/", {
+        "fields_json": '{"source": "paid_search", "country": "BR"}'}).content.decode()
+    assert "Assigned to" in body and "Paid" in body
+    body = client.get("/admin/routing/routingrule/test/", {
+        "fields_json": '{"colour": "red"}'}).content.decode()
+    assert "Unknown field(s): colour" in body
+    body = client.get("/admin/routing/routingrule/test/", {"lead_id": 999999}).content.decode()
+    assert "There is no lead #999999" in body
+
+
+def test_admin_test_page_is_for_staff_only(rep, client_for):
+    response = client_for(rep).get("/admin/routing/routingrule/test/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
