@@ -17,3 +17,6 @@ api = NinjaAPI(
 from pools.api_claims import router as claims_router  # noqa: E402
 
 api.add_router("/", claims_router)
+
+# Each app's router, mounted at the API root (paths are /api/leads, …).
+api.add_router("", "pools.api.router")

@@ -13,6 +13,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("leads/", include("pools.urls")),
+    path("capture/", include("pools.capture_urls")),
     path("routing/", include("routing.urls")),
     path("reports/", include("reports.urls")),
     path("api/", api.urls),

@@ -1,6 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from .models import Lead, LeadEvent, LeadSource, Pool, SourceRestriction
+from .apikeys import apikey_create, apikey_revoke
+from .models import ApiKey, Lead, LeadEvent, LeadSource, Pool, ScoringRule, SourceRestriction
 
 
 class SourceRestrictionInline(admin.TabularInline):
@@ -14,7 +15,8 @@ class SourceRestrictionInline(admin.TabularInline):
 @admin.register(LeadSource)
 class LeadSourceAdmin(admin.ModelAdmin):
     inlines = (SourceRestrictionInline,)
-    list_display = ("name", "slug", "team", "qualification_threshold", "is_active")
+    list_display = ("name", "slug", "team", "qualification_threshold", "form_enabled",
+                    "is_active")
     list_filter = ("is_active", "team")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
@@ -99,3 +101,37 @@ class LeadEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Adding a key shows the clear key once, in the confirmation message."""
+
+    list_display = ("prefix", "source", "name", "created_at", "revoked_at")
+    list_filter = ("source", "revoked_at")
+    fields = ("source", "name", "prefix", "created_at", "revoked_at")
+    readonly_fields = ("prefix", "created_at", "revoked_at")
+    actions = ("revoke",)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        created, raw = apikey_create(source=obj.source, name=obj.name, created_by=request.user)
+        obj.pk, obj.prefix, obj.key_hash = created.pk, created.prefix, created.key_hash
+        obj.created_at = created.created_at
+        self.message_user(request, f"New API key (copy it now, it will not be shown again): "
+                                   f"{raw}", messages.WARNING)
+
+    @admin.action(description="Revoke selected keys")
+    def revoke(self, request, queryset):
+        for key in queryset:
+            apikey_revoke(api_key=key)
+        self.message_user(request, f"Revoked {queryset.count()} key(s).")
+
+
+@admin.register(ScoringRule)
+class ScoringRuleAdmin(admin.ModelAdmin):
+    list_display = ("name", "field", "operator", "value", "points", "source", "is_active")
+    list_editable = ("points", "is_active")
+    list_filter = ("is_active", "source")
+    search_fields = ("name", "field", "value")

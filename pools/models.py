@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -16,6 +17,22 @@ PREVIEWABLE_FIELDS = (
     "product_interest", "estimated_value", "source", "campaign", "score",
 )
 
+# Lead fields a web form may ask for (the rest of the lead is filled by screening/routing).
+FORM_FIELDS = ("first_name", "last_name", "email", "phone", "company", "title", "industry",
+               "company_size", "country", "state", "city", "postal_code", "product_interest",
+               "estimated_value", "message")
+
+
+def default_form_fields() -> list:
+    return ["first_name", "last_name", "email", "phone", "company"]
+
+
+def validate_form_fields(value) -> None:
+    if not isinstance(value, list) or not all(v in FORM_FIELDS for v in value):
+        raise ValidationError(f"Expected a list of field names from: {', '.join(FORM_FIELDS)}.")
+    if "email" not in value and "phone" not in value:
+        raise ValidationError("The form must ask for an e-mail or a phone number.")
+
 
 class LeadSource(models.Model):
     name = models.CharField(max_length=100, unique=True)
@@ -26,6 +43,17 @@ class LeadSource(models.Model):
         default=0, help_text="Leads scoring below this are rejected as unqualified."
     )
     is_active = models.BooleanField(default=True)
+    # The public capture form (/capture/<slug>/).
+    form_enabled = models.BooleanField("web form enabled", default=False)
+    form_fields = models.JSONField(
+        default=default_form_fields, blank=True, validators=[validate_form_fields],
+        help_text=f"Fields the web form asks for, in order. Any of: {', '.join(FORM_FIELDS)}.",
+    )
+    form_title = models.CharField(max_length=120, blank=True, default="Talk to our team")
+    form_intro = models.TextField(blank=True)
+    thank_you_message = models.CharField(
+        max_length=300, blank=True,
+        default="Thank you! Someone from our team will be in touch soon.")
 
     class Meta:
         ordering = ["name"]
@@ -254,3 +282,6 @@ class LeadEvent(models.Model):
         if self.pk is not None:
             raise ValueError("Lead events are append-only.")
         super().save(*args, **kwargs)
+
+
+from .capture_models import ApiKey, IdempotencyKey, ImportJob, ImportRowError, ScoringRule  # noqa: E402,F401,I001

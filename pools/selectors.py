@@ -6,7 +6,7 @@ from accounts.models import Team
 from accounts.roles import Role, has_role
 
 from .lifecycle import OPEN_OWNED_STATES, LeadState
-from .models import Lead, LeadEvent
+from .models import ImportJob, Lead, LeadEvent, LeadSource
 
 
 def teams_managed_by(*, user) -> QuerySet[Team]:
@@ -53,3 +53,26 @@ def rep_lead_counts(*, user) -> dict:
 
 def lead_timeline(*, lead: Lead) -> QuerySet[LeadEvent]:
     return lead.events.select_related("actor", "owner").order_by("-created_at", "-id")
+
+
+def leads_unqualified_for(*, user) -> QuerySet[Lead]:
+    """Rejected leads of the teams `user` manages (all of them for an admin), newest first."""
+    leads = Lead.objects.filter(status=LeadState.REJECTED)
+    if not has_role(user, Role.ADMIN):
+        leads = leads.filter(team__in=teams_managed_by(user=user))
+    return leads.select_related("source", "team").order_by("-created_at", "-id")
+
+
+def sources_managed_by(*, user) -> QuerySet[LeadSource]:
+    """Active sources a manager may import into or embed: their teams' (all for admins)."""
+    sources = LeadSource.objects.filter(is_active=True)
+    if not has_role(user, Role.ADMIN):
+        sources = sources.filter(team__in=teams_managed_by(user=user))
+    return sources.select_related("team")
+
+
+def import_jobs_visible_to(*, user) -> QuerySet[ImportJob]:
+    jobs = ImportJob.objects.defer("content").select_related("source", "created_by")
+    if has_role(user, Role.ADMIN):
+        return jobs
+    return jobs.filter(Q(created_by=user) | Q(source__team__in=teams_managed_by(user=user)))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import pool_views, views
+from . import pool_views, views, views_capture, views_import, views_screening
 
 app_name = "pools"
 urlpatterns = [
@@ -15,4 +15,10 @@ urlpatterns = [
     path("pools/<int:pool_id>/", pool_views.pool_detail, name="pool"),
     path("pools/<int:pool_id>/claim/", pool_views.pool_claim, name="claim"),
     path("pools/<int:pool_id>/claim-next/", pool_views.pool_claim_next_view, name="claim_next"),
+    path("unqualified/", views_screening.unqualified, name="unqualified"),
+    path("<int:lead_id>/override/", views_screening.override, name="override"),
+    path("forms/", views_capture.capture_forms, name="forms"),
+    path("import/", views_import.import_upload, name="import"),
+    path("import/<int:job_id>/", views_import.import_job, name="import_job"),
+    path("import/<int:job_id>/errors.csv", views_import.import_errors, name="import_errors"),
 ]

@@ -1,0 +1,64 @@
+"""Shared set-up for the benchmarks: a separate PostgreSQL database (never the dev one),
+migrated, and Django configured against it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def bench_env() -> dict[str, str]:
+    """Environment for this process and its children. BENCH_DATABASE_URL, else the
+    DATABASE_URL's server with a database named <name>_bench, so a benchmark never fills
+    the development database with thousands of leads."""
+    env = dict(os.environ)
+    base = env.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/leadroute")
+    if "BENCH_DATABASE_URL" in env:
+        url = env["BENCH_DATABASE_URL"]
+    else:
+        parsed = urlparse(base)
+        url = parsed._replace(path=parsed.path.rstrip("/") + "_bench").geturl()
+    env.update(DATABASE_URL=url, DEBUG="false", STATIC_MANIFEST="false",
+               SECRET_KEY=env.get("SECRET_KEY", "bench-only-secret"), PYTHONUNBUFFERED="1",
+               # Under ASGI each request runs in its own thread, so persistent connections
+               # (CONN_MAX_AGE > 0) pile up until PostgreSQL refuses more: every request
+               # connects, as the project's default settings do.
+               CONN_MAX_AGE="0")
+    env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+    return env
+
+
+def prepare_database(env: dict[str, str]) -> None:
+    import psycopg
+
+    parsed = urlparse(env["DATABASE_URL"])
+    name = parsed.path.lstrip("/")
+    admin = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env,
+                   check=True)
+
+
+def django_setup(env: dict[str, str]) -> None:
+    os.environ.update(env)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadroute.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]

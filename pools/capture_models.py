@@ -1,0 +1,175 @@
+"""Models of lead capture and screening: API keys, idempotency keys, scoring rules and CSV
+import jobs. Imported by `pools.models`, so Django sees them as models of the pools app."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from .models import Lead, LeadSource
+
+
+class ApiKey(models.Model):
+    """A bearer key for one lead source. Only a SHA-256 of the key is stored: keys are 32
+    random bytes, so a fast hash is enough (nothing to brute-force), and a lookup by hash is
+    one indexed query per request. The prefix is stored in clear so people can tell keys
+    apart in the admin."""
+
+    source = models.ForeignKey(LeadSource, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100, blank=True, help_text="Who uses it, e.g. “website”.")
+    prefix = models.CharField(max_length=16, db_index=True, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.source})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class IdempotencyKey(models.Model):
+    """A client's Idempotency-Key, remembered with the lead it produced. The unique
+    constraint is what makes 20 simultaneous retries produce one lead."""
+
+    source = models.ForeignKey(LeadSource, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "key"],
+                                               name="unique_idempotency_key_per_source")]
+
+    def __str__(self) -> str:
+        return f"{self.key} → lead {self.lead_id}"
+
+
+class ScoringRule(models.Model):
+    """Field condition → points, e.g. company_size ≥ 1000 → +20."""
+
+    class Operator(models.TextChoices):
+        EQUALS = "eq", "equals"
+        NOT_EQUALS = "ne", "does not equal"
+        CONTAINS = "contains", "contains"
+        IN = "in", "is one of (comma-separated)"
+        GTE = "gte", "≥"
+        LTE = "lte", "≤"
+        GT = "gt", ">"
+        LT = "lt", "<"
+        IS_SET = "set", "is filled in"
+        IS_BLANK = "blank", "is blank"
+
+    name = models.CharField(max_length=100)
+    field = models.CharField(
+        max_length=100,
+        help_text="A lead field (company_size, country, source, estimated_value, …) or "
+                  "attributes.<key> for a free attribute.")
+    operator = models.CharField(max_length=10, choices=Operator.choices, default=Operator.EQUALS)
+    value = models.CharField(max_length=200, blank=True,
+                             help_text="Compared case-insensitively; numbers for ≥ ≤ > <.")
+    points = models.IntegerField(help_text="Added to the score when the condition holds "
+                                           "(negative to subtract).")
+    source = models.ForeignKey(LeadSource, on_delete=models.CASCADE, null=True, blank=True,
+                               related_name="scoring_rules",
+                               help_text="Only for this source; blank for every source.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    SCORABLE_FIELDS = ("source", "first_name", "last_name", "email", "phone", "company", "title",
+                       "industry", "company_size", "country", "state", "city", "postal_code",
+                       "language", "product_interest", "estimated_value", "campaign",
+                       "landing_page", "external_id")
+
+    def __str__(self) -> str:
+        sign = "+" if self.points >= 0 else ""
+        return f"{self.field} {self.get_operator_display()} {self.value} → {sign}{self.points}"
+
+    def clean(self):
+        errors = {}
+        if self.field not in self.SCORABLE_FIELDS and not (
+                self.field.startswith("attributes.") and len(self.field) > len("attributes.")):
+            errors["field"] = (f"Use one of {', '.join(self.SCORABLE_FIELDS)}, or "
+                               "attributes.<key>.")
+        numeric = self.operator in ("gte", "lte", "gt", "lt")
+        if numeric:
+            try:
+                float(self.value)
+            except ValueError:
+                errors["value"] = "This comparison needs a number."
+        elif self.operator not in ("set", "blank") and not self.value.strip():
+            errors["value"] = "Give the value to compare with."
+        if errors:
+            raise ValidationError(errors)
+
+
+class ImportJob(models.Model):
+    """One CSV upload. The file is kept in the database (not on a disk the web process
+    has and the worker may not) until the import has run."""
+
+    class Status(models.TextChoices):
+        MAPPING = "mapping", "Needs mapping"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    source = models.ForeignKey(LeadSource, on_delete=models.PROTECT, related_name="imports")
+    filename = models.CharField(max_length=255)
+    content = models.BinaryField()
+    encoding = models.CharField(max_length=20)
+    delimiter = models.CharField(max_length=1)
+    headers = models.JSONField(default=list)
+    mapping = models.JSONField(default=dict, blank=True, help_text="CSV column → lead field.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.MAPPING)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    failure = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.processed / self.total) if self.total else 0
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class ImportRowError(models.Model):
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors")
+    row = models.PositiveIntegerField(help_text="Line in the file (the header is line 1).")
+    column = models.CharField(max_length=255, blank=True)
+    reason = models.CharField(max_length=500)
+
+    class Meta:
+        ordering = ["row", "id"]
+        indexes = [models.Index(fields=["job", "row"], name="import_error_job_row")]
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.reason}"

@@ -1,0 +1,71 @@
+"""What a manager and a visitor do: import a CSV and watch it run; fill the web form."""
+
+import pytest
+
+from pools.lifecycle import LeadState
+from pools.models import ImportJob, Lead
+from tests.browser.conftest import login, screenshot
+from tests.factories import PASSWORD, LeadSourceFactory, PoolFactory
+from tests.servers import celery_worker
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CSV = "Name;E-mail;Phone;Country;Company\r\n" + "".join(
+    f"Person {i};p{i}@example.com;11 9{i:04d}-1234;Brasil;Firm {i}\r\n" for i in range(1, 300)
+) + "Broken;not-an-email;;;\r\n"
+
+
+@pytest.fixture
+def team_source(manager):
+    team = manager.managed_teams.get()
+    PoolFactory(team=team, is_team_default=True)
+    return LeadSourceFactory(name="Fairs", slug="fairs", team=team, form_enabled=True)
+
+
+@pytest.mark.worker
+def test_manager_imports_a_csv_and_watches_progress(browser, live_url, manager, team_source,
+                                                    tmp_path):
+    upload = tmp_path / "fair.csv"
+    upload.write_bytes(CSV.encode("latin-1"))
+    page = browser.new_page()
+    login(page, live_url, manager.username, PASSWORD)
+    page.goto(f"{live_url}/leads/import/")
+    page.select_option("#id_source", str(team_source.pk))
+    page.set_input_files("#id_file", str(upload))
+    page.click("text=Upload and map columns")
+    page.wait_for_load_state("networkidle")
+    assert "Check the columns" in page.inner_text("main")
+    job_url = page.url
+    with celery_worker("celery"):
+        page.click("button:has-text('Import 300 rows')")
+        # The progress partial polls every second; no reload happens in this test.
+        page.wait_for_selector("#import-progress:has-text('Summary')", timeout=60_000)
+    assert page.url == job_url
+    text = page.inner_text("#import-progress")
+    assert "299" in text and "created" in text and "rejected" in text
+    screenshot(page, "import-summary")
+    job = ImportJob.objects.get()
+    assert (job.created, job.rejected) == (299, 1)
+    with page.expect_download() as download:
+        page.click("text=Download the error report (CSV)")
+    assert "not a valid e-mail" in open(download.value.path(), encoding="utf-8-sig").read()
+    page.close()
+
+
+def test_visitor_fills_the_web_form(browser, live_url, team_source):
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{live_url}/capture/fairs/")
+    # The honeypot sits off-screen: people never see it, naive bots fill it in.
+    assert page.locator("#id_website").bounding_box()["x"] < -1000
+    page.fill("#id_first_name", "Rita")
+    page.fill("#id_email", "rita@example.com")
+    page.fill("#id_phone", "+55 21 99876-5432")
+    page.wait_for_timeout(2200)  # people take a moment; instant posts are treated as bots
+    page.click("button:has-text('Send')")
+    page.wait_for_load_state("networkidle")
+    assert "/thanks/" in page.url
+    screenshot(page, "capture-thanks-phone")
+    lead = Lead.objects.get()
+    assert lead.phone == "+5521998765432" and lead.source == team_source
+    assert lead.status in (LeadState.NEW, LeadState.SCREENED, LeadState.POOLED)
+    page.close()
