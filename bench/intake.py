@@ -28,7 +28,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="uvicorn processes")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--no-pool", action="store_true",
-                        help="serve without the psycopg pool (bench/settings_pool.py)")
+                        help="serve without the psycopg pool (DB_POOL_MAX_SIZE)")
     args = parser.parse_args()
 
     env = bench_env()
@@ -47,7 +47,7 @@ def main() -> None:
 
     server_env = dict(env)
     if not args.no_pool:
-        server_env["DJANGO_SETTINGS_MODULE"] = "bench.settings_pool"
+        server_env["DB_POOL_MAX_SIZE"] = "20"
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "leadroute.asgi:application", "--host", "127.0.0.1",
          "--port", str(args.port), "--workers", str(args.workers), "--log-level", "warning",

@@ -85,6 +85,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+elif DB_POOL_MAX_SIZE := env.int("DB_POOL_MAX_SIZE", default=0):
+    # Under ASGI each request runs in a fresh thread: without a pool every request opens a
+    # new PostgreSQL backend. The pool keeps the connections, so CONN_MAX_AGE stays 0.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "pool": {"min_size": min(4, DB_POOL_MAX_SIZE), "max_size": DB_POOL_MAX_SIZE,
+                 "timeout": 10},
+    }
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -106,7 +114,8 @@ CHANNEL_LAYERS = {
 }
 
 CELERY_BROKER_URL = REDIS_URL
-CELERY_RESULT_BACKEND = REDIS_URL
+# No result backend: tasks report through the database (job rows, heartbeats), and a
+# backend would be built in every web thread that enqueues a task.
 CELERY_TASK_IGNORE_RESULT = True
 # A task is acknowledged only after it ran, so a worker dying mid-task hands it to another
 # worker; every task is therefore written to be safe to run twice.
@@ -124,6 +133,15 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Auth, sessions, security ------------------------------------------------------------
+# The test suite sets a fast hasher through the environment (pytest-env), so the browser
+# tests' server process verifies the same hashes; production keeps Django's defaults.
+PASSWORD_HASHERS = env.list("PASSWORD_HASHERS", default=[
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+])
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -163,6 +181,12 @@ USE_I18N = True
 USE_TZ = True
 
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="leadroute-demo")
+
+# --- Capture, screening, routing ----------------------------------------------------------
+API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
+DEDUPE_WINDOW_DAYS = env.int("DEDUPE_WINDOW_DAYS", default=30)
+# The clock that arrival-time conditions read and that starts a cap's day/week/month.
+ROUTING_TIME_ZONE = env.str("ROUTING_TIME_ZONE", default="") or TIME_ZONE
 SHARED_DATA_DIR = Path(env.str("SHARED_DATA_DIR", default=str(BASE_DIR.parent / "shared" / "data")))
 
 LOGGING = {
