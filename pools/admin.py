@@ -1,5 +1,7 @@
 from django.contrib import admin, messages
 
+from leadroute.admin_mixins import AppendOnlyAdminMixin
+
 from .apikeys import apikey_create, apikey_revoke
 from .models import ApiKey, Lead, LeadEvent, LeadSource, Pool, ScoringRule, SourceRestriction
 
@@ -84,7 +86,7 @@ class LeadAdmin(admin.ModelAdmin):
 
 
 @admin.register(LeadEvent)
-class LeadEventAdmin(admin.ModelAdmin):
+class LeadEventAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: the timeline is append-only."""
 
     list_display = ("created_at", "lead", "kind", "from_state", "to_state", "actor", "reason")
@@ -92,15 +94,6 @@ class LeadEventAdmin(admin.ModelAdmin):
     search_fields = ("lead__id", "reason")
     list_select_related = ("lead", "actor")
     raw_id_fields = ("lead",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ApiKey)

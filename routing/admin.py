@@ -4,6 +4,8 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from leadroute.admin_mixins import AppendOnlyAdminMixin
+
 from .conditions import conditions_describe
 from .engine import lead_route_preview
 from .forms import RoutingRuleForm, TestLeadForm
@@ -118,7 +120,7 @@ class RoutingRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(RoutingDecision)
-class RoutingDecisionAdmin(admin.ModelAdmin):
+class RoutingDecisionAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "lead", "outcome", "rule_name", "winner", "reason",
                     "duration_ms")
     list_filter = ("outcome", "method", "rule")
@@ -126,15 +128,6 @@ class RoutingDecisionAdmin(admin.ModelAdmin):
     list_select_related = ("lead", "winner")
     readonly_fields = [f.name for f in RoutingDecision._meta.fields]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(RepIntake)

@@ -21,7 +21,3 @@ def pooled(pool, *, age_minutes: int = 60, **fields):
 def pooled_many(pool, n: int, **fields):
     return [pooled(pool, age_minutes=n - i, **fields) for i in range(n)]
 
-
-def fast_password_hashing(settings):
-    """Tests create dozens of reps; PBKDF2 would dominate their run time."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -2,7 +2,6 @@
 edit)."""
 
 import factory
-import pytest
 
 from pools.lifecycle import LeadState
 from routing.models import RoutingRule
@@ -27,9 +26,3 @@ class RuleFactory(factory.django.DjangoModelFactory):
 def screened_lead(**fields):
     return LeadFactory(status=LeadState.SCREENED, **fields)
 
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Factories set a password for every user; PBKDF2 made rep-heavy tests crawl on a
-    busy machine. (Imported by the routing test modules; a candidate for test settings.)"""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

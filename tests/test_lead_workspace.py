@@ -9,15 +9,11 @@ from pools.claiming import lead_claim
 from pools.lifecycle import LeadState
 from pools.models import LeadEvent
 from tests.factories import LeadFactory, PoolFactory
-from tests.pool_helpers import fast_password_hashing, pooled
+from tests.pool_helpers import pooled
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
-
-@pytest.fixture(autouse=True)
-def _fast_hashing(settings):
-    fast_password_hashing(settings)
 
 
 @pytest.fixture

@@ -7,14 +7,10 @@ from django.test import Client
 
 from pools.models import Pool
 from tests.factories import PASSWORD, PoolFactory, make_rep
-from tests.pool_helpers import fast_password_hashing, pooled
+from tests.pool_helpers import pooled
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture(autouse=True)
-def _fast_hashing(settings):
-    fast_password_hashing(settings)
 
 
 @pytest.fixture

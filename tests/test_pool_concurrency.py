@@ -9,15 +9,11 @@ from pools.claiming import ClaimRestricted, LeadTaken, PoolEmpty, lead_claim, po
 from pools.lifecycle import LeadState
 from pools.models import Lead, LeadEvent, Pool
 from tests.factories import PoolFactory, make_rep
-from tests.pool_helpers import fast_password_hashing, pooled, pooled_many
+from tests.pool_helpers import pooled, pooled_many
 
 CLAIMERS = 50
 ROUNDS = 10
 
-
-@pytest.fixture(autouse=True)
-def _fast_hashing(settings):
-    fast_password_hashing(settings)
 
 
 def _run_together(users, rounds, action):

@@ -14,7 +14,7 @@ from pools.models import PROTECTED_FIELDS, Pool
 from pools.pool_selectors import pool_visible_fields
 from routing.consumers import LiveConsumer
 from tests.factories import LeadSourceFactory, PoolFactory, make_rep
-from tests.pool_helpers import fast_password_hashing, pooled
+from tests.pool_helpers import pooled
 
 HIDDEN_TEXT_FIELDS = PROTECTED_FIELDS + (
     "city",
@@ -26,10 +26,6 @@ HIDDEN_TEXT_FIELDS = PROTECTED_FIELDS + (
     "external_id",
 )
 
-
-@pytest.fixture(autouse=True)
-def _fast_hashing(settings):
-    fast_password_hashing(settings)
 
 
 def _blind_pool_with_secrets(team, n=60):

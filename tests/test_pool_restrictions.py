@@ -17,14 +17,10 @@ from pools.claiming import (
 from pools.lifecycle import LeadState
 from pools.models import LeadEvent, Pool, SourceRestriction
 from tests.factories import LeadFactory, LeadSourceFactory, PoolFactory, TerritoryFactory
-from tests.pool_helpers import fast_password_hashing, pooled
+from tests.pool_helpers import pooled
 
 pytestmark = pytest.mark.django_db
 
-
-@pytest.fixture(autouse=True)
-def _fast_hashing(settings):
-    fast_password_hashing(settings)
 
 
 @pytest.fixture

@@ -6,15 +6,11 @@ from django.urls import reverse
 from pools.lifecycle import LeadState
 from pools.models import Pool
 from tests.factories import PoolFactory, make_rep
-from tests.pool_helpers import fast_password_hashing, pooled, pooled_many
+from tests.pool_helpers import pooled, pooled_many
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
-
-@pytest.fixture(autouse=True)
-def _fast_hashing(settings):
-    fast_password_hashing(settings)
 
 
 @pytest.fixture

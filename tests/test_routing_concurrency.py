@@ -12,7 +12,7 @@ from routing.engine import lead_route
 from routing.models import RepIntake, RoutingDecision, RoutingRule
 from routing.tasks import lead_intake
 from tests.factories import LeadFactory, make_rep
-from tests.routing_factories import RuleFactory, fast_password_hashing  # noqa: F401
+from tests.routing_factories import RuleFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 THREADS = 4

@@ -11,7 +11,7 @@ from routing.facts import lead_context
 from routing.models import RepIntake, RoutingRule
 from routing.strategies import LeadSnapshot
 from tests.factories import LeadFactory, TerritoryFactory, make_rep
-from tests.routing_factories import RuleFactory, fast_password_hashing  # noqa: F401
+from tests.routing_factories import RuleFactory
 
 LEAD = LeadSnapshot(id=1, fields={"language": "pt", "industry": "pet", "company_size": "11-50",
                                   "product_interest": "marketplace"}, territories={7: 2})

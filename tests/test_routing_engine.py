@@ -12,7 +12,7 @@ from routing.engine import lead_route, lead_route_preview
 from routing.models import RepIntake, RoutingDecision, RoutingRule, RuleRotation
 from routing.tasks import lead_intake
 from tests.factories import LeadFactory, LeadSourceFactory, PoolFactory, make_rep
-from tests.routing_factories import RuleFactory, fast_password_hashing, screened_lead  # noqa: F401
+from tests.routing_factories import RuleFactory, screened_lead
 
 pytestmark = pytest.mark.django_db
 A = RoutingRule.Action

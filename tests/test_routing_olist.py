@@ -13,7 +13,6 @@ from pools.models import Lead, LeadSource
 from routing.demo import ENTERPRISE_SEGMENTS, ORGANIC_ORIGINS, PAID_ORIGINS, demo_rules_ensure
 from routing.engine import lead_route
 from tests.factories import TeamFactory, make_rep
-from tests.routing_factories import fast_password_hashing  # noqa: F401
 
 DATA = Path(settings.SHARED_DATA_DIR) / "olist"
 pytestmark = [

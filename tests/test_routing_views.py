@@ -6,7 +6,7 @@ from pools.lifecycle import LeadState
 from routing.engine import lead_route
 from routing.models import RoutingRule
 from tests.factories import make_rep
-from tests.routing_factories import RuleFactory, fast_password_hashing, screened_lead  # noqa: F401
+from tests.routing_factories import RuleFactory, screened_lead
 
 pytestmark = pytest.mark.django_db
 
