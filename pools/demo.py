@@ -143,7 +143,10 @@ def people_ensure(*, password: str) -> dict:
     for origin in ORIGINS:
         LeadSource.objects.get_or_create(slug=origin, defaults={
             "name": origin.replace("_", " ").capitalize(),
-            "team": enterprise if origin in ("paid_search", "referral") else inbound})
+            "team": enterprise if origin in ("paid_search", "referral") else inbound,
+            # One public web form to try at /capture/organic_search/.
+            "form_enabled": origin == "organic_search",
+            "form_intro": "Tell us about your shop and a specialist calls you back today."})
     return {"teams": [inbound, enterprise], "managers": managers}
 
 
