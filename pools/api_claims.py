@@ -5,7 +5,7 @@ a message safe to show; none names a lead.
 """
 
 from django.urls import reverse
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.security import django_auth
 
 from accounts.roles import Role, has_role
@@ -43,7 +43,7 @@ def claim(request, pool_id: int, payload: ClaimIn | None = None):
         else:
             lead = pool_claim_next(user=user, pool_id=pool_id)
     except PoolUnavailable as exc:
-        return 404, {"code": exc.code, "detail": exc.message}
+        return Status(404, {"code": exc.code, "detail": exc.message})
     except ClaimError as exc:
-        return exc.status, {"code": exc.code, "detail": exc.message}
-    return 200, {"lead_id": lead.pk, "url": reverse("pools:lead_detail", args=[lead.pk])}
+        return Status(exc.status, {"code": exc.code, "detail": exc.message})
+    return Status(200, {"lead_id": lead.pk, "url": reverse("pools:lead_detail", args=[lead.pk])})
