@@ -44,6 +44,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from _common import free_port, percentile  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.auth.models import Group  # noqa: E402
 from django.db import connection, connections  # noqa: E402
@@ -60,16 +61,9 @@ INDUSTRIES = ["Retail", "SaaS", "Logistics", "Healthcare", "Finance", "Education
 SIZES = ["1-10", "11-50", "51-200", "201-500"]
 
 
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
-
-
 def ms(values: list[float]) -> str:
-    return (
-        f"p50 {pct(values, 50) * 1000:6.1f} ms  p95 {pct(values, 95) * 1000:6.1f} ms  "
-        f"p99 {pct(values, 99) * 1000:6.1f} ms  (n={len(values)})"
-    )
+    p50, p95, p99 = (percentile(values, p) * 1000 for p in (50, 95, 99))
+    return f"p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  p99 {p99:6.1f} ms  (n={len(values)})"
 
 
 def make_leads(pool: Pool, team: Team, sources, n: int, *, prefix: str) -> None:
@@ -263,7 +257,8 @@ def bench_claims(team, sources, reps, per_rep: int) -> None:
         print(f"claim service, one claimer alone:        {ms(solo)}")
         print(f"claim service ({n} concurrent claimers):  {ms(service)}")
         print(f"bare conditional UPDATE ({n} connections): {ms(floor)}")
-        print(f"  → claim p99 / UPDATE p99 = {pct(service, 99) / pct(floor, 99):.2f}×")
+        ratio = percentile(service, 99) / percentile(floor, 99)
+        print(f"  → claim p99 / UPDATE p99 = {ratio:.2f}×")
         # Why: 50 claims at once need 50 × (Python CPU per claim) on the machine's cores
         # before the last one can finish; a bare UPDATE needs almost none.
         print(
@@ -276,12 +271,6 @@ def bench_claims(team, sources, reps, per_rep: int) -> None:
         Lead.objects.filter(team=team, owner__in=reps).delete()
         pool.delete()
         floor_pool.delete()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def http_rate(
