@@ -1,11 +1,14 @@
 """Routing throughput: 10 rules, 50 reps, PostgreSQL, in-process.
 
     DATABASE_URL=postgres://…/leadroute /work/main/.venv/bin/python bench/route.py [--leads N]
-        [--reps N] [--profile]      BENCH_SQL=1 also prints SQL time by statement
+        [--reps N] [--batch N] [--workers N] [--profile]
+        BENCH_SQL=1 also prints SQL time by statement
 
-Creates a throwaway test database (test_<name>), routes N screened leads one transaction
-each (as routing.tasks.lead_intake does), prints leads/s and SQL queries per lead, then
-drops the database.
+Creates a throwaway test database (test_<name>) and routes N screened leads twice over
+(fresh leads each time): one lead per transaction, as routing.tasks.lead_intake does for a
+lead posted alone, then --batch leads per transaction, as the intake does when leads
+arrive together (routing.tasks.leads_intake: imports, bursts). Prints leads/s, CPU and SQL
+round trips per lead for each, then drops the database.
 """
 
 import argparse
@@ -64,19 +67,102 @@ def leads(n: int, sources):
         for i in range(n)]))
 
 
+def route_chunk(lead_ids: list[int]) -> None:
+    """One transaction: lock the leads, route them (as routing.tasks does)."""
+    from pools.models import Lead
+    from routing.engine import leads_route
+
+    with transaction.atomic():
+        leads_route(leads=list(Lead.objects.select_for_update()
+                               .filter(pk__in=lead_ids).order_by("id")))
+
+
+def run(lead_ids: list[int], size: int) -> None:
+    for start in range(0, len(lead_ids), size):
+        route_chunk(lead_ids[start:start + size])
+
+
+def measure(args, sources, size: int) -> None:
+    from collections import Counter
+
+    from pools.models import Lead
+
+    ids = [lead.pk for lead in leads(args.leads, sources)]
+    run(ids[:50], size)  # warm-up (first intake rows, connection, caches)
+    rest = ids[50:]
+    if args.profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.runcall(run, rest, size)
+        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")
+                                          ).print_stats(35)
+        return
+    started, cpu_started = time.perf_counter(), time.process_time()
+    if args.workers == 1:
+        run(rest, size)
+    else:
+        import threading
+
+        def worker(chunk):
+            try:
+                run(chunk, size)
+            finally:
+                connection.close()
+
+        per = -(-len(rest) // args.workers)
+        threads = [threading.Thread(target=worker, args=(rest[i * per:(i + 1) * per],))
+                   for i in range(args.workers)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
+    routed = Lead.objects.filter(pk__in=rest).exclude(status="screened").count()
+
+    # Queries per lead, measured on a fresh sample with query logging on.
+    sample = [lead.pk for lead in leads(max(50, size), sources)]
+    connection.force_debug_cursor = True
+    reset_queries()
+    run(sample, size)
+    per_lead = sum(q["sql"] not in ("BEGIN", "COMMIT") for q in connection.queries) / len(sample)
+    if os.environ.get("BENCH_SQL"):
+        from collections import defaultdict
+
+        by = defaultdict(float)
+        for q in connection.queries:
+            by[q["sql"][:90]] += float(q["time"])
+        print("SQL time per lead by statement (server + round trip):")
+        for sql, t in sorted(by.items(), key=lambda kv: -kv[1])[:15]:
+            print(f"{t * 1000 / len(sample):7.2f} ms  {' '.join(sql.split())}")
+    connection.force_debug_cursor = False
+    outcomes = Counter(Lead.objects.filter(pk__in=rest).values_list("status", flat=True))
+    label = "one lead per transaction" if size == 1 else f"{size} leads per transaction"
+    print(f"\n{label}:")
+    print(f"  routed {routed} leads in {elapsed:.2f}s: {routed / elapsed:.0f} leads/s, "
+          f"{elapsed / routed * 1000:.2f} ms/lead")
+    print(f"  this process's CPU: {cpu / routed * 1000:.2f} ms/lead (the rest is waiting "
+          f"for PostgreSQL or for a CPU; load average {os.getloadavg()[0]:.1f})")
+    print(f"  SQL round trips per lead (lead lock included, BEGIN/COMMIT not; statements "
+          f"sent together count once): {per_lead:.2f}")
+    print(f"  outcomes: {dict(outcomes)}")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--leads", type=int, default=2000)
     parser.add_argument("--reps", type=int, default=50)
     parser.add_argument("--workers", type=int, default=1,
                         help="parallel routers (threads, one connection each)")
-    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--batch", type=int, default=100,
+                        help="leads per transaction in the batched run")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile the batched run instead of timing")
     args = parser.parse_args()
 
     from django.conf import settings
-
-    from pools.models import Lead
-    from routing.engine import lead_route
 
     setup_test_environment()
     settings.DEBUG = False
@@ -84,76 +170,10 @@ def main():
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         sources = seed(args.reps)
-        batch = leads(args.leads, sources)
-        ids = [lead.pk for lead in batch]
-
-        def run(lead_ids):
-            for lead_id in lead_ids:
-                with transaction.atomic():
-                    lead = Lead.objects.select_for_update().get(pk=lead_id)
-                    lead_route(lead=lead)
-
-        run(ids[:50])  # warm-up (first intake rows, connection, caches)
-        rest = ids[50:]
-        if args.profile:
-            import cProfile
-            import pstats
-
-            profiler = cProfile.Profile()
-            profiler.runcall(run, rest)
-            sort = os.environ.get("BENCH_SORT", "cumulative")
-            pstats.Stats(profiler).sort_stats(sort).print_stats(35)
-            return
-        started, cpu_started = time.perf_counter(), time.process_time()
-        if args.workers == 1:
-            run(rest)
-        else:
-            import threading
-
-            def worker(chunk):
-                try:
-                    run(chunk)
-                finally:
-                    connection.close()
-
-            threads = [threading.Thread(target=worker, args=(rest[i::args.workers],))
-                       for i in range(args.workers)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
-        elapsed = time.perf_counter() - started
-        cpu = time.process_time() - cpu_started
-
-        # Queries per lead, measured on a fresh sample with query logging on.
-        sample = leads(50, sources)
-        connection.force_debug_cursor = True
-        reset_queries()
-        run([lead.pk for lead in sample])
-        per_lead = len(connection.queries) / len(sample)
-        if os.environ.get("BENCH_SQL"):
-            from collections import defaultdict
-
-            by = defaultdict(float)
-            for q in connection.queries:
-                by[q["sql"][:90]] += float(q["time"])
-            print("SQL time per lead by statement (server + round trip):")
-            for sql, t in sorted(by.items(), key=lambda kv: -kv[1])[:15]:
-                print(f"{t * 1000 / len(sample):7.2f} ms  {' '.join(sql.split())}")
-        connection.force_debug_cursor = False
-
-        from collections import Counter
-
-        outcomes = Counter(Lead.objects.values_list("status", flat=True))
-        print(f"reps={args.reps} rules=10 leads={len(rest)} workers={args.workers}")
-        print(f"routed in {elapsed:.2f}s: {len(rest) / elapsed:.0f} leads/s, "
-              f"{elapsed / len(rest) * 1000:.2f} ms/lead")
-        print(f"this process's CPU: {cpu / len(rest) * 1000:.2f} ms/lead "
-              f"(the rest is waiting for PostgreSQL or for a CPU; load average "
-              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
-        print(f"SQL round trips per lead (lead lock included, BEGIN/COMMIT not; a batch of "
-              f"statements sent together counts once): {per_lead:.1f}")
-        print(f"outcomes: {dict(outcomes)}")
+        print(f"reps={args.reps} rules=10 leads={args.leads} workers={args.workers} "
+              f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores before)")
+        for size in (1, args.batch):
+            measure(args, sources, size)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 

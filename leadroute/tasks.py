@@ -43,3 +43,4 @@ def _send(task_name: str, args, kwargs) -> None:
 
 
 LEAD_INTAKE_TASK = "routing.tasks.lead_intake"
+LEADS_INTAKE_TASK = "routing.tasks.leads_intake"

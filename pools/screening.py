@@ -16,8 +16,8 @@ from django.db.models import Q
 from leadroute.tasks import LEAD_INTAKE_TASK, enqueue_by_name_on_commit
 
 from .lifecycle import LeadState
-from .models import Lead, ScoringRule
-from .services import lead_transition
+from .models import Lead, LeadEvent, ScoringRule
+from .services import Move, lead_transition, leads_transition
 
 Op = ScoringRule.Operator
 NUMERIC_OPERATORS = frozenset({Op.GTE, Op.LTE, Op.GT, Op.LT})
@@ -98,16 +98,37 @@ def lead_screen(*, lead: Lead, rules: list[ScoringRule] | None = None) -> Lead:
         return lead
     if rules is None:
         rules = scoring_rules_for(source_id=lead.source_id)
+    move = _screening(lead, rules)
+    return lead_transition(lead=lead, to=move.to, reason=move.reason, data=move.data,
+                           extra=move.extra)
+
+
+def leads_screen(*, leads: list[Lead]) -> list[Lead]:
+    """`lead_screen` for many leads at once (an import's chunk), in the caller's
+    transaction: one read of the scoring rules and two round trips of writes, whatever
+    the number of leads. Leads should come with `source` selected."""
+    todo = [lead for lead in leads if lead.status == LeadState.NEW]
+    if todo:
+        every = list(ScoringRule.objects.filter(is_active=True).order_by("id"))
+        moves = [_screening(lead, [r for r in every
+                                   if r.source_id is None or r.source_id == lead.source_id])
+                 for lead in todo]
+        leads_transition(moves=moves, kind=LeadEvent.Kind.TRANSITION)
+    return leads
+
+
+def _screening(lead: Lead, rules: list[ScoringRule]) -> Move:
+    """Where screening sends `lead`, and why."""
     score, breakdown = lead_score(lead=lead, rules=rules)
     threshold = lead.source.qualification_threshold if lead.source_id else 0
     scored = {"score": score, "score_breakdown": breakdown}
+    data = {"score": score, "breakdown": breakdown}
     if score < threshold:
         reason = f"Unqualified: score {score} is below {lead.source.name}'s threshold {threshold}"
-        return lead_transition(lead=lead, to=LeadState.REJECTED, reason=reason,
-                               data={"score": score, "breakdown": breakdown},
-                               extra={**scored, "rejection_reason": reason[:200]})
-    return lead_transition(lead=lead, to=LeadState.SCREENED, reason=f"Screened: score {score}",
-                           data={"score": score, "breakdown": breakdown}, extra=scored)
+        return Move(lead=lead, to=LeadState.REJECTED, reason=reason, data=data,
+                    extra={**scored, "rejection_reason": reason[:200]})
+    return Move(lead=lead, to=LeadState.SCREENED, reason=f"Screened: score {score}", data=data,
+                extra=scored)
 
 
 def lead_override_rejection(*, lead: Lead, actor) -> Lead:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from contextlib import nullcontext
+from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 from django.utils import timezone
+
+from leadroute.sql import run_batch
 
 from . import live as pool_live
 from .lifecycle import CLOSED_STATES, OWNED_STATES, LeadState, check_transition
@@ -36,8 +39,31 @@ def lead_transition(
     both win. `extra` carries other columns to set in the same UPDATE; `where` adds
     conditions to it (a claim also requires the lead to still be in the same pool).
     """
-    check_transition(lead.status, to)
     now = timezone.now()
+    changes = _planned_changes(lead=lead, to=to, owner=owner, pool=pool, extra=extra, now=now)
+
+    # Inside a caller's transaction no savepoint is needed (the UPDATE and the event commit
+    # or roll back with it; a lost race raises before any failed SQL), which saves two
+    # round trips on the hot claim path. Alone, the pair still gets its own transaction.
+    block = nullcontext() if connection.in_atomic_block else transaction.atomic()
+    with block:
+        updated = Lead.objects.filter(
+            pk=lead.pk, status=lead.status, owner_id=lead.owner_id, **(where or {})
+        ).update(**changes)
+        if updated != 1:
+            raise LeadChanged(f"Lead {lead.pk} changed before it could be moved to {to}.")
+        LeadEvent.objects.create(
+            lead=lead, kind=kind, from_state=lead.status, to_state=to, actor=actor,
+            owner=changes["owner"], reason=reason, data=data or {}, created_at=now,
+        )
+        _broadcast(lead, to, pool)
+    _apply(lead, changes)
+    return lead
+
+
+def _planned_changes(*, lead: Lead, to: str, owner, pool, extra: dict | None, now) -> dict:
+    """The columns a move of `lead` to `to` sets; raises if the move is not allowed."""
+    check_transition(lead.status, to)
     changes = {
         "status": to,
         "owner": owner if to in OWNED_STATES else None,
@@ -58,31 +84,82 @@ def lead_transition(
         changes["closed_at"] = now
     if lead.status == LeadState.SCREENED and to != LeadState.REJECTED:
         changes["routed_at"] = now
+    return changes
 
-    # Inside a caller's transaction no savepoint is needed (the UPDATE and the event commit
-    # or roll back with it; a lost race raises before any failed SQL), which saves two
-    # round trips on the hot claim path. Alone, the pair still gets its own transaction.
-    block = nullcontext() if connection.in_atomic_block else transaction.atomic()
-    with block:
-        updated = Lead.objects.filter(
-            pk=lead.pk, status=lead.status, owner_id=lead.owner_id, **(where or {})
-        ).update(**changes)
-        if updated != 1:
-            raise LeadChanged(f"Lead {lead.pk} changed before it could be moved to {to}.")
-        LeadEvent.objects.create(
-            lead=lead, kind=kind, from_state=lead.status, to_state=to, actor=actor,
-            owner=changes["owner"], reason=reason, data=data or {}, created_at=now,
-        )
-        # Reps watching a pool see the lead leave or arrive (sent after commit only).
-        if lead.status == LeadState.POOLED and lead.pool_id:
-            pool_live.pool_lead_left(pool_id=lead.pool_id, lead_id=lead.pk)
-        if to == LeadState.POOLED:
-            pool_live.pool_lead_arrived(pool_id=pool.pk)
-    from_state = lead.status
-    for field, value in changes.items():
-        setattr(lead, field, value)
-    lead._from_state = from_state
-    return lead
+
+def _apply(lead: Lead, changes: dict) -> None:
+    """Mirror a committed move on the in-memory instance."""
+    lead._from_state = lead.status
+    for name, value in changes.items():
+        setattr(lead, name, value)
+
+
+def _broadcast(lead: Lead, to: str, pool: Pool | None, *, arrival: bool = True) -> None:
+    # Reps watching a pool see the lead leave or arrive (sent after commit only). An
+    # arrival only asks the page to re-fetch, so a batch announces each pool once.
+    if lead.status == LeadState.POOLED and lead.pool_id:
+        pool_live.pool_lead_left(pool_id=lead.pool_id, lead_id=lead.pk)
+    if to == LeadState.POOLED and arrival:
+        pool_live.pool_lead_arrived(pool_id=pool.pk)
+
+
+@dataclass
+class Move:
+    """One lead's move in `leads_transition` (the arguments of `lead_transition`)."""
+
+    lead: Lead
+    to: str
+    owner: object = None  # a user, or a stand-in carrying only its pk
+    pool: Pool | None = None
+    reason: str = ""
+    data: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)
+
+
+def leads_transition(*, moves: list[Move], kind: str, actor=None) -> list[Lead]:
+    """`lead_transition` for many leads at once (a routed batch): the same checks, the same
+    conditional UPDATE per lead and the same events, in two round trips whatever the number
+    of leads. Must run inside the caller's transaction: if any lead moved since it was read,
+    `LeadChanged` is raised and the caller's transaction undoes every move."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("leads_transition needs the caller's transaction.")
+    now = timezone.now()
+    planned = [(m, _planned_changes(lead=m.lead, to=m.to, owner=m.owner, pool=m.pool,
+                                    extra=m.extra, now=now)) for m in moves]
+    updated = run_batch([_conditional_update_sql(m.lead, changes) for m, changes in planned])
+    for (m, _), rows in zip(planned, updated, strict=True):
+        if len(rows) != 1:
+            raise LeadChanged(f"Lead {m.lead.pk} changed before it could be moved to {m.to}.")
+    LeadEvent.objects.bulk_create([
+        LeadEvent(lead=m.lead, kind=kind, from_state=m.lead.status, to_state=m.to,
+                  actor=actor, owner=changes["owner"], reason=m.reason, data=m.data or {},
+                  created_at=now)
+        for m, changes in planned])
+    announced = set()
+    for m, changes in planned:
+        _broadcast(m.lead, m.to, m.pool, arrival=m.pool is not None
+                   and m.pool.pk not in announced)
+        if m.pool is not None:
+            announced.add(m.pool.pk)
+        _apply(m.lead, changes)
+    return [m.lead for m in moves]
+
+
+def _conditional_update_sql(lead: Lead, changes: dict) -> tuple[str, list]:
+    """lead_transition's UPDATE as SQL text (compiling hundreds of ORM updates would cost
+    more than running them): set `changes` where the lead is still as it was read."""
+    qn = connection.ops.quote_name
+    sets, params = [], []
+    for name, value in changes.items():
+        f = Lead._meta.get_field(name)
+        if f.is_relation and value is not None and not isinstance(value, int):
+            value = value.pk
+        sets.append(f"{qn(f.column)} = %s")
+        params.append(f.get_db_prep_save(value, connection))
+    owner = "owner_id IS NULL" if lead.owner_id is None else "owner_id = %s"
+    params += [lead.pk, lead.status] + ([] if lead.owner_id is None else [lead.owner_id])
+    return (f"UPDATE {Lead._meta.db_table} SET {', '.join(sets)} "
+            f"WHERE id = %s AND status = %s AND {owner} RETURNING id", params)
 
 
 def lead_record_event(*, lead: Lead, kind: str, actor=None, reason: str = "",

@@ -1,13 +1,12 @@
 """Who may get a lead under a rule, and why each other rep may not.
 
-`rep_rows_load` reads every fact the filters need for all of a rule's reps in a constant
+routing.book reads every fact the filters need for all of a batch's reps in a constant
 number of queries (whatever the number of reps); `rep_exclusion` is a pure function of
 one rep's facts, so each filter is tested without the database.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -18,7 +17,6 @@ from pools.lifecycle import LeadState
 from pools.models import Lead
 
 from .conditions import routing_time_zone
-from .facts import rep_facts, roster_sql
 from .models import RoutingRule
 from .strategies import Candidate, LeadSnapshot
 
@@ -168,54 +166,3 @@ def performance_counts(*, user_ids: list[int], since: datetime) -> dict[int, dic
 
 def roster_needs_territories(rule: RoutingRule) -> bool:
     return Requirements.of(rule).territory or rule.method == RoutingRule.Method.SKILLS
-
-
-def rep_rows_load(*, rule: RoutingRule, lead: LeadSnapshot, now: datetime,
-                  rotation: bool = False, lock: bool = False
-                  ) -> tuple[list[RepRow], dict | None]:
-    """Every target rep's facts, ordered by user id (round robin's roster): one round
-    trip (with the rule's rotation state when `rotation`), plus one for territory links
-    when the rule needs them and one for conversion counts under top performer —
-    whatever the number of reps."""
-    today, week, month = periods(now)
-    facts, state = rep_facts(
-        roster=roster_sql(rule=rule, territory_ids=list(lead.territories)), today=today,
-        week=week, month=month, now=now, lead_id=lead.id,
-        rotation_rule_id=rule.pk if rotation else None, lock_rotation=lock)
-    ids = [f["user_id"] for f in facts]
-    if not ids:
-        return [], state
-    perf, territories = {}, {}
-    if rule.method == RoutingRule.Method.TOP_PERFORMER:
-        perf = performance_counts(user_ids=ids,
-                                  since=now - timedelta(days=rule.performance_window_days))
-    if roster_needs_territories(rule):
-        links = RepProfile.territories.through.objects.filter(repprofile__user_id__in=ids)
-        for user_id, territory_id in links.values_list("repprofile__user_id", "territory_id"):
-            territories.setdefault(user_id, set()).add(territory_id)
-    rows = []
-    at_work_memo = {}
-    for f in facts:
-        w = perf.get(f["user_id"], {})
-        # An unsaved profile only to ask RepProfile.works_at (the one definition of it);
-        # reps mostly share hours, so each distinct schedule is asked once.
-        key = (f["time_zone"], json.dumps(f["working_hours"], sort_keys=True))
-        if key not in at_work_memo:
-            at_work_memo[key] = RepProfile(time_zone=f["time_zone"],
-                                           working_hours=f["working_hours"]).works_at(now)
-        at_work = at_work_memo[key]
-        name = f"{f['first_name']} {f['last_name']}".strip() or f["username"]
-        rows.append(RepRow(
-            user_id=f["user_id"], name=name, is_active=f["is_active"],
-            availability=f["availability"], at_work=at_work,
-            out_of_office=f["away"], previous_owner=f["previous"],
-            territory_ids=frozenset(territories.get(f["user_id"], ())),
-            languages=frozenset(x.lower() for x in f["languages"] or ()),
-            industries=frozenset(f["industries"] or ()),
-            company_sizes=frozenset(f["company_sizes"] or ()),
-            products=frozenset(f["products"] or ()), seniority=f["seniority"],
-            weight=f["weight"], caps={c: f[c] for c in CAP_FIELDS},
-            today=f["today"], week=f["week"], month=f["month"], last_assigned_at=f["last"],
-            open_leads=f["open"], untouched=f["untouched"], won=w.get("won", 0),
-            closed=w.get("closed", 0), team_id=f["team_id"]))
-    return rows, state

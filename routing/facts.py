@@ -1,11 +1,12 @@
-"""Everything eligibility needs about a rule's reps, in ONE round trip.
+"""Everything routing reads and writes per batch of leads, in one round trip each way.
 
-Routing runs this for every lead, so it is hand-written SQL: the roster (profile, user and
-effective caps) plus four grouped reads — intake counters, open/untouched leads,
-out-of-office, previous ownership of this lead. On PostgreSQL the five statements travel
-as one batch (one round trip, each statement planned on its own: one big join took longer
-to plan than to run); elsewhere (the SQLite dev database) they run one by one. The ORM
-equivalent took five queries whose compilation cost several times the SQL itself.
+Routing runs this for every batch (a single lead is a batch of one), so it is
+hand-written SQL: the rules' rosters, the reps' profiles with effective caps, and grouped
+reads of intake counters, open/untouched leads, out-of-office and previous ownership. On
+PostgreSQL the statements travel together (leadroute.sql.run_batch: one round trip, each
+statement planned on its own — one big join took longer to plan than to run); elsewhere
+(the SQLite dev database) they run one by one. The ORM equivalent compiled several times
+slower than the SQL ran.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from django.db import connection
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import OutOfOffice, RepProfile, Team, Territory, User
+from leadroute.sql import placeholders as _in
+from leadroute.sql import run_batch
 from pools.lifecycle import OPEN_OWNED_STATES, LeadState
 from pools.models import Lead, LeadEvent, LeadSource
 
@@ -29,46 +32,24 @@ PROFILE_COLUMNS = ("user_id", "username", "first_name", "last_name", "is_active"
                    *CAP_COLUMNS)
 
 
-def run_batch(statements: list[tuple[str, list]]) -> list[list[tuple]]:
-    """Run read statements in order; one round trip on PostgreSQL. Each statement still
-    takes its own snapshot (READ COMMITTED), so a lock taken by one is honoured by the
-    reads after it."""
-    results = []
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(";\n".join(sql for sql, _ in statements),
-                           [p for _, params in statements for p in params])
-            results.append(cursor.fetchall() if cursor.description else [])
-            while cursor.nextset():
-                results.append(cursor.fetchall() if cursor.description else [])
-        else:
-            for sql, params in statements:
-                cursor.execute(sql, params)
-                results.append(cursor.fetchall() if cursor.description else [])
-    return results
-
-
-def _in(ids: list) -> str:
-    return ", ".join(["%s"] * len(ids))
-
-
 def _json(value):
     return json.loads(value) if isinstance(value, str) else value  # SQLite: text
 
 
-def lead_context(*, source_id: int | None) -> tuple[tuple, list[dict], str]:
+def lead_context(*, source_ids: list[int]) -> tuple[tuple, list[dict], dict[int, str]]:
     """Before matching, in one round trip: the rules' version (see routing.rules), every
-    territory, and the lead's source slug."""
+    territory, and the slugs of the leads' sources."""
     rules = RoutingRule._meta.db_table
     version_sql = f"SELECT COUNT(*), MAX(updated_at), MAX(id) FROM {rules}"
     territories_sql = (f"SELECT id, countries, states, postal_prefixes, area_codes "
                        f"FROM {Territory._meta.db_table}")
-    source_sql = f"SELECT slug FROM {LeadSource._meta.db_table} WHERE id = %s"
-    version, territories, source = run_batch(
-        [(version_sql, []), (territories_sql, []), (source_sql, [source_id or -1])])
+    ids = sorted(set(source_ids)) or [-1]
+    source_sql = f"SELECT id, slug FROM {LeadSource._meta.db_table} WHERE id IN ({_in(ids)})"
+    version, territories, sources = run_batch(
+        [(version_sql, []), (territories_sql, []), (source_sql, ids)])
     rows = [{"id": t[0], "countries": _json(t[1]), "states": _json(t[2]),
              "postal_prefixes": _json(t[3]), "area_codes": _json(t[4])} for t in territories]
-    return tuple(version[0]), rows, source[0][0] if source else ""
+    return tuple(version[0]), rows, dict(sources)
 
 
 def roster_sql(*, rule: RoutingRule, territory_ids: list[int]) -> tuple[str, list]:
@@ -124,93 +105,101 @@ def _counts_statements(r_sql: str, r_params: list, *, today: date, week: date, m
     return [intake, leads]
 
 
-def rep_facts(*, roster: tuple[str, list], today: date, week: date, month: date,
-              now: datetime, lead_id: int | None, rotation_rule_id: int | None = None,
-              lock_rotation: bool = False) -> tuple[list[dict], dict | None]:
-    """One dict per rep of the roster, ordered by user id; and, when asked, the rule's
-    rotation state (None: no rotation row), its row locked first in the same round trip
-    so the lock order stays lead → rotation → rep."""
-    r_sql, r_params = roster
+def book_facts(*, rosters: dict[int, tuple[str, list]], stateful: list[int],
+               lead_ids: list[int], today: date, week: date, month: date, now: datetime,
+               lock: bool) -> dict:
+    """Everything routing needs about the reps of several rules, in ONE round trip.
+
+    `rosters`: rule id -> roster SQL (roster_sql); `stateful`: rule ids whose rotation
+    state is wanted. With `lock`, in this order: the rotation rows (by rule id), then the
+    profile rows of the reps with any cap (by id); every count is read after those locks
+    are granted (each statement takes its own snapshot), so it includes every lead counted
+    by whoever held them before. Returns rotations (rule id -> state), roster (rule id ->
+    user ids), reps (one dict per rep, by user id) and previous (lead id -> former owners).
+    """
+    has_lock = lock and connection.features.has_select_for_update
+    users_sql = " UNION ".join(sql for sql, _ in rosters.values()) or "SELECT -1"
+    users_params = [p for _, params in rosters.values() for p in params]
+    statements = []
+    rotation_table = RuleRotation._meta.db_table
+    if stateful and lock:
+        # A rule saved without its rotation row gets one here, before it is locked.
+        at = connection.ops.adapt_datetimefield_value(now)
+        statements.append((
+            f"INSERT INTO {rotation_table} (rule_id, state, updated_at) VALUES "
+            + ", ".join(["(%s, '{}', %s)"] * len(stateful))
+            + " ON CONFLICT (rule_id) DO NOTHING",
+            [p for rule_id in sorted(stateful) for p in (rule_id, at)]))
+    ids = sorted(stateful) or [-1]
+    first_read = len(statements)
+    statements.append((f"SELECT rule_id, state FROM {rotation_table} "
+                       f"WHERE rule_id IN ({_in(ids)}) ORDER BY rule_id"
+                       + (" FOR UPDATE" if has_lock else ""), ids))
+    if has_lock:
+        capped = " OR ".join(f"COALESCE(p.{c}, t.{c}) IS NOT NULL" for c in CAP_COLUMNS)
+        statements.append((
+            f"SELECT p.id FROM {RepProfile._meta.db_table} p "
+            f"LEFT JOIN {Team._meta.db_table} t ON t.id = p.team_id "
+            f"WHERE p.user_id IN ({users_sql}) AND ({capped}) ORDER BY p.id FOR UPDATE OF p",
+            users_params))
+    statements.append((" UNION ALL ".join(f"SELECT {int(rule_id)}, r.user_id FROM ({sql}) r"
+                                          for rule_id, (sql, _) in sorted(rosters.items()))
+                       or "SELECT -1, -1 WHERE 1 = 0",
+                       [p for _, (_, params) in sorted(rosters.items()) for p in params]))
+    statements.append((_profiles_sql(f"p.user_id IN ({users_sql})"), users_params))
+    statements += _counts_statements(users_sql, users_params, today=today, week=week,
+                                     month=month)
     at = connection.ops.adapt_datetimefield_value(now)
-    ooo = (f"""SELECT rp.user_id FROM {OutOfOffice._meta.db_table} ooo
-               JOIN {RepProfile._meta.db_table} rp ON rp.id = ooo.profile_id
-               WHERE rp.user_id IN ({r_sql}) AND ooo.starts_at <= %s AND ooo.ends_at > %s""",
-           [*r_params, at, at])
-    previous = (f"SELECT DISTINCT owner_id FROM {LeadEvent._meta.db_table} "
-                f"WHERE lead_id = %s AND owner_id IS NOT NULL",
-                [lead_id if lead_id is not None else -1])
-    rotation = []
-    if rotation_rule_id is not None:
-        lock = " FOR UPDATE" if lock_rotation and connection.features.has_select_for_update \
-            else ""
-        rotation = [(f"SELECT state FROM {RuleRotation._meta.db_table} WHERE rule_id = %s"
-                     f"{lock}", [rotation_rule_id])]
-    *rotation_rows, profiles, intake, leads, away, owners = run_batch([
-        *rotation,
-        (_profiles_sql(f"p.user_id IN ({r_sql})"), r_params),
-        *_counts_statements(r_sql, r_params, today=today, week=week, month=month),
-        ooo, previous])
-    state = None
-    if rotation_rows and rotation_rows[0]:
-        state = _json(rotation_rows[0][0][0]) or {}
+    statements.append((
+        f"""SELECT rp.user_id FROM {OutOfOffice._meta.db_table} ooo
+            JOIN {RepProfile._meta.db_table} rp ON rp.id = ooo.profile_id
+            WHERE rp.user_id IN ({users_sql}) AND ooo.starts_at <= %s AND ooo.ends_at > %s""",
+        [*users_params, at, at]))
+    leads = lead_ids or [-1]
+    statements.append((f"SELECT DISTINCT lead_id, owner_id FROM {LeadEvent._meta.db_table} "
+                       f"WHERE lead_id IN ({_in(leads)}) AND owner_id IS NOT NULL", leads))
+    results = run_batch(statements)
+    rotations = results[first_read]
+    roster_rows, profiles, intake, open_leads, away, owners = results[-6:]
+    roster = {}
+    for rule_id, user_id in sorted(roster_rows, key=lambda r: (r[0], r[1])):
+        members = roster.setdefault(rule_id, [])
+        if not members or members[-1] != user_id:  # a rep linked twice (territories)
+            members.append(user_id)
     intake = {r[0]: r for r in intake}
-    leads = {r[0]: r for r in leads}
+    open_leads = {r[0]: r for r in open_leads}
     away = {r[0] for r in away}
-    owners = {r[0] for r in owners}
-    facts = []
+    reps = {}
     for row in profiles:
         f = dict(zip(PROFILE_COLUMNS, row, strict=True))
         for c in JSON_COLUMNS:
             f[c] = _json(f[c])
         _, t, w, m, last = intake.get(f["user_id"], (0, 0, 0, 0, None))
-        _, n_open, untouched = leads.get(f["user_id"], (0, 0, 0))
+        _, n_open, untouched = open_leads.get(f["user_id"], (0, 0, 0))
         f.update(today=int(t or 0), week=int(w or 0), month=int(m or 0),
                  last=parse_datetime(last) if isinstance(last, str) else last,
                  open=int(n_open or 0), untouched=int(untouched or 0),
-                 is_active=bool(f["is_active"]), away=f["user_id"] in away,
-                 previous=f["user_id"] in owners)
-        facts.append(f)
-    return facts, state
+                 is_active=bool(f["is_active"]), away=f["user_id"] in away)
+        reps[f["user_id"]] = f
+    previous = {}
+    for lead_id, owner_id in owners:
+        previous.setdefault(lead_id, set()).add(owner_id)
+    return {"rotations": {rule_id: _json(state) or {} for rule_id, state in rotations},
+            "roster": roster, "reps": reps, "previous": previous}
 
 
-def rep_lock_and_count(*, user_id: int, today: date, week: date, month: date,
-                       savepoint: str | None = None) -> dict | None:
-    """Lock the rep's profile row, then read their effective caps and current counts.
-
-    Separate statements (one round trip on PostgreSQL) on purpose: under READ COMMITTED
-    each takes its own snapshot, so the counts are read after the lock was granted and
-    include every lead counted by whoever held it before. None: no profile."""
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    one = ("SELECT %s", [user_id])
-    opening = [(f"SAVEPOINT {savepoint}", [])] if savepoint else []
-    *_, locked, profile, intake, leads = run_batch([
-        *opening,
-        (f"SELECT id FROM {RepProfile._meta.db_table} WHERE user_id = %s{lock}", [user_id]),
-        (_profiles_sql("p.user_id = %s"), [user_id]),
-        *_counts_statements(*one, today=today, week=week, month=month)])
-    if not locked:
-        return None
-    f = dict(zip(PROFILE_COLUMNS, profile[0], strict=True))
-    _, t, w, m, _ = intake[0] if intake else (0, 0, 0, 0, None)
-    untouched = leads[0][2] if leads else 0
-    return {"caps": {c: f[c] for c in CAP_COLUMNS}, "today": int(t or 0), "week": int(w or 0),
-            "month": int(m or 0), "untouched": int(untouched or 0)}
-
-
-def savepoint_rollback(name: str) -> None:
-    """Undo (and so unlock) everything since SAVEPOINT `name`, then drop it."""
-    run_batch([(f"ROLLBACK TO SAVEPOINT {name}", []), (f"RELEASE SAVEPOINT {name}", [])])
-
-
-def intake_bump_sql(*, user_id: int, day: date, at: datetime) -> tuple[str, list]:
-    """Count one routed lead for the rep today: one upsert, whether or not today's row
-    exists yet (ON CONFLICT works on PostgreSQL and on SQLite ≥ 3.24)."""
+def intake_bump_sql(*, counts: dict[int, int], day: date, at: datetime) -> tuple[str, list]:
+    """Count routed leads per rep today (`counts`: user id -> leads): one upsert, whether
+    or not today's rows exist yet (ON CONFLICT works on PostgreSQL and on SQLite ≥ 3.24)."""
     table = RepIntake._meta.db_table
     ops = connection.ops
-    return (f"INSERT INTO {table} (user_id, day, count, last_at) VALUES (%s, %s, 1, %s) "
-            f"ON CONFLICT (user_id, day) DO UPDATE SET count = {table}.count + 1, "
-            "last_at = excluded.last_at",
-            [user_id, ops.adapt_datefield_value(day), ops.adapt_datetimefield_value(at)])
+    rows = sorted(counts.items())
+    return (f"INSERT INTO {table} (user_id, day, count, last_at) VALUES "
+            + ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+            + f" ON CONFLICT (user_id, day) DO UPDATE SET count = {table}.count + "
+            "excluded.count, last_at = excluded.last_at",
+            [p for user_id, n in rows for p in (user_id, ops.adapt_datefield_value(day), n,
+                                                 ops.adapt_datetimefield_value(at))])
 
 
 def rotation_save_sql(*, rule_id: int, state: dict, at: datetime) -> tuple[str, list]:
@@ -220,14 +209,15 @@ def rotation_save_sql(*, rule_id: int, state: dict, at: datetime) -> tuple[str, 
             [ops.adapt_json_value(state, None), ops.adapt_datetimefield_value(at), rule_id])
 
 
-def decision_insert_sql(decision: RoutingDecision) -> tuple[str, list]:
-    """The append-only decision row, as one statement of the final write batch."""
+def decisions_insert_sql(decisions: list[RoutingDecision]) -> tuple[str, list]:
+    """The append-only decision rows, as one statement of the final write batch."""
     ops = connection.ops
     columns = ("lead_id", "rule_id", "rule_name", "method", "outcome", "winner_id", "pool_id",
                "reason", "details", "duration_ms", "created_at")
+    row = f"({_in(columns)})"
     return (f"INSERT INTO {RoutingDecision._meta.db_table} ({', '.join(columns)}) "
-            f"VALUES ({_in(columns)})",
-            [decision.lead_id, decision.rule_id, decision.rule_name, decision.method,
-             decision.outcome, decision.winner_id, decision.pool_id, decision.reason,
-             ops.adapt_json_value(decision.details, None), decision.duration_ms,
-             ops.adapt_datetimefield_value(decision.created_at)])
+            f"VALUES {', '.join([row] * len(decisions))}",
+            [p for d in decisions for p in (
+                d.lead_id, d.rule_id, d.rule_name, d.method, d.outcome, d.winner_id,
+                d.pool_id, d.reason, ops.adapt_json_value(d.details, None), d.duration_ms,
+                ops.adapt_datetimefield_value(d.created_at))])

@@ -8,7 +8,7 @@ from django.db import connection, transaction
 
 from pools.lifecycle import LeadState
 from pools.models import Lead
-from routing.engine import lead_route
+from routing.engine import lead_route, leads_route
 from routing.models import RepIntake, RoutingDecision, RoutingRule
 from routing.tasks import lead_intake
 from tests.factories import LeadFactory, make_rep
@@ -49,11 +49,25 @@ def _route_each(lead_ids):
             lead_route(lead=lead)
 
 
-def test_parallel_round_robin_of_1000_leads_is_fair_within_one(team):
+def _route_in_batches(lead_ids, size=4):
+    """As the import's intake does: many leads per transaction (routing.engine.leads_route)."""
+    for start in range(0, len(lead_ids), size):
+        with transaction.atomic():
+            leads = list(Lead.objects.select_for_update()
+                         .filter(pk__in=lead_ids[start:start + size]).order_by("id"))
+            leads_route(leads=leads)
+
+
+ROUTERS = pytest.mark.parametrize("route", [_route_each, _route_in_batches],
+                                  ids=["lead_by_lead", "in_batches"])
+
+
+@ROUTERS
+def test_parallel_round_robin_of_1000_leads_is_fair_within_one(team, route):
     reps = [make_rep(team=team) for _ in range(7)]
     RuleFactory(team=team, method=RoutingRule.Method.ROUND_ROBIN)
     ids = _screened(1000)
-    _in_threads(_route_each, [ids[i::THREADS] for i in range(THREADS)])
+    _in_threads(route, [ids[i::THREADS] for i in range(THREADS)])
     counts = Counter(Lead.objects.filter(status=LeadState.ASSIGNED)
                      .values_list("owner_id", flat=True))
     assert sum(counts.values()) == 1000
@@ -61,13 +75,14 @@ def test_parallel_round_robin_of_1000_leads_is_fair_within_one(team):
     assert max(counts.values()) - min(counts.values()) <= 1
 
 
-def test_parallel_routing_never_exceeds_a_daily_cap(team):
+@ROUTERS
+def test_parallel_routing_never_exceeds_a_daily_cap(team, route):
     cap = 5
     reps = [make_rep(team=team, max_per_day=cap) for _ in range(3)]
     # Load balanced takes no rotation lock, so routers really do race for the same rep.
     RuleFactory(team=team, method=RoutingRule.Method.LOAD_BALANCED)
     ids = _screened(40)
-    _in_threads(_route_each, [ids[i::THREADS] for i in range(THREADS)])
+    _in_threads(route, [ids[i::THREADS] for i in range(THREADS)])
     counts = Counter(Lead.objects.filter(status=LeadState.ASSIGNED)
                      .values_list("owner_id", flat=True))
     assert counts == {r.pk: cap for r in reps}

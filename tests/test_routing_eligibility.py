@@ -6,7 +6,8 @@ import pytest
 
 from accounts.models import OutOfOffice, RepProfile
 from pools.lifecycle import LeadState
-from routing.eligibility import RepRow, Requirements, lead_territories, rep_exclusion, rep_rows_load
+from routing.book import RepBook
+from routing.eligibility import RepRow, Requirements, lead_territories, rep_exclusion
 from routing.facts import lead_context
 from routing.models import RepIntake, RoutingRule
 from routing.strategies import LeadSnapshot
@@ -80,9 +81,13 @@ def test_lead_territories_rank_state_above_country():
     brazil = TerritoryFactory(name="Brazil", countries=["BR"])
     sp = TerritoryFactory(name="SP", countries=[], states=["SP"])
     TerritoryFactory(name="South", countries=[], states=["RS"])
-    _, territories, _ = lead_context(source_id=None)
+    _, territories, _ = lead_context(source_ids=[])
     assert lead_territories({"country": "BR", "state": "SP"}, territories) == {
         brazil.pk: 1, sp.pk: 2}
+
+
+def rows_load(rule, now):
+    return RepBook.load(rules=[rule], leads=[LEAD], now=now, lock=False).rows_for(rule, LEAD)
 
 
 @pytest.mark.django_db
@@ -98,7 +103,7 @@ def test_loader_reads_facts_from_the_database(team):
     RepIntake.objects.create(user=capped, day=now.date(), count=2, last_at=now)
     LeadFactory(status=LeadState.ASSIGNED, owner=on)
     rule = RuleFactory(team=team, target=RoutingRule.Target.TEAM)
-    rows = {r.user_id: r for r in rep_rows_load(rule=rule, lead=LEAD, now=now)[0]}
+    rows = {r.user_id: r for r in rows_load(rule, now)}
     assert rows[on.pk].at_work and rows[on.pk].open_leads == 1 and rows[on.pk].untouched == 1
     assert not rows[night.pk].at_work
     assert rows[ooo.pk].out_of_office
@@ -114,5 +119,5 @@ def test_team_cap_applies_when_the_rep_has_none(team):
     now = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)
     RepIntake.objects.create(user=rep, day=now.date() - timedelta(days=1), count=1)
     rule = RuleFactory(team=team)
-    (row,), _ = rep_rows_load(rule=rule, lead=LEAD, now=now)
+    (row,) = rows_load(rule, now)
     assert row.week == 1 and excluded(row) == "cap_week"

@@ -1,14 +1,16 @@
 """The engine on PostgreSQL: rule order, actions, fallbacks, the decision record."""
 
+from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 
 from accounts.models import RepProfile
 from pools.lifecycle import LeadState
 from pools.models import Lead, LeadEvent
-from routing.engine import lead_route, lead_route_preview
+from routing.engine import lead_route, lead_route_preview, leads_route
 from routing.models import RepIntake, RoutingDecision, RoutingRule, RuleRotation
 from routing.tasks import lead_intake
 from tests.factories import LeadFactory, LeadSourceFactory, PoolFactory, make_rep
@@ -214,11 +216,32 @@ def test_queries_per_routed_lead_are_the_same_for_10_and_500_reps(
     counts = {}
     for state in ("SP", "RJ"):
         lead = screened_lead(state=state)
-        with django_assert_max_num_queries(6), CaptureQueriesContext(connection) as ctx:
+        with django_assert_max_num_queries(5), CaptureQueriesContext(connection) as ctx:
             lead_route(lead=lead)
         counts[state] = len(ctx.captured_queries)
         assert Lead.objects.get(pk=lead.pk).status == LeadState.ASSIGNED
     assert counts["SP"] == counts["RJ"], counts
+
+
+def test_a_batch_costs_the_same_queries_for_2_leads_as_for_40(team, other_team):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for t in (team, other_team):
+        for _ in range(3):
+            make_rep(team=t, max_per_day=100)
+    RuleFactory(priority=1, team=team, method=M.ROUND_ROBIN, conditions=[[
+        {"field": "state", "op": "equals", "value": "SP"}]])
+    RuleFactory(priority=2, team=other_team, method=M.LOAD_BALANCED)
+    counts = {}
+    for n in (1, 2, 40):  # the first batch also reads the rules (cached afterwards)
+        leads = [screened_lead(state=("SP", "RJ")[i % 2]) for i in range(n)]
+        with transaction.atomic(), CaptureQueriesContext(connection) as ctx:
+            leads_route(leads=leads)
+        counts[n] = len(ctx.captured_queries)
+        assert not Lead.objects.filter(pk__in=[x.pk for x in leads],
+                                       status=LeadState.SCREENED).exists()
+    assert counts[2] == counts[40] <= 5, counts
 
 
 def test_top_performer_on_the_database_prefers_the_proven_closer(team):
@@ -309,23 +332,62 @@ def test_an_inactive_pool_placement_falls_back_and_never_leaves_the_lead_unroute
     assert route(screened_lead()).status == LeadState.SKIMMING
 
 
-def test_cap_rechecked_under_the_lock_refuses_and_moves_on(team, monkeypatch):
-    """The snapshot said eligible (as if read just before a parallel router took the last
-    slot); the re-check under the rep's lock refuses and the next rep is asked."""
-    import routing.engine
+def _route_batch(n):
+    leads = [screened_lead() for _ in range(n)]
+    with transaction.atomic():
+        locked = list(Lead.objects.select_for_update().filter(
+            pk__in=[lead.pk for lead in leads]).order_by("id"))
+        leads_route(leads=locked)
+    return list(Lead.objects.filter(pk__in=[lead.pk for lead in leads]).order_by("id"))
 
-    full, free = make_rep(team=team, max_per_day=1), make_rep(team=team, max_per_day=1)
-    RepIntake.objects.create(user=full, day=timezone_today(), count=1)
-    monkeypatch.setattr(routing.engine, "rep_exclusion", lambda row, **kw: None)
-    RuleFactory(team=team, method=M.DIRECT, direct_rep=full,
-                fallback=RoutingRule.Fallback.RULE,
-                fallback_rule=RuleFactory(team=team, priority=99, method=M.LOAD_BALANCED))
-    lead = route(screened_lead())
-    assert lead.owner == free
-    first, second = lead.routing_decisions.get().details["steps"]
-    assert "re-checked under lock" in first["candidates"][0]["reason"]
-    assert RepIntake.objects.get(user=full).count == 1
-    assert RepIntake.objects.get(user=free).count == 1
+
+def test_a_batch_counts_its_own_leads_against_the_caps(team):
+    """Counts are read once per batch; each lead placed is counted in memory, so the
+    batch's later leads see the caps its earlier leads used up."""
+    three, two = make_rep(team=team, max_per_day=3), make_rep(team=team, max_per_day=2)
+    RuleFactory(team=team, method=M.LOAD_BALANCED)
+    leads = _route_batch(7)
+    owners = Counter(lead.owner_id for lead in leads if lead.owner_id)
+    assert owners == {three.pk: 3, two.pk: 2}
+    assert [lead.status for lead in leads[5:]] == [LeadState.SKIMMING] * 2
+    assert RepIntake.objects.get(user=three).count == 3
+    assert RepIntake.objects.get(user=two).count == 2
+    last = RoutingDecision.objects.get(lead=leads[-1]).details["steps"][0]["candidates"]
+    assert {c["code"] for c in last} == {"cap_day"}
+
+
+def test_a_batch_continues_the_rotation_lead_by_lead(team):
+    reps = [make_rep(team=team) for _ in range(3)]
+    rule = RuleFactory(team=team, method=M.ROUND_ROBIN)
+    leads = _route_batch(7)
+    assert [lead.owner_id for lead in leads] == [r.pk for r in reps * 3][:7]
+    assert RuleRotation.objects.get(rule=rule).state["last"] == reps[0].pk
+    # Each decision keeps its own before/after, as if routed alone.
+    steps = [RoutingDecision.objects.get(lead=lead).details["steps"][0] for lead in leads]
+    assert steps[1]["state_before"]["last"] == reps[0].pk
+    assert steps[1]["state_after"]["last"] == reps[1].pk
+
+
+def test_a_batch_sends_each_lead_its_own_way(team, other_team):
+    """Different rules, a pool placement and a previous owner, all in one batch."""
+    rep, other = make_rep(team=team), make_rep(team=other_team)
+    pool = PoolFactory(team=other_team)
+    RuleFactory(team=team, priority=1, conditions=[[
+        {"field": "country", "op": "equals", "value": "BR"}]])
+    RuleFactory(team=other_team, priority=2, action=A.POOL, pool=pool, conditions=[[
+        {"field": "country", "op": "equals", "value": "PT"}]])
+    RuleFactory(team=other_team, priority=3, method=M.LOAD_BALANCED)
+    br, pt, de = (screened_lead(country=c) for c in ("BR", "PT", "DE"))
+    LeadEvent.objects.create(lead=de, kind=LeadEvent.Kind.ROUTED, owner=other)
+    with transaction.atomic():
+        leads_route(leads=list(Lead.objects.select_for_update().filter(
+            pk__in=[br.pk, pt.pk, de.pk]).order_by("id")))
+    br, pt, de = (Lead.objects.get(pk=lead.pk) for lead in (br, pt, de))
+    assert br.owner == rep and br.team == team
+    assert pt.status == LeadState.POOLED and pt.pool == pool
+    assert de.status == LeadState.SKIMMING  # its only candidate owned it before
+    (step,) = de.routing_decisions.get().details["steps"]
+    assert step["candidates"][0]["code"] == "previous_owner"
 
 
 def timezone_today():

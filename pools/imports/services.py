@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from leadroute.tasks import enqueue_on_commit
+from leadroute.tasks import LEADS_INTAKE_TASK, enqueue_by_name_on_commit, enqueue_on_commit
 
 from .. import normalise
 from ..capture import CREATED, lead_capture
@@ -184,8 +184,6 @@ class _Batch:
                 or time.monotonic() - self.saved_at > PROGRESS_EVERY_SECONDS)
 
     def flush(self) -> None:
-        from ..tasks import leads_intake
-
         # One UPDATE of relative increments: the page polling progress sees a consistent
         # snapshot, and a resumed run adds to what the interrupted one saved. The batch's
         # new leads go to screening and routing as one task, not one message per lead.
@@ -194,7 +192,7 @@ class _Batch:
             ImportJob.objects.filter(pk=self.job.pk).update(
                 **{k: F(k) + v for k, v in self.counts.items()})
             if self.created_ids:
-                enqueue_on_commit(leads_intake, list(self.created_ids))
+                enqueue_by_name_on_commit(LEADS_INTAKE_TASK, list(self.created_ids))
         self.errors.clear()
         self.created_ids.clear()
         self.counts = dict.fromkeys(self.counts, 0)

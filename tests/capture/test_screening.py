@@ -194,3 +194,27 @@ def test_parallel_overrides_only_one_wins(team, source):
         t.join()
     assert sorted(outcomes) == ["lost"] * 4 + ["won"]
     assert LeadEvent.objects.filter(lead=lead, from_state=LeadState.REJECTED).count() == 1
+
+
+def test_batched_intake_screens_like_one_by_one_and_routes_the_qualified(source, rules):
+    """routing.tasks.leads_intake (an import's chunk): the same scores, breakdowns and
+    rejections as lead_screen gives one lead at a time, and only qualified leads routed."""
+    from routing.tasks import leads_intake
+
+    source.qualification_threshold = 30
+    source.save()
+    big = new_lead(source, company_size="1000-5000", country="BR")
+    small = new_lead(source, company_size="11-50", country="BR")
+    leads_intake.run([big.pk, small.pk])
+    leads_intake.run([big.pk, small.pk])  # run twice: nothing moves again
+    big.refresh_from_db()
+    small.refresh_from_db()
+    # No routing rule yet: the team's default pool.
+    assert big.status == LeadState.POOLED and big.pool.name == "Inbound default"
+    assert big.score == 40 and {b["name"] for b in big.score_breakdown} == {
+        "Big company", "Website", "Brazil"}
+    assert small.status == LeadState.REJECTED and small.score == 20
+    assert "below" in small.rejection_reason
+    assert list(big.events.values_list("to_state", flat=True).order_by("id")) == [
+        LeadState.NEW, LeadState.SCREENED, LeadState.POOLED]
+    assert small.events.filter(to_state=LeadState.REJECTED).count() == 1
