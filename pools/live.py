@@ -21,7 +21,7 @@ def pool_lead_left(*, pool_id: int, lead_id: int) -> None:
 def pool_lead_arrived(*, pool_id: int) -> None:
     # Replaced, not appended: a burst of arrivals collapses into one re-fetch per page.
     html = format_html(
-        '<div id="pool-sync" hx-swap-oob="true" hx-get="{}" hx-include="#pool-filters" '
+        '<div id="pool-sync" hx-swap-oob="true" hx-get="{}" hx-include="#pool-filters, #pool-page" '
         'hx-target="#pool-table" hx-swap="outerHTML" hx-trigger="load delay:200ms"></div>',
         reverse("pools:pool", args=[pool_id]),
     )

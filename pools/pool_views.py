@@ -55,6 +55,7 @@ def pool_detail(request, pool_id: int):
     }
     if page.next_cursor:
         context["next_url"] = "?" + urlencode({**context["params"], "after": page.next_cursor})
+    context["params_first_page"] = urlencode(context["params"])
     if "source" in context["filter_fields"]:
         context["sources"] = ps.pool_sources(pool=pool)
     template = "pools/pool.html#pool-table" if request.htmx else "pools/pool.html"

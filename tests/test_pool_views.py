@@ -90,6 +90,26 @@ def test_filters_and_keyset_pages(rep, client_for, preview_pool):
     assert not {r.token for r in rows1} & {r.token for r in rows2}
 
 
+def test_a_live_refresh_stays_on_the_page_being_read(rep, client_for, preview_pool):
+    """The table re-fetches itself (and arrival frames re-fetch it) with #pool-page, the
+    cursor of the page on screen: a rep on page 2 is not thrown back to page 1."""
+    pooled_many(preview_pool, 60)
+    c = client_for(rep)
+    url = reverse("pools:pool", args=[preview_pool.pk])
+    cursor = c.get(url).context["page"].next_cursor
+    second = c.get(url, {"after": cursor})
+    assert len(second.context["page"].rows) == 10
+    fragment = c.get(url, {"after": cursor}, **HTMX).content.decode()
+    assert f'id="pool-page" name="after" value="{cursor}"' in fragment
+    # Everyone past page 1 claimed meanwhile: say so, and offer the way back.
+    from pools.models import Lead
+
+    Lead.objects.filter(pk__in=[r.lead_id for r in second.context["page"].rows]).update(
+        status=LeadState.SKIMMING, pool=None)
+    empty = c.get(url, {"after": cursor}, **HTMX).content.decode()
+    assert "No more leads past this page" in empty and "Back to the first page" in empty
+
+
 def test_bad_filter_values_give_messages_not_errors(rep, client_for, preview_pool):
     pooled(preview_pool)
     url = reverse("pools:pool", args=[preview_pool.pk])
