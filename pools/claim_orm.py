@@ -178,6 +178,8 @@ def _take(*, user, pool: Pool, lead: Lead, reason: str) -> Lead:
 def claim_one(*, user, lead_id: int, pool_id: int | None, now: datetime) -> Lead:
     with transaction.atomic():
         profile = _lock_profile(user)
+        if pool_id is not None:  # a named pool out of scope reads as missing
+            _usable_pool(profile=profile, pool_id=pool_id)
         lead = Lead.objects.filter(pk=lead_id, status=LeadState.POOLED).first()
         if lead is None or (pool_id is not None and lead.pool_id != pool_id):
             # Claimed, moved, or never here: to the rep it is all "taken".

@@ -268,7 +268,7 @@ CLAIM_ONE_SQL = f"""WITH lead AS (
     WHERE l.id = %(lead)s AND l.status = '{_POOLED}'
       AND l.pool_id = COALESCE(%(want_pool)s, l.pool_id)
 ),
-{_common_ctes("(SELECT pool_id FROM lead)")},
+{_common_ctes("COALESCE(%(want_pool)s, (SELECT pool_id FROM lead))")},
 chk AS (
     SELECT pl.*, {_REP_COLUMNS}, lead.id IS NOT NULL AS has_lead,
            lead.source_id IN (SELECT source_id FROM blocked_src) AS source_blocked,
@@ -287,6 +287,8 @@ gate AS (
     SELECT chk.*, CASE
         WHEN NOT chk.is_rep THEN 'not_rep'
         WHEN NOT chk.has_profile THEN 'no_profile'
+        -- A named pool out of scope reads as missing, whatever the lead.
+        WHEN %(want_pool)s IS NOT NULL AND chk.id IS NULL THEN 'pool'
         WHEN NOT chk.has_lead THEN 'taken'
         WHEN chk.id IS NULL THEN 'pool'
         WHEN chk.mode = '{Pool.Mode.BLIND.value}' THEN 'blind' {_REP_VERDICT}
@@ -409,8 +411,17 @@ def _claim(statement: _Prepared, params: dict, *, empty: str) -> Lead:
     return lead
 
 
+def _row_id(value: int | None) -> int | None:
+    """An id as a bigint parameter. One out of bigint's range names no row; it becomes
+    -1 (ids are positive) rather than an SQL error, as the ORM's lookups behave."""
+    if value is None or -(2**63) <= value < 2**63:
+        return value
+    return -1
+
+
 def _params(*, user, now: datetime, **extra) -> dict:
-    return {"user": user.pk, "now": now, "lock_timeout": LOCK_TIMEOUT, **extra}
+    ids = {name: _row_id(value) for name, value in extra.items()}
+    return {"user": user.pk, "now": now, "lock_timeout": LOCK_TIMEOUT, **ids}
 
 
 def claim_one(*, user, lead_id: int, pool_id: int | None, now: datetime) -> Lead:

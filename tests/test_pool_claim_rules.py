@@ -247,3 +247,14 @@ def test_vanish_is_broadcast_after_commit_and_only_for_a_claim(
     with django_capture_on_commit_callbacks() as sent:
         lead_claim(user=rep, lead_id=lead.pk)
     assert len(sent) == 1
+
+
+def test_ids_out_of_range_are_refused_not_errors(rep, pool):
+    huge = 2**70
+    with pytest.raises(PoolUnavailable):
+        pool_claim_next(user=rep, pool_id=huge)
+    with pytest.raises(ClaimError) as exc:
+        lead_claim(user=rep, lead_id=huge)
+    assert exc.value.code == "taken"
+    with pytest.raises(PoolUnavailable):
+        lead_claim(user=rep, lead_id=pooled(pool).pk, pool_id=huge)
