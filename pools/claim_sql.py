@@ -6,10 +6,11 @@ and the ORM version spent ~10 ms of Python per claim compiling eight queries. He
 claim is three statements sent as one batch (psycopg's client-side binding), which
 PostgreSQL runs as one implicit transaction:
 
-1. `set_config('lock_timeout', …, true)`: a stuck lock becomes a clear "try again";
+1. `set_config('lock_timeout', …, true)`: a stuck lock becomes a clear "try again" (and
+   the plan cache mode of statement 3, see `_Prepared`);
 2. the rep's profile row, `FOR UPDATE`: two claims by one rep queue here, so they cannot
    both slip under a cap. Lock order is always profile → lead, so claims cannot deadlock;
-3. one statement of CTEs that reads the rep's counters and the pool's rules, decides which
+3. one prepared statement of CTEs that reads the rep's counters and the pool's rules, decides which
    restriction blocks (if any), picks the lead (`FOR UPDATE SKIP LOCKED` for Claim next, so
    N concurrent reps lock N different leads), moves it with a conditional UPDATE
    (`… AND status = 'pooled' AND pool_id = … AND owner_id IS NULL`: exactly one claimer
