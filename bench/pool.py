@@ -13,7 +13,9 @@ reused, claim leads are created and deleted per run). Three parts:
    them), beside the floor: a bare conditional UPDATE from 50 concurrent processes in the
    same run.
 3. HTTP claim throughput (`POST /api/pool/{id}/claim`) beside a trivial logged-in view
-   (`GET /`, a redirect after the session and role lookup) on the same uvicorn server.
+   (`GET /`, a redirect after the session and role lookup) on the same uvicorn server,
+   served with the psycopg pool README recommends under ASGI (`--no-pool`: without it,
+   every request opens a new PostgreSQL backend whose cold caches dominate a claim).
 """
 
 from __future__ import annotations
@@ -222,7 +224,7 @@ def bench_claims(team, sources, reps, per_rep: int) -> None:
         name=f"bench-floor-{time.time_ns()}", slug=f"bench-floor-{time.time_ns()}", team=team
     )
     try:
-        make_leads(pool, team, sources, n * per_rep + per_rep, prefix="c")
+        make_leads(pool, team, sources, n * per_rep + per_rep + 1, prefix="c")
         make_leads(floor_pool, team, sources, n * per_rep, prefix="f")
         floor_ids = list(Lead.objects.filter(pool=floor_pool).values_list("id", flat=True))
 
@@ -249,22 +251,31 @@ def bench_claims(team, sources, reps, per_rep: int) -> None:
                     own.append(time.perf_counter() - start)
             return own
 
+        # Warm-up: imports, the broadcast loop, the prepared statement.
+        pool_claim_next(user=reps[0], pool_id=pool.pk)
         cpu_start = time.process_time()
-        solo = claimer(0)[1:]  # one claimer alone: the service's own cost, no queueing
+        solo = claimer(0)  # one claimer alone: the service's own cost, no queueing
         cpu_per_claim = (time.process_time() - cpu_start) / (per_rep or 1)
-        service = [t for own in run_processes(n, claimer) for t in own]
+        runs = run_processes(n, claimer)
+        service = [t for own in runs for t in own]
         floor = [t for own in run_processes(n, bare) for t in own]
         print(f"claim service, one claimer alone:        {ms(solo)}")
         print(f"claim service ({n} concurrent claimers):  {ms(service)}")
+        # Included above, and shown apart: a connection's first claim also prepares the
+        # claim statement and opens the process's channel-layer connection.
+        print(f"    first claim on each connection       {ms([own[0] for own in runs])}")
+        print(
+            f"    later claims                         {ms([t for own in runs for t in own[1:]])}"
+        )
         print(f"bare conditional UPDATE ({n} connections): {ms(floor)}")
         ratio = percentile(service, 99) / percentile(floor, 99)
         print(f"  → claim p99 / UPDATE p99 = {ratio:.2f}×")
         # Why: 50 claims at once need 50 × (Python CPU per claim) on the machine's cores
         # before the last one can finish; a bare UPDATE needs almost none.
         print(
-            f"  Python CPU per claim (client side, alone): {cpu_per_claim * 1000:.1f} ms → a burst "
-            f"of {n} needs ≥ {n * cpu_per_claim / (os.cpu_count() or 1) * 1000:.0f} ms of "
-            f"{os.cpu_count()} cores"
+            f"  Python CPU per claim (client side, alone, warm): {cpu_per_claim * 1000:.1f} ms "
+            f"→ a burst of {n} needs ≥ "
+            f"{n * cpu_per_claim / (os.cpu_count() or 1) * 1000:.0f} ms of {os.cpu_count()} cores"
         )
     finally:
         Lead.objects.filter(pool__in=[pool, floor_pool]).delete()
@@ -305,7 +316,7 @@ def http_rate(
     return sum(counts) / (time.perf_counter() - start), statuses
 
 
-def bench_http(team, sources, reps, seconds: float, workers: int) -> None:
+def bench_http(team, sources, reps, seconds: float, workers: int, db_pool: bool) -> None:
     from django.middleware.csrf import _get_new_csrf_string
 
     pool = Pool.objects.create(
@@ -317,6 +328,10 @@ def bench_http(team, sources, reps, seconds: float, workers: int) -> None:
     )
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if db_pool:  # as README recommends under ASGI (and bench/intake.py serves)
+        env["DB_POOL_MAX_SIZE"] = "20"
+    else:  # a new PostgreSQL backend, with cold caches, for every request
+        env.pop("DB_POOL_MAX_SIZE", None)
     server = subprocess.Popen(
         [
             sys.executable,
@@ -363,7 +378,10 @@ def bench_http(team, sources, reps, seconds: float, workers: int) -> None:
         http_rate(port, trivial, workers, 1.0)  # warm up the server
         trivial_rate, trivial_status = http_rate(port, trivial, workers, seconds)
         claim_rate, claim_status = http_rate(port, claims, workers, seconds)
-        print(f"HTTP, one uvicorn process, {workers} keep-alive clients, {seconds:.0f} s each:")
+        print(
+            f"HTTP, one uvicorn process, {workers} keep-alive clients, {seconds:.0f} s each, "
+            f"{'psycopg pool (DB_POOL_MAX_SIZE=20)' if db_pool else 'no connection pool'}:"
+        )
         print(f"  trivial logged-in view (GET /):   {trivial_rate:7.1f} req/s  {trivial_status}")
         print(f"  POST /api/pool/{{id}}/claim:        {claim_rate:7.1f} req/s  {claim_status}")
         print(f"  → claims at {claim_rate / trivial_rate * 100:.0f}% of the trivial view")
@@ -383,6 +401,9 @@ def main() -> None:
     parser.add_argument("--http-seconds", type=float, default=5)
     parser.add_argument("--http-workers", type=int, default=16)
     parser.add_argument("--skip", default="", help="comma list of page,claims,http")
+    parser.add_argument(
+        "--no-pool", action="store_true", help="serve HTTP without the psycopg pool"
+    )
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     team, sources, big, reps = setup(args.leads, args.claimers)
@@ -392,7 +413,7 @@ def main() -> None:
     if "claims" not in skip:
         bench_claims(team, sources, reps, args.claims_per_rep)
     if "http" not in skip:
-        bench_http(team, sources, reps, args.http_seconds, args.http_workers)
+        bench_http(team, sources, reps, args.http_seconds, args.http_workers, not args.no_pool)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from accounts.decorators import role_required
 from accounts.roles import Role
 
 from . import pool_selectors as ps
-from .claiming import ClaimError, lead_claim, pool_claim_next
+from .claiming import ClaimError, PoolUnavailable, lead_claim, pool_claim_next
 from .lifecycle import LeadState
 from .models import Pool
 
@@ -24,8 +24,11 @@ from .models import Pool
 @role_required(Role.REP)
 @require_GET
 def pool_list(request):
-    pools = ps.pools_usable_by(user=request.user).select_related("team", "territory").annotate(
-        waiting=Count("leads", filter=Q(leads__status=LeadState.POOLED)))
+    pools = (
+        ps.pools_usable_by(user=request.user)
+        .select_related("team", "territory")
+        .annotate(waiting=Count("leads", filter=Q(leads__status=LeadState.POOLED)))
+    )
     return render(request, "pools/pool_list.html", {"pools": pools})
 
 
@@ -62,14 +65,21 @@ def pool_detail(request, pool_id: int):
     return render(request, template, context)
 
 
-def _claim_response(request, pool: Pool, *, claim, row_token: str = ""):
+def _claim_response(request, pool_id: int, *, claim, row_token: str = ""):
+    # No lookup of the pool here: the claim service checks the rep's scope in its own
+    # round trip, and an out-of-scope or missing pool is a 404 as on the pool page.
     try:
         lead = claim()
+    except PoolUnavailable:
+        raise Http404("No such pool.") from None
     except ClaimError as exc:
         if request.htmx:
             # The calm answer, swapped in place of the row (or the pool message area).
-            response = render(request, "pools/partials/_claim_message.html",
-                              {"error": exc, "token": row_token, "pool": pool})
+            response = render(
+                request,
+                "pools/partials/_claim_message.html",
+                {"error": exc, "token": row_token},
+            )
             if row_token:
                 response["HX-Retarget"] = f"#pl-{row_token}"
                 response["HX-Reswap"] = "outerHTML"
@@ -78,7 +88,7 @@ def _claim_response(request, pool: Pool, *, claim, row_token: str = ""):
                 response["HX-Reswap"] = "innerHTML"
             return response
         messages.warning(request, exc.message)
-        return redirect("pools:pool", pool_id=pool.pk)
+        return redirect("pools:pool", pool_id=pool_id)
     url = reverse("pools:lead_detail", args=[lead.pk])
     messages.success(request, "It's yours. Make first contact now.")
     if request.htmx:
@@ -89,19 +99,21 @@ def _claim_response(request, pool: Pool, *, claim, row_token: str = ""):
 @role_required(Role.REP)
 @require_POST
 def pool_claim(request, pool_id: int):
-    pool = _pool_or_404(request, pool_id)
     try:
         lead_id = int(request.POST.get("lead", ""))
     except ValueError:
         return HttpResponse("Choose a lead to claim.", status=400)
     return _claim_response(
-        request, pool, row_token=ps.row_token(lead_id),
-        claim=lambda: lead_claim(user=request.user, lead_id=lead_id, pool_id=pool.pk))
+        request,
+        pool_id,
+        row_token=ps.row_token(lead_id),
+        claim=lambda: lead_claim(user=request.user, lead_id=lead_id, pool_id=pool_id),
+    )
 
 
 @role_required(Role.REP)
 @require_POST
 def pool_claim_next_view(request, pool_id: int):
-    pool = _pool_or_404(request, pool_id)
     return _claim_response(
-        request, pool, claim=lambda: pool_claim_next(user=request.user, pool_id=pool.pk))
+        request, pool_id, claim=lambda: pool_claim_next(user=request.user, pool_id=pool_id)
+    )

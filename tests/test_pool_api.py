@@ -12,7 +12,6 @@ from tests.pool_helpers import pooled
 pytestmark = pytest.mark.django_db
 
 
-
 @pytest.fixture
 def pool(team):
     return PoolFactory(team=team, claim_cooldown_hours=0)
@@ -107,3 +106,9 @@ def test_bad_body_is_422_not_500(rep, client_for, pool):
 
 def test_wrong_method_is_405(rep, client_for, pool):
     assert client_for(rep).get(f"/api/pool/{pool.pk}/claim").status_code == 405
+
+
+def test_huge_ids_are_refused_not_500(rep, client_for, pool):
+    c = client_for(rep)
+    assert _post(c, pool.pk, {"lead_id": 2**70}).status_code == 409
+    assert _post(c, 2**62, {}).status_code == 404

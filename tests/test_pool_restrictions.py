@@ -17,10 +17,15 @@ from pools.claiming import (
 from pools.lifecycle import LeadState
 from pools.models import LeadEvent, Pool, SourceRestriction
 from tests.factories import LeadFactory, LeadSourceFactory, PoolFactory, TerritoryFactory
-from tests.pool_helpers import pooled
+from tests.pool_helpers import CLAIM_PATHS, force_claim_path, pooled
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(params=CLAIM_PATHS, autouse=True)
+def claim_path(request, monkeypatch):
+    force_claim_path(monkeypatch, request.param)
+    return request.param
 
 
 @pytest.fixture

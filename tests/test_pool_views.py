@@ -12,7 +12,6 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-
 @pytest.fixture
 def preview_pool(team):
     return PoolFactory(
@@ -207,3 +206,15 @@ def test_admin_edits_pull_settings_and_source_restrictions(admin_user, client_fo
     page = c.get(reverse("admin:pools_pool_change", args=[preview_pool.pk])).content.decode()
     assert "Pull restrictions" in page and "calling_hours_start" in page
     assert c.get(reverse("admin:pools_leadsource_change", args=[source.pk])).status_code == 200
+
+
+def test_claim_on_a_pool_out_of_scope_is_404_whatever_the_lead(other_rep, client_for, team):
+    pool = PoolFactory(team=team)
+    elsewhere = PoolFactory(team=other_rep.rep_profile.team)
+    mine = pooled(elsewhere)  # a lead the rep could see, named under the wrong pool
+    c = client_for(other_rep)
+    assert c.post(reverse("pools:claim", args=[pool.pk]), {"lead": mine.pk}).status_code == 404
+    assert c.post(reverse("pools:claim_next", args=[pool.pk]), **HTMX).status_code == 404
+    assert c.post(reverse("pools:claim_next", args=[2**70]), **HTMX).status_code == 404
+    huge = c.post(reverse("pools:claim", args=[elsewhere.pk]), {"lead": str(2**70)}, **HTMX)
+    assert huge.status_code == 200 and "Just taken" in huge.content.decode()
