@@ -1,11 +1,18 @@
 """Leads per second through POST /api/leads against a real uvicorn server, with client
-and server (Server-Timing) latency percentiles.
+and server (Server-Timing) latency percentiles, and the CPU each lead costs the server
+processes, PostgreSQL and this client.
 
     /work/main/.venv/bin/python bench/intake.py [--requests 3000] [--concurrency 16]
         [--workers 2] [--port 8765]
 
-Uses its own database (see bench/_common.py) and its own Redis queue contents are purged
-at the end (no worker runs: this measures capture, not routing)."""
+The server runs as the README's "Running in production" section says (uvicorn workers,
+no access log, the psycopg pool). Every request is a distinct, valid lead; only 201s
+count as leads. Uses its own database (see bench/_common.py) and its own Redis queue
+contents are purged at the end (no worker runs: this measures capture, not routing).
+
+Throughput on a shared machine says as much about the neighbours as about the code, so
+the CPU time per lead (from /proc, Linux only) is printed too: server + PostgreSQL +
+client CPU per lead bounds what the cores can do, whatever else is running."""
 
 from __future__ import annotations
 
@@ -15,8 +22,10 @@ import json
 import subprocess
 import sys
 import threading
+import os
 import time
 from collections import Counter
+from pathlib import Path
 
 from _common import ROOT, bench_env, django_setup, percentile, prepare_database
 
@@ -56,9 +65,15 @@ def main() -> None:
         _wait(args.port, server)
         _run(args, keys, warmup=True)
         Lead.objects.all().delete()
+        load_before = _loadavg()
+        cpu_before = _cpu_by_role(server.pid)
+        client_cpu = time.process_time()
         started = time.perf_counter()
         client_ms, server_ms, codes = _run(args, keys)
         elapsed = time.perf_counter() - started
+        client_cpu = time.process_time() - client_cpu
+        cpu_after = _cpu_by_role(server.pid)
+        load_after = _loadavg()
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -71,11 +86,67 @@ def main() -> None:
           f"{'new connection per request' if args.no_pool else 'psycopg pool'})")
     print(f"status codes    {dict(codes)}")
     print(f"leads created   {created}")
-    print(f"throughput      {args.requests / elapsed:.0f} leads/s  ({elapsed:.2f} s)")
+    # Only 201s are leads: a merged, replayed, refused or failed request is not.
+    print(f"throughput      {codes[201] / elapsed:.0f} leads/s  ({elapsed:.2f} s)")
     print(f"client latency  p50 {percentile(client_ms, 50):.1f} ms   "
           f"p95 {percentile(client_ms, 95):.1f} ms")
     print(f"server time     p50 {percentile(server_ms, 50):.1f} ms   "
           f"p95 {percentile(server_ms, 95):.1f} ms")
+    if cpu_before is not None:
+        per_lead = {role: 1000 * _cpu_spent(cpu_before[role], cpu_after[role]) / args.requests
+                    for role in ("server", "postgres")}
+        per_lead["client"] = 1000 * client_cpu / args.requests
+        total = sum(per_lead.values())
+        print("CPU per request " + "   ".join(f"{role} {ms:.2f} ms"
+                                              for role, ms in per_lead.items())
+              + f"   total {total:.2f} ms")
+        print(f"CPU-bound limit {os.cpu_count()} cores / {total:.2f} ms = "
+              f"{os.cpu_count() * 1000 / total:.0f} leads/s (Redis not counted)")
+    print(f"load average    {load_before} before, {load_after} after "
+          f"({os.cpu_count()} cores; another process's load lowers the throughput above)")
+
+
+def _loadavg() -> str:
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return "?"
+
+
+def _cpu_ticks(pid: int) -> int | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def _cpu_by_role(server_pid: int) -> dict[str, dict[int, int]] | None:
+    """CPU ticks so far of the uvicorn processes (the supervisor and its workers) and of
+    the bench database's PostgreSQL backends (pool connections live through the run)."""
+    if not Path("/proc/self/stat").exists():
+        return None
+    from django.db import connection
+
+    server = {server_pid}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == server_pid:
+                server.add(int(stat.parent.name))
+        except (OSError, ValueError):
+            continue
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND pid <> pg_backend_pid()")
+        postgres = {row[0] for row in cursor.fetchall()}
+    return {role: {pid: t for pid in pids if (t := _cpu_ticks(pid)) is not None}
+            for role, pids in (("server", server), ("postgres", postgres))}
+
+
+def _cpu_spent(before: dict[int, int], after: dict[int, int]) -> float:
+    """Seconds of CPU between two snapshots; processes seen only at the end (a pool
+    connection opened mid-run) count whole."""
+    return sum(t - before.get(pid, 0) for pid, t in after.items()) / os.sysconf("SC_CLK_TCK")
 
 
 def _wait(port: int, server: subprocess.Popen) -> None:
