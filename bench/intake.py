@@ -19,10 +19,10 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import subprocess
 import sys
 import threading
-import os
 import time
 from collections import Counter
 from pathlib import Path
