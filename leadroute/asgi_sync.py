@@ -63,12 +63,13 @@ class SyncThreadPoolHandler(ASGIHandler):
         if response.streaming:
             # Buffered here, so that close() below may end the request: nothing served
             # through this handler streams (JSON API responses are small).
-            buffered = HttpResponse(
-                b"".join(response.streaming_content), status=response.status_code
-            )
+            try:
+                body = b"".join(response.streaming_content)
+            finally:
+                response.close()
+            buffered = HttpResponse(body, status=response.status_code)
             buffered.headers = response.headers
             buffered.cookies = response.cookies
-            response.close()
             return buffered
         # request_finished (which hands the DB connection back) must run on the thread that
         # used it. The body is already rendered, so the loop only copies bytes out.
