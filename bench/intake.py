@@ -36,8 +36,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2, help="uvicorn processes")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--no-pool", action="store_true",
-                        help="serve without the psycopg pool (DB_POOL_MAX_SIZE)")
+    parser.add_argument(
+        "--no-pool", action="store_true", help="serve without the psycopg pool (DB_POOL_MAX_SIZE)"
+    )
     args = parser.parse_args()
 
     env = bench_env()
@@ -51,16 +52,33 @@ def main() -> None:
     Pool.objects.create(name="Bench pool", slug="bench", team=team, is_team_default=True)
     # One key per client thread: the per-key rate limit (600/min by default) is meant for
     # one integration, and the benchmark plays several.
-    keys = [apikey_create(source=LeadSource.objects.create(
-        name=f"Bench {i}", slug=f"bench-{i}", team=team))[1] for i in range(args.concurrency)]
+    keys = [
+        apikey_create(
+            source=LeadSource.objects.create(name=f"Bench {i}", slug=f"bench-{i}", team=team)
+        )[1]
+        for i in range(args.concurrency)
+    ]
 
     server_env = dict(env)
     if not args.no_pool:
         server_env["DB_POOL_MAX_SIZE"] = "20"
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "leadroute.asgi:application", "--host", "127.0.0.1",
-         "--port", str(args.port), "--workers", str(args.workers), "--log-level", "warning",
-         "--no-access-log"], cwd=ROOT, env=server_env)
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "leadroute.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(args.port),
+            "--workers",
+            str(args.workers),
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=server_env,
+    )
     try:
         _wait(args.port, server)
         _run(args, keys, warmup=True)
@@ -81,29 +99,43 @@ def main() -> None:
     from leadroute.celery import app
 
     app.control.purge()
-    print(f"requests        {args.requests} ({args.concurrency} clients, "
-          f"{args.workers} uvicorn workers, "
-          f"{'new connection per request' if args.no_pool else 'psycopg pool'})")
+    print(
+        f"requests        {args.requests} ({args.concurrency} clients, "
+        f"{args.workers} uvicorn workers, "
+        f"{'new connection per request' if args.no_pool else 'psycopg pool'})"
+    )
     print(f"status codes    {dict(codes)}")
     print(f"leads created   {created}")
     # Only 201s are leads: a merged, replayed, refused or failed request is not.
     print(f"throughput      {codes[201] / elapsed:.0f} leads/s  ({elapsed:.2f} s)")
-    print(f"client latency  p50 {percentile(client_ms, 50):.1f} ms   "
-          f"p95 {percentile(client_ms, 95):.1f} ms")
-    print(f"server time     p50 {percentile(server_ms, 50):.1f} ms   "
-          f"p95 {percentile(server_ms, 95):.1f} ms")
+    print(
+        f"client latency  p50 {percentile(client_ms, 50):.1f} ms   "
+        f"p95 {percentile(client_ms, 95):.1f} ms"
+    )
+    print(
+        f"server time     p50 {percentile(server_ms, 50):.1f} ms   "
+        f"p95 {percentile(server_ms, 95):.1f} ms"
+    )
     if cpu_before is not None:
-        per_lead = {role: 1000 * _cpu_spent(cpu_before[role], cpu_after[role]) / args.requests
-                    for role in ("server", "postgres")}
+        per_lead = {
+            role: 1000 * _cpu_spent(cpu_before[role], cpu_after[role]) / args.requests
+            for role in ("server", "postgres")
+        }
         per_lead["client"] = 1000 * client_cpu / args.requests
         total = sum(per_lead.values())
-        print("CPU per request " + "   ".join(f"{role} {ms:.2f} ms"
-                                              for role, ms in per_lead.items())
-              + f"   total {total:.2f} ms")
-        print(f"CPU-bound limit {os.cpu_count()} cores / {total:.2f} ms = "
-              f"{os.cpu_count() * 1000 / total:.0f} leads/s (Redis not counted)")
-    print(f"load average    {load_before} before, {load_after} after "
-          f"({os.cpu_count()} cores; another process's load lowers the throughput above)")
+        print(
+            "CPU per request "
+            + "   ".join(f"{role} {ms:.2f} ms" for role, ms in per_lead.items())
+            + f"   total {total:.2f} ms"
+        )
+        print(
+            f"CPU-bound limit {os.cpu_count()} cores / {total:.2f} ms = "
+            f"{os.cpu_count() * 1000 / total:.0f} leads/s (Redis not counted)"
+        )
+    print(
+        f"load average    {load_before} before, {load_after} after "
+        f"({os.cpu_count()} cores; another process's load lowers the throughput above)"
+    )
 
 
 def _loadavg() -> str:
@@ -136,11 +168,15 @@ def _cpu_by_role(server_pid: int) -> dict[str, dict[int, int]] | None:
         except (OSError, ValueError):
             continue
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                       "AND pid <> pg_backend_pid()")
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
         postgres = {row[0] for row in cursor.fetchall()}
-    return {role: {pid: t for pid in pids if (t := _cpu_ticks(pid)) is not None}
-            for role, pids in (("server", server), ("postgres", postgres))}
+    return {
+        role: {pid: t for pid in pids if (t := _cpu_ticks(pid)) is not None}
+        for role, pids in (("server", server), ("postgres", postgres))
+    }
 
 
 def _cpu_spent(before: dict[int, int], after: dict[int, int]) -> float:
@@ -181,10 +217,18 @@ def _run(args, keys: list[str], warmup: bool = False):
                 i = next(counter, None)
             if i is None:
                 break
-            body = json.dumps({"first_name": "Bench", "last_name": f"Lead {i}",
-                               "email": f"bench-{tag}{i}@example.com",
-                               "phone": f"+55119{i:08d}", "company": "Bench Co",
-                               "country": "BR", "company_size": "51-200", "utm": "bench"})
+            body = json.dumps(
+                {
+                    "first_name": "Bench",
+                    "last_name": f"Lead {i}",
+                    "email": f"bench-{tag}{i}@example.com",
+                    "phone": f"+55119{i:08d}",
+                    "company": "Bench Co",
+                    "country": "BR",
+                    "company_size": "51-200",
+                    "utm": "bench",
+                }
+            )
             t0 = time.perf_counter()
             conn.request("POST", "/api/leads", body, headers)
             response = conn.getresponse()
@@ -198,8 +242,10 @@ def _run(args, keys: list[str], warmup: bool = False):
                     server_ms.append(float(timing.removeprefix("app;dur=")))
         conn.close()
 
-    threads = [threading.Thread(target=client, args=(keys[n % len(keys)],))
-               for n in range(args.concurrency)]
+    threads = [
+        threading.Thread(target=client, args=(keys[n % len(keys)],))
+        for n in range(args.concurrency)
+    ]
     for t in threads:
         t.start()
     for t in threads:
