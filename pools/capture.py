@@ -86,19 +86,30 @@ def _lock_identities(keys: list[str]) -> None:
 
 
 def _find_replay(*, source: LeadSource, external_id: str, idempotency_key: str) -> Lead | None:
+    """The lead an earlier post made: by a remembered key (the idempotency key, or the
+    external id of an inquiry that was merged), else by external id. One written-out
+    query, like the dedupe lookup: it runs on every post that carries either."""
     keys = [k for k in (idempotency_key, external_id and _EXTERNAL_ID_KEY + external_id) if k]
+    selects, params = [], []
     if keys:
-        hit = (
-            IdempotencyKey.objects.filter(source=source, key__in=keys)
-            .select_related("lead")
-            .order_by("id")
-            .first()
+        selects.append(
+            f"SELECT lead_id, 0 AS pick, id AS row_id FROM {IdempotencyKey._meta.db_table} "
+            f"WHERE source_id = %s AND {connection.ops.quote_name('key')} "
+            f"IN ({', '.join(['%s'] * len(keys))})"
         )
-        if hit is not None:
-            return hit.lead
+        params += [source.pk, *keys]
     if external_id:
-        return Lead.objects.filter(source=source, external_id=external_id).first()
-    return None
+        selects.append(
+            f"SELECT id AS lead_id, 1 AS pick, id AS row_id FROM {Lead._meta.db_table} "
+            "WHERE source_id = %s AND external_id = %s"
+        )
+        params += [source.pk, external_id]
+    if not selects:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(selects) + " ORDER BY pick, row_id LIMIT 1", params)
+        row = cursor.fetchone()
+    return None if row is None else Lead.objects.filter(pk=row[0]).first()
 
 
 def _remember(*, source: LeadSource, lead: Lead, keys: list[str]) -> None:

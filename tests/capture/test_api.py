@@ -10,7 +10,7 @@ from django.test import Client
 from pools.apikeys import apikey_create, apikey_revoke
 from pools.lifecycle import LeadState
 from pools.models import ApiKey, IdempotencyKey, Lead, LeadEvent
-from tests.factories import LeadFactory
+from tests.factories import LeadFactory, LeadSourceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -143,6 +143,32 @@ def test_same_external_id_returns_original(api):
     assert first.status_code == 201 and again.status_code == 200
     assert again.json()["id"] == first.json()["id"] and again.json()["outcome"] == "replayed"
     assert Lead.objects.count() == 1
+
+
+def test_a_merged_inquiry_posted_again_is_replayed_not_logged_twice(api):
+    first = api.post_json("/api/leads", ANA).json()
+    inquiry = {"email": "ana@example.com", "external_id": "crm-9"}
+    merged = api.post_json("/api/leads", inquiry).json()
+    again = api.post_json("/api/leads", inquiry).json()
+    assert merged["id"] == again["id"] == first["id"]
+    assert (merged["outcome"], again["outcome"]) == ("merged", "replayed")
+    assert LeadEvent.objects.filter(kind=LeadEvent.Kind.INQUIRY).count() == 1
+
+
+def test_the_idempotency_key_wins_over_another_leads_external_id(api):
+    keyed = api.post_json("/api/leads", {"email": "k@x.io"}, HTTP_IDEMPOTENCY_KEY="k-7").json()
+    api.post_json("/api/leads", {"email": "e@x.io", "external_id": "crm-7"})
+    both = api.post_json(
+        "/api/leads", {"email": "b@x.io", "external_id": "crm-7"}, HTTP_IDEMPOTENCY_KEY="k-7"
+    ).json()
+    assert (both["id"], both["outcome"]) == (keyed["id"], "replayed")
+
+
+def test_an_external_id_replays_only_within_its_source(api, source):
+    other = LeadSourceFactory(team=source.team)
+    LeadFactory(source=other, external_id="crm-8", email="elsewhere@x.io")
+    response = api.post_json("/api/leads", {"email": "here@x.io", "external_id": "crm-8"})
+    assert response.status_code == 201
 
 
 def test_idempotency_key_header_returns_original(api):
