@@ -20,6 +20,7 @@ import argparse
 import http.client
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -200,6 +201,42 @@ def _wait(port: int, server: subprocess.Popen) -> None:
     raise SystemExit("uvicorn did not start")
 
 
+class _KeepAliveClient:
+    """A minimal HTTP/1.1 keep-alive client. It runs on the same cores as the server, and
+    http.client (its header parsing goes through the email package) took 0.47 ms of CPU
+    per request against 0.19 ms for this. It sends real requests and reads whole
+    responses; a response not framed by Content-Length is an error, not a guess."""
+
+    def __init__(self, port: int, key: str):
+        self._sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self._file = self._sock.makefile("rb")
+        self._head = (
+            f"Host: 127.0.0.1:{port}\r\nAuthorization: Bearer {key}\r\n"
+            "Content-Type: application/json\r\n"
+        ).encode()
+
+    def post_json(self, path: str, body: bytes) -> tuple[int, dict[bytes, bytes]]:
+        self._sock.sendall(
+            b"POST %s HTTP/1.1\r\n%sContent-Length: %d\r\n\r\n%s"
+            % (path.encode(), self._head, len(body), body)
+        )
+        status = int(self._file.readline().split(b" ", 2)[1])
+        headers = {}
+        while (line := self._file.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            headers[name.strip().lower()] = value.strip()
+        if b"content-length" not in headers:
+            raise RuntimeError(f"Response without Content-Length: {headers}")
+        body = self._file.read(int(headers[b"content-length"]))
+        if status == 201 and not body.startswith(b"{"):
+            raise RuntimeError(f"201 without a JSON body: {body[:200]!r}")
+        return status, headers
+
+    def close(self) -> None:
+        self._file.close()
+        self._sock.close()
+
+
 def _run(args, keys: list[str], warmup: bool = False):
     total = 100 if warmup else args.requests
     client_ms: list[float] = []
@@ -210,8 +247,7 @@ def _run(args, keys: list[str], warmup: bool = False):
     tag = "w" if warmup else "r"
 
     def client(key: str) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
-        headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        conn = _KeepAliveClient(args.port, key)
         while True:
             with lock:
                 i = next(counter, None)
@@ -228,16 +264,14 @@ def _run(args, keys: list[str], warmup: bool = False):
                     "company_size": "51-200",
                     "utm": "bench",
                 }
-            )
+            ).encode()
             t0 = time.perf_counter()
-            conn.request("POST", "/api/leads", body, headers)
-            response = conn.getresponse()
-            response.read()
+            status, headers = conn.post_json("/api/leads", body)
             dt = (time.perf_counter() - t0) * 1000
-            timing = response.getheader("Server-Timing", "")
+            timing = headers.get(b"server-timing", b"").decode()
             with lock:
                 client_ms.append(dt)
-                codes[response.status] += 1
+                codes[status] += 1
                 if timing.startswith("app;dur="):
                     server_ms.append(float(timing.removeprefix("app;dur=")))
         conn.close()
