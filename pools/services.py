@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import nullcontext
 from functools import cache
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
@@ -137,16 +137,20 @@ def _insert_lead_with_event(lead: Lead, event: LeadEvent) -> None:
     one (bench/intake.py). Values go through each field's own pre_save/get_db_prep_save,
     as the ORM's insert does; one statement is atomic on its own."""
     lead_fields, event_fields, sql = _lead_with_event_sql()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, _db_values(lead, lead_fields) + _db_values(event, event_fields))
+    # The wrapper itself, not the `connection` proxy: each field's preparation reads it a
+    # few times, and every read through the proxy is a thread-local lookup.
+    db = connections[DEFAULT_DB_ALIAS]
+    values = _db_values(lead, lead_fields, db) + _db_values(event, event_fields, db)
+    with db.cursor() as cursor:
+        cursor.execute(sql, values)
         lead.pk, event.pk = cursor.fetchone()
     event.lead = lead
     for obj in (lead, event):
-        obj._state.adding, obj._state.db = False, connection.alias
+        obj._state.adding, obj._state.db = False, db.alias
 
 
-def _db_values(obj, fields) -> list:
-    return [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+def _db_values(obj, fields, db) -> list:
+    return [field.get_db_prep_save(field.pre_save(obj, True), db) for field in fields]
 
 
 @cache
