@@ -90,8 +90,7 @@ elif DB_POOL_MAX_SIZE := env.int("DB_POOL_MAX_SIZE", default=0):
     # new PostgreSQL backend. The pool keeps the connections, so CONN_MAX_AGE stays 0.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
-        "pool": {"min_size": min(4, DB_POOL_MAX_SIZE), "max_size": DB_POOL_MAX_SIZE,
-                 "timeout": 10},
+        "pool": {"min_size": min(4, DB_POOL_MAX_SIZE), "max_size": DB_POOL_MAX_SIZE, "timeout": 10},
     }
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
@@ -135,13 +134,16 @@ CELERY_BEAT_SCHEDULE = {
 # --- Auth, sessions, security ------------------------------------------------------------
 # The test suite sets a fast hasher through the environment (pytest-env), so the browser
 # tests' server process verifies the same hashes; production keeps Django's defaults.
-PASSWORD_HASHERS = env.list("PASSWORD_HASHERS", default=[
-    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
-    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
-    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
-    "django.contrib.auth.hashers.ScryptPasswordHasher",
-])
+PASSWORD_HASHERS = env.list(
+    "PASSWORD_HASHERS",
+    default=[
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+        "django.contrib.auth.hashers.Argon2PasswordHasher",
+        "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+        "django.contrib.auth.hashers.ScryptPasswordHasher",
+    ],
+)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -183,6 +185,9 @@ USE_TZ = True
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="leadroute-demo")
 
 # --- Capture, screening, routing ----------------------------------------------------------
+# Threads serving /api/ per web process (leadroute/asgi_sync.py): requests beyond this wait
+# on the event loop. Keep it at or under DB_POOL_MAX_SIZE.
+API_THREADS = env.int("API_THREADS", default=8)
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=600)
 DEDUPE_WINDOW_DAYS = env.int("DEDUPE_WINDOW_DAYS", default=30)
 # The clock that arrival-time conditions read and that starts a cap's day/week/month.

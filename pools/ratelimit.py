@@ -4,28 +4,13 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 import time
 
 import redis
-from django.conf import settings
+
+from leadroute.redis_client import redis_client, redis_key
 
 log = logging.getLogger(__name__)
-_client: redis.Redis | None = None
-_client_lock = threading.Lock()
-
-
-def _redis() -> redis.Redis:
-    # One client (and connection pool) per process. Django's cache objects are per thread,
-    # and under ASGI every request runs in a new thread, so going through the cache would
-    # open a fresh Redis connection for each request.
-    global _client
-    if _client is None:
-        with _client_lock:
-            if _client is None:
-                _client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1,
-                                               socket_connect_timeout=1)
-    return _client
 
 
 def rate_limit_hit(*, bucket: str, limit: int, period: int = 60) -> int | None:
@@ -33,12 +18,11 @@ def rate_limit_hit(*, bucket: str, limit: int, period: int = 60) -> int | None:
     else None."""
     now = time.time()
     window = int(now // period)
-    prefix = getattr(settings, "CACHES", {}).get("default", {}).get("KEY_PREFIX", "")
-    key = f"{prefix}:ratelimit:{bucket}:{window}"
+    key = redis_key("ratelimit", bucket, window)
     try:
         # INCR is atomic, so concurrent requests all count; the expiry (set in the same
         # round trip) means a window's counter never outlives it.
-        pipe = _redis().pipeline(transaction=False)
+        pipe = redis_client().pipeline(transaction=False)
         pipe.incr(key)
         pipe.expire(key, period + 1)
         count = pipe.execute()[0]
