@@ -11,7 +11,6 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import Q
 
 from leadroute.tasks import LEAD_INTAKE_TASK, enqueue_by_name_on_commit
 
@@ -73,11 +72,6 @@ def rule_matches(rule: ScoringRule, values: list) -> bool:
     return any(one(v) for v in values)
 
 
-def scoring_rules_for(*, source_id: int | None) -> list[ScoringRule]:
-    return list(ScoringRule.objects.filter(Q(source__isnull=True) | Q(source_id=source_id),
-                                           is_active=True).order_by("id"))
-
-
 def lead_score(*, lead: Lead, rules: list[ScoringRule]) -> tuple[int, list[dict]]:
     """The score and the breakdown of which rule gave what."""
     score, breakdown = 0, []
@@ -91,20 +85,15 @@ def lead_score(*, lead: Lead, rules: list[ScoringRule]) -> tuple[int, list[dict]
     return score, breakdown
 
 
-def lead_screen(*, lead: Lead, rules: list[ScoringRule] | None = None) -> Lead:
+def lead_screen(*, lead: Lead) -> Lead:
     """Score a `new` lead and move it to `screened`, or to `rejected` below its source's
     qualification threshold. Safe to call twice: any other state is left alone."""
-    if lead.status != LeadState.NEW:
-        return lead
-    if rules is None:
-        rules = scoring_rules_for(source_id=lead.source_id)
-    move = _screening(lead, rules)
-    return lead_transition(lead=lead, to=move.to, reason=move.reason, data=move.data,
-                           extra=move.extra)
+    with transaction.atomic(savepoint=False):
+        return leads_screen(leads=[lead])[0]
 
 
 def leads_screen(*, leads: list[Lead]) -> list[Lead]:
-    """`lead_screen` for many leads at once (an import's chunk), in the caller's
+    """`lead_screen` for many leads at once (an intake batch), in the caller's
     transaction: one read of the scoring rules and two round trips of writes, whatever
     the number of leads. Leads should come with `source` selected."""
     todo = [lead for lead in leads if lead.status == LeadState.NEW]

@@ -1,11 +1,12 @@
 from celery import shared_task
 from django.db import transaction
 
+from pools.lifecycle import LeadState
 from pools.models import Lead
-from pools.screening import lead_screen, leads_screen
+from pools.screening import leads_screen
 
 from . import services
-from .engine import lead_route, leads_route
+from .engine import leads_route
 
 # Leads per transaction when many arrive together: large enough that the per-batch reads
 # and writes are spread thin, small enough that locks are held for a moment only.
@@ -19,16 +20,31 @@ def sweep() -> dict:
 
 @shared_task(autoretry_for=(Exception,), max_retries=5, retry_backoff=True)
 def lead_intake(lead_id: int) -> str:
-    """Screen and route one new lead. Enqueued on commit by whatever captured the lead
-    (pools enqueue it by name: pools sits below routing). Safe to run twice: screening and
-    routing act only on leads still in the state they expect."""
+    """Screen and route a new lead. Enqueued on commit by whatever captured the lead
+    (pools enqueue it by name: pools sits below routing).
+
+    In a burst, leads arrive faster than one-lead transactions can route them, so the task
+    also takes up to INTAKE_BATCH - 1 other leads already waiting for their own intake
+    (skipping any another task holds) and routes them together: whichever task runs first
+    clears the backlog; the later ones find their lead done. Safe to run twice: screening
+    and routing act only on leads still in the state they expect."""
     with transaction.atomic():
-        lead = Lead.objects.select_for_update().filter(pk=lead_id).first()
+        lead = _locked().filter(pk=lead_id).first()
         if lead is None:
             return "missing"
-        lead = lead_screen(lead=lead)
-        lead = lead_route(lead=lead)
+        waiting = list(_locked(skip_locked=True)
+                       .filter(status__in=(LeadState.NEW, LeadState.SCREENED))
+                       .exclude(pk=lead_id).order_by("id")[:INTAKE_BATCH - 1])
+        batch = sorted([lead, *waiting], key=lambda x: x.pk)  # arrival order
+        leads_route(leads=leads_screen(leads=batch))
     return lead.status
+
+
+def _locked(*, skip_locked: bool = False):
+    # Only the leads' rows are locked (not their sources), and each lead comes with its
+    # source, which screening reads.
+    return Lead.objects.select_for_update(of=("self",), skip_locked=skip_locked) \
+        .select_related("source")
 
 
 @shared_task(autoretry_for=(Exception,), max_retries=5, retry_backoff=True)
@@ -38,7 +54,7 @@ def leads_intake(lead_ids: list[int]) -> int:
     run twice, as lead_intake is; a batch that fails rolls back whole and is retried."""
     for start in range(0, len(lead_ids), INTAKE_BATCH):
         with transaction.atomic():
-            leads = list(Lead.objects.select_for_update(of=("self",)).select_related("source")
-                         .filter(pk__in=lead_ids[start:start + INTAKE_BATCH]).order_by("id"))
+            leads = list(_locked().filter(pk__in=lead_ids[start:start + INTAKE_BATCH])
+                         .order_by("id"))
             leads_route(leads=leads_screen(leads=leads))
     return len(lead_ids)

@@ -99,3 +99,47 @@ def test_routing_task_run_twice_in_parallel_routes_once(team):
     assert RoutingDecision.objects.count() == 10
     assert RepIntake.objects.get(user=rep).count == 10
     assert Lead.objects.filter(owner=rep, status=LeadState.ASSIGNED).count() == 10
+
+
+def test_an_intake_task_clears_the_backlog_and_the_later_ones_find_their_lead_done(team):
+    """A burst: five leads wait for intake; the first task to run routes them all, in
+    arrival order, and each later task leaves its (already routed) lead alone."""
+    reps = [make_rep(team=team) for _ in range(2)]
+    RuleFactory(team=team, method=RoutingRule.Method.ROUND_ROBIN)
+    leads = [LeadFactory(status=LeadState.NEW) for _ in range(5)]
+    assert lead_intake.run(leads[2].pk) == LeadState.ASSIGNED
+    owners = list(Lead.objects.filter(pk__in=[x.pk for x in leads]).order_by("id")
+                  .values_list("owner_id", flat=True))
+    assert owners == [reps[i % 2].pk for i in range(5)]
+    for lead in leads:
+        assert lead_intake.run(lead.pk) == LeadState.ASSIGNED
+    assert RoutingDecision.objects.count() == 5
+    assert sorted(RepIntake.objects.values_list("count", flat=True)) == [2, 3]
+
+
+def test_an_intake_task_skips_leads_another_task_holds(team):
+    rep = make_rep(team=team)
+    RuleFactory(team=team)
+    held, mine = LeadFactory(status=LeadState.NEW), LeadFactory(status=LeadState.NEW)
+    taken, release = threading.Event(), threading.Event()
+
+    def holder():
+        try:
+            with transaction.atomic():
+                Lead.objects.select_for_update().get(pk=held.pk)
+                taken.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    try:
+        assert taken.wait(10)
+        assert lead_intake.run(mine.pk) == LeadState.ASSIGNED  # did not wait for `held`
+        assert Lead.objects.get(pk=held.pk).status == LeadState.NEW
+    finally:
+        release.set()
+        thread.join()
+    assert lead_intake.run(held.pk) == LeadState.ASSIGNED
+    assert Lead.objects.filter(owner=rep).count() == 2
