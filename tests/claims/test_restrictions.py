@@ -17,20 +17,9 @@ from pools.claiming import (
 from pools.lifecycle import LeadState
 from pools.models import LeadEvent, Pool, SourceRestriction
 from tests.factories import LeadFactory, LeadSourceFactory, PoolFactory, TerritoryFactory
-from tests.pool_helpers import CLAIM_PATHS, force_claim_path, pooled
+from tests.pool_helpers import pooled
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(params=CLAIM_PATHS, autouse=True)
-def claim_path(request, monkeypatch):
-    force_claim_path(monkeypatch, request.param)
-    return request.param
-
-
-@pytest.fixture
-def pool(team):
-    return PoolFactory(team=team, claim_cooldown_hours=0)
 
 
 def _blocked(code, fn):

@@ -9,16 +9,10 @@ from pools.claiming import ClaimRestricted, LeadTaken, PoolEmpty, lead_claim, po
 from pools.lifecycle import LeadState
 from pools.models import Lead, LeadEvent, Pool
 from tests.factories import PoolFactory, make_rep
-from tests.pool_helpers import CLAIM_PATHS, force_claim_path, pooled, pooled_many
+from tests.pool_helpers import pooled, pooled_many
 
 CLAIMERS = 50
 ROUNDS = 10
-
-
-@pytest.fixture(params=CLAIM_PATHS, autouse=True)
-def claim_path(request, monkeypatch):
-    force_claim_path(monkeypatch, request.param)
-    return request.param
 
 
 def _run_together(users, rounds, action):

@@ -22,20 +22,9 @@ from pools.lifecycle import LeadState
 from pools.models import LeadEvent, Pool
 from pools.timezones import within_calling_hours
 from tests.factories import LeadFactory, PoolFactory, UserFactory
-from tests.pool_helpers import CLAIM_PATHS, force_claim_path, pooled
+from tests.pool_helpers import pooled
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(params=CLAIM_PATHS, autouse=True)
-def claim_path(request, monkeypatch):
-    force_claim_path(monkeypatch, request.param)
-    return request.param
-
-
-@pytest.fixture
-def pool(team):
-    return PoolFactory(team=team, claim_cooldown_hours=0)
 
 
 def _past_claim(rep, at: datetime) -> None:
