@@ -30,7 +30,6 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -47,96 +46,20 @@ import django  # noqa: E402
 django.setup()
 
 from _common import free_port, percentile  # noqa: E402
+from _pool_seed import make_leads, setup  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.contrib.auth.models import Group  # noqa: E402
 from django.db import connection, connections  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.utils import timezone  # noqa: E402
 
-from accounts.models import RepProfile, Team, User  # noqa: E402
+from accounts.models import User  # noqa: E402
 from pools.claiming import pool_claim_next  # noqa: E402
 from pools.lifecycle import LeadState  # noqa: E402
-from pools.models import Lead, LeadSource, Pool  # noqa: E402
-
-COUNTRIES = ["BR", "PT", "US", "DE", "MX", "AR", "ES", "FR"]
-INDUSTRIES = ["Retail", "SaaS", "Logistics", "Healthcare", "Finance", "Education"]
-SIZES = ["1-10", "11-50", "51-200", "201-500"]
+from pools.models import Lead, Pool  # noqa: E402
 
 
 def ms(values: list[float]) -> str:
     p50, p95, p99 = (percentile(values, p) * 1000 for p in (50, 95, 99))
     return f"p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  p99 {p99:6.1f} ms  (n={len(values)})"
-
-
-def make_leads(pool: Pool, team: Team, sources, n: int, *, prefix: str) -> None:
-    now = timezone.now()
-    batch = []
-    for i in range(n):
-        batch.append(
-            Lead(
-                first_name=f"{prefix}F{i}",
-                last_name=f"{prefix}L{i}",
-                email=f"{prefix}{i}@bench.test",
-                phone=f"+55119{i:08d}",
-                company=f"{prefix} Company {i}",
-                title="Buyer",
-                industry=INDUSTRIES[i % len(INDUSTRIES)],
-                company_size=SIZES[i % len(SIZES)],
-                country=COUNTRIES[i % len(COUNTRIES)],
-                source=sources[i % len(sources)],
-                score=(i * 37) % 100,
-                status=LeadState.POOLED,
-                pool=pool,
-                team=team,
-                pooled_at=now - timedelta(seconds=n - i),
-            )
-        )
-        if len(batch) == 5000:
-            Lead.objects.bulk_create(batch)
-            batch = []
-    if batch:
-        Lead.objects.bulk_create(batch)
-
-
-def setup(n_leads: int, n_reps: int):
-    team, _ = Team.objects.get_or_create(name="bench-team")
-    sources = [
-        LeadSource.objects.get_or_create(slug=f"bench-{s}", defaults={"name": f"Bench {s}"})[0]
-        for s in ("web", "webinar", "partner")
-    ]
-    big, _ = Pool.objects.get_or_create(
-        slug="bench-100k",
-        defaults={
-            "name": "bench-100k",
-            "team": team,
-            "preview_fields": ["company", "industry", "country", "company_size", "source", "score"],
-        },
-    )
-    have = Lead.objects.filter(pool=big, status=LeadState.POOLED).count()
-    if have < n_leads:
-        print(f"seeding {n_leads - have} pooled leads …", flush=True)
-        make_leads(big, team, sources, n_leads - have, prefix=f"b{have}")
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE pools_lead")
-    rep_group = Group.objects.get_or_create(name="rep")[0]
-    reps = []
-    for i in range(n_reps):
-        user, created = User.objects.get_or_create(username=f"bench-rep-{i}")
-        if created:
-            user.set_unusable_password()
-            user.save()
-            user.groups.add(rep_group)
-        RepProfile.objects.update_or_create(
-            user=user,
-            defaults={
-                "team": team,
-                "max_claims_per_day": None,
-                "max_claims_per_week": None,
-                "max_open_untouched": None,
-            },
-        )
-        reps.append(user)
-    return team, sources, big, reps
 
 
 def bench_pool_page(big: Pool, rep: User) -> None:

@@ -22,7 +22,6 @@ from .strategies import Candidate, LeadSnapshot
 
 # Exclusions that pass with time (round robin's keep-turn owes these reps their turn).
 TEMPORARY = frozenset({"availability", "out_of_office", "off_hours"})
-CAP_FIELDS = ("max_per_day", "max_per_week", "max_per_month", "max_open_untouched")
 CAPS = (("max_per_day", "today", "day"), ("max_per_week", "week", "week"),
         ("max_per_month", "month", "month"))
 

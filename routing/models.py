@@ -141,7 +141,8 @@ class RuleRotation(models.Model):
 
 class RepIntake(models.Model):
     """Leads routed to a rep per day: caps read a handful of these rows instead of counting
-    leads. Incremented with F() while the rep's profile row is locked."""
+    leads. Bumped by one upsert per routed batch (routing.facts.intake_bump_sql), while a
+    capped rep's profile row is locked (routing.book)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                              related_name="+")
