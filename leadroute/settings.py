@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -105,10 +106,19 @@ CACHES = {
         "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="leadroute"),
     }
 }
+# Redis Pub/Sub: a group message is one PUBLISH, whatever the number of reps watching
+# (the list-based layer wrote a copy into every member's queue, on every claim), and
+# live frames are only for sockets open right now anyway. Pub/Sub channels ignore the
+# Redis database number, so the default prefix carries it: deployments (and test runs)
+# sharing one Redis server on different databases do not hear each other.
+_REDIS_DB = urlsplit(REDIS_URL).path.strip("/") or "0"
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": env.str("CHANNEL_PREFIX", default="lr")},
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {
+            "hosts": [REDIS_URL],
+            "prefix": env.str("CHANNEL_PREFIX", default=f"lr{_REDIS_DB}"),
+        },
     }
 }
 

@@ -1,4 +1,15 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _install_claim_functions(sender, using, **kwargs):
+    from django.db import connections
+
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        from .claim_sql import install
+
+        install(connection)
 
 
 class PoolsConfig(AppConfig):
@@ -7,3 +18,7 @@ class PoolsConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401
+
+        # After every migrate, so the claim functions follow the tables they read.
+        post_migrate.connect(_install_claim_functions, sender=self,
+                             dispatch_uid="pools.claim_functions")

@@ -1,25 +1,11 @@
-"""A claim on PostgreSQL: every pull restriction, the pick, the conditional UPDATE and the
-timeline event in ONE round trip.
+"""A claim on PostgreSQL: one call of a PL/pgSQL function (`pools.claim_statements`) that
+checks every pull restriction, picks the lead, runs the conditional UPDATE and inserts the
+timeline event, in one round trip and, outside a caller's transaction, one implicit
+transaction of its own.
 
-With 50 reps claiming at once on a 2-core machine, what queues them is each claim's CPU,
-and the ORM version spent ~10 ms of Python per claim compiling eight queries. Here the
-claim is three statements sent as one batch (psycopg's client-side binding), which
-PostgreSQL runs as one implicit transaction:
-
-1. `set_config('lock_timeout', …, true)`: a stuck lock becomes a clear "try again" (and
-   the plan cache mode of statement 3, see `_Prepared`);
-2. the rep's profile row, `FOR UPDATE`: two claims by one rep queue here, so they cannot
-   both slip under a cap. Lock order is always profile → lead, so claims cannot deadlock;
-3. one prepared statement of CTEs that reads the rep's counters and the pool's rules, decides which
-   restriction blocks (if any), picks the lead (`FOR UPDATE SKIP LOCKED` for Claim next, so
-   N concurrent reps lock N different leads), moves it with a conditional UPDATE
-   (`… AND status = 'pooled' AND pool_id = … AND owner_id IS NULL`: exactly one claimer
-   wins) and inserts the `claimed` LeadEvent for the row the UPDATE returned.
-
-Statement 3 is a separate statement so that, under READ COMMITTED, it takes its snapshot
-*after* statement 2 got the profile lock: it sees the claims the rep's other tab just
-committed. (Inside one statement the snapshot predates the lock wait and a cap could be
-overrun.) The verdict comes back as a code; `claim_errors.refusal` words it.
+With 50 reps claiming at once on a 2-core machine, what queues them is each claim's CPU:
+the ORM version spent ~10 ms of Python per claim compiling eight queries, and a single
+statement of CTEs cost PostgreSQL ~15 ms of planning on every new connection.
 
 The rules are the same as the per-statement path in `claim_orm` (SQLite), and the
 restriction tests run against both paths.
@@ -27,8 +13,7 @@ restriction tests run against both paths.
 
 from __future__ import annotations
 
-import hashlib
-import weakref
+import threading
 from contextlib import nullcontext
 from datetime import datetime
 
@@ -38,85 +23,63 @@ from psycopg import errors
 from . import live as pool_live
 from .claim_errors import refusal
 from .claim_statements import (
-    CLAIM_NEXT_SQL,
-    CLAIM_ONE_SQL,
+    CLAIM_NEXT,
+    CLAIM_ONE,
+    FUNCTIONS,
     LEAD_ATTNAMES,
     LEAD_CONVERTERS,
-    SETUP_SQL,
+    ClaimFunction,
 )
 from .models import Lead
 
 LOCK_TIMEOUT = "5s"
-
-class _Prepared:
-    """Statement 3 as a server-side prepared statement, planned once per connection.
-
-    Planning these CTEs costs PostgreSQL a few milliseconds, more than executing them: on a
-    busy 2-core machine that CPU queued claims as much as the ORM's Python did. So each
-    connection PREPAREs the statement (in the same batch as its first claim) and every
-    claim EXECUTEs it with `plan_cache_mode = force_generic_plan`: one plan, reused, with
-    the pick on the pool's ordering index whatever the parameters."""
-
-    def __init__(self, name: str, body: str, args: tuple[tuple[str, str], ...]):
-        for i, (arg, _) in enumerate(args, 1):
-            body = body.replace(f"%({arg})s", f"${i}")
-        assert "%(" not in body, "every parameter must be declared"
-        # The name carries the text's hash: a changed statement is never confused with
-        # one prepared from an older text.
-        self.name = f"lr_{name}_{hashlib.sha1(body.encode()).hexdigest()[:10]}"
-        self.prepare = f"PREPARE {self.name} ({', '.join(t for _, t in args)}) AS {body}"
-        self.execute = f"EXECUTE {self.name} ({', '.join(f'%({a})s' for a, _ in args)})"
+_install_lock = threading.Lock()
 
 
-CLAIM_NEXT = _Prepared(
-    "claim_next", CLAIM_NEXT_SQL, (("user", "bigint"), ("now", "timestamptz"), ("pool", "bigint"))
-)
-CLAIM_ONE = _Prepared(
-    "claim_one",
-    CLAIM_ONE_SQL,
-    (("user", "bigint"), ("now", "timestamptz"), ("lead", "bigint"), ("want_pool", "bigint")),
-)
+def install(using_connection=None) -> None:
+    """Create (or replace) the claim functions; drop the versions older code left behind.
+    Run after every `migrate` (pools.apps); an advisory lock keeps two processes that
+    install at once from colliding."""
+    conn = using_connection or connection
+    names = [f.name for f in FUNCTIONS]
+    with transaction.atomic(using=conn.alias), conn.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('leadroute.claim_functions'))")
+        cursor.execute(
+            "SELECT p.oid::regprocedure::text FROM pg_proc p"
+            " JOIN pg_namespace n ON n.oid = p.pronamespace"
+            " WHERE n.nspname = current_schema() AND p.proname ~ '^lr_claim_(next|one)_'"
+            " AND NOT p.proname = ANY (%s)",
+            [names],
+        )
+        for (stale,) in cursor.fetchall():
+            cursor.execute(f"DROP FUNCTION {stale}")
+        for function in FUNCTIONS:
+            cursor.execute(function.create)
 
-# Raw connections (psycopg) on which the statements above are prepared.
-_prepared_on: weakref.WeakSet = weakref.WeakSet()
 
-
-def _batch(statement: _Prepared, params: dict) -> tuple:
-    connection.ensure_connection()
-    raw = connection.connection
-    fresh = raw not in _prepared_on
-    parts = [SETUP_SQL, *([statement.prepare] if fresh else []), statement.execute]
+def _call(function: ClaimFunction, params: dict) -> tuple:
     # Inside a caller's transaction, a savepoint keeps a failed claim (lock timeout) from
-    # poisoning it. Alone, the batch is its own implicit transaction: no BEGIN, no
-    # COMMIT, one round trip.
+    # poisoning it. Alone, the call is its own implicit transaction: no BEGIN, no COMMIT.
     block = transaction.atomic() if connection.in_atomic_block else nullcontext()
     with block, connection.cursor() as cursor:
-        cursor.execute(";\n".join(parts), params)
-        for _ in range(len(parts)):  # set_config, the profile lock[, PREPARE]
-            cursor.nextset()
-        row = cursor.fetchone()
-    _prepared_on.add(raw)
-    return row
+        cursor.execute(function.call, params)
+        return cursor.fetchone()
 
 
-def _run(statement: _Prepared, params: dict) -> tuple:
+def _run(function: ClaimFunction, params: dict) -> tuple:
     try:
-        return _batch(statement, params)
+        return _call(function, params)
     except ProgrammingError as exc:
-        # Our bookkeeping disagrees with the session (a pooler ran DISCARD ALL, or a
-        # failed batch kept its PREPARE): correct it and try once more.
-        raw = connection.connection
-        if isinstance(exc.__cause__, errors.DuplicatePreparedStatement):
-            _prepared_on.add(raw)
-        elif isinstance(exc.__cause__, errors.InvalidSqlStatementName):
-            _prepared_on.discard(raw)
-        else:
+        # A database migrated before this code (or restored without the functions).
+        if not isinstance(exc.__cause__, errors.UndefinedFunction):
             raise
-        return _batch(statement, params)
+    with _install_lock:
+        install()
+    return _call(function, params)
 
 
-def _claim(statement: _Prepared, params: dict, *, empty: str) -> Lead:
-    row = _run(statement, params)
+def _claim(function: ClaimFunction, params: dict, *, empty: str) -> Lead:
+    row = _run(function, params)
     (
         (
             blocked,
@@ -150,7 +113,7 @@ def _claim(statement: _Prepared, params: dict, *, empty: str) -> Lead:
     for i, field in LEAD_CONVERTERS:
         values[i] = field.from_db_value(values[i], None, connection)
     lead = Lead.from_db(connection.alias, LEAD_ATTNAMES, values)
-    # Reps watching the pool see the lead leave (after commit: at once when the batch
+    # Reps watching the pool see the lead leave (after commit: at once when the call
     # committed on its own, else when the caller's transaction does).
     pool_live.pool_lead_left(pool_id=pool_id, lead_id=lead.pk)
     return lead

@@ -1,13 +1,32 @@
-"""The SQL text of a claim on PostgreSQL (executed by `pools.claim_sql`).
+"""The claim on PostgreSQL as two PL/pgSQL functions (called by `pools.claim_sql`): one per
+way of claiming, a named lead (preview pools) or the next one of a pool.
 
-Two statements of CTEs, one per way of claiming (a named lead, or the next one of a pool):
-each reads the rep's counters and the pool's rules, decides which restriction blocks (if
-any), picks the lead, moves it with a conditional UPDATE and inserts the `claimed` event.
-The rules are the same as the per-statement path in `claim_orm` (SQLite); the restriction
-tests run against both.
+Why functions: the claim used to be one statement of CTEs, and PostgreSQL spent ~15 ms
+parsing and planning it on every new connection (more than a hundred claims' worth of
+execution), which is what queued a burst of reps on fresh connections. A function's
+statements are small; each is planned the first time it runs in a session, and a rule
+the pool does not use (calling hours, cooldown) is never planned or run at all.
+
+Each function runs the checks in the order of the per-statement path (`claim_orm`,
+SQLite), so the first failing rule is the one reported, then picks the lead, moves it with
+a conditional UPDATE (`… AND status = 'pooled' AND pool_id = … AND owner_id IS NULL`:
+exactly one claimer wins) and inserts the `claimed` event. The verdict comes back as a
+code with the figures its message needs; `claim_errors.refusal` words it.
+
+Locking: a rep with a claim cap or an untouched-leads cap has their profile row locked
+before their claims are counted, so two tabs cannot both slip under the cap. Each
+statement of a VOLATILE function takes a fresh snapshot, so the count after the lock sees
+the claims the other tab just committed. Reps without such caps are not serialised, as in
+push routing. Lock order is always profile → lead, so claims cannot deadlock.
+
+The functions are (re)installed after every `migrate` and, failing that, on first use
+(`install`); their names carry a hash of their text, so code and database never disagree
+about which version runs.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 from django.contrib.auth.models import Group
 
@@ -33,7 +52,6 @@ _CLAIMED = LeadEvent.Kind.CLAIMED.value
 
 _FIELDS = Lead._meta.concrete_fields
 LEAD_ATTNAMES = [f.attname for f in _FIELDS]
-_RETURNING = ", ".join(f"l.{f.column}" for f in _FIELDS)
 # jsonb arrives as text (Django's psycopg loader); the fields parse it themselves.
 LEAD_CONVERTERS = [(i, f) for i, f in enumerate(_FIELDS) if hasattr(f, "from_db_value")]
 
@@ -43,233 +61,295 @@ def _sql_str(value: str) -> str:
     return f"'{value}'"
 
 
-# The zone tables of `pools.timezones`, inlined once as VALUES lists.
-_TZ_COUNTRY = ", ".join(f"({_sql_str(c)}, {_sql_str(z)})" for c, z in COUNTRY_TZ.items())
-_TZ_REGION = ", ".join(
-    f"({_sql_str(c)}, {_sql_str(s)}, {_sql_str(z)})" for (c, s), z in REGION_TZ.items()
-)
+# The zone tables of `pools.timezones`, inlined as VALUES lists.
+_ZONES = f"""zc (country, zone) AS (VALUES {
+    ", ".join(f"({_sql_str(c)}, {_sql_str(z)})" for c, z in COUNTRY_TZ.items())
+}),
+    zr (country, state, zone) AS (VALUES {
+    ", ".join(f"({_sql_str(c)}, {_sql_str(s)}, {_sql_str(z)})" for (c, s), z in REGION_TZ.items())
+})"""
 # Python's str.strip() whitespace, for `lead_time_zone`'s normalisation.
 _WS = "E' \\t\\n\\r\\f\\v'"
 
-# Statements 1 and 2 of the batch. The generic plan: see `_Prepared`.
-SETUP_SQL = f"""SELECT set_config('lock_timeout', %(lock_timeout)s, true),
-       set_config('plan_cache_mode', 'force_generic_plan', true);
-SELECT 1 FROM {_PROFILE} WHERE user_id = %(user)s FOR UPDATE"""
+
+def _open(zone: str) -> str:
+    """Is it inside the pool's calling window in `zone` right now?"""
+    local = f"(p_now AT TIME ZONE {zone})"
+    return (f"({local}::time >= pl.calling_hours_start AND {local}::time < pl.calling_hours_end"
+            f" AND NOT (pl.calling_weekdays_only AND extract(isodow FROM {local}) >= 6))")
 
 
-def _common_ctes(pool_id_sql: str) -> str:
-    """The rep (effective caps, local day and week starts), the pool if it is in the rep's
-    scope, the sources reserved for others, and the time zones inside the pool's calling
-    window right now."""
-    return f"""
-prof AS (
+_RESULT = """o_blocked text, o_pool_id bigint, o_day_cap integer, o_week_cap integer,
+    o_untouched_cap integer, o_untouched_n bigint, o_stale_n bigint,
+    o_update_first_hours integer, o_cooldown_hours integer, o_calling_start time,
+    o_calling_end time, o_weekdays_only boolean, o_any_pooled boolean"""
+
+_DECLARE = """DECLARE
+    prof record;
+    pl record;
+    ld record;
+    v_lead_id bigint;
+    v_day_n bigint;
+    v_week_n bigint;"""
+
+# Blocked: report the code (and whatever figures are already known) and stop.
+def _stop(code: str) -> str:
+    return f"o_blocked := '{code}'; RETURN NEXT; RETURN;"
+
+
+_REP = f"""
+    -- A stuck lock becomes a clear "try again", not a hung request (for the rest of
+    -- the transaction: the claim's own, unless the caller opened one).
+    PERFORM set_config('lock_timeout', p_lock_timeout, true);
+    IF NOT EXISTS (SELECT 1 FROM {_USER} u
+                   JOIN {_USER_GROUPS} ug ON ug.user_id = u.id
+                   JOIN {_GROUP} g ON g.id = ug.group_id
+                   WHERE u.id = p_user AND u.is_active AND g.name = '{Role.REP.value}') THEN
+        {_stop("not_rep")}
+    END IF;
     SELECT p.id, p.team_id,
            COALESCE(p.max_claims_per_day, t.max_claims_per_day) AS day_cap,
            COALESCE(p.max_claims_per_week, t.max_claims_per_week) AS week_cap,
            COALESCE(p.max_open_untouched, t.max_open_untouched) AS untouched_cap,
-           date_trunc('day', %(now)s AT TIME ZONE p.time_zone) AT TIME ZONE p.time_zone
+           date_trunc('day', p_now AT TIME ZONE p.time_zone) AT TIME ZONE p.time_zone
                AS day_start,
-           date_trunc('week', %(now)s AT TIME ZONE p.time_zone) AT TIME ZONE p.time_zone
+           date_trunc('week', p_now AT TIME ZONE p.time_zone) AT TIME ZONE p.time_zone
                AS week_start
+    INTO prof
     FROM {_PROFILE} p LEFT JOIN {_TEAM} t ON t.id = p.team_id
-    WHERE p.user_id = %(user)s
-),
-pl AS (
-    SELECT pl.id, pl.name, pl.mode, pl."order", pl.update_first_hours,
-           pl.claim_cooldown_hours, pl.calling_hours_start, pl.calling_hours_end,
-           pl.calling_weekdays_only,
-           CASE WHEN pl.claim_cooldown_hours > 0
-                THEN %(now)s - make_interval(hours => pl.claim_cooldown_hours) END
-               AS cooldown_since
-    FROM {_POOL} pl JOIN prof ON true
-    WHERE pl.id = {pool_id_sql} AND pl.is_active
-      AND (pl.team_id IS NULL OR pl.team_id = prof.team_id)
-      AND (pl.territory_id IS NULL OR EXISTS (
-               SELECT 1 FROM {_LINKS} rt
-               WHERE rt.repprofile_id = prof.id AND rt.territory_id = pl.territory_id))
-),
-blocked_src AS (
-    SELECT sr.source_id FROM {_RESTRICTION} sr
-    GROUP BY sr.source_id
-    HAVING NOT bool_or(COALESCE(sr.user_id = %(user)s, false)
-                       OR COALESCE(sr.team_id = (SELECT team_id FROM prof), false))
-),
-tz_country (country, zone) AS (VALUES {_TZ_COUNTRY}),
-tz_region (country, state, zone) AS (VALUES {_TZ_REGION}),
-tz_open AS (
-    SELECT z.zone
-    FROM (SELECT zone FROM tz_country UNION SELECT zone FROM tz_region) z JOIN pl ON true
-    WHERE pl.calling_hours_start IS NOT NULL
-      AND (%(now)s AT TIME ZONE z.zone)::time >= pl.calling_hours_start
-      AND (%(now)s AT TIME ZONE z.zone)::time < pl.calling_hours_end
-      AND NOT (pl.calling_weekdays_only
-               AND extract(isodow FROM %(now)s AT TIME ZONE z.zone) >= 6)
-)"""
+    WHERE p.user_id = p_user;
+    IF NOT FOUND THEN
+        {_stop("no_profile")}
+    END IF;
+    o_day_cap := prof.day_cap;
+    o_week_cap := prof.week_cap;
+    o_untouched_cap := prof.untouched_cap;
+    IF prof.day_cap IS NOT NULL OR prof.week_cap IS NOT NULL
+       OR prof.untouched_cap IS NOT NULL THEN
+        PERFORM 1 FROM {_PROFILE} WHERE id = prof.id FOR UPDATE;
+    END IF;"""
 
 
-# Is the user an active rep (`has_role`), and the rep's counters: two index reads, each
-# skipped (a one-time filter) when no rule needs it. A week starts on or before today, so
-# one read of the week's claims counts both.
-_REP_COLUMNS = f"""
-           EXISTS (SELECT 1 FROM {_USER} u
-                   JOIN {_USER_GROUPS} ug ON ug.user_id = u.id
-                   JOIN {_GROUP} g ON g.id = ug.group_id
-                   WHERE u.id = %(user)s AND u.is_active AND g.name = '{Role.REP.value}')
-               AS is_rep,
-           prof.id IS NOT NULL AS has_profile, prof.day_cap, prof.week_cap,
-           prof.untouched_cap, claims.day_n, claims.week_n, owned.untouched_n, owned.stale_n"""
-_REP_JOINS = f"""
-    LEFT JOIN LATERAL (
-        SELECT count(*) FILTER (WHERE e.created_at >= prof.day_start) AS day_n,
-               count(*) AS week_n
-        FROM {_EVENT} e
-        WHERE (prof.day_cap IS NOT NULL OR prof.week_cap IS NOT NULL)
-          AND e.actor_id = %(user)s AND e.kind = '{_CLAIMED}'
-          AND e.created_at >= LEAST(prof.day_start, prof.week_start)
-    ) claims ON true
-    LEFT JOIN LATERAL (
-        SELECT count(*) FILTER (WHERE x.first_touch_at IS NULL) AS untouched_n,
-               count(*) FILTER (
-                   WHERE x.assigned_at < %(now)s - make_interval(hours => pl.update_first_hours)
-               ) AS stale_n
-        FROM {_LEAD} x
-        WHERE (prof.untouched_cap IS NOT NULL OR pl.update_first_hours IS NOT NULL)
-          AND x.owner_id = %(user)s AND x.status = '{_ASSIGNED}'
-    ) owned ON true"""
-
-# Checked in the same order as the per-statement path, so the first failing rule is the
-# one reported.
-_REP_VERDICT = """
-        WHEN chk.day_n >= chk.day_cap THEN 'day_cap'
-        WHEN chk.week_n >= chk.week_cap THEN 'week_cap'
-        WHEN chk.untouched_n >= chk.untouched_cap THEN 'untouched'
-        WHEN chk.stale_n > 0 THEN 'update_first'"""
-
-
-def _take_ctes(*, pick_sql: str, pool_id_sql: str, reason_sql: str) -> str:
-    """The conditional UPDATE of the picked lead and its timeline event."""
+def _pool(id_sql: str) -> str:
+    """The pool, if it is active and in the rep's scope (the rule of `pools_usable_by`)."""
     return f"""
-upd AS (
+    SELECT x.id, x.name, x.mode, x."order", x.update_first_hours, x.claim_cooldown_hours,
+           x.calling_hours_start, x.calling_hours_end, x.calling_weekdays_only
+    INTO pl
+    FROM {_POOL} x
+    WHERE x.id = {id_sql} AND x.is_active
+      AND (x.team_id IS NULL OR x.team_id = prof.team_id)
+      AND (x.territory_id IS NULL OR EXISTS (
+               SELECT 1 FROM {_LINKS} rt
+               WHERE rt.repprofile_id = prof.id AND rt.territory_id = x.territory_id));
+    IF NOT FOUND THEN
+        {_stop("pool")}
+    END IF;
+    o_pool_id := pl.id;
+    o_update_first_hours := pl.update_first_hours;
+    o_cooldown_hours := pl.claim_cooldown_hours;
+    o_calling_start := pl.calling_hours_start;
+    o_calling_end := pl.calling_hours_end;
+    o_weekdays_only := pl.calling_weekdays_only;"""
+
+
+# The rep's counters, each read only when a rule needs it. A week starts on or before
+# today, so one read of the week's claims counts both.
+_REP_RULES = f"""
+    IF prof.day_cap IS NOT NULL OR prof.week_cap IS NOT NULL THEN
+        SELECT count(*) FILTER (WHERE e.created_at >= prof.day_start), count(*)
+        INTO v_day_n, v_week_n
+        FROM {_EVENT} e
+        WHERE e.actor_id = p_user AND e.kind = '{_CLAIMED}'
+          AND e.created_at >= LEAST(prof.day_start, prof.week_start);
+        IF v_day_n >= prof.day_cap THEN
+            {_stop("day_cap")}
+        END IF;
+        IF v_week_n >= prof.week_cap THEN
+            {_stop("week_cap")}
+        END IF;
+    END IF;
+    IF prof.untouched_cap IS NOT NULL OR pl.update_first_hours IS NOT NULL THEN
+        SELECT count(*) FILTER (WHERE x.first_touch_at IS NULL),
+               count(*) FILTER (
+                   WHERE x.assigned_at < p_now - make_interval(hours => pl.update_first_hours))
+        INTO o_untouched_n, o_stale_n
+        FROM {_LEAD} x
+        WHERE x.owner_id = p_user AND x.status = '{_ASSIGNED}';
+        IF o_untouched_n >= prof.untouched_cap THEN
+            {_stop("untouched")}
+        END IF;
+        IF o_stale_n > 0 THEN
+            {_stop("update_first")}
+        END IF;
+    END IF;"""
+
+# Sources reserved for others: restricted, and listing neither the rep nor the rep's team.
+_RESERVED = f"""SELECT sr.source_id FROM {_RESTRICTION} sr
+               GROUP BY sr.source_id
+               HAVING NOT bool_or(COALESCE(sr.user_id = p_user, false)
+                                  OR COALESCE(sr.team_id = prof.team_id, false))"""
+
+
+def _take(*, reason: str) -> str:
+    """Move the picked lead (v_lead_id) with the conditional UPDATE; log the event."""
+    return f"""
     UPDATE {_LEAD} l
-    SET status = '{_ASSIGNED}', owner_id = %(user)s, pool_id = NULL,
-        updated_at = %(now)s, assigned_at = %(now)s, first_touch_at = NULL
-    WHERE l.id = ({pick_sql}) AND l.status = '{_POOLED}' AND l.pool_id = {pool_id_sql}
-      AND l.owner_id IS NULL AND (SELECT blocked FROM gate) IS NULL
-    RETURNING {_RETURNING}
-),
-ev AS (
-    INSERT INTO {_EVENT}
-        (lead_id, kind, from_state, to_state, actor_id, owner_id, reason, data, created_at)
-    SELECT upd.id, '{_CLAIMED}', '{_POOLED}', '{_ASSIGNED}', %(user)s, %(user)s,
-           {reason_sql} || gate.name, jsonb_build_object('pool', gate.id), %(now)s
-    FROM upd JOIN gate ON true
-)"""
+    SET status = '{_ASSIGNED}', owner_id = p_user, pool_id = NULL,
+        updated_at = p_now, assigned_at = p_now, first_touch_at = NULL
+    WHERE l.id = v_lead_id AND l.status = '{_POOLED}' AND l.pool_id = pl.id
+      AND l.owner_id IS NULL
+    RETURNING l.* INTO o_lead;
+    IF FOUND THEN
+        INSERT INTO {_EVENT}
+            (lead_id, kind, from_state, to_state, actor_id, owner_id, reason, data, created_at)
+        VALUES (v_lead_id, '{_CLAIMED}', '{_POOLED}', '{_ASSIGNED}', p_user, p_user,
+                '{reason}' || pl.name, jsonb_build_object('pool', pl.id), p_now);
+    END IF;"""
 
 
-_RESULT_COLUMNS = """gate.blocked, gate.id, gate.day_cap, gate.week_cap, gate.untouched_cap,
-       gate.untouched_n, gate.stale_n, gate.update_first_hours, gate.claim_cooldown_hours,
-       gate.calling_hours_start, gate.calling_hours_end, gate.calling_weekdays_only"""
+def _pick(order_by: str) -> str:
+    """Claim next's pick: the rules that depend on the lead filter it, so a lead this rep
+    may not take is passed over, not refused. SKIP LOCKED: N reps at once lock N leads.
+    A lead's zone is its region's, else its country's; unmapped countries pass."""
+    return f"""
+        SELECT l.id INTO v_lead_id
+        FROM {_LEAD} l
+        WHERE l.pool_id = pl.id AND l.status = '{_POOLED}'
+          AND (l.source_id IS NULL OR NOT l.source_id = ANY (v_reserved))
+          AND (v_cooldown_since IS NULL OR NOT (l.pooled_at > v_cooldown_since AND EXISTS (
+                   SELECT 1 FROM {_EVENT} e WHERE e.lead_id = l.id AND e.owner_id = p_user)))
+          AND (NOT v_hours
+               OR l.country || '/' || l.state = ANY (v_open_regions)
+               OR (NOT l.country || '/' || l.state = ANY (v_closed_regions)
+                   AND (NOT l.country = ANY (v_mapped) OR l.country = ANY (v_open_countries))))
+        ORDER BY {order_by} LIMIT 1
+        FOR UPDATE OF l SKIP LOCKED;"""
 
 
-# Claim next: the rules that depend on the lead are filters of the pick, so a lead this
-# rep may not take is passed over, not refused.
-_NEXT_FILTERS = f"""(l.source_id IS NULL OR l.source_id NOT IN (SELECT source_id FROM blocked_src))
-      AND CASE WHEN (SELECT cooldown_since FROM gate) IS NULL THEN true
-               ELSE NOT (l.pooled_at > (SELECT cooldown_since FROM gate) AND EXISTS (
-                   SELECT 1 FROM {_EVENT} e WHERE e.lead_id = l.id AND e.owner_id = %(user)s))
-          END
-      AND CASE WHEN (SELECT calling_hours_start FROM gate) IS NULL THEN true
-               WHEN (l.country, l.state) IN (SELECT country, state FROM open_region) THEN true
-               WHEN (l.country, l.state) IN (SELECT country, state FROM tz_region) THEN false
-               ELSE l.country NOT IN (SELECT country FROM tz_country)
-                    OR l.country IN (SELECT country FROM open_country)
-          END"""
+_SIGNATURE_NEXT = "p_user bigint, p_now timestamptz, p_lock_timeout text, p_pool bigint"
+_BODY_NEXT = f"""{_DECLARE}
+    v_reserved bigint[];
+    v_cooldown_since timestamptz;
+    v_hours boolean;
+    v_open_regions text[];
+    v_closed_regions text[];
+    v_open_countries text[];
+    v_mapped text[];
+BEGIN
+{_REP}
+{_pool("p_pool")}
+{_REP_RULES}
+    SELECT COALESCE(array_agg(r.source_id), '{{}}') INTO v_reserved FROM ({_RESERVED}) r;
+    IF pl.claim_cooldown_hours > 0 THEN
+        v_cooldown_since := p_now - make_interval(hours => pl.claim_cooldown_hours);
+    END IF;
+    v_hours := pl.calling_hours_start IS NOT NULL;
+    IF v_hours THEN
+        WITH {_ZONES},
+        open AS (SELECT z.zone FROM (SELECT zone FROM zc UNION SELECT zone FROM zr) z
+                 WHERE {_open("z.zone")})
+        SELECT (SELECT COALESCE(array_agg(country || '/' || state), '{{}}') FROM zr
+                WHERE zone IN (SELECT zone FROM open)),
+               (SELECT COALESCE(array_agg(country || '/' || state), '{{}}') FROM zr
+                WHERE zone NOT IN (SELECT zone FROM open)),
+               (SELECT COALESCE(array_agg(country), '{{}}') FROM zc
+                WHERE zone IN (SELECT zone FROM open)),
+               (SELECT array_agg(country) FROM zc)
+        INTO v_open_regions, v_closed_regions, v_open_countries, v_mapped;
+    END IF;
+    IF pl."order" = '{Pool.Order.SCORE.value}' THEN
+        {_pick("l.score DESC, l.pooled_at, l.id")}
+    ELSE
+        {_pick("l.pooled_at, l.id")}
+    END IF;
+    IF v_lead_id IS NOT NULL THEN
+        {_take(reason="Claimed next from ")}
+    END IF;
+    IF o_lead IS NULL THEN
+        -- Nothing this rep may take: is the pool empty, or is everything in it off limits?
+        o_any_pooled := EXISTS (SELECT 1 FROM {_LEAD} x
+                                WHERE x.pool_id = pl.id AND x.status = '{_POOLED}');
+    END IF;
+    RETURN NEXT;
+END"""
 
-# A lead's zone is looked up exactly as `calling_hours_q` filters: the region's zone, else
-# the country's; unmapped countries have no zone and pass.
-CLAIM_NEXT_SQL = f"""WITH {_common_ctes("%(pool)s")},
-chk AS (
-    SELECT pl.*, {_REP_COLUMNS}
-    FROM (VALUES (1)) one (x) LEFT JOIN prof ON true LEFT JOIN pl ON true {_REP_JOINS}
-),
-gate AS (
-    SELECT chk.*, CASE
-        WHEN NOT chk.is_rep THEN 'not_rep'
-        WHEN NOT chk.has_profile THEN 'no_profile'
-        WHEN chk.id IS NULL THEN 'pool' {_REP_VERDICT}
-    END AS blocked
-    FROM chk
-),
-open_region AS (SELECT country, state FROM tz_region WHERE zone IN (SELECT zone FROM tz_open))
-, open_country AS (SELECT country FROM tz_country WHERE zone IN (SELECT zone FROM tz_open))
-, pick AS (
-    SELECT l.id FROM {_LEAD} l
-    WHERE l.pool_id = %(pool)s AND l.status = '{_POOLED}'
-      AND (SELECT blocked FROM gate) IS NULL AND (SELECT "order" FROM gate) <> 'score'
-      AND {_NEXT_FILTERS}
-    ORDER BY l.pooled_at, l.id LIMIT 1 FOR UPDATE OF l SKIP LOCKED
-), pick_by_score AS (
-    SELECT l.id FROM {_LEAD} l
-    WHERE l.pool_id = %(pool)s AND l.status = '{_POOLED}'
-      AND (SELECT blocked FROM gate) IS NULL AND (SELECT "order" FROM gate) = 'score'
-      AND {_NEXT_FILTERS}
-    ORDER BY l.score DESC, l.pooled_at, l.id LIMIT 1 FOR UPDATE OF l SKIP LOCKED
-),
-{
-    _take_ctes(
-        pick_sql="SELECT id FROM pick UNION ALL SELECT id FROM pick_by_score LIMIT 1",
-        pool_id_sql="%(pool)s",
-        reason_sql="'Claimed next from '",
-    )
-}
-SELECT {_RESULT_COLUMNS},
-       -- Written as the pick's ordered LIMIT 1 so the generic plan walks the pool's
-       -- index (an EXISTS was planned as a sequential scan of every lead).
-       CASE WHEN gate.blocked IS NULL AND NOT EXISTS (SELECT 1 FROM upd) THEN (
-           SELECT x.id FROM {_LEAD} x WHERE x.pool_id = %(pool)s AND x.status = '{_POOLED}'
-           ORDER BY x.pooled_at, x.id LIMIT 1) IS NOT NULL
-       END AS any_pooled,
-       upd.*
-FROM gate LEFT JOIN upd ON true"""
-
-
-CLAIM_ONE_SQL = f"""WITH lead AS (
+_SIGNATURE_ONE = (
+    "p_user bigint, p_now timestamptz, p_lock_timeout text, p_lead bigint, p_want_pool bigint"
+)
+_BODY_ONE = f"""{_DECLARE}
+    v_zone text;
+BEGIN
+{_REP}
+    IF p_want_pool IS NOT NULL THEN
+        -- A named pool out of scope reads as missing, whatever the lead.
+        {_pool("p_want_pool")}
+    END IF;
     SELECT l.id, l.pool_id, l.source_id, l.pooled_at,
            upper(btrim(l.country, {_WS})) AS country, upper(btrim(l.state, {_WS})) AS state
+    INTO ld
     FROM {_LEAD} l
-    WHERE l.id = %(lead)s AND l.status = '{_POOLED}'
-      AND l.pool_id = COALESCE(%(want_pool)s, l.pool_id)
-),
-{_common_ctes("COALESCE(%(want_pool)s, (SELECT pool_id FROM lead))")},
-chk AS (
-    SELECT pl.*, {_REP_COLUMNS}, lead.id IS NOT NULL AS has_lead,
-           lead.source_id IN (SELECT source_id FROM blocked_src) AS source_blocked,
-           lead.pooled_at > pl.cooldown_since AND EXISTS (
-               SELECT 1 FROM {_EVENT} e WHERE e.lead_id = lead.id AND e.owner_id = %(user)s)
-               AS cooling,
-           pl.calling_hours_start IS NOT NULL AND COALESCE(
-               (SELECT zone FROM tz_region r
-                WHERE r.country = lead.country AND r.state = lead.state),
-               (SELECT zone FROM tz_country c WHERE c.country = lead.country)
-           ) NOT IN (SELECT zone FROM tz_open) AS outside_hours
-    FROM (VALUES (1)) one (x) LEFT JOIN prof ON true LEFT JOIN lead ON true
-         LEFT JOIN pl ON true {_REP_JOINS}
-),
-gate AS (
-    SELECT chk.*, CASE
-        WHEN NOT chk.is_rep THEN 'not_rep'
-        WHEN NOT chk.has_profile THEN 'no_profile'
-        -- A named pool out of scope reads as missing, whatever the lead.
-        WHEN %(want_pool)s IS NOT NULL AND chk.id IS NULL THEN 'pool'
-        WHEN NOT chk.has_lead THEN 'taken'
-        WHEN chk.id IS NULL THEN 'pool'
-        WHEN chk.mode = '{Pool.Mode.BLIND.value}' THEN 'blind' {_REP_VERDICT}
-        WHEN chk.source_blocked THEN 'source'
-        WHEN chk.cooling THEN 'cooldown'
-        WHEN chk.outside_hours THEN 'calling_hours'
-    END AS blocked
-    FROM chk
-),
-{_take_ctes(pick_sql="%(lead)s", pool_id_sql="(SELECT id FROM gate)", reason_sql="'Claimed from '")}
-SELECT {_RESULT_COLUMNS}, NULL AS any_pooled, upd.*
-FROM gate LEFT JOIN upd ON true"""
+    WHERE l.id = p_lead AND l.status = '{_POOLED}'
+      AND l.pool_id = COALESCE(p_want_pool, l.pool_id);
+    IF NOT FOUND THEN
+        {_stop("taken")}  -- claimed, moved, or never here: to the rep it is all "taken"
+    END IF;
+    IF p_want_pool IS NULL THEN
+        {_pool("ld.pool_id")}
+    END IF;
+    IF pl.mode = '{Pool.Mode.BLIND.value}' THEN
+        {_stop("blind")}
+    END IF;
+{_REP_RULES}
+    IF ld.source_id IN ({_RESERVED}) THEN
+        {_stop("source")}
+    END IF;
+    IF pl.claim_cooldown_hours > 0
+       AND ld.pooled_at > p_now - make_interval(hours => pl.claim_cooldown_hours)
+       AND EXISTS (SELECT 1 FROM {_EVENT} e WHERE e.lead_id = ld.id AND e.owner_id = p_user) THEN
+        {_stop("cooldown")}
+    END IF;
+    IF pl.calling_hours_start IS NOT NULL THEN
+        WITH {_ZONES}
+        SELECT COALESCE(
+            (SELECT zone FROM zr WHERE zr.country = ld.country AND zr.state = ld.state),
+            (SELECT zone FROM zc WHERE zc.country = ld.country)) INTO v_zone;
+        IF v_zone IS NOT NULL AND NOT {_open("v_zone")} THEN
+            {_stop("calling_hours")}
+        END IF;
+    END IF;
+    v_lead_id := ld.id;
+    {_take(reason="Claimed from ")}
+    RETURN NEXT;
+END"""
+
+
+class ClaimFunction:
+    """One function: its CREATE statement and the SELECT that calls it."""
+
+    def __init__(self, name: str, signature: str, body: str):
+        create = (
+            f"CREATE OR REPLACE FUNCTION {{name}}({signature})\n"
+            f"RETURNS TABLE ({_RESULT}, o_lead {_LEAD})\n"
+            f"LANGUAGE plpgsql VOLATILE\n"
+            # Plan each statement once per session, not once per call for its first five
+            # calls (PL/pgSQL's default): the plans do not depend on the values.
+            f"SET plan_cache_mode = force_generic_plan\n"
+            f"AS $fn$\n{body}\n$fn$"
+        )
+        # The name carries the text's hash: changed code never runs an older function.
+        self.name = f"lr_{name}_{hashlib.sha1(create.encode()).hexdigest()[:10]}"
+        self.create = create.replace("{name}", self.name, 1)
+        args = ", ".join(f"%({a.split()[0].removeprefix('p_')})s" for a in signature.split(", "))
+        lead_columns = ", ".join(f"(r.o_lead).{f.column}" for f in _FIELDS)
+        self.call = (
+            "SELECT r.o_blocked, r.o_pool_id, r.o_day_cap, r.o_week_cap, r.o_untouched_cap,"
+            " r.o_untouched_n, r.o_stale_n, r.o_update_first_hours, r.o_cooldown_hours,"
+            " r.o_calling_start, r.o_calling_end, r.o_weekdays_only, r.o_any_pooled,"
+            f" {lead_columns} FROM {self.name}({args}) r"
+        )
+
+
+CLAIM_NEXT = ClaimFunction("claim_next", _SIGNATURE_NEXT, _BODY_NEXT)
+CLAIM_ONE = ClaimFunction("claim_one", _SIGNATURE_ONE, _BODY_ONE)
+FUNCTIONS = (CLAIM_NEXT, CLAIM_ONE)

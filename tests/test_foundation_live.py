@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from leadroute.asgi import application
-from leadroute.live import team_group, user_group
+from leadroute.live import broadcast, team_group, user_group
 from routing.models import Heartbeat
 from routing.tasks import sweep
 from tests.servers import celery_worker
@@ -67,6 +67,37 @@ async def test_signed_in_user_receives_group_messages_for_them_and_their_team(re
     await layer.group_send(user_group(other_rep.pk), {"type": "live.html", "html": "<p>no</p>"})
     assert await communicator.receive_nothing(timeout=0.5)
     await communicator.disconnect()
+
+
+@ws_db
+async def test_a_sync_broadcast_reaches_the_socket_and_only_its_group(rep, other_rep):
+    """`broadcast` publishes straight to Redis (no event loop) on the channel the Pub/Sub
+    layer subscribed the consumer to: a frame for this rep arrives; another rep's does not."""
+    from asgiref.sync import sync_to_async
+
+    cookie = await sync_to_async(_session_cookie)(rep)
+    communicator = _communicator(cookie=cookie)
+    connected, _ = await communicator.connect()
+    assert connected
+    await sync_to_async(broadcast)(user_group(other_rep.pk), html="<p>not yours</p>")
+    await sync_to_async(broadcast)(user_group(rep.pk), html="<p>sync</p>")
+    assert await communicator.receive_from(timeout=5) == "<p>sync</p>"
+    assert await communicator.receive_nothing(timeout=0.5)
+    await communicator.disconnect()
+
+
+def test_a_broadcast_with_redis_down_is_logged_not_raised(settings, caplog):
+    from leadroute import redis_client as module
+
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    settings.CHANNEL_LAYERS = {"default": {**settings.CHANNEL_LAYERS["default"],
+                                           "CONFIG": {"hosts": [settings.REDIS_URL]}}}
+    saved, module._client = module._client, None
+    try:
+        broadcast(user_group(1), html="<p>x</p>")
+    finally:
+        module._client = saved
+    assert "live broadcast to user.1 failed" in caplog.text
 
 
 @pytest.mark.worker

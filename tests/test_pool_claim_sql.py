@@ -1,5 +1,6 @@
-"""The PostgreSQL claim path's own mechanics: lock order, lock timeout, and the prepared
-statements it keeps per connection. Other connections are real psycopg connections."""
+"""The PostgreSQL claim path's own mechanics: which claims lock the rep's profile, lock
+order, lock timeout, and installing the claim functions. Other connections are real
+psycopg connections."""
 
 import threading
 import time
@@ -9,6 +10,7 @@ import pytest
 from django.db import connection, transaction
 
 from pools import claim_sql
+from pools.claim_statements import FUNCTIONS
 from pools.claiming import BUSY, ClaimError, pool_claim_next
 from pools.lifecycle import LeadState
 from pools.models import Lead, Pool
@@ -20,6 +22,13 @@ def _other_connection() -> psycopg.Connection:
     return psycopg.connect(**connection.get_connection_params())
 
 
+def _capped(rep):
+    """Give the rep a claim cap: their claims now lock their profile row."""
+    rep.rep_profile.max_claims_per_day = 100
+    rep.rep_profile.save(update_fields=["max_claims_per_day"])
+    return rep
+
+
 def _hold_profile_lock(rep) -> psycopg.Connection:
     other = _other_connection()
     other.execute(
@@ -29,7 +38,8 @@ def _hold_profile_lock(rep) -> psycopg.Connection:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_claim_takes_the_profile_lock_before_any_lead_lock(rep, team):
+def test_a_capped_claim_takes_the_profile_lock_before_any_lead_lock(rep, team):
+    _capped(rep)
     pool = PoolFactory(team=team, mode=Pool.Mode.BLIND)
     lead = pooled(pool)
     holder = _hold_profile_lock(rep)
@@ -63,6 +73,7 @@ def test_claim_takes_the_profile_lock_before_any_lead_lock(rep, team):
 @pytest.mark.django_db(transaction=True)
 def test_a_stuck_profile_lock_is_a_calm_try_again(rep, team, monkeypatch):
     monkeypatch.setattr(claim_sql, "LOCK_TIMEOUT", "200ms")
+    _capped(rep)
     pool = PoolFactory(team=team, mode=Pool.Mode.BLIND)
     lead = pooled(pool)
     holder = _hold_profile_lock(rep)
@@ -82,6 +93,7 @@ def test_a_stuck_profile_lock_is_a_calm_try_again(rep, team, monkeypatch):
 @pytest.mark.django_db(transaction=True)
 def test_a_timed_out_claim_inside_a_transaction_leaves_it_usable(rep, team, monkeypatch):
     monkeypatch.setattr(claim_sql, "LOCK_TIMEOUT", "200ms")
+    _capped(rep)
     pool = PoolFactory(team=team, mode=Pool.Mode.BLIND)
     lead = pooled(pool)
     holder = _hold_profile_lock(rep)
@@ -98,19 +110,44 @@ def test_a_timed_out_claim_inside_a_transaction_leaves_it_usable(rep, team, monk
     assert lead.owner_id == rep.pk
 
 
-@pytest.mark.django_db
-def test_claims_survive_a_session_that_lost_its_prepared_statements(rep, team):
+@pytest.mark.django_db(transaction=True)
+def test_a_rep_without_caps_is_not_serialised_on_their_profile(rep, team):
+    """Nothing to overshoot, so nothing to wait for: a held profile lock does not delay a
+    claim by a rep without claim or untouched caps."""
     pool = PoolFactory(team=team, mode=Pool.Mode.BLIND)
-    first, second, third = (
-        pooled(pool, age_minutes=3),
-        pooled(pool, age_minutes=2),
-        pooled(pool, age_minutes=1),
-    )
-    assert pool_claim_next(user=rep, pool_id=pool.pk).pk == first.pk
+    lead = pooled(pool)
+    holder = _hold_profile_lock(rep)
+    try:
+        assert pool_claim_next(user=rep, pool_id=pool.pk).pk == lead.pk
+    finally:
+        holder.rollback()
+        holder.close()
+
+
+def _installed() -> set[str]:
     with connection.cursor() as cursor:
-        cursor.execute("DEALLOCATE ALL")  # what a connection pooler's reset may do
-    assert pool_claim_next(user=rep, pool_id=pool.pk).pk == second.pk
-    # The opposite: prepared on the server, forgotten by us.
-    claim_sql._prepared_on.discard(connection.connection)
-    assert pool_claim_next(user=rep, pool_id=pool.pk).pk == third.pk
-    assert Lead.objects.filter(owner=rep).count() == 3
+        cursor.execute("SELECT proname FROM pg_proc WHERE proname LIKE 'lr_claim_%%'")
+        return {name for (name,) in cursor.fetchall()}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_missing_claim_functions_are_installed_on_first_use(rep, team):
+    pool = PoolFactory(team=team, mode=Pool.Mode.BLIND)
+    lead = pooled(pool)
+    assert _installed() == {f.name for f in FUNCTIONS}  # installed by migrate
+    with connection.cursor() as cursor:  # a database restored without them
+        for function in FUNCTIONS:
+            cursor.execute(f"DROP FUNCTION {function.name}")
+    assert pool_claim_next(user=rep, pool_id=pool.pk).pk == lead.pk
+    assert _installed() == {f.name for f in FUNCTIONS}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_install_replaces_the_versions_older_code_left_behind():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION lr_claim_next_0000000000(p_user bigint) RETURNS int"
+            " LANGUAGE sql AS 'SELECT 1'"
+        )
+    claim_sql.install()
+    assert _installed() == {f.name for f in FUNCTIONS}
