@@ -1,8 +1,8 @@
 """The routing engine: decides where screened leads go, and records why.
 
-Leads are routed in batches: one lead from the intake task, hundreds from an import or a
-burst. A batch reads the rules' version, the territories and its sources in one round
-trip (an edit in the admin applies to the next batch, see routing.rules), matches each
+Leads are routed in batches: whatever waits when an intake drain runs (one lead, or a
+burst's hundreds), or an import's chunk. A batch reads the rules' version, the
+territories and its sources in one round trip (an edit in the admin applies to the next batch, see routing.rules), matches each
 lead against the rules (pure Python), reads every fact about the reps the matched rules
 and their fallbacks can reach in one more (routing.book), places the leads one by one in
 arrival order — keeping counts and rotations current in memory — and writes the moves,
