@@ -3,7 +3,7 @@
 Dedupe happens here, synchronously, not in the Celery screening task: the caller learns at
 once whether its inquiry made a new lead or joined an existing one (the API answers with
 that lead's id), and two copies of one person never both reach the router. Scoring and
-qualification stay in `pools.screening`, which runs in the intake task after commit.
+qualification stay in `pools.screening`, which runs in the intake drain after commit.
 
 Races: on PostgreSQL the identities of an inquiry (idempotency key, external id, e-mail,
 phone) are taken as transaction-scoped advisory locks, in sorted order, before anything is
@@ -24,7 +24,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from leadroute.live import broadcast_on_commit, user_group
-from leadroute.tasks import LEAD_INTAKE_TASK, enqueue_by_name_on_commit
+from leadroute.tasks import intake_kick_on_commit
 
 from .lifecycle import CLOSED_STATES, LeadState
 from .models import IdempotencyKey, Lead, LeadEvent, LeadSource
@@ -145,9 +145,10 @@ def lead_capture(
     """Create a lead from clean `fields` (see `pools.normalise`), or return the lead this
     inquiry repeats (same idempotency key or external id) or joins (open duplicate).
 
-    A created lead is handed to screening and routing on commit, unless `hand_off` is
-    False: then the caller must hand it off itself (the CSV import sends one task per batch
-    of leads instead of one message per lead).
+    A created lead is handed to screening and routing on commit (an intake kick: a drain
+    of the waiting leads is published unless one is already pending), unless `hand_off`
+    is False: then the caller must hand it off itself (the CSV import sends one task per
+    chunk of leads, naming them).
 
     `prechecked` says the caller has just looked for replays itself (the import does, for
     a whole chunk of rows in two queries): the lookup and the idempotency locks are
@@ -236,5 +237,5 @@ def _capture(
         )
         _remember(source=source, lead=lead, keys=remember)
         if hand_off:
-            enqueue_by_name_on_commit(LEAD_INTAKE_TASK, lead.pk)
+            intake_kick_on_commit()
     return CaptureResult(lead, CREATED)

@@ -2,7 +2,7 @@
 
 Dedupe is not here: it happens synchronously at capture (`pools.capture`), so the caller
 learns at once which lead its inquiry became and a duplicate never reaches this step.
-Screening runs in the intake Celery task, after the capture committed.
+Screening runs in the intake drain (a Celery task), after the capture committed.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 
-from leadroute.tasks import LEAD_INTAKE_TASK, enqueue_by_name_on_commit
+from leadroute.tasks import intake_kick_on_commit
 
 from .lifecycle import LeadState
 from .models import Lead, LeadEvent, ScoringRule
@@ -128,5 +128,5 @@ def lead_override_rejection(*, lead: Lead, actor) -> Lead:
                                reason=f"Rejection overridden by {actor.display_name}",
                                data={"was": lead.rejection_reason},
                                extra={"rejection_reason": ""})
-        enqueue_by_name_on_commit(LEAD_INTAKE_TASK, lead.pk)
+        intake_kick_on_commit()  # a screened lead waits for intake, like a new one
     return lead

@@ -1,17 +1,18 @@
 """The routing engine: decides where screened leads go, and records why.
 
-Leads are routed in batches: one lead from the intake task, hundreds from an import or a
-burst. A batch reads the rules' version, the territories and its sources in one round
-trip (an edit in the admin applies to the next batch, see routing.rules), matches each
-lead against the rules (pure Python), reads every fact about the reps the matched rules
-and their fallbacks can reach in one more (routing.book), places the leads one by one in
-arrival order — keeping counts and rotations current in memory — and writes the moves,
-events, counters, rotations and decision records in a few round trips, whatever the
-number of leads. The first active rule whose conditions match wins; nobody eligible
-follows the rule's fallback; no match at all falls back to the team's default pool or its
-skim queue. A lead is never left unrouted. A new kind of placement (the live offers to
-come: shotgun, sequential, cascade) is a new `Placement` target state plus a branch in
-`Router.apply`; the strategies, eligibility and the decision record are shared.
+Leads are routed in batches: whatever waits when an intake drain runs (one lead, or a
+burst's hundreds), or an import's chunk. A batch reads the rules' version, the
+territories and its sources in one round trip (an edit in the admin applies to the next
+batch, see routing.rules), matches each lead against the rules (pure Python), reads every
+fact about the reps the matched rules and their fallbacks can reach in one more
+(routing.book), places the leads one by one in arrival order — keeping counts and
+rotations current in memory — and writes the moves, events, counters, rotations and
+decision records in a few round trips, whatever the number of leads. The first active
+rule whose conditions match wins; nobody eligible follows the rule's fallback; no match
+at all falls back to the team's default pool or its skim queue. A lead is never left
+unrouted. A new kind of placement (the live offers to come: shotgun, sequential, cascade)
+is a new `Placement` target state plus a branch in `Router.apply`; the strategies,
+eligibility and the decision record are shared.
 
 Locks, always in this order (so routers never deadlock each other): the lead rows (taken
 by the caller), the rules' rotation rows (by rule id), then the profiles of the reps with
