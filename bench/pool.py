@@ -242,7 +242,8 @@ def bench_claims(team, sources, reps, per_rep: int) -> None:
         print(f"new connections, {n} at once, one statement each:")
         print(f"  claim service                           {ms(cold)}")
         print(f"  bare conditional UPDATE                 {ms(cold_floor)}")
-        print(f"  → claim p99 / UPDATE p99 = {percentile(cold, 99) / percentile(cold_floor, 99):.2f}×")
+        cold_ratio = percentile(cold, 99) / percentile(cold_floor, 99)
+        print(f"  → claim p99 / UPDATE p99 = {cold_ratio:.2f}×")
         # Why: 50 claims at once need 50 × (CPU per claim) on the machine's cores before
         # the last one can finish; a bare UPDATE needs much less.
         print(

@@ -13,7 +13,7 @@ from pools import claim_sql
 from pools.claim_statements import FUNCTIONS
 from pools.claiming import BUSY, ClaimError, pool_claim_next
 from pools.lifecycle import LeadState
-from pools.models import Lead, Pool
+from pools.models import Pool
 from tests.factories import PoolFactory
 from tests.pool_helpers import pooled
 

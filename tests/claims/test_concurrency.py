@@ -52,7 +52,8 @@ def test_fifty_reps_claiming_one_lead_exactly_one_wins_every_round(team):
         wins = [x for x in results[r] if isinstance(x, Lead)]
         taken = [x for x in results[r] if isinstance(x, LeadTaken)]
         assert len(wins) == 1, results[r]
-        assert len(taken) == CLAIMERS - 1, [x for x in results[r] if not isinstance(x, (Lead, LeadTaken))]
+        others = [x for x in results[r] if not isinstance(x, (Lead, LeadTaken))]
+        assert len(taken) == CLAIMERS - 1, others
         lead.refresh_from_db()
         assert lead.status == LeadState.ASSIGNED and lead.owner_id == wins[0].owner_id
         assert lead.events.filter(kind=LeadEvent.Kind.CLAIMED).count() == 1
