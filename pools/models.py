@@ -152,8 +152,8 @@ class Lead(models.Model):
     # Contact (protected in blind pools)
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)
-    email = models.EmailField(max_length=254, blank=True, db_index=True)
-    phone = models.CharField(max_length=32, blank=True, db_index=True,
+    email = models.EmailField(max_length=254, blank=True)
+    phone = models.CharField(max_length=32, blank=True,
                              help_text="E.164, e.g. +5511912345678.")
     company = models.CharField(max_length=200, blank=True)
     title = models.CharField(max_length=100, blank=True)
@@ -178,13 +178,15 @@ class Lead(models.Model):
     attributes = models.JSONField(default=dict, blank=True)
     # Where the lead is
     status = models.CharField("state", max_length=12, choices=LeadState.choices,
-                              default=LeadState.NEW, db_index=True)
+                              default=LeadState.NEW)
+    # No index of their own: the composite indexes below start with them.
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                              related_name="owned_leads", null=True, blank=True)
+                              related_name="owned_leads", null=True, blank=True, db_index=False)
     pool = models.ForeignKey(Pool, on_delete=models.PROTECT, related_name="leads",
-                             null=True, blank=True)
+                             null=True, blank=True, db_index=False)
     team = models.ForeignKey(Team, on_delete=models.SET_NULL, related_name="leads",
-                             null=True, blank=True, help_text="Team responsible for the lead.")
+                             null=True, blank=True, help_text="Team responsible for the lead.",
+                             db_index=False)
     rejection_reason = models.CharField(max_length=200, blank=True)
     lost_reason = models.CharField(max_length=200, blank=True)
     won_value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
@@ -217,7 +219,14 @@ class Lead(models.Model):
                 name="unique_external_id_per_source",
             ),
         ]
+        # Every claim, routing and state change rewrites a lead's index entries (it changes
+        # indexed columns, so the update is never HOT): only indexes a query needs. Plain
+        # indexes, not `db_index` (which adds a LIKE-pattern twin on PostgreSQL): lookups
+        # by e-mail, phone and state are exact.
         indexes = [
+            models.Index(fields=["status"], name="lead_status"),
+            models.Index(fields=["email"], name="lead_email"),
+            models.Index(fields=["phone"], name="lead_phone"),
             models.Index(fields=["owner", "status"], name="lead_owner_status"),
             models.Index(fields=["pool", "status", "pooled_at", "id"], name="lead_pool_order"),
             # "Highest score first" pools: claim next and the pool page walk this index.
@@ -254,12 +263,14 @@ class LeadEvent(models.Model):
         INQUIRY = "inquiry", "Repeat inquiry"
         ROUTED = "routed", "Routed"
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    # No index of its own (nor has actor): the composite indexes below start with them.
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events",
+                             db_index=False)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     from_state = models.CharField(max_length=12, choices=LeadState.choices, blank=True)
     to_state = models.CharField(max_length=12, choices=LeadState.choices, blank=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                              null=True, blank=True, related_name="lead_events")
+                              null=True, blank=True, related_name="lead_events", db_index=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                               null=True, blank=True, related_name="+",
                               help_text="Owner after the event, where it changed hands.")
