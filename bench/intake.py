@@ -3,12 +3,19 @@ and server (Server-Timing) latency percentiles, and the CPU each lead costs the 
 processes, PostgreSQL and this client.
 
     /work/main/.venv/bin/python bench/intake.py [--requests 3000] [--concurrency 16]
-        [--workers 2] [--port 8765]
+        [--workers 2] [--port 8765] [--worker]
 
 The server runs as the README's "Running in production" section says (uvicorn workers,
 no access log, the psycopg pool). Every request is a distinct, valid lead; only 201s
 count as leads. Uses its own database (see bench/_common.py) and its own Redis queue
-contents are purged at the end (no worker runs: this measures capture, not routing).
+contents are purged at the end.
+
+Without --worker this measures capture alone: captures kick an intake drain (one task
+publish while none is pending, see leadroute.tasks), and with no worker to run it the
+first kick's flag stays set, so the run publishes about once. With --worker a Celery
+worker on the same cores screens and routes the leads as they arrive, each drain clears
+the flag and the next capture publishes again: the deployment's real cost, and the time
+until the last lead was routed.
 
 Throughput on a shared machine says as much about the neighbours as about the code, so
 the CPU time per lead (from /proc, Linux only) is printed too: server + PostgreSQL +
@@ -39,6 +46,11 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument(
         "--no-pool", action="store_true", help="serve without the psycopg pool (DB_POOL_MAX_SIZE)"
+    )
+    parser.add_argument(
+        "--worker", action="store_true",
+        help="also run a Celery worker (one process) that screens and routes the leads as "
+        "they arrive, on the same cores, and report when the last one was routed",
     )
     args = parser.parse_args()
 
@@ -80,22 +92,35 @@ def main() -> None:
         cwd=ROOT,
         env=server_env,
     )
+    worker = _start_worker(env) if args.worker else None
+    routed_after = None
     try:
         _wait(args.port, server)
+        _intake_flag_clear()  # a flag an earlier run left (no drain will come for it)
         _run(args, keys, warmup=True)
+        if worker is not None:
+            _wait_routed(Lead, timeout=120)
         Lead.objects.all().delete()
+        _intake_flag_clear()  # the warm-up's kick must not spare the measured run its own
         load_before = _loadavg()
-        cpu_before = _cpu_by_role(server.pid)
+        pushes = _broker_pushes()
+        cpu_before = _cpu_by_role(server.pid, worker)
         client_cpu = time.process_time()
         started = time.perf_counter()
         client_ms, server_ms, codes = _run(args, keys)
         elapsed = time.perf_counter() - started
         client_cpu = time.process_time() - client_cpu
-        cpu_after = _cpu_by_role(server.pid)
+        if worker is not None:
+            routed_after = _wait_routed(Lead, timeout=600) - started
+        cpu_after = _cpu_by_role(server.pid, worker)
+        pushes = _broker_pushes() - pushes
         load_after = _loadavg()
     finally:
         server.terminate()
         server.wait(timeout=20)
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=20)
     created = Lead.objects.count()
     from leadroute.celery import app
 
@@ -117,10 +142,19 @@ def main() -> None:
         f"server time     p50 {percentile(server_ms, 50):.1f} ms   "
         f"p95 {percentile(server_ms, 95):.1f} ms"
     )
+    if routed_after is not None:
+        waiting = Lead.objects.filter(status__in=("new", "screened")).count()
+        print(f"routed          every lead screened and routed {routed_after:.2f} s after the "
+              f"first request ({codes[201] / routed_after:.0f} leads/s end to end; "
+              f"{waiting} left waiting)")
+    # Kombu publishes with LPUSH; Redis counts commands server-wide, so another client of
+    # the same Redis server would add to this.
+    print(f"task publishes  {pushes} (LPUSH calls on the Redis server during the run)")
     if cpu_before is not None:
+        roles = ("server", "worker", "postgres") if worker is not None else ("server", "postgres")
         per_lead = {
             role: 1000 * _cpu_spent(cpu_before[role], cpu_after[role]) / args.requests
-            for role in ("server", "postgres")
+            for role in roles
         }
         per_lead["client"] = 1000 * client_cpu / args.requests
         total = sum(per_lead.values())
@@ -154,20 +188,27 @@ def _cpu_ticks(pid: int) -> int | None:
     return int(fields[11]) + int(fields[12])  # utime + stime
 
 
-def _cpu_by_role(server_pid: int) -> dict[str, dict[int, int]] | None:
-    """CPU ticks so far of the uvicorn processes (the supervisor and its workers) and of
-    the bench database's PostgreSQL backends (pool connections live through the run)."""
+def _with_children(pid: int) -> set[int]:
+    pids = {pid}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                pids.add(int(stat.parent.name))
+        except (OSError, ValueError):
+            continue
+    return pids
+
+
+def _cpu_by_role(server_pid: int, worker=None) -> dict[str, dict[int, int]] | None:
+    """CPU ticks so far of the uvicorn processes (the supervisor and its workers), of the
+    Celery worker if any, and of the bench database's PostgreSQL backends (pool
+    connections live through the run; the worker's backend counts here too)."""
     if not Path("/proc/self/stat").exists():
         return None
     from django.db import connection
 
-    server = {server_pid}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == server_pid:
-                server.add(int(stat.parent.name))
-        except (OSError, ValueError):
-            continue
+    server = _with_children(server_pid)
+    workers = _with_children(worker.pid) if worker is not None else set()
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
@@ -176,8 +217,39 @@ def _cpu_by_role(server_pid: int) -> dict[str, dict[int, int]] | None:
         postgres = {row[0] for row in cursor.fetchall()}
     return {
         role: {pid: t for pid in pids if (t := _cpu_ticks(pid)) is not None}
-        for role, pids in (("server", server), ("postgres", postgres))
+        for role, pids in (("server", server), ("worker", workers), ("postgres", postgres))
     }
+
+
+def _start_worker(env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "leadroute", "worker", "--pool", "solo",
+         "--loglevel", "WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        cwd=ROOT, env=env,
+    )
+
+
+def _wait_routed(Lead, *, timeout: float) -> float:
+    """perf_counter() when no lead waits for intake any more (new or screened)."""
+    deadline = time.monotonic() + timeout
+    while Lead.objects.filter(status__in=("new", "screened")).exists():
+        if time.monotonic() > deadline:
+            raise SystemExit("leads still waiting for intake: is the worker running?")
+        time.sleep(0.05)
+    return time.perf_counter()
+
+
+def _intake_flag_clear() -> None:
+    from leadroute.tasks import intake_pending_clear
+
+    intake_pending_clear()
+
+
+def _broker_pushes() -> int:
+    import redis
+
+    stats = redis.Redis.from_url(os.environ["REDIS_URL"]).info("commandstats")
+    return int(stats.get("cmdstat_lpush", {}).get("calls", 0))
 
 
 def _cpu_spent(before: dict[int, int], after: dict[int, int]) -> float:
