@@ -50,9 +50,15 @@ _RESTRICTION = SourceRestriction._meta.db_table
 _POOLED, _ASSIGNED = LeadState.POOLED.value, LeadState.ASSIGNED.value
 _CLAIMED = LeadEvent.Kind.CLAIMED.value
 
-_FIELDS = Lead._meta.concrete_fields
+# The claimed lead comes back with the fields that say where it is now; the others are
+# deferred (loaded if read, as with `.only()`). Callers need little more than its id, and
+# decoding all forty columns (JSON included) was a good part of a claim's Python.
+_RETURNED = {"id", "status", "owner", "pool", "team", "source", "score", "pooled_at",
+             "assigned_at", "first_touch_at", "updated_at"}
+# In the model's field order, which `Model.from_db` expects of a partial row.
+_FIELDS = [f for f in Lead._meta.concrete_fields if f.name in _RETURNED]
 LEAD_ATTNAMES = [f.attname for f in _FIELDS]
-# jsonb arrives as text (Django's psycopg loader); the fields parse it themselves.
+# jsonb arrives as text (Django's psycopg loader); such fields parse it themselves.
 LEAD_CONVERTERS = [(i, f) for i, f in enumerate(_FIELDS) if hasattr(f, "from_db_value")]
 
 
