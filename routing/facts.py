@@ -12,9 +12,10 @@ slower than the SQL ran.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from django.db import connection
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accounts.models import OutOfOffice, RepProfile, Team, Territory, User
@@ -105,6 +106,17 @@ def _counts_statements(r_sql: str, r_params: list, *, today: date, week: date, m
     return [intake, leads]
 
 
+def db_datetime(value) -> datetime | None:
+    """A timestamp read by raw SQL, always aware. SQLite hands back naive UTC text (and so,
+    seen under Django's debug cursor, can psycopg): compared with an aware `now`, a naive
+    value raised TypeError in the strategies' tie-breaks."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return value
+
+
 def book_facts(*, rosters: dict[int, tuple[str, list]], stateful: list[int],
                lead_ids: list[int], today: date, week: date, month: date, now: datetime,
                lock: bool) -> dict:
@@ -177,7 +189,7 @@ def book_facts(*, rosters: dict[int, tuple[str, list]], stateful: list[int],
         _, t, w, m, last = intake.get(f["user_id"], (0, 0, 0, 0, None))
         _, n_open, untouched = open_leads.get(f["user_id"], (0, 0, 0))
         f.update(today=int(t or 0), week=int(w or 0), month=int(m or 0),
-                 last=parse_datetime(last) if isinstance(last, str) else last,
+                 last=db_datetime(last),
                  open=int(n_open or 0), untouched=int(untouched or 0),
                  is_active=bool(f["is_active"]), away=f["user_id"] in away)
         reps[f["user_id"]] = f
