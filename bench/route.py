@@ -5,9 +5,9 @@
         BENCH_SQL=1 also prints SQL time by statement
 
 Creates a throwaway test database (test_<name>) and routes N screened leads twice over
-(fresh leads each time): one lead per transaction, as routing.tasks.lead_intake does for a
-lead posted alone, then --batch leads per transaction, as the intake does when leads
-arrive together (routing.tasks.leads_intake: imports, bursts). Prints leads/s, CPU and SQL
+(fresh leads each time): one lead per transaction, as an intake drain does for a lead
+posted alone, then --batch leads per transaction, as the intake does when leads arrive
+together (routing.intake: a drain in a burst, an import's chunks). Prints leads/s, CPU and SQL
 round trips per lead for each, then drops the database.
 """
 
