@@ -12,6 +12,17 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
+@pytest.fixture(autouse=True)
+def _no_intake_flag():
+    """Redis outlives each test's database. A test that captured a lead without a worker
+    (or eager Celery) leaves the intake's "drain pending" flag set for a minute, and every
+    capture after it would then publish no drain: each test starts without one."""
+    from leadroute.redis_client import redis_client
+    from leadroute.tasks import intake_pending_key
+
+    redis_client().delete(intake_pending_key())
+
+
 @pytest.fixture
 def team(db):
     return TeamFactory(name="Inbound")
