@@ -104,16 +104,16 @@ def _stop(code: str) -> str:
 
 
 _REP = f"""
-    -- A stuck lock becomes a clear "try again", not a hung request (for the rest of
-    -- the transaction: the claim's own, unless the caller opened one).
-    PERFORM set_config('lock_timeout', p_lock_timeout, true);
-    IF NOT EXISTS (SELECT 1 FROM {_USER} u
+    -- One statement: whether the user is an active rep, their profile and effective caps,
+    -- and the lock timeout. A stuck lock becomes a clear "try again", not a hung request
+    -- (for the rest of the transaction: the claim's own, unless the caller opened one).
+    SELECT set_config('lock_timeout', p_lock_timeout, true) AS lock_timeout,
+           EXISTS (SELECT 1 FROM {_USER} u
                    JOIN {_USER_GROUPS} ug ON ug.user_id = u.id
                    JOIN {_GROUP} g ON g.id = ug.group_id
-                   WHERE u.id = p_user AND u.is_active AND g.name = '{Role.REP.value}') THEN
-        {_stop("not_rep")}
-    END IF;
-    SELECT p.id, p.team_id,
+                   WHERE u.id = p_user AND u.is_active AND g.name = '{Role.REP.value}')
+               AS is_rep,
+           p.id, p.team_id,
            COALESCE(p.max_claims_per_day, t.max_claims_per_day) AS day_cap,
            COALESCE(p.max_claims_per_week, t.max_claims_per_week) AS week_cap,
            COALESCE(p.max_open_untouched, t.max_open_untouched) AS untouched_cap,
@@ -122,9 +122,13 @@ _REP = f"""
            date_trunc('week', p_now AT TIME ZONE p.time_zone) AT TIME ZONE p.time_zone
                AS week_start
     INTO prof
-    FROM {_PROFILE} p LEFT JOIN {_TEAM} t ON t.id = p.team_id
-    WHERE p.user_id = p_user;
-    IF NOT FOUND THEN
+    FROM (VALUES (1)) one (x)
+         LEFT JOIN {_PROFILE} p ON p.user_id = p_user
+         LEFT JOIN {_TEAM} t ON t.id = p.team_id;
+    IF NOT prof.is_rep THEN
+        {_stop("not_rep")}
+    END IF;
+    IF prof.id IS NULL THEN
         {_stop("no_profile")}
     END IF;
     o_day_cap := prof.day_cap;
@@ -140,7 +144,8 @@ def _pool(id_sql: str) -> str:
     """The pool, if it is active and in the rep's scope (the rule of `pools_usable_by`)."""
     return f"""
     SELECT x.id, x.name, x.mode, x."order", x.update_first_hours, x.claim_cooldown_hours,
-           x.calling_hours_start, x.calling_hours_end, x.calling_weekdays_only
+           x.calling_hours_start, x.calling_hours_end, x.calling_weekdays_only,
+           ARRAY({_RESERVED}) AS reserved
     INTO pl
     FROM {_POOL} x
     WHERE x.id = {id_sql} AND x.is_active
@@ -222,7 +227,7 @@ def _pick(order_by: str) -> str:
         SELECT l.id INTO v_lead_id
         FROM {_LEAD} l
         WHERE l.pool_id = pl.id AND l.status = '{_POOLED}'
-          AND (l.source_id IS NULL OR NOT l.source_id = ANY (v_reserved))
+          AND (l.source_id IS NULL OR NOT l.source_id = ANY (pl.reserved))
           AND (v_cooldown_since IS NULL OR NOT (l.pooled_at > v_cooldown_since AND EXISTS (
                    SELECT 1 FROM {_EVENT} e WHERE e.lead_id = l.id AND e.owner_id = p_user)))
           AND (NOT v_hours
@@ -235,7 +240,6 @@ def _pick(order_by: str) -> str:
 
 _SIGNATURE_NEXT = "p_user bigint, p_now timestamptz, p_lock_timeout text, p_pool bigint"
 _BODY_NEXT = f"""{_DECLARE}
-    v_reserved bigint[];
     v_cooldown_since timestamptz;
     v_hours boolean;
     v_open_regions text[];
@@ -246,7 +250,6 @@ BEGIN
 {_REP}
 {_pool("p_pool")}
 {_REP_RULES}
-    SELECT COALESCE(array_agg(r.source_id), '{{}}') INTO v_reserved FROM ({_RESERVED}) r;
     IF pl.claim_cooldown_hours > 0 THEN
         v_cooldown_since := p_now - make_interval(hours => pl.claim_cooldown_hours);
     END IF;
@@ -307,7 +310,7 @@ BEGIN
         {_stop("blind")}
     END IF;
 {_REP_RULES}
-    IF ld.source_id IN ({_RESERVED}) THEN
+    IF ld.source_id = ANY (pl.reserved) THEN
         {_stop("source")}
     END IF;
     IF pl.claim_cooldown_hours > 0
