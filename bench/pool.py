@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import multiprocessing
 import os
 import re
 import socket
@@ -50,19 +49,15 @@ django.setup()
 
 from _common import free_port, percentile  # noqa: E402
 from _pool_seed import make_leads, setup  # noqa: E402
+from _procs import cpu_line, flat, ms, run_processes, with_cpu  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.db import connection, connections  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from pools.claiming import pool_claim_next  # noqa: E402
 from pools.lifecycle import LeadState  # noqa: E402
 from pools.models import Lead, Pool  # noqa: E402
-
-
-def ms(values: list[float]) -> str:
-    p50, p95, p99 = (percentile(values, p) * 1000 for p in (50, 95, 99))
-    return f"p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  p99 {p99:6.1f} ms  (n={len(values)})"
 
 
 def bench_pool_page(big: Pool, rep: User) -> None:
@@ -105,72 +100,6 @@ def bench_pool_page(big: Pool, rep: User) -> None:
     )
     for kind, values in by_kind.items():
         print(f"    {kind:28s} {ms(values)}")
-
-
-def backend_cpu() -> float:
-    """CPU seconds so far of this connection's PostgreSQL backend (Linux /proc)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def with_cpu(fn):
-    """fn(i) → (its result, this process's CPU, its backend's CPU): the operations' own
-    CPU, without the process's start, warm-up and exit."""
-    def run(i):
-        client, backend = time.process_time(), backend_cpu()
-        result = fn(i)
-        return result, time.process_time() - client, backend_cpu() - backend
-    return run
-
-
-def cpu_line(label: str, runs: list) -> list[float]:
-    """Print the CPU per operation of with_cpu runs; return their latencies."""
-    times = [t for own, _, _ in runs for t in own]
-    client, backend = (sum(r[k] for r in runs) / len(times) * 1000 for k in (1, 2))
-    print(f"  {label:38s}{ms(times)}")
-    print(f"  {'':38s}CPU per operation: {client:.2f} ms in the caller"
-          f" + {backend:.2f} ms in PostgreSQL")
-    return times
-
-
-def flat(runs: list[list[float]]) -> list[float]:
-    return [t for own in runs for t in own]
-
-
-def run_processes(n: int, fn, warm=None) -> list:
-    """fn(i) in n forked processes (one connection each, no shared GIL), released together;
-    warm(i), if given, runs in each process before the barrier (not measured)."""
-    ctx = multiprocessing.get_context("fork")
-    barrier, results = ctx.Barrier(n), ctx.Queue()
-    connections.close_all()  # children must not share the parent's socket
-
-    def child(i):
-        try:
-            connection.ensure_connection()  # connecting is not what is measured
-            if warm is not None:
-                warm(i)
-            barrier.wait()
-            results.put((i, fn(i)))
-        except Exception as exc:  # reported, not swallowed
-            results.put((i, exc))
-        finally:
-            connections.close_all()
-
-    procs = [ctx.Process(target=child, args=(i,)) for i in range(n)]
-    for proc in procs:
-        proc.start()
-    out: list = [None] * n
-    for _ in range(n):
-        i, value = results.get(timeout=600)
-        if isinstance(value, Exception):
-            raise value
-        out[i] = value
-    for proc in procs:
-        proc.join()
-    return out
 
 
 def bench_claims(team, sources, reps, per_rep: int, rounds: int) -> None:

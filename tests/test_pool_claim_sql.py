@@ -70,13 +70,19 @@ def test_a_capped_claim_takes_the_profile_lock_before_any_lead_lock(rep, team):
     assert result["lead"].pk == lead.pk
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_stuck_profile_lock_is_a_calm_try_again(rep, team, monkeypatch):
+@pytest.fixture
+def stuck(rep, team, monkeypatch):
+    """A capped rep whose profile another session holds locked, a short lock timeout,
+    and a blind pool with one lead: (pool, lead, the holding connection)."""
     monkeypatch.setattr(claim_sql, "LOCK_TIMEOUT", "200ms")
     _capped(rep)
     pool = PoolFactory(team=team, mode=Pool.Mode.BLIND)
-    lead = pooled(pool)
-    holder = _hold_profile_lock(rep)
+    return pool, pooled(pool), _hold_profile_lock(rep)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stuck_profile_lock_is_a_calm_try_again(rep, stuck):
+    pool, lead, holder = stuck
     try:
         with pytest.raises(ClaimError) as exc:
             pool_claim_next(user=rep, pool_id=pool.pk)
@@ -91,12 +97,8 @@ def test_a_stuck_profile_lock_is_a_calm_try_again(rep, team, monkeypatch):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_timed_out_claim_inside_a_transaction_leaves_it_usable(rep, team, monkeypatch):
-    monkeypatch.setattr(claim_sql, "LOCK_TIMEOUT", "200ms")
-    _capped(rep)
-    pool = PoolFactory(team=team, mode=Pool.Mode.BLIND)
-    lead = pooled(pool)
-    holder = _hold_profile_lock(rep)
+def test_a_timed_out_claim_inside_a_transaction_leaves_it_usable(rep, stuck):
+    pool, lead, holder = stuck
     try:
         with transaction.atomic():
             with pytest.raises(ClaimError):

@@ -1,0 +1,84 @@
+"""bench/pool.py's measuring kit: latencies as percentiles, and operations run in forked
+processes released together, each reporting its own CPU and its PostgreSQL backend's.
+Imported after django.setup()."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from pathlib import Path
+
+from _common import percentile
+from django.db import connection, connections
+
+
+def ms(values: list[float]) -> str:
+    p50, p95, p99 = (percentile(values, p) * 1000 for p in (50, 95, 99))
+    return f"p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  p99 {p99:6.1f} ms  (n={len(values)})"
+
+
+def backend_cpu() -> float:
+    """CPU seconds so far of this connection's PostgreSQL backend (Linux /proc)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def with_cpu(fn):
+    """fn(i) → (its result, this process's CPU, its backend's CPU): the operations' own
+    CPU, without the process's start, warm-up and exit."""
+    def run(i):
+        client, backend = time.process_time(), backend_cpu()
+        result = fn(i)
+        return result, time.process_time() - client, backend_cpu() - backend
+    return run
+
+
+def cpu_line(label: str, runs: list) -> list[float]:
+    """Print the CPU per operation of with_cpu runs; return their latencies."""
+    times = [t for own, _, _ in runs for t in own]
+    client, backend = (sum(r[k] for r in runs) / len(times) * 1000 for k in (1, 2))
+    print(f"  {label:38s}{ms(times)}")
+    print(f"  {'':38s}CPU per operation: {client:.2f} ms in the caller"
+          f" + {backend:.2f} ms in PostgreSQL")
+    return times
+
+
+def flat(runs: list[list[float]]) -> list[float]:
+    return [t for own in runs for t in own]
+
+
+def run_processes(n: int, fn, warm=None) -> list:
+    """fn(i) in n forked processes (one connection each, no shared GIL), released together;
+    warm(i), if given, runs in each process before the barrier (not measured)."""
+    ctx = multiprocessing.get_context("fork")
+    barrier, results = ctx.Barrier(n), ctx.Queue()
+    connections.close_all()  # children must not share the parent's socket
+
+    def child(i):
+        try:
+            connection.ensure_connection()  # connecting is not what is measured
+            if warm is not None:
+                warm(i)
+            barrier.wait()
+            results.put((i, fn(i)))
+        except Exception as exc:  # reported, not swallowed
+            results.put((i, exc))
+        finally:
+            connections.close_all()
+
+    procs = [ctx.Process(target=child, args=(i,)) for i in range(n)]
+    for proc in procs:
+        proc.start()
+    out: list = [None] * n
+    for _ in range(n):
+        i, value = results.get(timeout=600)
+        if isinstance(value, Exception):
+            raise value
+        out[i] = value
+    for proc in procs:
+        proc.join()
+    return out
