@@ -17,6 +17,7 @@ import threading
 from contextlib import nullcontext
 from datetime import datetime
 
+import psycopg
 from django.db import ProgrammingError, connection, transaction
 from psycopg import errors
 
@@ -57,11 +58,29 @@ def install(using_connection=None) -> None:
             cursor.execute(function.create)
 
 
+class _PreparedCursor(psycopg.Cursor):
+    """Binds server-side and prepares: each connection parses and plans the call once, not
+    on every claim (Django's own cursors bind client-side, so PostgreSQL parses each
+    statement afresh)."""
+
+    def execute(self, query, params=None, **kwargs):
+        return super().execute(query, params, prepare=True)
+
+
+def _cursor():
+    # Django's own wrapping (error translation, query logging and execute wrappers, so
+    # tests still count this query), around a psycopg cursor of our choosing.
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        return connection._prepare_cursor(_PreparedCursor(connection.connection))
+
+
 def _call(function: ClaimFunction, params: dict) -> tuple:
     # Inside a caller's transaction, a savepoint keeps a failed claim (lock timeout) from
     # poisoning it. Alone, the call is its own implicit transaction: no BEGIN, no COMMIT.
     block = transaction.atomic() if connection.in_atomic_block else nullcontext()
-    with block, connection.cursor() as cursor:
+    with block, _cursor() as cursor:
         cursor.execute(function.call, params)
         return cursor.fetchone()
 

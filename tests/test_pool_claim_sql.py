@@ -10,7 +10,7 @@ import pytest
 from django.db import connection, transaction
 
 from pools import claim_sql
-from pools.claim_statements import FUNCTIONS
+from pools.claim_statements import CLAIM_NEXT, FUNCTIONS
 from pools.claiming import BUSY, ClaimError, pool_claim_next
 from pools.lifecycle import LeadState
 from pools.models import Pool
@@ -141,6 +141,30 @@ def test_missing_claim_functions_are_installed_on_first_use(rep, team):
         for function in FUNCTIONS:
             cursor.execute(f"DROP FUNCTION {function.name}")
     assert pool_claim_next(user=rep, pool_id=pool.pk).pk == lead.pk
+    assert _installed() == {f.name for f in FUNCTIONS}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_claim_call_is_prepared_once_per_connection_and_survives_a_reinstall(rep, team):
+    pool = PoolFactory(team=team, mode=Pool.Mode.BLIND)
+    first, second, third = pooled(pool), pooled(pool), pooled(pool)
+
+    def prepared_claims() -> list[int]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT generic_plans + custom_plans FROM pg_prepared_statements"
+                " WHERE statement LIKE %s",
+                [f"%{CLAIM_NEXT.name}%"],
+            )
+            return [n for (n,) in cursor.fetchall()]
+
+    assert pool_claim_next(user=rep, pool_id=pool.pk).pk == first.pk
+    assert pool_claim_next(user=rep, pool_id=pool.pk).pk == second.pk
+    assert prepared_claims() == [2]  # one statement, planned once, executed twice
+    # Dropped under a prepared statement (a restore): the next claim reinstalls and runs.
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP FUNCTION {CLAIM_NEXT.name}")
+    assert pool_claim_next(user=rep, pool_id=pool.pk).pk == third.pk
     assert _installed() == {f.name for f in FUNCTIONS}
 
 
