@@ -28,12 +28,14 @@ def backend_cpu() -> float:
 
 
 def with_cpu(fn):
-    """fn(i) → (its result, this process's CPU, its backend's CPU): the operations' own
+    """fn(i, …) → (its result, this process's CPU, its backend's CPU): the operations' own
     CPU, without the process's start, warm-up and exit."""
-    def run(i):
+
+    def run(i, *args):
         client, backend = time.process_time(), backend_cpu()
-        result = fn(i)
+        result = fn(i, *args)
         return result, time.process_time() - client, backend_cpu() - backend
+
     return run
 
 
@@ -42,8 +44,10 @@ def cpu_line(label: str, runs: list) -> list[float]:
     times = [t for own, _, _ in runs for t in own]
     client, backend = (sum(r[k] for r in runs) / len(times) * 1000 for k in (1, 2))
     print(f"  {label:38s}{ms(times)}")
-    print(f"  {'':38s}CPU per operation: {client:.2f} ms in the caller"
-          f" + {backend:.2f} ms in PostgreSQL")
+    print(
+        f"  {'':38s}CPU per operation: {client:.2f} ms in the caller"
+        f" + {backend:.2f} ms in PostgreSQL"
+    )
     return times
 
 
@@ -82,3 +86,51 @@ def run_processes(n: int, fn, warm=None) -> list:
     for proc in procs:
         proc.join()
     return out
+
+
+class Workers:
+    """n forked processes, each keeping one connection for its whole life (as a
+    deployment's pooled connections do), that run named operations op(i, arg) together:
+    every process waits at a barrier, so all n start at once. Close with `close()`."""
+
+    def __init__(self, n: int, ops: dict):
+        ctx = multiprocessing.get_context("fork")
+        self.n = n
+        self._barrier, self._results = ctx.Barrier(n), ctx.Queue()
+        self._inboxes = [ctx.SimpleQueue() for _ in range(n)]
+        connections.close_all()  # children must not share the parent's socket
+        self._procs = [ctx.Process(target=self._serve, args=(i, ops)) for i in range(n)]
+        for proc in self._procs:
+            proc.start()
+
+    def _serve(self, i: int, ops: dict) -> None:
+        try:
+            connection.ensure_connection()  # connecting is not what is measured
+            while (job := self._inboxes[i].get()) is not None:
+                name, arg = job
+                try:
+                    self._barrier.wait()
+                    self._results.put((i, ops[name](i, arg)))
+                except Exception as exc:  # reported, not swallowed
+                    self._results.put((i, exc))
+        finally:
+            connections.close_all()
+
+    def run(self, name: str, arg=None) -> list:
+        for inbox in self._inboxes:
+            inbox.put((name, arg))
+        out: list = [None] * self.n
+        for _ in range(self.n):
+            i, value = self._results.get(timeout=600)
+            if isinstance(value, Exception):
+                raise value
+            out[i] = value
+        return out
+
+    def close(self) -> None:
+        for inbox in self._inboxes:
+            inbox.put(None)
+        for proc in self._procs:
+            proc.join(timeout=30)
+            if proc.is_alive():
+                proc.kill()

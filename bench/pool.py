@@ -11,10 +11,11 @@ reused, claim leads are created and deleted per run). Three parts:
 2. Claim service time with 50 concurrent claimers (50 processes, one connection each,
    all calling `pool_claim_next` — processes, not threads, so Python's GIL does not queue
    them), beside the floor: a bare conditional UPDATE from 50 concurrent processes in the
-   same run. On warm connections (each has served one statement before, as kept
-   connections have: the target's comparison), in --rounds alternating rounds whose
-   samples are pooled; then on new connections, one statement each (cold backend
-   caches, the claim functions' first plans), both sides alike.
+   same run. The 50 processes keep their connections through every round (as a
+   deployment's pooled connections do: the target's comparison), and after one unmeasured
+   round of each side run --rounds alternating rounds whose samples are pooled; then on
+   new connections, one statement each (cold backend caches, the claim functions' first
+   plans), both sides alike.
 3. HTTP claim throughput (`POST /api/pool/{id}/claim`) beside a trivial logged-in view
    (`GET /`, a redirect after the session and role lookup) on the same uvicorn server,
    served with the psycopg pool README recommends under ASGI (`--no-pool`: without it,
@@ -49,7 +50,7 @@ django.setup()
 
 from _common import free_port, percentile  # noqa: E402
 from _pool_seed import make_leads, setup  # noqa: E402
-from _procs import cpu_line, flat, ms, run_processes, with_cpu  # noqa: E402
+from _procs import Workers, cpu_line, flat, ms, run_processes, with_cpu  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -114,13 +115,18 @@ def bench_claims(team, sources, reps, per_rep: int, rounds: int) -> None:
     floor_pool = Pool.objects.create(
         name=f"bench-floor-{time.time_ns()}", slug=f"bench-floor-{time.time_ns()}", team=team
     )
-    # Per process and round: one lead to warm its connection, per_rep timed; then one for
-    # the new-connection run.
-    per_conn = rounds * (per_rep + 1) + 1
+    # Per process: a warm-up round and the timed rounds of per_rep each, then one for the
+    # new-connection run.
+    per_conn = (rounds + 1) * per_rep + 1
     try:
-        make_leads(pool, team, sources, n * per_conn + per_rep + 1, prefix="c")
+        make_leads(pool, team, sources, n * per_conn + 2 * per_rep + 1, prefix="c")
         make_leads(floor_pool, team, sources, n * per_conn, prefix="f")
         floor_ids = list(Lead.objects.filter(pool=floor_pool).values_list("id", flat=True))
+        # Every run starts from the same table state: earlier runs' claimed, updated and
+        # deleted rows otherwise leave dead index entries that slow whichever side meets
+        # them (autovacuum comes when it comes).
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM (ANALYZE) pools_lead, pools_leadevent")
 
         def claims(i, count):
             own = []
@@ -130,8 +136,11 @@ def bench_claims(team, sources, reps, per_rep: int, rounds: int) -> None:
                 own.append(time.perf_counter() - start)
             return own
 
-        def updates(i, ids):
+        def updates(i, r):
+            """Process i's UPDATEs of round r (r = rounds + 1: the new-connection run's)."""
             own = []
+            ids = floor_ids[i::n][r * per_rep:(r + 1) * per_rep] if r <= rounds else [
+                floor_ids[i::n][-1]]
             with connection.cursor() as cursor:
                 for lead_id in ids:
                     start = time.perf_counter()
@@ -144,11 +153,6 @@ def bench_claims(team, sources, reps, per_rep: int, rounds: int) -> None:
                     own.append(time.perf_counter() - start)
             return own
 
-        def conn_ids(i, r):
-            """Process i's ids in round r: [warm-up, timed…]; r = rounds: the cold run's."""
-            own = floor_ids[i::n]
-            return own[r * (per_rep + 1):(r + 1) * (per_rep + 1)]
-
         # Warm-up of this process (imports, the Redis client, the functions' first plans).
         pool_claim_next(user=reps[0], pool_id=pool.pk)
         cpu_start = time.process_time()
@@ -156,20 +160,25 @@ def bench_claims(team, sources, reps, per_rep: int, rounds: int) -> None:
         cpu_per_claim = (time.process_time() - cpu_start) / (per_rep or 1)
         print(f"claim service, one claimer alone:          {ms(solo)}")
 
-        # Steady state: every connection has served a claim (or an UPDATE) before, as the
-        # connections of a deployment that keeps them (README: DB_POOL_MAX_SIZE) have.
-        # Rounds alternate the two sides, so both meet the same machine (a shared one's
-        # load moves by the minute), and pool their samples: a p99 of 500 rests on 5.
-        print(f"warm connections, {n} at once, {per_rep} each, {rounds} alternating rounds:")
-        service_runs, floor_runs, ratios = [], [], []
-        for r in range(rounds):
-            service_runs.append(run_processes(
-                n, with_cpu(lambda i: claims(i, per_rep)), warm=lambda i: claims(i, 1)))
-            floor_runs.append(run_processes(
-                n, with_cpu(lambda i, r=r: updates(i, conn_ids(i, r)[1:])),
-                warm=lambda i, r=r: updates(i, conn_ids(i, r)[:1])))
-            ratios.append(percentile(flat([x[0] for x in service_runs[-1]]), 99)
-                          / percentile(flat([x[0] for x in floor_runs[-1]]), 99))
+        # Steady state: 50 processes keep their connections through every round, as a
+        # deployment's pooled connections (README: DB_POOL_MAX_SIZE) live for hours; one
+        # unmeasured round of each side warms them (backend caches, plans, the pages of
+        # shared memory each backend maps on first touch). Rounds alternate the two sides,
+        # so both meet the same machine (a shared one's load moves by the minute), and pool
+        # their samples: a p99 of 500 rests on 5.
+        print(f"kept connections, {n} at once, {per_rep} each, {rounds} alternating rounds:")
+        workers = Workers(n, {"claims": with_cpu(claims), "updates": with_cpu(updates)})
+        try:
+            workers.run("claims", per_rep)
+            workers.run("updates", rounds)
+            service_runs, floor_runs, ratios = [], [], []
+            for r in range(rounds):
+                service_runs.append(workers.run("claims", per_rep))
+                floor_runs.append(workers.run("updates", r))
+                ratios.append(percentile(flat([x[0] for x in service_runs[-1]]), 99)
+                              / percentile(flat([x[0] for x in floor_runs[-1]]), 99))
+        finally:
+            workers.close()
         service = cpu_line("claim service", [x for run in service_runs for x in run])
         floor = cpu_line("bare conditional UPDATE", [x for run in floor_runs for x in run])
         ratio = percentile(service, 99) / percentile(floor, 99)
@@ -180,7 +189,7 @@ def bench_claims(team, sources, reps, per_rep: int, rounds: int) -> None:
         # functions are compiled and planned for the session (a deployment without
         # persistent connections pays this on every request).
         cold = flat(run_processes(n, lambda i: claims(i, 1)))
-        cold_floor = flat(run_processes(n, lambda i: updates(i, conn_ids(i, rounds))))
+        cold_floor = flat(run_processes(n, lambda i: updates(i, rounds + 1)))
         print(f"new connections, {n} at once, one statement each:")
         print(f"  claim service                           {ms(cold)}")
         print(f"  bare conditional UPDATE                 {ms(cold_floor)}")

@@ -7,15 +7,16 @@ protected fields.
 """
 
 import logging
+import os
+import threading
 
+import redis
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.conf import settings
 from django.db import transaction
 from redis import RedisError
-
-from .redis_client import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,49 @@ def _pubsub_channel(group: str) -> str | None:
     if hosts != [settings.REDIS_URL]:
         return None
     return f"{config['CONFIG'].get('prefix', 'asgi')}__group__{group}"
+
+
+class _NoReplyPublisher:
+    """PUBLISH without waiting for Redis's answer, on one connection per process that asked
+    for none (`CLIENT REPLY OFF`). A live frame is fire-and-forget anyway (Pub/Sub keeps
+    nothing for absent listeners), and waiting for the reply put a second round trip and a
+    second sleep-and-wake into every claim: under a burst of reps on two cores that cost
+    about as much as the claim's own Python. A lock keeps threads' commands whole; a
+    forked child (Celery, uvicorn workers) or a changed REDIS_URL gets a new connection.
+    Any error drops the connection (the next frame reconnects): it must never be reused
+    without REPLY OFF, or unread replies would pile up."""
+
+    NAME = "leadroute-live-publisher"
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._conn = None
+        self._owner = None
+
+    def _connect(self) -> redis.Connection:
+        conn = redis.ConnectionPool.from_url(
+            settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1, client_name=self.NAME
+        ).make_connection()
+        conn.connect()
+        conn.send_command("CLIENT", "REPLY", "OFF", check_health=False)
+        return conn
+
+    def publish(self, channel: str, data: bytes) -> None:
+        owner = (os.getpid(), settings.REDIS_URL)
+        with self._lock:
+            try:
+                if self._conn is None or self._owner != owner:
+                    self._conn = None  # a parent's socket is left to the parent
+                    self._conn, self._owner = self._connect(), owner
+                self._conn.send_command("PUBLISH", channel, data, check_health=False)
+            except RedisError:
+                if self._conn is not None:
+                    self._conn.disconnect()
+                self._conn = None
+                raise
+
+
+_publisher = _NoReplyPublisher()
 
 
 def user_group(user_id: int) -> str:
@@ -59,7 +103,7 @@ def broadcast(group: str, *, html: str, event: str = "live.html") -> None:
     # move, and the layer's async group_send from sync code cost more CPU than the claim's
     # own Python.
     try:
-        redis_client().publish(channel, layer.serialize(message))
+        _publisher.publish(channel, layer.serialize(message))
     except RedisError:
         # Sent after the change committed: the claim or move stands, and pages catch up
         # on their next fetch (they resync when their socket reconnects). Not worth a 500.

@@ -222,14 +222,23 @@ def _take(*, reason: str) -> str:
 def _pick(order_by: str) -> str:
     """Claim next's pick: the rules that depend on the lead filter it, so a lead this rep
     may not take is passed over, not refused. SKIP LOCKED: N reps at once lock N leads.
-    A lead's zone is its region's, else its country's; unmapped countries pass."""
+    A lead's zone is its region's, else its country's; unmapped countries pass.
+
+    The cooldown is a LATERAL probe of each candidate's own events, made only for leads
+    pooled inside the cooldown. As an EXISTS the planner hashed every event the rep ever
+    owned, a cost that grew with the rep's history; `IS NOT DISTINCT FROM` (the same test,
+    p_user is never null) keeps it off the owner index, so the probe reads one lead's."""
     return f"""
         SELECT l.id INTO v_lead_id
         FROM {_LEAD} l
+        LEFT JOIN LATERAL (
+            SELECT 1 AS hit FROM {_EVENT} e
+            WHERE l.pooled_at > v_cooldown_since AND e.lead_id = l.id
+              AND e.owner_id IS NOT DISTINCT FROM p_user
+            LIMIT 1) owned ON true
         WHERE l.pool_id = pl.id AND l.status = '{_POOLED}'
           AND (l.source_id IS NULL OR NOT l.source_id = ANY (pl.reserved))
-          AND (v_cooldown_since IS NULL OR NOT (l.pooled_at > v_cooldown_since AND EXISTS (
-                   SELECT 1 FROM {_EVENT} e WHERE e.lead_id = l.id AND e.owner_id = p_user)))
+          AND owned.hit IS NULL
           AND (NOT v_hours
                OR l.country || '/' || l.state = ANY (v_open_regions)
                OR (NOT l.country || '/' || l.state = ANY (v_closed_regions)
@@ -277,8 +286,11 @@ BEGIN
     END IF;
     IF o_lead IS NULL THEN
         -- Nothing this rep may take: is the pool empty, or is everything in it off limits?
-        o_any_pooled := EXISTS (SELECT 1 FROM {_LEAD} x
-                                WHERE x.pool_id = pl.id AND x.status = '{_POOLED}');
+        -- (The pool's first lead by its index; as a bare EXISTS the generic plan could
+        -- scan the whole table for a pool it guessed was big.)
+        o_any_pooled := (SELECT x.id FROM {_LEAD} x
+                         WHERE x.pool_id = pl.id AND x.status = '{_POOLED}'
+                         ORDER BY x.pooled_at, x.id LIMIT 1) IS NOT NULL;
     END IF;
     RETURN NEXT;
 END"""
@@ -315,7 +327,8 @@ BEGIN
     END IF;
     IF pl.claim_cooldown_hours > 0
        AND ld.pooled_at > p_now - make_interval(hours => pl.claim_cooldown_hours)
-       AND EXISTS (SELECT 1 FROM {_EVENT} e WHERE e.lead_id = ld.id AND e.owner_id = p_user) THEN
+       AND EXISTS (SELECT 1 FROM {_EVENT} e  -- by the lead's events, as in _pick
+                   WHERE e.lead_id = ld.id AND e.owner_id IS NOT DISTINCT FROM p_user) THEN
         {_stop("cooldown")}
     END IF;
     IF pl.calling_hours_start IS NOT NULL THEN

@@ -86,12 +86,61 @@ async def test_a_sync_broadcast_reaches_the_socket_and_only_its_group(rep, other
     await communicator.disconnect()
 
 
+@ws_db
+async def test_broadcasts_arrive_in_order_and_redis_sends_the_publisher_no_replies(rep):
+    """The publisher does not wait for PUBLISH's answer: its connection asked for none, so
+    nothing piles up unread however many frames it sends. After Redis drops the
+    connection, frames flow again (on a new one, also without replies)."""
+    import select
+
+    from asgiref.sync import sync_to_async
+
+    from leadroute.live import _publisher
+    from leadroute.redis_client import redis_client
+
+    cookie = await sync_to_async(_session_cookie)(rep)
+    communicator = _communicator(cookie=cookie)
+    assert (await communicator.connect())[0]
+
+    def send(first: int, last: int) -> None:
+        for i in range(first, last):
+            broadcast(user_group(rep.pk), html=f"<p>{i}</p>")
+
+    def replies_waiting() -> bool:
+        # Readable within 0.2 s: Redis answered (or closed) the publisher's connection.
+        return bool(select.select([_publisher._conn._sock], [], [], 0.2)[0])
+
+    await sync_to_async(send)(0, 200)
+    for i in range(200):
+        assert await communicator.receive_from(timeout=5) == f"<p>{i}</p>"
+    assert not await sync_to_async(replies_waiting)()
+
+    # Redis drops the publisher's connection (a restart, a timeout): a frame or two may be
+    # lost until a send fails, then the next one reconnects.
+    def kill_publisher_connection() -> None:
+        port = _publisher._conn._sock.getsockname()[1]
+        (ours,) = [c for c in redis_client().client_list() if c["addr"].endswith(f":{port}")]
+        assert ours["name"] == _publisher.NAME
+        redis_client().client_kill_filter(_id=ours["id"])
+
+    await sync_to_async(kill_publisher_connection)()
+    await sync_to_async(send)(200, 260)
+    received = []
+    while not await communicator.receive_nothing(timeout=1):
+        received.append(await communicator.receive_from())
+    assert received[-1] == "<p>259</p>" and len(received) >= 50
+    assert received == sorted(received, key=lambda f: int(f[3:-4]))
+    assert not await sync_to_async(replies_waiting)()
+    await communicator.disconnect()
+
+
 def test_a_broadcast_with_redis_down_is_logged_not_raised(settings, caplog):
     from leadroute import redis_client as module
 
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
-    settings.CHANNEL_LAYERS = {"default": {**settings.CHANNEL_LAYERS["default"],
-                                           "CONFIG": {"hosts": [settings.REDIS_URL]}}}
+    settings.CHANNEL_LAYERS = {
+        "default": {**settings.CHANNEL_LAYERS["default"], "CONFIG": {"hosts": [settings.REDIS_URL]}}
+    }
     saved, module._client = module._client, None
     try:
         broadcast(user_group(1), html="<p>x</p>")
@@ -136,8 +185,9 @@ def test_healthz_is_503_until_beat_has_swept_then_200(client):
 
 @pytest.mark.django_db
 def test_healthz_reports_a_stale_beat(client, settings):
-    Heartbeat.objects.create(name=Heartbeat.SWEEP,
-                             beat_at=timezone.now() - timezone.timedelta(hours=1))
+    Heartbeat.objects.create(
+        name=Heartbeat.SWEEP, beat_at=timezone.now() - timezone.timedelta(hours=1)
+    )
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["beat"]["error"] == "the last sweep is too old"
