@@ -69,18 +69,24 @@ class _PreparedCursor(psycopg.Cursor):
 
 def _cursor():
     # Django's own wrapping (error translation, query logging and execute wrappers, so
-    # tests still count this query), around a psycopg cursor of our choosing.
+    # tests still count this query), around a psycopg cursor of our choosing, kept for the
+    # connection's life: a claim is one execute and one fetch, and making the cursor
+    # cost as much Python as reading the row. (A connection belongs to one thread.)
     connection.close_if_health_check_failed()
     connection.ensure_connection()
-    with connection.wrap_database_errors:
-        return connection._prepare_cursor(_PreparedCursor(connection.connection))
+    raw = connection.connection
+    kept = getattr(connection, "_lr_claim_cursor", None)
+    if kept is None or kept.connection is not raw or kept.closed:
+        kept = connection._lr_claim_cursor = _PreparedCursor(raw)
+    return connection._prepare_cursor(kept)
 
 
 def _call(function: ClaimFunction, params: dict) -> tuple:
     # Inside a caller's transaction, a savepoint keeps a failed claim (lock timeout) from
     # poisoning it. Alone, the call is its own implicit transaction: no BEGIN, no COMMIT.
     block = transaction.atomic() if connection.in_atomic_block else nullcontext()
-    with block, _cursor() as cursor:
+    with block:
+        cursor = _cursor()  # not closed: kept for the next claim
         cursor.execute(function.call, params)
         return cursor.fetchone()
 

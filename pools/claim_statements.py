@@ -52,9 +52,8 @@ _CLAIMED = LeadEvent.Kind.CLAIMED.value
 
 # The claimed lead comes back with the fields that say where it is now; the others are
 # deferred (loaded if read, as with `.only()`). Callers need little more than its id, and
-# decoding all forty columns (JSON included) was a good part of a claim's Python.
-_RETURNED = {"id", "status", "owner", "pool", "team", "source", "score", "pooled_at",
-             "assigned_at", "first_touch_at", "updated_at"}
+# decoding columns (timestamps, JSON) was a good part of a claim's Python.
+_RETURNED = {"id", "status", "owner", "pool", "team", "source"}
 # In the model's field order, which `Model.from_db` expects of a partial row.
 _FIELDS = [f for f in Lead._meta.concrete_fields if f.name in _RETURNED]
 LEAD_ATTNAMES = [f.attname for f in _FIELDS]
