@@ -38,9 +38,9 @@ def _pubsub_channel(group: str) -> str | None:
 class _NoReplyPublisher:
     """PUBLISH without waiting for Redis's answer, on one connection per process that asked
     for none (`CLIENT REPLY OFF`). A live frame is fire-and-forget anyway (Pub/Sub keeps
-    nothing for absent listeners), and waiting for the reply put a second round trip and a
-    second sleep-and-wake into every claim: under a burst of reps on two cores that cost
-    about as much as the claim's own Python. A lock keeps threads' commands whole; a
+    nothing for absent listeners), and waiting for the reply added a second round trip (a
+    sleep and a wake) to every claim and every routed lead. A lock keeps threads' commands
+    whole; a
     forked child (Celery, uvicorn workers) or a changed REDIS_URL gets a new connection.
     Any error drops the connection (the next frame reconnects): it must never be reused
     without REPLY OFF, or unread replies would pile up."""
