@@ -40,10 +40,9 @@ class _NoReplyPublisher:
     for none (`CLIENT REPLY OFF`). A live frame is fire-and-forget anyway (Pub/Sub keeps
     nothing for absent listeners), and waiting for the reply added a second round trip (a
     sleep and a wake) to every claim and every routed lead. A lock keeps threads' commands
-    whole; a
-    forked child (Celery, uvicorn workers) or a changed REDIS_URL gets a new connection.
-    Any error drops the connection (the next frame reconnects): it must never be reused
-    without REPLY OFF, or unread replies would pile up."""
+    whole; a forked child (Celery, uvicorn workers) or a changed REDIS_URL gets a new
+    connection. Any error drops the connection (the next frame reconnects): it must never
+    be reused without REPLY OFF, or unread replies would pile up."""
 
     NAME = "leadroute-live-publisher"
 
