@@ -55,39 +55,6 @@ def flat(runs: list[list[float]]) -> list[float]:
     return [t for own in runs for t in own]
 
 
-def run_processes(n: int, fn, warm=None) -> list:
-    """fn(i) in n forked processes (one connection each, no shared GIL), released together;
-    warm(i), if given, runs in each process before the barrier (not measured)."""
-    ctx = multiprocessing.get_context("fork")
-    barrier, results = ctx.Barrier(n), ctx.Queue()
-    connections.close_all()  # children must not share the parent's socket
-
-    def child(i):
-        try:
-            connection.ensure_connection()  # connecting is not what is measured
-            if warm is not None:
-                warm(i)
-            barrier.wait()
-            results.put((i, fn(i)))
-        except Exception as exc:  # reported, not swallowed
-            results.put((i, exc))
-        finally:
-            connections.close_all()
-
-    procs = [ctx.Process(target=child, args=(i,)) for i in range(n)]
-    for proc in procs:
-        proc.start()
-    out: list = [None] * n
-    for _ in range(n):
-        i, value = results.get(timeout=600)
-        if isinstance(value, Exception):
-            raise value
-        out[i] = value
-    for proc in procs:
-        proc.join()
-    return out
-
-
 class Workers:
     """n forked processes, each keeping one connection for its whole life (as a
     deployment's pooled connections do), that run named operations op(i, arg) together:
@@ -134,3 +101,12 @@ class Workers:
             proc.join(timeout=30)
             if proc.is_alive():
                 proc.kill()
+
+
+def run_processes(n: int, fn) -> list:
+    """fn(i) once in n new processes (each with a new connection), released together."""
+    workers = Workers(n, {"once": lambda i, _: fn(i)})
+    try:
+        return workers.run("once")
+    finally:
+        workers.close()

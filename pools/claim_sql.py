@@ -28,7 +28,6 @@ from .claim_statements import (
     CLAIM_ONE,
     FUNCTIONS,
     LEAD_ATTNAMES,
-    LEAD_CONVERTERS,
     ClaimFunction,
 )
 from .models import Lead
@@ -122,7 +121,7 @@ def _claim(function: ClaimFunction, params: dict, *, empty: str) -> Lead:
             any_pooled,
         ),
         values,
-    ) = row[:13], list(row[13:])
+    ) = row[:13], row[13:]
     if blocked is not None:
         raise refusal(
             blocked,
@@ -135,8 +134,6 @@ def _claim(function: ClaimFunction, params: dict, *, empty: str) -> Lead:
         )
     if values[0] is None:
         raise refusal("none_eligible" if any_pooled else empty)
-    for i, field in LEAD_CONVERTERS:
-        values[i] = field.from_db_value(values[i], None, connection)
     lead = Lead.from_db(connection.alias, LEAD_ATTNAMES, values)
     # Reps watching the pool see the lead leave (after commit: at once when the call
     # committed on its own, else when the caller's transaction does).

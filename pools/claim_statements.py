@@ -57,8 +57,9 @@ _RETURNED = {"id", "status", "owner", "pool", "team", "source"}
 # In the model's field order, which `Model.from_db` expects of a partial row.
 _FIELDS = [f for f in Lead._meta.concrete_fields if f.name in _RETURNED]
 LEAD_ATTNAMES = [f.attname for f in _FIELDS]
-# jsonb arrives as text (Django's psycopg loader); such fields parse it themselves.
-LEAD_CONVERTERS = [(i, f) for i, f in enumerate(_FIELDS) if hasattr(f, "from_db_value")]
+# The row is used as the driver returns it: no returned field may need `from_db_value`
+# (jsonb, for one, arrives as text).
+assert not any(hasattr(f, "from_db_value") for f in _FIELDS)
 
 
 def _sql_str(value: str) -> str:
