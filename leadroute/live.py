@@ -6,9 +6,16 @@ carries only what every member may see: ids and redacted fragments, never a blin
 protected fields.
 """
 
+import atexit
+import codecs
 import logging
 import os
 import threading
+import time
+from collections.abc import Callable
+from itertools import groupby
+from operator import attrgetter
+from typing import NamedTuple
 
 import redis
 from asgiref.sync import async_to_sync
@@ -35,46 +42,145 @@ def _pubsub_channel(group: str) -> str | None:
     return f"{config['CONFIG'].get('prefix', 'asgi')}__group__{group}"
 
 
-class _NoReplyPublisher:
-    """PUBLISH without waiting for Redis's answer, on one connection per process that asked
-    for none (`CLIENT REPLY OFF`). A live frame is fire-and-forget anyway (Pub/Sub keeps
-    nothing for absent listeners), and waiting for the reply added a second round trip (a
-    sleep and a wake) to every claim and every routed lead. A lock keeps threads' commands
-    whole; a forked child (Celery, uvicorn workers) or a changed REDIS_URL gets a new
-    connection. Any error drops the connection (the next frame reconnects): it must never
-    be reused without REPLY OFF, or unread replies would pile up."""
+class _Frame(NamedTuple):
+    url: str  # REDIS_URL when queued
+    group: str
+    channel: str
+    message: dict  # {"type": …, "html": …}
+    serialize: Callable[[dict], bytes]  # the layer's
+
+
+def _merged(frames: list[_Frame]) -> list[tuple[str, bytes]]:
+    """The batch as PUBLISHes, channel by channel in the order they first appear: a
+    channel's consecutive messages of one type become one, their HTML fragments
+    (out-of-band swaps, applied in order) joined, a fragment repeated back to back kept
+    once (swapping it twice does what once does)."""
+    by_channel: dict[str, list[tuple[_Frame, list[str]]]] = {}
+    for frame in frames:
+        kept = by_channel.setdefault(frame.channel, [])
+        if kept and kept[-1][0].message["type"] == frame.message["type"]:
+            fragments = kept[-1][1]
+            if fragments[-1] != frame.message["html"]:
+                fragments.append(frame.message["html"])
+        else:
+            kept.append((frame, [frame.message["html"]]))
+    return [
+        (channel, frame.serialize({**frame.message, "html": "".join(fragments)}))
+        for channel, kept in by_channel.items()
+        for frame, fragments in kept
+    ]
+
+
+class _Publisher:
+    """The process's live frames, sent in batches by a thread, without waiting for answers.
+
+    `publish` queues a frame and returns. A flusher thread sends what has queued, every
+    WINDOW while frames keep coming: one PUBLISH per channel (a burst of claims on a pool
+    reaches each watching page as one frame, not one per lead), all in one write on a
+    connection that asked for no replies (`CLIENT REPLY OFF`) — a frame is fire-and-forget
+    anyway (Pub/Sub keeps nothing for absent listeners). Why: with 50 reps claiming at
+    once, a PUBLISH per claim (a write, a wake of Redis and of every subscribed server)
+    was the largest cost of a claim beyond its SQL (bench/pool.py). Pages see a frame at
+    most WINDOW later; their promise is a second.
+
+    Each process has its own thread, queue and connection (made afresh after a fork:
+    Celery and server workers). Before each write, a connection Redis has closed is
+    replaced (on it Redis sends nothing, so anything readable means it is gone), so a
+    Redis restart loses no batch to a dead socket. Any error drops the connection (it must
+    never be reused without REPLY OFF, or unread replies would pile up) and the batch,
+    with a warning; the next batch reconnects. Frames still queued at exit are sent."""
 
     NAME = "leadroute-live-publisher"
+    WINDOW = 0.05  # seconds
 
     def __init__(self):
-        self._lock = threading.Lock()
-        self._conn = None
-        self._owner = None
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)
+        atexit.register(self.flush)
 
-    def _connect(self) -> redis.Connection:
+    def _reset(self) -> None:
+        self._queue: list[_Frame] = []
+        self._wake = threading.Condition()
+        self._sending = threading.Lock()  # one batch at a time, so frames keep their order
+        self._thread: threading.Thread | None = None
+        self._idle = False  # the thread waits for a first frame (else it wakes on a timer)
+        self._conn: redis.Connection | None = None
+        self._url: str | None = None
+
+    def publish(self, group: str, channel: str, message: dict, serialize) -> None:
+        frame = _Frame(settings.REDIS_URL, group, channel, message, serialize)
+        with self._wake:
+            self._queue.append(frame)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name=self.NAME, daemon=True)
+                self._thread.start()
+            elif self._idle:
+                self._wake.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                self._idle = True
+                self._wake.wait_for(lambda: self._queue)  # until a frame comes
+                self._idle = False
+            # A batch every WINDOW while frames keep coming: one wake of this thread per
+            # batch (each wake is a context switch, a cost of its own when claims are
+            # queueing for the cores), then idle again.
+            while True:
+                time.sleep(self.WINDOW)
+                try:
+                    if not self.flush():
+                        break
+                except Exception:  # the thread must outlive any surprise, or frames pile up
+                    logger.exception("live publisher failed")
+
+    def flush(self) -> int:
+        """Send every queued frame now (the thread's batches; exit; tests). Returns how
+        many were queued."""
+        with self._sending:
+            with self._wake:
+                batch, self._queue = self._queue, []
+            for url, frames in groupby(batch, key=attrgetter("url")):
+                frames = list(frames)
+                try:
+                    conn = self._connection(url)
+                    commands = [("PUBLISH", ch, data) for ch, data in _merged(frames)]
+                    conn.send_packed_command(conn.pack_commands(commands), check_health=False)
+                except RedisError:
+                    self._drop()
+                    groups = ", ".join(sorted({frame.group for frame in frames}))
+                    # The changes behind the frames stand; pages catch up on their next
+                    # fetch (they resync when their socket reconnects).
+                    logger.warning("live broadcast to %s failed", groups, exc_info=True)
+            return len(batch)
+
+    def _connection(self, url: str) -> redis.Connection:
+        if self._conn is not None and self._url == url:
+            try:
+                if not self._conn.can_read(timeout=0):
+                    return self._conn
+            except RedisError:  # closed by Redis
+                pass
+        self._drop()
         conn = redis.ConnectionPool.from_url(
-            settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1, client_name=self.NAME
+            url, socket_timeout=1, socket_connect_timeout=1, client_name=self.NAME
         ).make_connection()
         conn.connect()
         conn.send_command("CLIENT", "REPLY", "OFF", check_health=False)
+        self._conn, self._url = conn, url
         return conn
 
-    def publish(self, channel: str, data: bytes) -> None:
-        owner = (os.getpid(), settings.REDIS_URL)
-        with self._lock:
-            try:
-                if self._conn is None or self._owner != owner:
-                    self._conn = None  # a parent's socket is left to the parent
-                    self._conn, self._owner = self._connect(), owner
-                self._conn.send_command("PUBLISH", channel, data, check_health=False)
-            except RedisError:
-                if self._conn is not None:
-                    self._conn.disconnect()
-                self._conn = None
-                raise
+    def _drop(self) -> None:
+        if self._conn is not None:
+            self._conn.disconnect()
+        self._conn = None
 
 
-_publisher = _NoReplyPublisher()
+_publisher = _Publisher()
+# Connecting resolves the host name with the "idna" codec, looked up (and cached) here:
+# its first lookup inside the publisher thread of a forked process failed with
+# "LookupError: unknown encoding: idna" (seen in bench/pool.py's worker processes).
+codecs.lookup("idna")
 
 
 def user_group(user_id: int) -> str:
@@ -97,16 +203,10 @@ def broadcast(group: str, *, html: str, event: str = "live.html") -> None:
     if channel is None:  # another layer: its own group_send
         async_to_sync(layer.group_send)(group, message)
         return
-    # One synchronous PUBLISH on the process's Redis client: no event loop to hop to.
-    # Sync callers (a claim, a routing batch, a Celery task) broadcast on every lead they
-    # move, and the layer's async group_send from sync code cost more CPU than the claim's
-    # own Python.
-    try:
-        _publisher.publish(channel, layer.serialize(message))
-    except RedisError:
-        # Sent after the change committed: the claim or move stands, and pages catch up
-        # on their next fetch (they resync when their socket reconnects). Not worth a 500.
-        logger.warning("live broadcast to %s failed", group, exc_info=True)
+    # Queued for the process's publisher: no event loop to hop to. Sync callers (a claim,
+    # a routing batch, a Celery task) broadcast on every lead they move, and the layer's
+    # async group_send from sync code cost more CPU than the claim's own Python.
+    _publisher.publish(group, channel, message, layer.serialize)
 
 
 def broadcast_on_commit(group: str, *, html: str, event: str = "live.html") -> None:

@@ -18,7 +18,7 @@ from contextlib import nullcontext
 from datetime import datetime
 
 import psycopg
-from django.db import ProgrammingError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, ProgrammingError, connection, connections, transaction
 from psycopg import errors
 
 from . import live as pool_live
@@ -66,44 +66,45 @@ class _PreparedCursor(psycopg.Cursor):
         return super().execute(query, params, prepare=True)
 
 
-def _cursor():
+def _cursor(conn):
     # Django's own wrapping (error translation, query logging and execute wrappers, so
     # tests still count this query), around a psycopg cursor of our choosing, kept for the
     # connection's life: a claim is one execute and one fetch, and making the cursor
     # cost as much Python as reading the row. (A connection belongs to one thread.)
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    raw = connection.connection
-    kept = getattr(connection, "_lr_claim_cursor", None)
+    conn.close_if_health_check_failed()
+    conn.ensure_connection()
+    raw = conn.connection
+    kept = getattr(conn, "_lr_claim_cursor", None)
     if kept is None or kept.connection is not raw or kept.closed:
-        kept = connection._lr_claim_cursor = _PreparedCursor(raw)
-    return connection._prepare_cursor(kept)
+        kept = conn._lr_claim_cursor = _PreparedCursor(raw)
+    return conn._prepare_cursor(kept)
 
 
-def _call(function: ClaimFunction, params: dict) -> tuple:
+def _call(conn, function: ClaimFunction, params: dict) -> tuple:
     # Inside a caller's transaction, a savepoint keeps a failed claim (lock timeout) from
     # poisoning it. Alone, the call is its own implicit transaction: no BEGIN, no COMMIT.
-    block = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    block = transaction.atomic(using=conn.alias) if conn.in_atomic_block else nullcontext()
     with block:
-        cursor = _cursor()  # not closed: kept for the next claim
+        cursor = _cursor(conn)  # not closed: kept for the next claim
         cursor.execute(function.call, params)
         return cursor.fetchone()
 
 
-def _run(function: ClaimFunction, params: dict) -> tuple:
+def _run(conn, function: ClaimFunction, params: dict) -> tuple:
     try:
-        return _call(function, params)
+        return _call(conn, function, params)
     except ProgrammingError as exc:
         # A database migrated before this code (or restored without the functions).
         if not isinstance(exc.__cause__, errors.UndefinedFunction):
             raise
     with _install_lock:
-        install()
-    return _call(function, params)
+        install(conn)
+    return _call(conn, function, params)
 
 
 def _claim(function: ClaimFunction, params: dict, *, empty: str) -> Lead:
-    row = _run(function, params)
+    conn = connections[DEFAULT_DB_ALIAS]  # looked up once: each lookup is a context-local read
+    row = _run(conn, function, params)
     (
         (
             blocked,
@@ -134,7 +135,7 @@ def _claim(function: ClaimFunction, params: dict, *, empty: str) -> Lead:
         )
     if values[0] is None:
         raise refusal("none_eligible" if any_pooled else empty)
-    lead = Lead.from_db(connection.alias, LEAD_ATTNAMES, values)
+    lead = Lead.from_db(conn.alias, LEAD_ATTNAMES, values)
     # Reps watching the pool see the lead leave (after commit: at once when the call
     # committed on its own, else when the caller's transaction does).
     pool_live.pool_lead_left(pool_id=pool_id, lead_id=lead.pk)

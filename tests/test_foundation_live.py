@@ -86,11 +86,20 @@ async def test_a_sync_broadcast_reaches_the_socket_and_only_its_group(rep, other
     await communicator.disconnect()
 
 
+async def _received(communicator) -> list[str]:
+    """Every frame that arrives until the socket has been quiet for a second."""
+    frames = []
+    while not await communicator.receive_nothing(timeout=1):
+        frames.append(await communicator.receive_from())
+    return frames
+
+
 @ws_db
-async def test_broadcasts_arrive_in_order_and_redis_sends_the_publisher_no_replies(rep):
-    """The publisher does not wait for PUBLISH's answer: its connection asked for none, so
-    nothing piles up unread however many frames it sends. After Redis drops the
-    connection, frames flow again (on a new one, also without replies)."""
+async def test_broadcasts_arrive_in_order_batched_and_redis_sends_the_publisher_no_replies(rep):
+    """Frames leave in batches: a burst to one group reaches the socket as a few frames
+    that carry every fragment, in order. The publisher does not wait for PUBLISH's answer:
+    its connection asked for none, so nothing piles up unread however many frames it
+    sends. After Redis drops the connection, the next batch goes out on a new one."""
     import select
 
     from asgiref.sync import sync_to_async
@@ -111,12 +120,13 @@ async def test_broadcasts_arrive_in_order_and_redis_sends_the_publisher_no_repli
         return bool(select.select([_publisher._conn._sock], [], [], 0.2)[0])
 
     await sync_to_async(send)(0, 200)
-    for i in range(200):
-        assert await communicator.receive_from(timeout=5) == f"<p>{i}</p>"
+    frames = await _received(communicator)
+    assert "".join(frames) == "".join(f"<p>{i}</p>" for i in range(200))
+    assert len(frames) < 20  # batched: 200 broadcasts, far fewer frames
     assert not await sync_to_async(replies_waiting)()
 
-    # Redis drops the publisher's connection (a restart, a timeout): a frame or two may be
-    # lost until a send fails, then the next one reconnects.
+    # Redis drops the publisher's connection (a restart, a timeout): the next batch sees
+    # the closed socket before writing and reconnects, so nothing is lost.
     def kill_publisher_connection() -> None:
         port = _publisher._conn._sock.getsockname()[1]
         (ours,) = [c for c in redis_client().client_list() if c["addr"].endswith(f":{port}")]
@@ -125,17 +135,65 @@ async def test_broadcasts_arrive_in_order_and_redis_sends_the_publisher_no_repli
 
     await sync_to_async(kill_publisher_connection)()
     await sync_to_async(send)(200, 260)
-    received = []
-    while not await communicator.receive_nothing(timeout=1):
-        received.append(await communicator.receive_from())
-    assert received[-1] == "<p>259</p>" and len(received) >= 50
-    assert received == sorted(received, key=lambda f: int(f[3:-4]))
+    assert "".join(await _received(communicator)) == "".join(f"<p>{i}</p>" for i in range(200, 260))
     assert not await sync_to_async(replies_waiting)()
     await communicator.disconnect()
 
 
+def test_a_batch_is_one_message_per_channel_and_type_with_fragments_in_order():
+    from leadroute.live import _Frame, _merged
+
+    def frame(channel, html, kind="live.html"):
+        return _Frame("redis://x", channel, channel, {"type": kind, "html": html}, repr)
+
+    batch = [
+        frame("a", "<p>1</p>"),
+        frame("b", "<p>x</p>"),
+        frame("a", "<p>2</p>"),
+        frame("a", "<p>2</p>"),  # the same swap back to back: once
+        frame("a", "<p>1</p>"),  # not back to back: kept, order matters
+        frame("a", "<p>ping</p>", kind="live.other"),
+        frame("a", "<p>3</p>"),
+    ]
+    assert _merged(batch) == [
+        ("a", repr({"type": "live.html", "html": "<p>1</p><p>2</p><p>1</p>"})),
+        ("a", repr({"type": "live.other", "html": "<p>ping</p>"})),
+        ("a", repr({"type": "live.html", "html": "<p>3</p>"})),
+        ("b", repr({"type": "live.html", "html": "<p>x</p>"})),
+    ]
+
+
+def test_a_forked_process_publishes_on_its_own_connection():
+    """Celery and server workers are forked: the child gets its own queue, thread and
+    connection (the parent's are the parent's), and its frames arrive."""
+    import os
+
+    from leadroute.live import _publisher, _pubsub_channel
+    from leadroute.redis_client import redis_client
+
+    broadcast(user_group(1), html="<p>parent</p>")
+    _publisher.flush()  # the parent has a connection and a thread
+    subscriber = redis_client().pubsub()
+    subscriber.subscribe(_pubsub_channel(user_group(1)))
+    assert subscriber.get_message(timeout=5)["type"] == "subscribe"
+    pid = os.fork()
+    if pid == 0:  # the child: publish through its own publisher, then leave at once
+        code = 1
+        try:
+            broadcast(user_group(1), html="<p>child</p>")
+            code = 0 if _publisher._conn is None else 2  # nothing inherited
+            _publisher.flush()
+        finally:
+            os._exit(code)
+    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+    message = subscriber.get_message(timeout=5)
+    assert message is not None and b"<p>child</p>" in message["data"]
+    subscriber.close()
+
+
 def test_a_broadcast_with_redis_down_is_logged_not_raised(settings, caplog):
     from leadroute import redis_client as module
+    from leadroute.live import _publisher
 
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     settings.CHANNEL_LAYERS = {
@@ -144,6 +202,7 @@ def test_a_broadcast_with_redis_down_is_logged_not_raised(settings, caplog):
     saved, module._client = module._client, None
     try:
         broadcast(user_group(1), html="<p>x</p>")
+        _publisher.flush()  # what the publisher's thread does a moment later
     finally:
         module._client = saved
     assert "live broadcast to user.1 failed" in caplog.text

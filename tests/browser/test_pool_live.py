@@ -27,9 +27,15 @@ def _open_pool(browser, live_url, user, pool):
 
 
 def test_claimed_lead_vanishes_for_the_other_rep_who_then_gets_the_calm_message(
-        browser, live_url, team):
-    pool = PoolFactory(team=team, name="Inbound preview", mode=Pool.Mode.PREVIEW,
-                       preview_fields=["company", "industry", "country"], claim_cooldown_hours=0)
+    browser, live_url, team
+):
+    pool = PoolFactory(
+        team=team,
+        name="Inbound preview",
+        mode=Pool.Mode.PREVIEW,
+        preview_fields=["company", "industry", "country"],
+        claim_cooldown_hours=0,
+    )
     target = pooled(pool, company="Contested Ltda", age_minutes=90)
     pooled(pool, company="Bystander SA", age_minutes=10)
     rep_a, rep_b = make_rep(team=team), make_rep(team=team)
@@ -52,10 +58,11 @@ def test_claimed_lead_vanishes_for_the_other_rep_who_then_gets_the_calm_message(
     page_b.evaluate(
         """html => { const body = document.querySelector('#pool-table tbody');
                      body.insertAdjacentHTML('afterbegin', html);
-                     htmx.process(body.firstElementChild); }""", stale_row)
+                     htmx.process(body.firstElementChild); }""",
+        stale_row,
+    )
     page_b.locator(f"{row} button.claim").click()
-    expect(page_b.locator(f"{row} .claim-message")).to_contain_text(
-        "Just taken by someone else")
+    expect(page_b.locator(f"{row} .claim-message")).to_contain_text("Just taken by someone else")
     assert page_b.url.endswith(f"/leads/pools/{pool.pk}/")
     assert "Traceback" not in page_b.content() and "Error" not in page_b.title()
     screenshot(page_b, "pool-calm-loser")
@@ -97,4 +104,43 @@ def test_page_resyncs_its_table_when_the_live_channel_comes_back(browser, live_u
     page.evaluate("document.body.dispatchEvent(new CustomEvent('live-resync'))")
     expect(page.locator("text=Missed While Offline")).to_be_visible(timeout=2_000)
     assert page.evaluate("window.__sameDocument") is True
+    context.close()
+
+
+def test_a_burst_of_claims_and_an_arrival_reaches_the_page_in_order(browser, live_url, team):
+    """Frames of one moment leave together (one message per pool, its swaps joined): a
+    burst of claims elsewhere and a release back to the pool all land on the open page."""
+    from django.db import transaction
+
+    from pools.claiming import lead_release, pool_claim_next
+
+    pool = PoolFactory(
+        team=team, name="Busy pool", preview_fields=["company"], claim_cooldown_hours=0
+    )
+    leads = [pooled(pool, company=f"Burst {i} Ltda", age_minutes=60 - i) for i in range(4)]
+    rep_a, rep_b = make_rep(team=team), make_rep(team=team)
+    context, page = _open_pool(browser, live_url, rep_b, pool)
+    page.evaluate(
+        "window.__frames = 0; document.body.addEventListener("
+        "'htmx:wsAfterMessage', () => { window.__frames += 1; })"
+    )
+    for lead in leads:
+        expect(page.locator(f"#pl-{row_token(lead.pk)}")).to_be_visible()
+
+    # One transaction: its four frames are queued together at commit, so they are one
+    # batch whatever the machine's speed.
+    with transaction.atomic():
+        first = pool_claim_next(user=rep_a, pool_id=pool.pk)
+        assert first.pk == leads[0].pk
+        pool_claim_next(user=rep_a, pool_id=pool.pk)
+        pool_claim_next(user=rep_a, pool_id=pool.pk)
+        lead_release(user=rep_a, lead_id=first.pk, reason="Wrong region")  # back in the pool
+
+    for lead in leads[1:3]:
+        expect(page.locator(f"#pl-{row_token(lead.pk)}")).to_have_count(0, timeout=1_500)
+    expect(page.locator("text=Burst 0 Ltda")).to_be_visible(timeout=2_000)
+    expect(page.locator("text=Burst 3 Ltda")).to_be_visible()
+    assert page.evaluate("window.__sameDocument") is True
+    # Four moves on one pool, one message.
+    assert page.evaluate("window.__frames") == 1
     context.close()
