@@ -12,8 +12,10 @@ class RepProfileInline(admin.StackedInline):
     fieldsets = (
         ("Team and routing", {"fields": ("team", "territories", "seniority", "weight")}),
         ("Skills", {"fields": ("languages", "industries", "company_sizes", "products")}),
-        ("Time and availability", {"fields": ("time_zone", "working_hours", "availability",
-                                              "availability_since")}),
+        (
+            "Time and availability",
+            {"fields": ("time_zone", "working_hours", "availability", "availability_since")},
+        ),
         ("Caps (blank = the team's)", {"classes": ("collapse",), "fields": Team.CAP_FIELDS}),
     )
 
@@ -66,14 +68,20 @@ class TeamAdmin(admin.ModelAdmin):
     list_display = ("name", "manager_names", "member_count", "max_per_day", "max_open_untouched")
     search_fields = ("name",)
     filter_horizontal = ("managers",)
-    fieldsets = ((None, {"fields": ("name", "managers")}),
-                 ("Default caps for members", {"fields": Team.CAP_FIELDS}))
+    fieldsets = (
+        (None, {"fields": ("name", "managers")}),
+        ("Default caps for members", {"fields": Team.CAP_FIELDS}),
+    )
 
     def get_queryset(self, request):
         from django.db.models import Count
 
-        return super().get_queryset(request).prefetch_related("managers").annotate(
-            _members=Count("members"))
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("managers")
+            .annotate(_members=Count("members"))
+        )
 
     @admin.display(description="Managers")
     def manager_names(self, obj):

@@ -10,5 +10,6 @@ class AccountsConfig(AppConfig):
         from .services import role_groups_ensure
 
         # After every migrate, so permissions created by later apps are granted too.
-        post_migrate.connect(lambda **kwargs: role_groups_ensure(), weak=False,
-                             dispatch_uid="accounts.role_groups")
+        post_migrate.connect(
+            lambda **kwargs: role_groups_ensure(), weak=False, dispatch_uid="accounts.role_groups"
+        )

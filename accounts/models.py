@@ -21,7 +21,7 @@ def validate_time_zone(value: str) -> None:
 
 
 def parse_clock(value: str) -> time:
-    """"HH:MM"; "24:00" is the end of the day (so a window can cover a whole day)."""
+    """ "HH:MM"; "24:00" is the end of the day (so a window can cover a whole day)."""
     return time.max if value == "24:00" else time.fromisoformat(value)
 
 
@@ -115,13 +115,25 @@ class Territory(models.Model):
     code); an empty list matches nothing, so "Brazil" is just countries=["BR"]."""
 
     name = models.CharField(max_length=100, unique=True)
-    countries = models.JSONField(default=list, blank=True, validators=[validate_string_list],
-                                 help_text='ISO 3166 alpha-2 codes, e.g. ["BR", "PT"].')
-    states = models.JSONField(default=list, blank=True, validators=[validate_string_list],
-                              help_text='State or region codes, e.g. ["SP", "RJ"].')
+    countries = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_string_list],
+        help_text='ISO 3166 alpha-2 codes, e.g. ["BR", "PT"].',
+    )
+    states = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_string_list],
+        help_text='State or region codes, e.g. ["SP", "RJ"].',
+    )
     postal_prefixes = models.JSONField(default=list, blank=True, validators=[validate_string_list])
-    area_codes = models.JSONField(default=list, blank=True, validators=[validate_string_list],
-                                  help_text='Phone area codes, e.g. ["11", "21"].')
+    area_codes = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_string_list],
+        help_text='Phone area codes, e.g. ["11", "21"].',
+    )
 
     class Meta:
         ordering = ["name"]
@@ -144,23 +156,33 @@ class RepProfile(Caps):
         SENIOR = 3, "Senior"
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="rep_profile")
-    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="members",
-                             null=True, blank=True)
+    team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="members", null=True, blank=True
+    )
     territories = models.ManyToManyField(Territory, related_name="reps", blank=True)
-    languages = models.JSONField(default=list, blank=True, validators=[validate_string_list],
-                                 help_text='ISO 639-1 codes, e.g. ["pt", "en"].')
+    languages = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_string_list],
+        help_text='ISO 639-1 codes, e.g. ["pt", "en"].',
+    )
     industries = models.JSONField(default=list, blank=True, validators=[validate_string_list])
-    company_sizes = models.JSONField(default=list, blank=True, validators=[validate_string_list],
-                                     help_text='Company-size bands, e.g. ["1-10", "11-50"].')
+    company_sizes = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_string_list],
+        help_text='Company-size bands, e.g. ["1-10", "11-50"].',
+    )
     products = models.JSONField(default=list, blank=True, validators=[validate_string_list])
-    seniority = models.PositiveSmallIntegerField(choices=Seniority.choices,
-                                                 default=Seniority.MID)
+    seniority = models.PositiveSmallIntegerField(choices=Seniority.choices, default=Seniority.MID)
     weight = models.PositiveSmallIntegerField(default=1, help_text="Share in weighted routing.")
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
-    working_hours = models.JSONField(default=default_working_hours, blank=True,
-                                     validators=[validate_working_hours])
-    availability = models.CharField(max_length=10, choices=Availability.choices,
-                                    default=Availability.AVAILABLE)
+    working_hours = models.JSONField(
+        default=default_working_hours, blank=True, validators=[validate_working_hours]
+    )
+    availability = models.CharField(
+        max_length=10, choices=Availability.choices, default=Availability.AVAILABLE
+    )
     availability_since = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -197,8 +219,9 @@ class OutOfOffice(models.Model):
         ordering = ["starts_at"]
         verbose_name = "out-of-office period"
         constraints = [
-            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")),
-                                   name="ooo_ends_after_start"),
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="ooo_ends_after_start"
+            ),
         ]
 
     def __str__(self) -> str:

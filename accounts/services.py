@@ -8,9 +8,16 @@ from .roles import Role
 ROLE_PERMISSIONS = {
     Role.REP: [],
     Role.MANAGER: [
-        "pools.view_lead", "pools.change_lead", "pools.view_pool", "pools.view_leadsource",
-        "accounts.view_team", "accounts.view_repprofile", "accounts.change_repprofile",
-        "accounts.view_outofoffice", "accounts.add_outofoffice", "accounts.change_outofoffice",
+        "pools.view_lead",
+        "pools.change_lead",
+        "pools.view_pool",
+        "pools.view_leadsource",
+        "accounts.view_team",
+        "accounts.view_repprofile",
+        "accounts.change_repprofile",
+        "accounts.view_outofoffice",
+        "accounts.add_outofoffice",
+        "accounts.change_outofoffice",
     ],
 }
 
@@ -24,20 +31,34 @@ def role_groups_ensure() -> None:
         else:
             wanted = [p.split(".") for p in ROLE_PERMISSIONS[role]]
             perms = [
-                p for p in Permission.objects.select_related("content_type")
+                p
+                for p in Permission.objects.select_related("content_type")
                 if [p.content_type.app_label, p.codename] in wanted
             ]
         group.permissions.set(perms)
 
 
 @transaction.atomic
-def user_create(*, username: str, password: str, roles: list[Role], first_name: str = "",
-                last_name: str = "", email: str = "", profile: dict | None = None) -> User:
+def user_create(
+    *,
+    username: str,
+    password: str,
+    roles: list[Role],
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    profile: dict | None = None,
+) -> User:
     """A user with roles; reps get a profile (routing needs one)."""
-    user = User.objects.create_user(username=username, password=password, email=email,
-                                    first_name=first_name, last_name=last_name,
-                                    is_staff=Role.ADMIN in roles,
-                                    is_superuser=Role.ADMIN in roles)
+    user = User.objects.create_user(
+        username=username,
+        password=password,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        is_staff=Role.ADMIN in roles,
+        is_superuser=Role.ADMIN in roles,
+    )
     user.groups.set(Group.objects.filter(name__in=[r.value for r in roles]))
     if Role.REP in roles or profile:
         RepProfile.objects.create(user=user, **(profile or {}))

@@ -24,12 +24,17 @@ def bench_env() -> dict[str, str]:
     else:
         parsed = urlparse(base)
         url = parsed._replace(path=parsed.path.rstrip("/") + "_bench").geturl()
-    env.update(DATABASE_URL=url, DEBUG="false", STATIC_MANIFEST="false",
-               SECRET_KEY=env.get("SECRET_KEY", "bench-only-secret"), PYTHONUNBUFFERED="1",
-               # Under ASGI each request runs in its own thread, so persistent connections
-               # (CONN_MAX_AGE > 0) pile up until PostgreSQL refuses more: every request
-               # connects, as the project's default settings do.
-               CONN_MAX_AGE="0")
+    env.update(
+        DATABASE_URL=url,
+        DEBUG="false",
+        STATIC_MANIFEST="false",
+        SECRET_KEY=env.get("SECRET_KEY", "bench-only-secret"),
+        PYTHONUNBUFFERED="1",
+        # Under ASGI each request runs in its own thread, so persistent connections
+        # (CONN_MAX_AGE > 0) pile up until PostgreSQL refuses more: every request
+        # connects, as the project's default settings do.
+        CONN_MAX_AGE="0",
+    )
     env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
     return env
 
@@ -45,8 +50,7 @@ def prepare_database(env: dict[str, str]) -> None:
         if exists:
             conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env,
-                   check=True)
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
 
 
 def django_setup(env: dict[str, str]) -> None:

@@ -19,7 +19,6 @@ INDUSTRIES = ["Retail", "SaaS", "Logistics", "Healthcare", "Finance", "Education
 SIZES = ["1-10", "11-50", "51-200", "201-500"]
 
 
-
 def make_leads(pool: Pool, team: Team, sources, n: int, *, prefix: str) -> None:
     now = timezone.now()
     batch = []

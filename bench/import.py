@@ -49,15 +49,31 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "leadroute", "worker", "--concurrency",
-         str(args.concurrency), "--loglevel", "WARNING", "--without-heartbeat",
-         "--without-gossip", "--without-mingle"], cwd=ROOT, env=env)
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "leadroute",
+            "worker",
+            "--concurrency",
+            str(args.concurrency),
+            "--loglevel",
+            "WARNING",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     try:
         time.sleep(3)  # let the worker connect before the clock starts
         for attempt in ("first import", "re-import"):
             started = time.perf_counter()
-            job = import_job_create(user=manager, source=source, filename=path.name,
-                                    content=content)
+            job = import_job_create(
+                user=manager, source=source, filename=path.name, content=content
+            )
             job = import_job_start(job=job, mapping=job.mapping)
             while job.status not in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
                 time.sleep(0.25)
@@ -68,12 +84,17 @@ def main() -> None:
             while Lead.objects.filter(status=LeadState.NEW).exists():
                 time.sleep(0.25)
             routed = time.perf_counter() - started
-            print(f"{attempt}: {job.total} rows, {job.status}: created {job.created}, "
-                  f"duplicates {job.duplicates}, rejected {job.rejected}")
+            print(
+                f"{attempt}: {job.total} rows, {job.status}: created {job.created}, "
+                f"duplicates {job.duplicates}, rejected {job.rejected}"
+            )
             print(f"  import task done   {imported:6.1f} s  ({job.total / imported:.0f} rows/s)")
             print(f"  all leads routed   {routed:6.1f} s")
-        states = dict(Lead.objects.values_list("status").annotate(
-            n=__import__("django.db.models", fromlist=["Count"]).Count("id")))
+        states = dict(
+            Lead.objects.values_list("status").annotate(
+                n=__import__("django.db.models", fromlist=["Count"]).Count("id")
+            )
+        )
         print(f"lead states: {states}")
     finally:
         worker.terminate()

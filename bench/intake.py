@@ -48,7 +48,8 @@ def main() -> None:
         "--no-pool", action="store_true", help="serve without the psycopg pool (DB_POOL_MAX_SIZE)"
     )
     parser.add_argument(
-        "--worker", action="store_true",
+        "--worker",
+        action="store_true",
         help="also run a Celery worker (one process) that screens and routes the leads as "
         "they arrive, on the same cores, and report when the last one was routed",
     )
@@ -144,9 +145,11 @@ def main() -> None:
     )
     if routed_after is not None:
         waiting = Lead.objects.filter(status__in=("new", "screened")).count()
-        print(f"routed          every lead screened and routed {routed_after:.2f} s after the "
-              f"first request ({codes[201] / routed_after:.0f} leads/s end to end; "
-              f"{waiting} left waiting)")
+        print(
+            f"routed          every lead screened and routed {routed_after:.2f} s after the "
+            f"first request ({codes[201] / routed_after:.0f} leads/s end to end; "
+            f"{waiting} left waiting)"
+        )
     # Kombu publishes with LPUSH; Redis counts commands server-wide, so another client of
     # the same Redis server would add to this.
     print(f"task publishes  {pushes} (LPUSH calls on the Redis server during the run)")
@@ -223,9 +226,23 @@ def _cpu_by_role(server_pid: int, worker=None) -> dict[str, dict[int, int]] | No
 
 def _start_worker(env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "leadroute", "worker", "--pool", "solo",
-         "--loglevel", "WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "leadroute",
+            "worker",
+            "--pool",
+            "solo",
+            "--loglevel",
+            "WARNING",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env,
     )
 
 

@@ -139,8 +139,11 @@ def bench_claims(team, sources, reps, per_rep: int, rounds: int) -> None:
         def updates(i, r):
             """Process i's UPDATEs of round r (r = rounds + 1: the new-connection run's)."""
             own = []
-            ids = floor_ids[i::n][r * per_rep:(r + 1) * per_rep] if r <= rounds else [
-                floor_ids[i::n][-1]]
+            ids = (
+                floor_ids[i::n][r * per_rep : (r + 1) * per_rep]
+                if r <= rounds
+                else [floor_ids[i::n][-1]]
+            )
             with connection.cursor() as cursor:
                 for lead_id in ids:
                     start = time.perf_counter()
@@ -175,15 +178,19 @@ def bench_claims(team, sources, reps, per_rep: int, rounds: int) -> None:
             for r in range(rounds):
                 service_runs.append(workers.run("claims", per_rep))
                 floor_runs.append(workers.run("updates", r))
-                ratios.append(percentile(flat([x[0] for x in service_runs[-1]]), 99)
-                              / percentile(flat([x[0] for x in floor_runs[-1]]), 99))
+                ratios.append(
+                    percentile(flat([x[0] for x in service_runs[-1]]), 99)
+                    / percentile(flat([x[0] for x in floor_runs[-1]]), 99)
+                )
         finally:
             workers.close()
         service = cpu_line("claim service", [x for run in service_runs for x in run])
         floor = cpu_line("bare conditional UPDATE", [x for run in floor_runs for x in run])
         ratio = percentile(service, 99) / percentile(floor, 99)
-        print(f"  → claim p99 / UPDATE p99 = {ratio:.2f}× (target ≤ 2×); by round: "
-              + ", ".join(f"{x:.2f}×" for x in ratios))
+        print(
+            f"  → claim p99 / UPDATE p99 = {ratio:.2f}× (target ≤ 2×); by round: "
+            + ", ".join(f"{x:.2f}×" for x in ratios)
+        )
 
         # A new PostgreSQL backend's first statement: its caches are cold, and the claim
         # functions are compiled and planned for the session (a deployment without
@@ -323,8 +330,12 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=100_000)
     parser.add_argument("--claimers", type=int, default=50)
     parser.add_argument("--claims-per-rep", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="alternating claim / UPDATE rounds on warm connections")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="alternating claim / UPDATE rounds on warm connections",
+    )
     parser.add_argument("--http-seconds", type=float, default=5)
     parser.add_argument("--http-workers", type=int, default=16)
     parser.add_argument("--skip", default="", help="comma list of page,claims,http")

@@ -30,8 +30,17 @@ from django.db import connection, reset_queries, transaction  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
 ALL_DAY = {d: [["00:00", "23:59"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
-ORIGINS = ["organic_search", "paid_search", "social", "email", "referral", "direct_traffic",
-           "display", "other", "unknown"]
+ORIGINS = [
+    "organic_search",
+    "paid_search",
+    "social",
+    "email",
+    "referral",
+    "direct_traffic",
+    "display",
+    "other",
+    "unknown",
+]
 
 
 def seed(n_reps: int):
@@ -41,18 +50,35 @@ def seed(n_reps: int):
 
     teams = [Team.objects.create(name=f"Team {i}") for i in range(5)]
     users = User.objects.bulk_create([User(username=f"bench{i}") for i in range(n_reps)])
-    RepProfile.objects.bulk_create([
-        RepProfile(user=u, team=teams[i % len(teams)], working_hours=ALL_DAY,
-                   weight=1 + i % 3, languages=["pt"], max_per_day=10_000)
-        for i, u in enumerate(users)])
+    RepProfile.objects.bulk_create(
+        [
+            RepProfile(
+                user=u,
+                team=teams[i % len(teams)],
+                working_hours=ALL_DAY,
+                weight=1 + i % 3,
+                languages=["pt"],
+                max_per_day=10_000,
+            )
+            for i, u in enumerate(users)
+        ]
+    )
     sources = [LeadSource.objects.create(name=o, slug=o) for o in ORIGINS]
     methods = ["round_robin", "weighted", "load_balanced", "skills", "round_robin"]
     # Nine specific rules (one per origin, the last ones never match) and a catch-all.
     for i in range(9):
         RoutingRule.objects.create(
-            name=f"rule {i}", priority=i + 1, team=teams[i % 5], method=methods[i % 5],
-            conditions=[[{"field": "source", "op": "equals", "value": ORIGINS[(i + 3) % 9]},
-                         {"field": "country", "op": "equals", "value": "BR"}]])
+            name=f"rule {i}",
+            priority=i + 1,
+            team=teams[i % 5],
+            method=methods[i % 5],
+            conditions=[
+                [
+                    {"field": "source", "op": "equals", "value": ORIGINS[(i + 3) % 9]},
+                    {"field": "country", "op": "equals", "value": "BR"},
+                ]
+            ],
+        )
     RoutingRule.objects.create(name="catch-all", priority=100, team=teams[0])
     return sources
 
@@ -61,10 +87,21 @@ def leads(n: int, sources):
     from pools.lifecycle import LeadState
     from pools.models import Lead
 
-    return list(Lead.objects.bulk_create([
-        Lead(status=LeadState.SCREENED, country="BR", language="pt", state="SP",
-             source=sources[i % len(sources)], email=f"b{i}@example.test")
-        for i in range(n)]))
+    return list(
+        Lead.objects.bulk_create(
+            [
+                Lead(
+                    status=LeadState.SCREENED,
+                    country="BR",
+                    language="pt",
+                    state="SP",
+                    source=sources[i % len(sources)],
+                    email=f"b{i}@example.test",
+                )
+                for i in range(n)
+            ]
+        )
+    )
 
 
 def route_chunk(lead_ids: list[int]) -> None:
@@ -73,13 +110,14 @@ def route_chunk(lead_ids: list[int]) -> None:
     from routing.engine import leads_route
 
     with transaction.atomic():
-        leads_route(leads=list(Lead.objects.select_for_update()
-                               .filter(pk__in=lead_ids).order_by("id")))
+        leads_route(
+            leads=list(Lead.objects.select_for_update().filter(pk__in=lead_ids).order_by("id"))
+        )
 
 
 def run(lead_ids: list[int], size: int) -> None:
     for start in range(0, len(lead_ids), size):
-        route_chunk(lead_ids[start:start + size])
+        route_chunk(lead_ids[start : start + size])
 
 
 def measure(args, sources, size: int) -> None:
@@ -96,8 +134,9 @@ def measure(args, sources, size: int) -> None:
 
         profiler = cProfile.Profile(time.process_time)  # CPU, not waiting
         profiler.runcall(run, rest, size)
-        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")
-                                          ).print_stats(35)
+        pstats.Stats(profiler).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(
+            35
+        )
         return
     started, cpu_started = time.perf_counter(), time.process_time()
     if args.workers == 1:
@@ -112,8 +151,10 @@ def measure(args, sources, size: int) -> None:
                 connection.close()
 
         per = -(-len(rest) // args.workers)
-        threads = [threading.Thread(target=worker, args=(rest[i * per:(i + 1) * per],))
-                   for i in range(args.workers)]
+        threads = [
+            threading.Thread(target=worker, args=(rest[i * per : (i + 1) * per],))
+            for i in range(args.workers)
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -141,12 +182,18 @@ def measure(args, sources, size: int) -> None:
     outcomes = Counter(Lead.objects.filter(pk__in=rest).values_list("status", flat=True))
     label = "one lead per transaction" if size == 1 else f"{size} leads per transaction"
     print(f"\n{label}:")
-    print(f"  routed {routed} leads in {elapsed:.2f}s: {routed / elapsed:.0f} leads/s, "
-          f"{elapsed / routed * 1000:.2f} ms/lead")
-    print(f"  this process's CPU: {cpu / routed * 1000:.2f} ms/lead (the rest is waiting "
-          f"for PostgreSQL or for a CPU; load average {os.getloadavg()[0]:.1f})")
-    print(f"  SQL round trips per lead (lead lock included, BEGIN/COMMIT not; statements "
-          f"sent together count once): {per_lead:.2f}")
+    print(
+        f"  routed {routed} leads in {elapsed:.2f}s: {routed / elapsed:.0f} leads/s, "
+        f"{elapsed / routed * 1000:.2f} ms/lead"
+    )
+    print(
+        f"  this process's CPU: {cpu / routed * 1000:.2f} ms/lead (the rest is waiting "
+        f"for PostgreSQL or for a CPU; load average {os.getloadavg()[0]:.1f})"
+    )
+    print(
+        f"  SQL round trips per lead (lead lock included, BEGIN/COMMIT not; statements "
+        f"sent together count once): {per_lead:.2f}"
+    )
     print(f"  outcomes: {dict(outcomes)}")
 
 
@@ -154,12 +201,15 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--leads", type=int, default=2000)
     parser.add_argument("--reps", type=int, default=50)
-    parser.add_argument("--workers", type=int, default=1,
-                        help="parallel routers (threads, one connection each)")
-    parser.add_argument("--batch", type=int, default=100,
-                        help="leads per transaction in the batched run")
-    parser.add_argument("--profile", action="store_true",
-                        help="profile (CPU time) each run instead of timing it")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="parallel routers (threads, one connection each)"
+    )
+    parser.add_argument(
+        "--batch", type=int, default=100, help="leads per transaction in the batched run"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="profile (CPU time) each run instead of timing it"
+    )
     args = parser.parse_args()
 
     from django.conf import settings
@@ -170,8 +220,10 @@ def main():
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         sources = seed(args.reps)
-        print(f"reps={args.reps} rules=10 leads={args.leads} workers={args.workers} "
-              f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores before)")
+        print(
+            f"reps={args.reps} rules=10 leads={args.leads} workers={args.workers} "
+            f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores before)"
+        )
         for size in (1, args.batch):
             measure(args, sources, size)
     finally:

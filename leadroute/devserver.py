@@ -40,12 +40,44 @@ def _children(port: str, host: str) -> dict[str, list[str]]:
     # SQLite takes one writer at a time; two worker threads are plenty for a laptop.
     concurrency = os.environ.get("CELERY_CONCURRENCY", "2")
     return {
-        "web": [py, "-m", "uvicorn", "leadroute.asgi:application", "--host", host,
-                "--port", port, "--log-level", "info"],
-        "worker": [py, "-m", "celery", "-A", "leadroute", "worker", "--loglevel", "INFO",
-                   "--pool", "threads", "--concurrency", concurrency],
-        "beat": [py, "-m", "celery", "-A", "leadroute", "beat", "--loglevel", "INFO",
-                 "--schedule", str(RUN_DIR / "celerybeat-schedule")],
+        "web": [
+            py,
+            "-m",
+            "uvicorn",
+            "leadroute.asgi:application",
+            "--host",
+            host,
+            "--port",
+            port,
+            "--log-level",
+            "info",
+        ],
+        "worker": [
+            py,
+            "-m",
+            "celery",
+            "-A",
+            "leadroute",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--pool",
+            "threads",
+            "--concurrency",
+            concurrency,
+        ],
+        "beat": [
+            py,
+            "-m",
+            "celery",
+            "-A",
+            "leadroute",
+            "beat",
+            "--loglevel",
+            "INFO",
+            "--schedule",
+            str(RUN_DIR / "celerybeat-schedule"),
+        ],
     }
 
 

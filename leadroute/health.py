@@ -17,8 +17,9 @@ def _check_database() -> dict:
 
 def _check_redis() -> dict:
     try:
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2,
-                                      socket_connect_timeout=2)
+        client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
+        )
         try:
             client.ping()
         finally:
@@ -41,8 +42,12 @@ def _check_beat() -> dict:
     age = (timezone.now() - beat.beat_at).total_seconds()
     # Three missed intervals mean beat (or every worker) is down.
     ok = age <= 3 * settings.SWEEP_INTERVAL_SECONDS
-    return {"ok": ok, "last_sweep_at": beat.beat_at.isoformat(), "age_seconds": round(age, 1),
-            **({} if ok else {"error": "the last sweep is too old"})}
+    return {
+        "ok": ok,
+        "last_sweep_at": beat.beat_at.isoformat(),
+        "age_seconds": round(age, 1),
+        **({} if ok else {"error": "the last sweep is too old"}),
+    }
 
 
 def health_report() -> dict:

@@ -14,8 +14,10 @@ def run_batch(statements: list[tuple[str, list]]) -> list[list[tuple]]:
     results = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(";\n".join(sql for sql, _ in statements),
-                           [p for _, params in statements for p in params])
+            cursor.execute(
+                ";\n".join(sql for sql, _ in statements),
+                [p for _, params in statements for p in params],
+            )
             results.append(cursor.fetchall() if cursor.description else [])
             while cursor.nextset():
                 results.append(cursor.fetchall() if cursor.description else [])

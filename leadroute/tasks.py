@@ -90,8 +90,9 @@ def intake_kick(*, force: bool = False) -> bool:
     whether a drain is pending, publish; if the publish fails too, the sweep finds the lead
     waiting and drains it."""
     try:
-        pending = not redis_client().set(intake_pending_key(), 1, nx=not force,
-                                         ex=INTAKE_PENDING_TTL)
+        pending = not redis_client().set(
+            intake_pending_key(), 1, nx=not force, ex=INTAKE_PENDING_TTL
+        )
     except redis.RedisError:
         log.warning("Redis unreachable for the intake flag; publishing a drain anyway")
         pending = False

@@ -17,8 +17,7 @@ class SourceRestrictionInline(admin.TabularInline):
 @admin.register(LeadSource)
 class LeadSourceAdmin(admin.ModelAdmin):
     inlines = (SourceRestrictionInline,)
-    list_display = ("name", "slug", "team", "qualification_threshold", "form_enabled",
-                    "is_active")
+    list_display = ("name", "slug", "team", "qualification_threshold", "form_enabled", "is_active")
     list_filter = ("is_active", "team")
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
@@ -33,12 +32,20 @@ class PoolAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("name", "slug", "mode", "order", "preview_fields", "is_active")}),
         ("Scope", {"fields": ("team", "territory", "is_team_default")}),
-        ("Pull restrictions", {
-            "description": "Claim caps and max untouched leads are set on the team or the "
-                           "rep (Caps); source restrictions on the lead source.",
-            "fields": ("claim_cooldown_hours", "update_first_hours", "calling_hours_start",
-                       "calling_hours_end", "calling_weekdays_only"),
-        }),
+        (
+            "Pull restrictions",
+            {
+                "description": "Claim caps and max untouched leads are set on the team or the "
+                "rep (Caps); source restrictions on the lead source.",
+                "fields": (
+                    "claim_cooldown_hours",
+                    "update_first_hours",
+                    "calling_hours_start",
+                    "calling_hours_end",
+                    "calling_weekdays_only",
+                ),
+            },
+        ),
     )
 
 
@@ -56,8 +63,19 @@ class LeadEventInline(admin.TabularInline):
 
 @admin.register(Lead)
 class LeadAdmin(admin.ModelAdmin):
-    list_display = ("id", "display_name", "company", "status", "owner", "pool", "team",
-                    "source", "score", "country", "created_at")
+    list_display = (
+        "id",
+        "display_name",
+        "company",
+        "status",
+        "owner",
+        "pool",
+        "team",
+        "source",
+        "score",
+        "country",
+        "created_at",
+    )
     list_filter = ("status", "source", "team", "pool", "country", "created_at")
     search_fields = ("first_name", "last_name", "email", "phone", "company", "external_id")
     list_select_related = ("owner", "pool", "team", "source")
@@ -65,23 +83,71 @@ class LeadAdmin(admin.ModelAdmin):
     raw_id_fields = ("owner",)
     # State, owner and pool move only through the lifecycle services (they keep the
     # timeline and the invariants); the admin shows them.
-    readonly_fields = ("status", "owner", "pool", "score", "score_breakdown", "created_at",
-                       "updated_at", "routed_at", "pooled_at", "assigned_at", "first_touch_at",
-                       "closed_at")
+    readonly_fields = (
+        "status",
+        "owner",
+        "pool",
+        "score",
+        "score_breakdown",
+        "created_at",
+        "updated_at",
+        "routed_at",
+        "pooled_at",
+        "assigned_at",
+        "first_touch_at",
+        "closed_at",
+    )
     inlines = (LeadEventInline,)
     fieldsets = (
-        ("Contact", {"fields": ("first_name", "last_name", "email", "phone", "company",
-                                "title")}),
-        ("Company", {"fields": ("industry", "company_size", "country", "state", "city",
-                                "postal_code", "language", "product_interest",
-                                "estimated_value")}),
-        ("Origin", {"fields": ("source", "campaign", "landing_page", "external_id",
-                               "attributes")}),
-        ("Where it is", {"fields": ("status", "owner", "pool", "team", "rejection_reason",
-                                    "lost_reason", "won_value", "score", "score_breakdown")}),
-        ("Timestamps", {"classes": ("collapse",), "fields": (
-            "created_at", "updated_at", "routed_at", "pooled_at", "assigned_at",
-            "first_touch_at", "closed_at")}),
+        ("Contact", {"fields": ("first_name", "last_name", "email", "phone", "company", "title")}),
+        (
+            "Company",
+            {
+                "fields": (
+                    "industry",
+                    "company_size",
+                    "country",
+                    "state",
+                    "city",
+                    "postal_code",
+                    "language",
+                    "product_interest",
+                    "estimated_value",
+                )
+            },
+        ),
+        ("Origin", {"fields": ("source", "campaign", "landing_page", "external_id", "attributes")}),
+        (
+            "Where it is",
+            {
+                "fields": (
+                    "status",
+                    "owner",
+                    "pool",
+                    "team",
+                    "rejection_reason",
+                    "lost_reason",
+                    "won_value",
+                    "score",
+                    "score_breakdown",
+                )
+            },
+        ),
+        (
+            "Timestamps",
+            {
+                "classes": ("collapse",),
+                "fields": (
+                    "created_at",
+                    "updated_at",
+                    "routed_at",
+                    "pooled_at",
+                    "assigned_at",
+                    "first_touch_at",
+                    "closed_at",
+                ),
+            },
+        ),
     )
 
 
@@ -112,8 +178,11 @@ class ApiKeyAdmin(admin.ModelAdmin):
         created, raw = apikey_create(source=obj.source, name=obj.name, created_by=request.user)
         obj.pk, obj.prefix, obj.key_hash = created.pk, created.prefix, created.key_hash
         obj.created_at = created.created_at
-        self.message_user(request, f"New API key (copy it now, it will not be shown again): "
-                                   f"{raw}", messages.WARNING)
+        self.message_user(
+            request,
+            f"New API key (copy it now, it will not be shown again): {raw}",
+            messages.WARNING,
+        )
 
     @admin.action(description="Revoke selected keys")
     def revoke(self, request, queryset):

@@ -24,9 +24,26 @@ from .models import Lead
 
 MAX_ATTRIBUTES = 50
 MAX_ATTRIBUTES_BYTES = 10_000
-LEAD_FIELDS = ("first_name", "last_name", "email", "phone", "company", "title", "industry",
-               "company_size", "country", "state", "city", "postal_code", "language",
-               "product_interest", "estimated_value", "campaign", "landing_page", "external_id")
+LEAD_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "company",
+    "title",
+    "industry",
+    "company_size",
+    "country",
+    "state",
+    "city",
+    "postal_code",
+    "language",
+    "product_interest",
+    "estimated_value",
+    "campaign",
+    "landing_page",
+    "external_id",
+)
 
 
 class ApiKeyAuth(HttpBearer):
@@ -38,8 +55,11 @@ class ApiKeyAuth(HttpBearer):
 
 
 def _text(max_length: int):
-    return Annotated[str, Field(default="", max_length=max_length),
-                     AfterValidator(lambda v: normalise.text_clean(v, max_length=max_length))]
+    return Annotated[
+        str,
+        Field(default="", max_length=max_length),
+        AfterValidator(lambda v: normalise.text_clean(v, max_length=max_length)),
+    ]
 
 
 def _sanitise(value: Any, depth: int = 0) -> Any:
@@ -50,8 +70,9 @@ def _sanitise(value: Any, depth: int = 0) -> Any:
     if isinstance(value, str):
         return normalise.chars_clean(value)
     if isinstance(value, dict):
-        return {normalise.chars_clean(str(k))[:100]: _sanitise(v, depth + 1)
-                for k, v in value.items()}
+        return {
+            normalise.chars_clean(str(k))[:100]: _sanitise(v, depth + 1) for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_sanitise(v, depth + 1) for v in value]
     if isinstance(value, float) and value != value:  # NaN is not JSON
@@ -69,8 +90,9 @@ class LeadIn(Schema):
     last_name: _text(100)
     email: str = Field(default="", max_length=254, examples=["ana@example.com"])
     # Country comes before phone: a phone without +country code is read in that country.
-    country: str = Field(default="", max_length=60, description="ISO 3166 alpha-2 or a name.",
-                         examples=["BR"])
+    country: str = Field(
+        default="", max_length=60, description="ISO 3166 alpha-2 or a name.", examples=["BR"]
+    )
     phone: str = Field(default="", max_length=40, examples=["+55 11 91234-5678"])
     company: _text(200)
     title: _text(100)
@@ -81,12 +103,14 @@ class LeadIn(Schema):
     postal_code: _text(20)
     language: _text(10)
     product_interest: _text(100)
-    estimated_value: Decimal | None = Field(default=None, ge=0, le=Decimal("9999999999.99"),
-                                            allow_inf_nan=False)
+    estimated_value: Decimal | None = Field(
+        default=None, ge=0, le=Decimal("9999999999.99"), allow_inf_nan=False
+    )
     campaign: _text(100)
     landing_page: _text(200)
-    external_id: _text(100) = Field(default="", description="Your id: posting it again "
-                                    "returns the same lead.")
+    external_id: _text(100) = Field(
+        default="", description="Your id: posting it again returns the same lead."
+    )
     attributes: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("email")
@@ -127,8 +151,11 @@ def free_attributes(request, payload: LeadIn) -> dict:
         body = json.loads(request.body)
     except ValueError:
         body = {}
-    extra = {k: v for k, v in body.items() if k not in LeadIn.model_fields} \
-        if isinstance(body, dict) else {}
+    extra = (
+        {k: v for k, v in body.items() if k not in LeadIn.model_fields}
+        if isinstance(body, dict)
+        else {}
+    )
     extra = {**payload.attributes, **extra}
     problem = None
     try:
@@ -140,16 +167,19 @@ def free_attributes(request, payload: LeadIn) -> dict:
     elif len(json.dumps(extra, default=str)) > MAX_ATTRIBUTES_BYTES:
         problem = f"Free attributes take at most {MAX_ATTRIBUTES_BYTES} bytes."
     if problem:
-        raise ValidationError([{"type": "value_error", "loc": ["body", "payload", "attributes"],
-                                "msg": problem}])
+        raise ValidationError(
+            [{"type": "value_error", "loc": ["body", "payload", "attributes"], "msg": problem}]
+        )
     return extra
 
 
 class LeadOut(Schema):
     id: int
     state: str
-    outcome: str = Field(description="created, replayed (same external_id or Idempotency-Key)"
-                                     " or merged (joined an open lead with the same contact)")
+    outcome: str = Field(
+        description="created, replayed (same external_id or Idempotency-Key)"
+        " or merged (joined an open lead with the same contact)"
+    )
     score: int
     rejection_reason: str
     external_id: str
@@ -181,9 +211,15 @@ router.add_decorator(_server_timing, mode="view")
 
 
 def _out(lead: Lead, outcome: str) -> dict:
-    return {"id": lead.pk, "state": lead.status, "outcome": outcome, "score": lead.score,
-            "rejection_reason": lead.rejection_reason, "external_id": lead.external_id,
-            "created_at": lead.created_at}
+    return {
+        "id": lead.pk,
+        "state": lead.status,
+        "outcome": outcome,
+        "score": lead.score,
+        "rejection_reason": lead.rejection_reason,
+        "external_id": lead.external_id,
+        "created_at": lead.created_at,
+    }
 
 
 def _rate_limited(request) -> JsonResponse | None:
@@ -194,32 +230,43 @@ def _rate_limited(request) -> JsonResponse | None:
     if retry_after is None:
         return None
     response = JsonResponse(
-        {"detail": f"Rate limit of {limit} requests a minute exceeded; retry in "
-                   f"{retry_after} s."}, status=429)
+        {"detail": f"Rate limit of {limit} requests a minute exceeded; retry in {retry_after} s."},
+        status=429,
+    )
     response["Retry-After"] = str(retry_after)
     return response
 
 
-@router.post("/leads", response={200: LeadOut, 201: LeadOut, 401: Error, 429: Error},
-             summary="Capture a lead")
-def lead_post(request, payload: LeadIn,
-              idempotency_key: str = Header(default="", alias="Idempotency-Key",
-                                            max_length=255)):
+@router.post(
+    "/leads",
+    response={200: LeadOut, 201: LeadOut, 401: Error, 429: Error},
+    summary="Capture a lead",
+)
+def lead_post(
+    request,
+    payload: LeadIn,
+    idempotency_key: str = Header(default="", alias="Idempotency-Key", max_length=255),
+):
     """Creates a lead (201) and hands it to screening and routing. A repeat of an earlier
     post (same `external_id`, or same `Idempotency-Key` header) returns that lead (200); an
     inquiry matching an open lead's e-mail or phone joins it (200, outcome `merged`)."""
     if (limited := _rate_limited(request)) is not None:
         return limited
     result = lead_capture(
-        source=request.api_key.source, fields=payload.lead_fields(),
+        source=request.api_key.source,
+        fields=payload.lead_fields(),
         attributes=free_attributes(request, payload),
-        idempotency_key=normalise.chars_clean(idempotency_key or "").strip(), channel="api",
+        idempotency_key=normalise.chars_clean(idempotency_key or "").strip(),
+        channel="api",
     )
     return Status(201 if result.outcome == CREATED else 200, _out(result.lead, result.outcome))
 
 
-@router.get("/leads/{lead_id}", response={200: LeadOut, 401: Error, 404: Error, 429: Error},
-            summary="Read a lead back")
+@router.get(
+    "/leads/{lead_id}",
+    response={200: LeadOut, 401: Error, 404: Error, 429: Error},
+    summary="Read a lead back",
+)
 def lead_get(request, lead_id: int = Path(..., ge=1, le=2**63 - 1)):
     """A lead captured through this key's source: its state, score and rejection reason."""
     if (limited := _rate_limited(request)) is not None:

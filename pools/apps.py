@@ -20,5 +20,6 @@ class PoolsConfig(AppConfig):
         from . import signals  # noqa: F401
 
         # After every migrate, so the claim functions follow the tables they read.
-        post_migrate.connect(_install_claim_functions, sender=self,
-                             dispatch_uid="pools.claim_functions")
+        post_migrate.connect(
+            _install_claim_functions, sender=self, dispatch_uid="pools.claim_functions"
+        )

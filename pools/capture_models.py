@@ -22,8 +22,9 @@ class ApiKey(models.Model):
     prefix = models.CharField(max_length=16, db_index=True, editable=False)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                   null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -48,8 +49,11 @@ class IdempotencyKey(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["source", "key"],
-                                               name="unique_idempotency_key_per_source")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "key"], name="unique_idempotency_key_per_source"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.key} → lead {self.lead_id}"
@@ -74,24 +78,49 @@ class ScoringRule(models.Model):
     field = models.CharField(
         max_length=100,
         help_text="A lead field (company_size, country, source, estimated_value, …) or "
-                  "attributes.<key> for a free attribute.")
+        "attributes.<key> for a free attribute.",
+    )
     operator = models.CharField(max_length=10, choices=Operator.choices, default=Operator.EQUALS)
-    value = models.CharField(max_length=200, blank=True,
-                             help_text="Compared case-insensitively; numbers for ≥ ≤ > <.")
-    points = models.IntegerField(help_text="Added to the score when the condition holds "
-                                           "(negative to subtract).")
-    source = models.ForeignKey(LeadSource, on_delete=models.CASCADE, null=True, blank=True,
-                               related_name="scoring_rules",
-                               help_text="Only for this source; blank for every source.")
+    value = models.CharField(
+        max_length=200, blank=True, help_text="Compared case-insensitively; numbers for ≥ ≤ > <."
+    )
+    points = models.IntegerField(
+        help_text="Added to the score when the condition holds (negative to subtract)."
+    )
+    source = models.ForeignKey(
+        LeadSource,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="scoring_rules",
+        help_text="Only for this source; blank for every source.",
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["name", "id"]
 
-    SCORABLE_FIELDS = ("source", "first_name", "last_name", "email", "phone", "company", "title",
-                       "industry", "company_size", "country", "state", "city", "postal_code",
-                       "language", "product_interest", "estimated_value", "campaign",
-                       "landing_page", "external_id")
+    SCORABLE_FIELDS = (
+        "source",
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "company",
+        "title",
+        "industry",
+        "company_size",
+        "country",
+        "state",
+        "city",
+        "postal_code",
+        "language",
+        "product_interest",
+        "estimated_value",
+        "campaign",
+        "landing_page",
+        "external_id",
+    )
 
     def __str__(self) -> str:
         sign = "+" if self.points >= 0 else ""
@@ -100,9 +129,9 @@ class ScoringRule(models.Model):
     def clean(self):
         errors = {}
         if self.field not in self.SCORABLE_FIELDS and not (
-                self.field.startswith("attributes.") and len(self.field) > len("attributes.")):
-            errors["field"] = (f"Use one of {', '.join(self.SCORABLE_FIELDS)}, or "
-                               "attributes.<key>.")
+            self.field.startswith("attributes.") and len(self.field) > len("attributes.")
+        ):
+            errors["field"] = f"Use one of {', '.join(self.SCORABLE_FIELDS)}, or attributes.<key>."
         numeric = self.operator in ("gte", "lte", "gt", "lt")
         if numeric:
             try:
@@ -126,8 +155,9 @@ class ImportJob(models.Model):
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
 
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     source = models.ForeignKey(LeadSource, on_delete=models.PROTECT, related_name="imports")
     filename = models.CharField(max_length=255)
     content = models.BinaryField()

@@ -81,8 +81,10 @@ _WS = "E' \\t\\n\\r\\f\\v'"
 def _open(zone: str) -> str:
     """Is it inside the pool's calling window in `zone` right now?"""
     local = f"(p_now AT TIME ZONE {zone})"
-    return (f"({local}::time >= pl.calling_hours_start AND {local}::time < pl.calling_hours_end"
-            f" AND NOT (pl.calling_weekdays_only AND extract(isodow FROM {local}) >= 6))")
+    return (
+        f"({local}::time >= pl.calling_hours_start AND {local}::time < pl.calling_hours_end"
+        f" AND NOT (pl.calling_weekdays_only AND extract(isodow FROM {local}) >= 6))"
+    )
 
 
 _RESULT = """o_blocked text, o_pool_id bigint, o_day_cap integer, o_week_cap integer,
@@ -97,6 +99,7 @@ _DECLARE = """DECLARE
     v_lead_id bigint;
     v_day_n bigint;
     v_week_n bigint;"""
+
 
 # Blocked: report the code (and whatever figures are already known) and stop.
 def _stop(code: str) -> str:

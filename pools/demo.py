@@ -25,23 +25,66 @@ from .lifecycle import OWNED_STATES, LeadState
 from .models import Lead, LeadEvent, LeadSource, Pool
 
 TERRITORIES = {
-    "São Paulo": {"countries": ["BR"], "states": ["SP"], "area_codes": ["11", "12", "13", "14",
-                                                                       "15", "16", "17", "18",
-                                                                       "19"]},
-    "Rio & Minas": {"countries": ["BR"], "states": ["RJ", "MG", "ES"],
-                    "area_codes": ["21", "22", "24", "27", "31", "32", "33", "34", "35"]},
-    "South": {"countries": ["BR"], "states": ["PR", "SC", "RS"],
-              "area_codes": ["41", "42", "43", "44", "47", "48", "51", "53", "54", "55"]},
-    "Rest of Brazil": {"countries": ["BR"], "states": ["BA", "PE", "CE", "GO", "DF", "MA",
-                                                       "MT", "MS", "PA", "PB", "RN", "AM"]},
+    "São Paulo": {
+        "countries": ["BR"],
+        "states": ["SP"],
+        "area_codes": ["11", "12", "13", "14", "15", "16", "17", "18", "19"],
+    },
+    "Rio & Minas": {
+        "countries": ["BR"],
+        "states": ["RJ", "MG", "ES"],
+        "area_codes": ["21", "22", "24", "27", "31", "32", "33", "34", "35"],
+    },
+    "South": {
+        "countries": ["BR"],
+        "states": ["PR", "SC", "RS"],
+        "area_codes": ["41", "42", "43", "44", "47", "48", "51", "53", "54", "55"],
+    },
+    "Rest of Brazil": {
+        "countries": ["BR"],
+        "states": ["BA", "PE", "CE", "GO", "DF", "MA", "MT", "MS", "PA", "PB", "RN", "AM"],
+    },
 }
-AREA_CODE = {"SP": "11", "RJ": "21", "MG": "31", "ES": "27", "PR": "41", "SC": "48", "RS": "51",
-             "BA": "71", "PE": "81", "CE": "85", "GO": "62", "DF": "61"}
-SEGMENTS = ["home_decor", "health_beauty", "car_accessories", "household_utilities",
-            "construction_tools_house_garden", "audio_video_electronics", "computers", "pet",
-            "food_supplement", "food_drink", "sports_leisure", "bed_bath_table"]
-ORIGINS = ["organic_search", "paid_search", "social", "email", "referral", "direct_traffic",
-           "display", "other", "other_publicities", "unknown"]
+AREA_CODE = {
+    "SP": "11",
+    "RJ": "21",
+    "MG": "31",
+    "ES": "27",
+    "PR": "41",
+    "SC": "48",
+    "RS": "51",
+    "BA": "71",
+    "PE": "81",
+    "CE": "85",
+    "GO": "62",
+    "DF": "61",
+}
+SEGMENTS = [
+    "home_decor",
+    "health_beauty",
+    "car_accessories",
+    "household_utilities",
+    "construction_tools_house_garden",
+    "audio_video_electronics",
+    "computers",
+    "pet",
+    "food_supplement",
+    "food_drink",
+    "sports_leisure",
+    "bed_bath_table",
+]
+ORIGINS = [
+    "organic_search",
+    "paid_search",
+    "social",
+    "email",
+    "referral",
+    "direct_traffic",
+    "display",
+    "other",
+    "other_publicities",
+    "unknown",
+]
 WEEKDAY_HOURS = {d: [["08:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
 
 
@@ -59,33 +102,98 @@ class RepSpec:
 
 REPS = [
     RepSpec("Inbound Brazil", ("São Paulo",), ("pt",), SEGMENTS[:3], "America/Sao_Paulo", 3, 3),
-    RepSpec("Inbound Brazil", ("São Paulo",), ("pt", "en"), SEGMENTS[2:6], "America/Sao_Paulo",
-            2, 2),
-    RepSpec("Inbound Brazil", ("São Paulo", "Rest of Brazil"), ("pt",), SEGMENTS[5:8],
-            "America/Sao_Paulo", 2, 2),
-    RepSpec("Inbound Brazil", ("Rio & Minas",), ("pt", "es"), SEGMENTS[:2] + SEGMENTS[8:10],
-            "America/Sao_Paulo", 2, 2),
-    RepSpec("Inbound Brazil", ("Rio & Minas",), ("pt",), SEGMENTS[3:7], "America/Sao_Paulo", 1, 1,
-            "busy"),
+    RepSpec(
+        "Inbound Brazil", ("São Paulo",), ("pt", "en"), SEGMENTS[2:6], "America/Sao_Paulo", 2, 2
+    ),
+    RepSpec(
+        "Inbound Brazil",
+        ("São Paulo", "Rest of Brazil"),
+        ("pt",),
+        SEGMENTS[5:8],
+        "America/Sao_Paulo",
+        2,
+        2,
+    ),
+    RepSpec(
+        "Inbound Brazil",
+        ("Rio & Minas",),
+        ("pt", "es"),
+        SEGMENTS[:2] + SEGMENTS[8:10],
+        "America/Sao_Paulo",
+        2,
+        2,
+    ),
+    RepSpec(
+        "Inbound Brazil",
+        ("Rio & Minas",),
+        ("pt",),
+        SEGMENTS[3:7],
+        "America/Sao_Paulo",
+        1,
+        1,
+        "busy",
+    ),
     RepSpec("Inbound Brazil", ("South",), ("pt", "es"), SEGMENTS[6:12], "America/Sao_Paulo", 2, 2),
-    RepSpec("Inbound Brazil", ("South", "Rest of Brazil"), ("pt",), SEGMENTS[::2],
-            "America/Manaus", 1, 1),
-    RepSpec("Inbound Brazil", ("Rest of Brazil",), ("pt", "en"), SEGMENTS[1::2],
-            "America/Fortaleza", 1, 1, "away"),
-    RepSpec("Enterprise", ("São Paulo", "Rio & Minas"), ("pt", "en"), SEGMENTS[:6],
-            "America/Sao_Paulo", 3, 3),
+    RepSpec(
+        "Inbound Brazil",
+        ("South", "Rest of Brazil"),
+        ("pt",),
+        SEGMENTS[::2],
+        "America/Manaus",
+        1,
+        1,
+    ),
+    RepSpec(
+        "Inbound Brazil",
+        ("Rest of Brazil",),
+        ("pt", "en"),
+        SEGMENTS[1::2],
+        "America/Fortaleza",
+        1,
+        1,
+        "away",
+    ),
+    RepSpec(
+        "Enterprise",
+        ("São Paulo", "Rio & Minas"),
+        ("pt", "en"),
+        SEGMENTS[:6],
+        "America/Sao_Paulo",
+        3,
+        3,
+    ),
     RepSpec("Enterprise", ("South",), ("pt", "en", "es"), SEGMENTS[4:], "Europe/Lisbon", 2, 3),
-    RepSpec("Enterprise", ("Rest of Brazil", "São Paulo"), ("en", "pt"), SEGMENTS[::3],
-            "America/New_York", 2, 2),
-    RepSpec("Enterprise", ("Rio & Minas", "South"), ("pt",), SEGMENTS[1::3], "America/Sao_Paulo",
-            1, 1, "offline"),
+    RepSpec(
+        "Enterprise",
+        ("Rest of Brazil", "São Paulo"),
+        ("en", "pt"),
+        SEGMENTS[::3],
+        "America/New_York",
+        2,
+        2,
+    ),
+    RepSpec(
+        "Enterprise",
+        ("Rio & Minas", "South"),
+        ("pt",),
+        SEGMENTS[1::3],
+        "America/Sao_Paulo",
+        1,
+        1,
+        "offline",
+    ),
 ]
 
 
 def _ascii(text: str) -> str:
     """Fake e-mail addresses in plain ASCII, so they pass any e-mail validator."""
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower() \
+    return (
+        unicodedata.normalize("NFKD", text)
+        .encode("ascii", "ignore")
+        .decode()
+        .lower()
         .replace(" ", "")
+    )
 
 
 def shared_data_dir() -> Path:
@@ -101,18 +209,31 @@ def people_ensure(*, password: str) -> dict:
         for name, fields in TERRITORIES.items()
     }
     if not User.objects.filter(username="admin").exists():
-        user_create(username="admin", password=password, roles=[Role.ADMIN],
-                    first_name="Ada", last_name="Admin", email="admin@example.com")
+        user_create(
+            username="admin",
+            password=password,
+            roles=[Role.ADMIN],
+            first_name="Ada",
+            last_name="Admin",
+            email="admin@example.com",
+        )
     managers = {}
     for n, (team_name, first, last) in enumerate(
         [("Inbound Brazil", "Marina", "Costa"), ("Enterprise", "Rafael", "Lima")], start=1
     ):
         username = f"manager{n}"
         user = User.objects.filter(username=username).first() or user_create(
-            username=username, password=password, roles=[Role.MANAGER], first_name=first,
-            last_name=last, email=f"{username}@example.com")
-        team, _ = Team.objects.get_or_create(name=team_name, defaults={
-            "max_per_day": 40, "max_open_untouched": 15, "max_claims_per_day": 30})
+            username=username,
+            password=password,
+            roles=[Role.MANAGER],
+            first_name=first,
+            last_name=last,
+            email=f"{username}@example.com",
+        )
+        team, _ = Team.objects.get_or_create(
+            name=team_name,
+            defaults={"max_per_day": 40, "max_open_untouched": 15, "max_claims_per_day": 30},
+        )
         team.managers.add(user)
         managers[team_name] = user
     fake = Faker("pt_BR")
@@ -123,30 +244,59 @@ def people_ensure(*, password: str) -> dict:
         if User.objects.filter(username=username).exists():
             continue
         user = user_create(
-            username=username, password=password, roles=[Role.REP], first_name=first,
-            last_name=last, email=f"{username}@example.com",
-            profile={"team": Team.objects.get(name=spec.team), "languages": list(spec.languages),
-                     "industries": list(spec.industries), "time_zone": spec.time_zone,
-                     "weight": spec.weight, "seniority": spec.seniority,
-                     "availability": spec.availability, "working_hours": WEEKDAY_HOURS,
-                     "company_sizes": ["1-10", "11-50", "51-200"] if spec.seniority < 3
-                     else ["51-200", "201-1000", "1000+"]})
+            username=username,
+            password=password,
+            roles=[Role.REP],
+            first_name=first,
+            last_name=last,
+            email=f"{username}@example.com",
+            profile={
+                "team": Team.objects.get(name=spec.team),
+                "languages": list(spec.languages),
+                "industries": list(spec.industries),
+                "time_zone": spec.time_zone,
+                "weight": spec.weight,
+                "seniority": spec.seniority,
+                "availability": spec.availability,
+                "working_hours": WEEKDAY_HOURS,
+                "company_sizes": ["1-10", "11-50", "51-200"]
+                if spec.seniority < 3
+                else ["51-200", "201-1000", "1000+"],
+            },
+        )
         user.rep_profile.territories.set([territories[t] for t in spec.territories])
     inbound, enterprise = (Team.objects.get(name=t) for t in ("Inbound Brazil", "Enterprise"))
-    Pool.objects.get_or_create(slug="brazil-open", defaults={
-        "name": "Brazil open pool", "mode": Pool.Mode.PREVIEW, "team": inbound,
-        "is_team_default": True, "preview_fields": ["company", "industry", "city", "state",
-                                                    "source", "score"]})
-    Pool.objects.get_or_create(slug="enterprise-blind", defaults={
-        "name": "Enterprise blind pool", "mode": Pool.Mode.BLIND, "order": Pool.Order.SCORE,
-        "team": enterprise, "is_team_default": True})
+    Pool.objects.get_or_create(
+        slug="brazil-open",
+        defaults={
+            "name": "Brazil open pool",
+            "mode": Pool.Mode.PREVIEW,
+            "team": inbound,
+            "is_team_default": True,
+            "preview_fields": ["company", "industry", "city", "state", "source", "score"],
+        },
+    )
+    Pool.objects.get_or_create(
+        slug="enterprise-blind",
+        defaults={
+            "name": "Enterprise blind pool",
+            "mode": Pool.Mode.BLIND,
+            "order": Pool.Order.SCORE,
+            "team": enterprise,
+            "is_team_default": True,
+        },
+    )
     for origin in ORIGINS:
-        LeadSource.objects.get_or_create(slug=origin, defaults={
-            "name": origin.replace("_", " ").capitalize(),
-            "team": enterprise if origin in ("paid_search", "referral") else inbound,
-            # One public web form to try at /capture/organic_search/.
-            "form_enabled": origin == "organic_search",
-            "form_intro": "Tell us about your shop and a specialist calls you back today."})
+        LeadSource.objects.get_or_create(
+            slug=origin,
+            defaults={
+                "name": origin.replace("_", " ").capitalize(),
+                "team": enterprise if origin in ("paid_search", "referral") else inbound,
+                # One public web form to try at /capture/organic_search/.
+                "form_enabled": origin == "organic_search",
+                "form_intro": "Tell us about your shop and a specialist calls you back today.",
+            },
+        )
     return {"teams": [inbound, enterprise], "managers": managers}
 
 
@@ -176,13 +326,30 @@ def _olist_rows(limit: int, rng: random.Random) -> list[dict] | None:
 
 def _generated_rows(limit: int, rng: random.Random) -> list[dict]:
     states = list(AREA_CODE)
-    return [{"mql": {"mql_id": f"gen-{i}", "first_contact_date": "2018-01-01",
-                     "landing_page_id": "", "origin": rng.choice(ORIGINS)},
-             "deal": {"business_segment": rng.choice(SEGMENTS), "lead_type": "online_medium",
-                      "business_type": "reseller", "declared_monthly_revenue": "0"}
-             if rng.random() < .1 else None,
-             "seller": {"seller_state": rng.choice(states), "seller_city": "", 
-                        "seller_zip_code_prefix": ""}} for i in range(limit)]
+    return [
+        {
+            "mql": {
+                "mql_id": f"gen-{i}",
+                "first_contact_date": "2018-01-01",
+                "landing_page_id": "",
+                "origin": rng.choice(ORIGINS),
+            },
+            "deal": {
+                "business_segment": rng.choice(SEGMENTS),
+                "lead_type": "online_medium",
+                "business_type": "reseller",
+                "declared_monthly_revenue": "0",
+            }
+            if rng.random() < 0.1
+            else None,
+            "seller": {
+                "seller_state": rng.choice(states),
+                "seller_city": "",
+                "seller_zip_code_prefix": "",
+            },
+        }
+        for i in range(limit)
+    ]
 
 
 def leads_ensure(*, count: int = 400, fresh: int = 20, log=print) -> int:
@@ -195,8 +362,10 @@ def leads_ensure(*, count: int = 400, fresh: int = 20, log=print) -> int:
     fake.seed_instance(7)
     rows = _olist_rows(count, rng)
     if rows is None:
-        log(f"{shared_data_dir() / 'olist'} not found: generating {count} demo leads instead "
-            "of using the real Olist data.")
+        log(
+            f"{shared_data_dir() / 'olist'} not found: generating {count} demo leads instead "
+            "of using the real Olist data."
+        )
         rows = _generated_rows(count, rng)
     sources = {s.slug: s for s in LeadSource.objects.all()}
     pools = {p.team_id: p for p in Pool.objects.filter(is_team_default=True)}
@@ -211,25 +380,38 @@ def leads_ensure(*, count: int = 400, fresh: int = 20, log=print) -> int:
         state_code = (seller or {}).get("seller_state", "")
         first, last = fake.first_name(), fake.last_name()
         created = now - timedelta(hours=(len(rows) - i) * 0.8 + rng.random())
-        status = (LeadState.NEW if i >= len(rows) - fresh
-                  else _demo_outcome(rng, deal, created, now))
+        status = LeadState.NEW if i >= len(rows) - fresh else _demo_outcome(rng, deal, created, now)
         team_id = source.team_id
         lead = Lead(
-            first_name=first, last_name=last,
+            first_name=first,
+            last_name=last,
             email=_ascii(f"{first}.{last}.{i}@example.com"),
             phone=f"+55{AREA_CODE.get(state_code, '11')}9{rng.randint(10_000_000, 99_999_999)}",
-            company=f"{fake.company()} (demo)", title=rng.choice(
-                ["Owner", "Founder", "E-commerce manager", "Buyer", "Director"]),
+            company=f"{fake.company()} (demo)",
+            title=rng.choice(["Owner", "Founder", "E-commerce manager", "Buyer", "Director"]),
             industry=(deal or {}).get("business_segment", "") or "",
             company_size=rng.choice(["1-10", "11-50", "51-200", "201-1000"]),
-            country="BR", state=state_code, city=((seller or {}).get("seller_city") or "").title(),
-            postal_code=(seller or {}).get("seller_zip_code_prefix", ""), language="pt",
-            source=source, landing_page=mql["landing_page_id"][:12],
-            external_id=mql["mql_id"], score=rng.randint(5, 95), team_id=team_id,
-            created_at=created, status=status,
-            attributes={"demo": True, "first_contact_date": mql["first_contact_date"],
-                        **({"lead_type": deal.get("lead_type"),
-                            "business_type": deal.get("business_type")} if deal else {})},
+            country="BR",
+            state=state_code,
+            city=((seller or {}).get("seller_city") or "").title(),
+            postal_code=(seller or {}).get("seller_zip_code_prefix", ""),
+            language="pt",
+            source=source,
+            landing_page=mql["landing_page_id"][:12],
+            external_id=mql["mql_id"],
+            score=rng.randint(5, 95),
+            team_id=team_id,
+            created_at=created,
+            status=status,
+            attributes={
+                "demo": True,
+                "first_contact_date": mql["first_contact_date"],
+                **(
+                    {"lead_type": deal.get("lead_type"), "business_type": deal.get("business_type")}
+                    if deal
+                    else {}
+                ),
+            },
         )
         if status == LeadState.POOLED:
             lead.pool, lead.pooled_at = pools.get(team_id), created + timedelta(minutes=2)
@@ -266,16 +448,16 @@ def _demo_outcome(rng: random.Random, deal, created, now):
         return LeadState.WON
     roll = rng.random()
     if age_days > 6:
-        return LeadState.LOST if roll < .7 else LeadState.REJECTED
-    if roll < .35:
+        return LeadState.LOST if roll < 0.7 else LeadState.REJECTED
+    if roll < 0.35:
         return LeadState.POOLED
-    if roll < .55:
+    if roll < 0.55:
         return LeadState.ASSIGNED
-    if roll < .75:
+    if roll < 0.75:
         return LeadState.CONTACTED
-    if roll < .85:
+    if roll < 0.85:
         return LeadState.QUALIFIED
-    if roll < .92:
+    if roll < 0.92:
         return LeadState.SKIMMING
     return LeadState.REJECTED
 
@@ -288,37 +470,82 @@ def _demo_events(leads: list[Lead]) -> list[LeadEvent]:
         events.append(LeadEvent(lead=lead, kind="created", to_state="new", created_at=t))
         if lead.status == LeadState.NEW:
             continue
-        events.append(LeadEvent(lead=lead, kind="transition", from_state="new",
-                                to_state="screened", reason="Screened", created_at=t))
+        events.append(
+            LeadEvent(
+                lead=lead,
+                kind="transition",
+                from_state="new",
+                to_state="screened",
+                reason="Screened",
+                created_at=t,
+            )
+        )
         if lead.status == LeadState.REJECTED:
-            events.append(LeadEvent(lead=lead, kind="transition", from_state="screened",
-                                    to_state="rejected", reason=lead.rejection_reason,
-                                    created_at=t))
+            events.append(
+                LeadEvent(
+                    lead=lead,
+                    kind="transition",
+                    from_state="screened",
+                    to_state="rejected",
+                    reason=lead.rejection_reason,
+                    created_at=t,
+                )
+            )
             continue
         if lead.status in (LeadState.POOLED, LeadState.SKIMMING):
-            events.append(LeadEvent(lead=lead, kind="routed", from_state="screened",
-                                    to_state=lead.status, created_at=lead.routed_at,
-                                    reason=f"Team default pool {lead.pool}" if lead.pool
-                                    else "Manager to assign"))
+            events.append(
+                LeadEvent(
+                    lead=lead,
+                    kind="routed",
+                    from_state="screened",
+                    to_state=lead.status,
+                    created_at=lead.routed_at,
+                    reason=f"Team default pool {lead.pool}" if lead.pool else "Manager to assign",
+                )
+            )
             continue
-        events.append(LeadEvent(lead=lead, kind="assigned", from_state="screened",
-                                to_state="assigned", owner=lead.owner,
-                                created_at=lead.assigned_at, reason="Demo assignment"))
-        path = {LeadState.CONTACTED: ["contacted"], LeadState.QUALIFIED: ["contacted", "qualified"],
-                LeadState.WON: ["contacted", "qualified", "won"],
-                LeadState.LOST: ["contacted", "lost"]}.get(lead.status, [])
+        events.append(
+            LeadEvent(
+                lead=lead,
+                kind="assigned",
+                from_state="screened",
+                to_state="assigned",
+                owner=lead.owner,
+                created_at=lead.assigned_at,
+                reason="Demo assignment",
+            )
+        )
+        path = {
+            LeadState.CONTACTED: ["contacted"],
+            LeadState.QUALIFIED: ["contacted", "qualified"],
+            LeadState.WON: ["contacted", "qualified", "won"],
+            LeadState.LOST: ["contacted", "lost"],
+        }.get(lead.status, [])
         previous = "assigned"
         if lead.first_touch_at:
-            events.append(LeadEvent(lead=lead, kind="touch", actor=lead.owner,
-                                    created_at=lead.first_touch_at, reason="Call",
-                                    data={"channel": "call"}))
+            events.append(
+                LeadEvent(
+                    lead=lead,
+                    kind="touch",
+                    actor=lead.owner,
+                    created_at=lead.first_touch_at,
+                    reason="Call",
+                    data={"channel": "call"},
+                )
+            )
         for step in path:
             when = lead.closed_at if step in ("won", "lost") else lead.first_touch_at
-            events.append(LeadEvent(lead=lead, kind="disposition", from_state=previous,
-                                    to_state=step, actor=lead.owner, owner=lead.owner,
-                                    created_at=when, reason=lead.lost_reason if step == "lost"
-                                    else ""))
+            events.append(
+                LeadEvent(
+                    lead=lead,
+                    kind="disposition",
+                    from_state=previous,
+                    to_state=step,
+                    actor=lead.owner,
+                    owner=lead.owner,
+                    created_at=when,
+                    reason=lead.lost_reason if step == "lost" else "",
+                )
+            )
             previous = step
     return events
-
-

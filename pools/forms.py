@@ -5,10 +5,12 @@ from .imports.services import MAX_UPLOAD_BYTES
 
 
 class ImportUploadForm(forms.Form):
-    source = forms.ModelChoiceField(queryset=None, help_text="Where these leads came from; "
-                                    "its team receives them.")
-    file = forms.FileField(help_text="CSV with a header line: UTF-8 or Latin-1, comma or "
-                           "semicolon separated.")
+    source = forms.ModelChoiceField(
+        queryset=None, help_text="Where these leads came from; its team receives them."
+    )
+    file = forms.FileField(
+        help_text="CSV with a header line: UTF-8 or Latin-1, comma or semicolon separated."
+    )
 
     def __init__(self, *args, sources, **kwargs):
         super().__init__(*args, **kwargs)
@@ -29,8 +31,11 @@ class ImportMappingForm(forms.Form):
         self.headers = headers
         for i, header in enumerate(headers):
             self.fields[f"col_{i}"] = forms.ChoiceField(
-                label=header, choices=list(TARGETS.items()), required=False,
-                initial=initial_mapping.get(header, ""))
+                label=header,
+                choices=list(TARGETS.items()),
+                required=False,
+                initial=initial_mapping.get(header, ""),
+            )
             self.fields[f"col_{i}"].samples = samples.get(header, [])
 
     def mapping(self) -> dict[str, str]:

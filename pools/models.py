@@ -12,15 +12,44 @@ PROTECTED_FIELDS = ("first_name", "last_name", "email", "phone", "company", "tit
 # Fields a preview pool may be configured to show (protected ones included: a preview pool
 # is the manager's explicit choice to show them).
 PREVIEWABLE_FIELDS = (
-    "first_name", "last_name", "email", "phone", "company", "title", "industry",
-    "company_size", "country", "state", "city", "postal_code", "language",
-    "product_interest", "estimated_value", "source", "campaign", "score",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "company",
+    "title",
+    "industry",
+    "company_size",
+    "country",
+    "state",
+    "city",
+    "postal_code",
+    "language",
+    "product_interest",
+    "estimated_value",
+    "source",
+    "campaign",
+    "score",
 )
 
 # Lead fields a web form may ask for (the rest of the lead is filled by screening/routing).
-FORM_FIELDS = ("first_name", "last_name", "email", "phone", "company", "title", "industry",
-               "company_size", "country", "state", "city", "postal_code", "product_interest",
-               "estimated_value", "message")
+FORM_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "company",
+    "title",
+    "industry",
+    "company_size",
+    "country",
+    "state",
+    "city",
+    "postal_code",
+    "product_interest",
+    "estimated_value",
+    "message",
+)
 
 
 def default_form_fields() -> list:
@@ -37,8 +66,14 @@ def validate_form_fields(value) -> None:
 class LeadSource(models.Model):
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
-    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True,
-                             related_name="sources", help_text="Team whose leads these are.")
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sources",
+        help_text="Team whose leads these are.",
+    )
     qualification_threshold = models.IntegerField(
         default=0, help_text="Leads scoring below this are rejected as unqualified."
     )
@@ -46,14 +81,18 @@ class LeadSource(models.Model):
     # The public capture form (/capture/<slug>/).
     form_enabled = models.BooleanField("web form enabled", default=False)
     form_fields = models.JSONField(
-        default=default_form_fields, blank=True, validators=[validate_form_fields],
+        default=default_form_fields,
+        blank=True,
+        validators=[validate_form_fields],
         help_text=f"Fields the web form asks for, in order. Any of: {', '.join(FORM_FIELDS)}.",
     )
     form_title = models.CharField(max_length=120, blank=True, default="Talk to our team")
     form_intro = models.TextField(blank=True)
     thank_you_message = models.CharField(
-        max_length=300, blank=True,
-        default="Thank you! Someone from our team will be in touch soon.")
+        max_length=300,
+        blank=True,
+        default="Thank you! Someone from our team will be in touch soon.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -76,45 +115,60 @@ class Pool(models.Model):
     mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.PREVIEW)
     order = models.CharField(max_length=10, choices=Order.choices, default=Order.OLDEST)
     # Scope: the team's reps may use it; with a territory, only reps covering it.
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="pools",
-                             null=True, blank=True)
-    territory = models.ForeignKey(Territory, on_delete=models.SET_NULL, related_name="pools",
-                                  null=True, blank=True)
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, related_name="pools", null=True, blank=True
+    )
+    territory = models.ForeignKey(
+        Territory, on_delete=models.SET_NULL, related_name="pools", null=True, blank=True
+    )
     is_team_default = models.BooleanField(
         default=False, help_text="Where the team's leads go when nothing else routes them."
     )
     preview_fields = models.JSONField(
-        default=list, blank=True,
+        default=list,
+        blank=True,
         help_text="Fields shown before a claim (preview mode; blind pools show only their "
-                  f"non-identifying ones). Any of: {', '.join(PREVIEWABLE_FIELDS)}.",
+        f"non-identifying ones). Any of: {', '.join(PREVIEWABLE_FIELDS)}.",
     )
     is_active = models.BooleanField(default=True)
     # Pull restrictions (enforced in pools.claiming; caps live on accounts.Caps).
     claim_cooldown_hours = models.PositiveIntegerField(
-        default=24, help_text="A previous owner may not re-claim a lead for this long after it "
-                              "went back to the pool (0 = no cooldown).")
+        default=24,
+        help_text="A previous owner may not re-claim a lead for this long after it "
+        "went back to the pool (0 = no cooldown).",
+    )
     update_first_hours = models.PositiveIntegerField(
-        null=True, blank=True,
+        null=True,
+        blank=True,
         help_text="“Update your leads first”: a rep holding a lead assigned longer than this "
-                  "without a disposition may not claim more. Blank = off.")
+        "without a disposition may not claim more. Blank = off.",
+    )
     calling_hours_start = models.TimeField(
-        null=True, blank=True, help_text="Claims allowed only while the lead's local time "
-                                         "(from its country/state) is inside this window.")
+        null=True,
+        blank=True,
+        help_text="Claims allowed only while the lead's local time "
+        "(from its country/state) is inside this window.",
+    )
     calling_hours_end = models.TimeField(null=True, blank=True)
     calling_weekdays_only = models.BooleanField(
-        default=False, help_text="Also require a weekday (Mon–Fri) in the lead's local time.")
+        default=False, help_text="Also require a weekday (Mon–Fri) in the lead's local time."
+    )
 
     class Meta:
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
                 condition=(Q(calling_hours_start__isnull=True) & Q(calling_hours_end__isnull=True))
-                | (Q(calling_hours_start__isnull=False) & Q(calling_hours_end__isnull=False)
-                   & Q(calling_hours_end__gt=models.F("calling_hours_start"))),
+                | (
+                    Q(calling_hours_start__isnull=False)
+                    & Q(calling_hours_end__isnull=False)
+                    & Q(calling_hours_end__gt=models.F("calling_hours_start"))
+                ),
                 name="pool_calling_hours_window",
             ),
-            models.UniqueConstraint(fields=["team"], condition=Q(is_team_default=True),
-                                    name="one_default_pool_per_team"),
+            models.UniqueConstraint(
+                fields=["team"], condition=Q(is_team_default=True), name="one_default_pool_per_team"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -130,10 +184,17 @@ class SourceRestriction(models.Model):
     only the listed teams' reps and the listed reps may claim its leads from a pool."""
 
     source = models.ForeignKey(LeadSource, on_delete=models.CASCADE, related_name="restrictions")
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, null=True, blank=True,
-                             related_name="+")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True,
-                             blank=True, related_name="+", verbose_name="rep")
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="rep",
+    )
 
     class Meta:
         constraints = [
@@ -153,8 +214,7 @@ class Lead(models.Model):
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)
     email = models.EmailField(max_length=254, blank=True)
-    phone = models.CharField(max_length=32, blank=True,
-                             help_text="E.164, e.g. +5511912345678.")
+    phone = models.CharField(max_length=32, blank=True, help_text="E.164, e.g. +5511912345678.")
     company = models.CharField(max_length=200, blank=True)
     title = models.CharField(max_length=100, blank=True)
     # Firmographics
@@ -168,8 +228,9 @@ class Lead(models.Model):
     product_interest = models.CharField(max_length=100, blank=True)
     estimated_value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     # Origin
-    source = models.ForeignKey(LeadSource, on_delete=models.PROTECT, related_name="leads",
-                               null=True, blank=True)
+    source = models.ForeignKey(
+        LeadSource, on_delete=models.PROTECT, related_name="leads", null=True, blank=True
+    )
     campaign = models.CharField(max_length=100, blank=True)
     landing_page = models.CharField(max_length=200, blank=True)
     external_id = models.CharField(max_length=100, blank=True)
@@ -177,16 +238,30 @@ class Lead(models.Model):
     score_breakdown = models.JSONField(default=list, blank=True)
     attributes = models.JSONField(default=dict, blank=True)
     # Where the lead is
-    status = models.CharField("state", max_length=12, choices=LeadState.choices,
-                              default=LeadState.NEW)
+    status = models.CharField(
+        "state", max_length=12, choices=LeadState.choices, default=LeadState.NEW
+    )
     # No index of their own: the composite indexes below start with them.
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                              related_name="owned_leads", null=True, blank=True, db_index=False)
-    pool = models.ForeignKey(Pool, on_delete=models.PROTECT, related_name="leads",
-                             null=True, blank=True, db_index=False)
-    team = models.ForeignKey(Team, on_delete=models.SET_NULL, related_name="leads",
-                             null=True, blank=True, help_text="Team responsible for the lead.",
-                             db_index=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="owned_leads",
+        null=True,
+        blank=True,
+        db_index=False,
+    )
+    pool = models.ForeignKey(
+        Pool, on_delete=models.PROTECT, related_name="leads", null=True, blank=True, db_index=False
+    )
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+        null=True,
+        blank=True,
+        help_text="Team responsible for the lead.",
+        db_index=False,
+    )
     rejection_reason = models.CharField(max_length=200, blank=True)
     lost_reason = models.CharField(max_length=200, blank=True)
     won_value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
@@ -215,7 +290,8 @@ class Lead(models.Model):
                 name="lead_pool_iff_pooled",
             ),
             models.UniqueConstraint(
-                fields=["source", "external_id"], condition=~Q(external_id=""),
+                fields=["source", "external_id"],
+                condition=~Q(external_id=""),
                 name="unique_external_id_per_source",
             ),
         ]
@@ -230,8 +306,9 @@ class Lead(models.Model):
             models.Index(fields=["owner", "status"], name="lead_owner_status"),
             models.Index(fields=["pool", "status", "pooled_at", "id"], name="lead_pool_order"),
             # "Highest score first" pools: claim next and the pool page walk this index.
-            models.Index(fields=["pool", "status", "-score", "pooled_at", "id"],
-                         name="lead_pool_score"),
+            models.Index(
+                fields=["pool", "status", "-score", "pooled_at", "id"], name="lead_pool_score"
+            ),
             models.Index(fields=["team", "status"], name="lead_team_status"),
         ]
 
@@ -264,16 +341,26 @@ class LeadEvent(models.Model):
         ROUTED = "routed", "Routed"
 
     # No index of its own (nor has actor): the composite indexes below start with them.
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events",
-                             db_index=False)
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events", db_index=False)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     from_state = models.CharField(max_length=12, choices=LeadState.choices, blank=True)
     to_state = models.CharField(max_length=12, choices=LeadState.choices, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                              null=True, blank=True, related_name="lead_events", db_index=False)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                              null=True, blank=True, related_name="+",
-                              help_text="Owner after the event, where it changed hands.")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="lead_events",
+        db_index=False,
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Owner after the event, where it changed hands.",
+    )
     reason = models.CharField(max_length=500, blank=True)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -15,21 +15,64 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 # What spreadsheets and web forms put in a cell that means "nothing".
-PLACEHOLDERS = frozenset({
-    "", "-", "--", "—", "n/a", "na", "n.a.", "none", "null", "nil", "nan", "select",
-    "select...", "please select", "unknown", "not provided", "#n/a", "?",
-})
+PLACEHOLDERS = frozenset(
+    {
+        "",
+        "-",
+        "--",
+        "—",
+        "n/a",
+        "na",
+        "n.a.",
+        "none",
+        "null",
+        "nil",
+        "nan",
+        "select",
+        "select...",
+        "please select",
+        "unknown",
+        "not provided",
+        "#n/a",
+        "?",
+    }
+)
 # PostgreSQL rejects NUL in text and \u0000 in jsonb; other C0 controls are never meant.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Common names people type that pycountry's fuzzy search gets wrong or slowly.
 _COUNTRY_ALIASES = {
-    "uk": "GB", "u.k.": "GB", "england": "GB", "scotland": "GB", "wales": "GB",
-    "great britain": "GB", "britain": "GB", "usa": "US", "u.s.a.": "US", "u.s.": "US",
-    "america": "US", "united states of america": "US", "brasil": "BR", "russia": "RU",
-    "south korea": "KR", "korea": "KR", "north korea": "KP", "uae": "AE", "vietnam": "VN",
-    "iran": "IR", "syria": "SY", "bolivia": "BO", "venezuela": "VE", "tanzania": "TZ",
-    "taiwan": "TW", "czechia": "CZ", "czech republic": "CZ", "holland": "NL",
-    "deutschland": "DE", "espana": "ES", "españa": "ES", "asia/pacific region": "",
+    "uk": "GB",
+    "u.k.": "GB",
+    "england": "GB",
+    "scotland": "GB",
+    "wales": "GB",
+    "great britain": "GB",
+    "britain": "GB",
+    "usa": "US",
+    "u.s.a.": "US",
+    "u.s.": "US",
+    "america": "US",
+    "united states of america": "US",
+    "brasil": "BR",
+    "russia": "RU",
+    "south korea": "KR",
+    "korea": "KR",
+    "north korea": "KP",
+    "uae": "AE",
+    "vietnam": "VN",
+    "iran": "IR",
+    "syria": "SY",
+    "bolivia": "BO",
+    "venezuela": "VE",
+    "tanzania": "TZ",
+    "taiwan": "TW",
+    "czechia": "CZ",
+    "czech republic": "CZ",
+    "holland": "NL",
+    "deutschland": "DE",
+    "espana": "ES",
+    "españa": "ES",
+    "asia/pacific region": "",
 }
 
 
@@ -121,16 +164,18 @@ def phone_normalise(value, *, country: str = "") -> str:
         number = phonenumbers.parse(cleaned, (country or None) and country.upper())
     except phonenumbers.NumberParseException:
         if not cleaned.startswith("+") and not country:
-            raise ValueError("Give the phone in international form (+…) or give the country.") \
-                from None
+            raise ValueError(
+                "Give the phone in international form (+…) or give the country."
+            ) from None
         raise ValueError(f"“{cleaned}” is not a phone number.") from None
     if not phonenumbers.is_possible_number(number):
         raise ValueError(f"“{cleaned}” is not a possible phone number.")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def decimal_parse(value, *, minimum: Decimal = Decimal(0),
-                  maximum: Decimal = Decimal("9999999999.99")) -> Decimal | None:
+def decimal_parse(
+    value, *, minimum: Decimal = Decimal(0), maximum: Decimal = Decimal("9999999999.99")
+) -> Decimal | None:
     """A money amount: "1234.5", "1.234,50", "R$ 1 234" all read as numbers."""
     if blank(value):
         return None
@@ -139,8 +184,11 @@ def decimal_parse(value, *, minimum: Decimal = Decimal(0),
     text = re.sub(r"[^\d,.\-]", "", str(value))
     if "," in text and "." in text:
         # Whichever separator comes last is the decimal one.
-        text = text.replace(".", "").replace(",", ".") if text.rfind(",") > text.rfind(".") \
+        text = (
+            text.replace(".", "").replace(",", ".")
+            if text.rfind(",") > text.rfind(".")
             else text.replace(",", "")
+        )
     elif text.count(",") == 1 and len(text.rsplit(",", 1)[1]) != 3:
         text = text.replace(",", ".")
     else:
@@ -154,9 +202,19 @@ def decimal_parse(value, *, minimum: Decimal = Decimal(0),
     return number.quantize(Decimal("0.01"))
 
 
-_DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y",
-                 "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%Y %H:%M", "%d-%m-%Y %H:%M",
-                 "%d/%m/%Y %H:%M:%S", "%d-%m-%Y %H:%M:%S", "%Y/%m/%d")
+_DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%d/%m/%Y",
+    "%d-%m-%Y",
+    "%d.%m.%Y",
+    "%d/%m/%Y %H:%M",
+    "%d-%m-%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%d-%m-%Y %H:%M:%S",
+    "%Y/%m/%d",
+)
 
 
 def date_parse(value) -> date | None:

@@ -64,8 +64,12 @@ def rule_matches(rule: ScoringRule, values: list) -> bool:
         left, right = _number(actual), _number(rule.value)
         if left is None or right is None:
             return False
-        return {Op.GTE: left >= right, Op.LTE: left <= right,
-                Op.GT: left > right, Op.LT: left < right}[rule.operator]
+        return {
+            Op.GTE: left >= right,
+            Op.LTE: left <= right,
+            Op.GT: left > right,
+            Op.LT: left < right,
+        }[rule.operator]
 
     if rule.operator == Op.NOT_EQUALS:
         return all(one(v) for v in values)
@@ -79,9 +83,15 @@ def lead_score(*, lead: Lead, rules: list[ScoringRule]) -> tuple[int, list[dict]
         values = lead_field_values(lead, rule.field)
         if rule_matches(rule, values):
             score += rule.points
-            breakdown.append({"rule": rule.pk, "name": rule.name or str(rule),
-                              "field": rule.field, "value": str(values[0] or "")[:100],
-                              "points": rule.points})
+            breakdown.append(
+                {
+                    "rule": rule.pk,
+                    "name": rule.name or str(rule),
+                    "field": rule.field,
+                    "value": str(values[0] or "")[:100],
+                    "points": rule.points,
+                }
+            )
     return score, breakdown
 
 
@@ -99,9 +109,12 @@ def leads_screen(*, leads: list[Lead]) -> list[Lead]:
     todo = [lead for lead in leads if lead.status == LeadState.NEW]
     if todo:
         every = list(ScoringRule.objects.filter(is_active=True).order_by("id"))
-        moves = [_screening(lead, [r for r in every
-                                   if r.source_id is None or r.source_id == lead.source_id])
-                 for lead in todo]
+        moves = [
+            _screening(
+                lead, [r for r in every if r.source_id is None or r.source_id == lead.source_id]
+            )
+            for lead in todo
+        ]
         leads_transition(moves=moves, kind=LeadEvent.Kind.TRANSITION)
     return leads
 
@@ -114,19 +127,29 @@ def _screening(lead: Lead, rules: list[ScoringRule]) -> Move:
     data = {"score": score, "breakdown": breakdown}
     if score < threshold:
         reason = f"Unqualified: score {score} is below {lead.source.name}'s threshold {threshold}"
-        return Move(lead=lead, to=LeadState.REJECTED, reason=reason, data=data,
-                    extra={**scored, "rejection_reason": reason[:200]})
-    return Move(lead=lead, to=LeadState.SCREENED, reason=f"Screened: score {score}", data=data,
-                extra=scored)
+        return Move(
+            lead=lead,
+            to=LeadState.REJECTED,
+            reason=reason,
+            data=data,
+            extra={**scored, "rejection_reason": reason[:200]},
+        )
+    return Move(
+        lead=lead, to=LeadState.SCREENED, reason=f"Screened: score {score}", data=data, extra=scored
+    )
 
 
 def lead_override_rejection(*, lead: Lead, actor) -> Lead:
     """A manager sends a rejected lead back into routing. Raises LeadChanged if someone
     else moved it first (the conditional UPDATE in lead_transition decides)."""
     with transaction.atomic():
-        lead = lead_transition(lead=lead, to=LeadState.SCREENED, actor=actor,
-                               reason=f"Rejection overridden by {actor.display_name}",
-                               data={"was": lead.rejection_reason},
-                               extra={"rejection_reason": ""})
+        lead = lead_transition(
+            lead=lead,
+            to=LeadState.SCREENED,
+            actor=actor,
+            reason=f"Rejection overridden by {actor.display_name}",
+            data={"was": lead.rejection_reason},
+            extra={"rejection_reason": ""},
+        )
         intake_kick_on_commit()  # a screened lead waits for intake, like a new one
     return lead

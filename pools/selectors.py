@@ -32,12 +32,13 @@ def leads_visible_to(*, user) -> QuerySet[Lead]:
 
 
 def rep_open_leads(*, user) -> QuerySet[Lead]:
-    """"My leads": untouched first (the first five minutes matter), oldest first within."""
+    """ "My leads": untouched first (the first five minutes matter), oldest first within."""
     return (
         Lead.objects.filter(owner=user, status__in=OPEN_OWNED_STATES)
         .select_related("source")
-        .annotate(touched=ExpressionWrapper(Q(first_touch_at__isnull=False),
-                                            output_field=BooleanField()))
+        .annotate(
+            touched=ExpressionWrapper(Q(first_touch_at__isnull=False), output_field=BooleanField())
+        )
         .order_by("touched", "assigned_at", "id")
     )
 

@@ -55,8 +55,15 @@ def lead_transition(
         if updated != 1:
             raise LeadChanged(f"Lead {lead.pk} changed before it could be moved to {to}.")
         LeadEvent.objects.create(
-            lead=lead, kind=kind, from_state=lead.status, to_state=to, actor=actor,
-            owner=changes["owner"], reason=reason, data=data or {}, created_at=now,
+            lead=lead,
+            kind=kind,
+            from_state=lead.status,
+            to_state=to,
+            actor=actor,
+            owner=changes["owner"],
+            reason=reason,
+            data=data or {},
+            created_at=now,
         )
         _broadcast(lead, to, pool)
     _apply(lead, changes)
@@ -126,21 +133,38 @@ def leads_transition(*, moves: list[Move], kind: str, actor=None) -> list[Lead]:
     if not connection.in_atomic_block:
         raise RuntimeError("leads_transition needs the caller's transaction.")
     now = timezone.now()
-    planned = [(m, _planned_changes(lead=m.lead, to=m.to, owner=m.owner, pool=m.pool,
-                                    extra=m.extra, now=now)) for m in moves]
+    planned = [
+        (
+            m,
+            _planned_changes(
+                lead=m.lead, to=m.to, owner=m.owner, pool=m.pool, extra=m.extra, now=now
+            ),
+        )
+        for m in moves
+    ]
     updated = run_batch([_conditional_update_sql(m.lead, changes) for m, changes in planned])
     for (m, _), rows in zip(planned, updated, strict=True):
         if len(rows) != 1:
             raise LeadChanged(f"Lead {m.lead.pk} changed before it could be moved to {m.to}.")
-    LeadEvent.objects.bulk_create([
-        LeadEvent(lead=m.lead, kind=kind, from_state=m.lead.status, to_state=m.to,
-                  actor=actor, owner=changes["owner"], reason=m.reason, data=m.data or {},
-                  created_at=now)
-        for m, changes in planned])
+    LeadEvent.objects.bulk_create(
+        [
+            LeadEvent(
+                lead=m.lead,
+                kind=kind,
+                from_state=m.lead.status,
+                to_state=m.to,
+                actor=actor,
+                owner=changes["owner"],
+                reason=m.reason,
+                data=m.data or {},
+                created_at=now,
+            )
+            for m, changes in planned
+        ]
+    )
     announced = set()
     for m, changes in planned:
-        _broadcast(m.lead, m.to, m.pool, arrival=m.pool is not None
-                   and m.pool.pk not in announced)
+        _broadcast(m.lead, m.to, m.pool, arrival=m.pool is not None and m.pool.pk not in announced)
         if m.pool is not None:
             announced.add(m.pool.pk)
         _apply(m.lead, changes)
@@ -160,8 +184,11 @@ def _conditional_update_sql(lead: Lead, changes: dict) -> tuple[str, list]:
         params.append(f.get_db_prep_save(value, connection))
     owner = "owner_id IS NULL" if lead.owner_id is None else "owner_id = %s"
     params += [lead.pk, lead.status] + ([] if lead.owner_id is None else [lead.owner_id])
-    return (f"UPDATE {Lead._meta.db_table} SET {', '.join(sets)} "
-            f"WHERE id = %s AND status = %s AND {owner} RETURNING id", params)
+    return (
+        f"UPDATE {Lead._meta.db_table} SET {', '.join(sets)} "
+        f"WHERE id = %s AND status = %s AND {owner} RETURNING id",
+        params,
+    )
 
 
 def lead_record_event(

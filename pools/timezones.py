@@ -13,20 +13,49 @@ from datetime import datetime, time
 from functools import cache
 
 COUNTRY_TZ = {
-    "AR": "America/Argentina/Buenos_Aires", "AT": "Europe/Vienna", "BE": "Europe/Brussels",
-    "CH": "Europe/Zurich", "CL": "America/Santiago", "CN": "Asia/Shanghai",
-    "CO": "America/Bogota", "CZ": "Europe/Prague", "DE": "Europe/Berlin",
-    "DK": "Europe/Copenhagen", "ES": "Europe/Madrid", "FI": "Europe/Helsinki",
-    "FR": "Europe/Paris", "GB": "Europe/London", "GR": "Europe/Athens", "HK": "Asia/Hong_Kong",
-    "IE": "Europe/Dublin", "IL": "Asia/Jerusalem", "IN": "Asia/Kolkata", "IT": "Europe/Rome",
-    "JP": "Asia/Tokyo", "KR": "Asia/Seoul", "NG": "Africa/Lagos", "NL": "Europe/Amsterdam",
-    "NO": "Europe/Oslo", "NZ": "Pacific/Auckland", "PE": "America/Lima",
-    "PL": "Europe/Warsaw", "PT": "Europe/Lisbon", "RO": "Europe/Bucharest",
-    "SE": "Europe/Stockholm", "SG": "Asia/Singapore", "TR": "Europe/Istanbul",
-    "UY": "America/Montevideo", "ZA": "Africa/Johannesburg", "AE": "Asia/Dubai",
+    "AR": "America/Argentina/Buenos_Aires",
+    "AT": "Europe/Vienna",
+    "BE": "Europe/Brussels",
+    "CH": "Europe/Zurich",
+    "CL": "America/Santiago",
+    "CN": "Asia/Shanghai",
+    "CO": "America/Bogota",
+    "CZ": "Europe/Prague",
+    "DE": "Europe/Berlin",
+    "DK": "Europe/Copenhagen",
+    "ES": "Europe/Madrid",
+    "FI": "Europe/Helsinki",
+    "FR": "Europe/Paris",
+    "GB": "Europe/London",
+    "GR": "Europe/Athens",
+    "HK": "Asia/Hong_Kong",
+    "IE": "Europe/Dublin",
+    "IL": "Asia/Jerusalem",
+    "IN": "Asia/Kolkata",
+    "IT": "Europe/Rome",
+    "JP": "Asia/Tokyo",
+    "KR": "Asia/Seoul",
+    "NG": "Africa/Lagos",
+    "NL": "Europe/Amsterdam",
+    "NO": "Europe/Oslo",
+    "NZ": "Pacific/Auckland",
+    "PE": "America/Lima",
+    "PL": "Europe/Warsaw",
+    "PT": "Europe/Lisbon",
+    "RO": "Europe/Bucharest",
+    "SE": "Europe/Stockholm",
+    "SG": "Asia/Singapore",
+    "TR": "Europe/Istanbul",
+    "UY": "America/Montevideo",
+    "ZA": "Africa/Johannesburg",
+    "AE": "Asia/Dubai",
     # Multi-zone countries: the zone of most of the population, refined by REGION_TZ.
-    "US": "America/New_York", "CA": "America/Toronto", "BR": "America/Sao_Paulo",
-    "MX": "America/Mexico_City", "AU": "Australia/Sydney", "RU": "Europe/Moscow",
+    "US": "America/New_York",
+    "CA": "America/Toronto",
+    "BR": "America/Sao_Paulo",
+    "MX": "America/Mexico_City",
+    "AU": "Australia/Sydney",
+    "RU": "Europe/Moscow",
 }
 
 _US = {
@@ -47,13 +76,22 @@ _BR = {
     "America/Noronha": "FN",
 }
 _CA = {
-    "America/Vancouver": "BC", "America/Edmonton": "AB NT", "America/Regina": "SK",
-    "America/Winnipeg": "MB", "America/Halifax": "NS NB PE", "America/St_Johns": "NL",
-    "America/Whitehorse": "YT", "America/Iqaluit": "NU",
+    "America/Vancouver": "BC",
+    "America/Edmonton": "AB NT",
+    "America/Regina": "SK",
+    "America/Winnipeg": "MB",
+    "America/Halifax": "NS NB PE",
+    "America/St_Johns": "NL",
+    "America/Whitehorse": "YT",
+    "America/Iqaluit": "NU",
 }
 _AU = {
-    "Australia/Brisbane": "QLD", "Australia/Adelaide": "SA", "Australia/Darwin": "NT",
-    "Australia/Perth": "WA", "Australia/Hobart": "TAS", "Australia/Melbourne": "VIC",
+    "Australia/Brisbane": "QLD",
+    "Australia/Adelaide": "SA",
+    "Australia/Darwin": "NT",
+    "Australia/Perth": "WA",
+    "Australia/Hobart": "TAS",
+    "Australia/Melbourne": "VIC",
 }
 _MX = {"America/Tijuana": "BC", "America/Hermosillo": "SON", "America/Cancun": "ROO"}
 
@@ -78,8 +116,9 @@ def _zone(name: str) -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(name)
 
 
-def within_calling_hours(*, tz: str, start: time, end: time, weekdays_only: bool,
-                         now: datetime) -> bool:
+def within_calling_hours(
+    *, tz: str, start: time, end: time, weekdays_only: bool, now: datetime
+) -> bool:
     local = now.astimezone(_zone(tz))
     if weekdays_only and local.weekday() >= 5:
         return False
@@ -89,6 +128,8 @@ def within_calling_hours(*, tz: str, start: time, end: time, weekdays_only: bool
 def zones_open_now(*, start: time, end: time, weekdays_only: bool, now: datetime) -> set[str]:
     """Every zone of the mapping whose local time is inside the window right now."""
     zones = set(COUNTRY_TZ.values()) | set(REGION_TZ.values())
-    return {z for z in zones
-            if within_calling_hours(tz=z, start=start, end=end, weekdays_only=weekdays_only,
-                                    now=now)}
+    return {
+        z
+        for z in zones
+        if within_calling_hours(tz=z, start=start, end=end, weekdays_only=weekdays_only, now=now)
+    }

@@ -23,7 +23,8 @@ def _visible_lead(request, lead_id: int):
     # 404, not 403, for a lead outside the user's scope: its existence is not their business.
     return get_object_or_404(
         selectors.leads_visible_to(user=request.user).select_related(
-            "owner", "pool", "team", "source"),
+            "owner", "pool", "team", "source"
+        ),
         pk=lead_id,
     )
 
@@ -35,13 +36,20 @@ def _workspace_context(request, lead) -> dict:
         "events": selectors.lead_timeline(lead=lead),
         "is_owner": is_owner,
         "touch_kinds": workspace.TOUCH_KINDS,
-        "dispositions": [(s, label) for s, label in workspace.DISPOSITIONS.items()
-                         if is_owner and s != lead.status and can_transition(lead.status, s)],
+        "dispositions": [
+            (s, label)
+            for s, label in workspace.DISPOSITIONS.items()
+            if is_owner and s != lead.status and can_transition(lead.status, s)
+        ],
     }
-    if lead.status in OPEN_OWNED_STATES and lead.owner_id != request.user.pk and (
-            request.user.is_manager or request.user.is_admin_role):
+    if (
+        lead.status in OPEN_OWNED_STATES
+        and lead.owner_id != request.user.pk
+        and (request.user.is_manager or request.user.is_admin_role)
+    ):
         context["return_pools"] = Pool.objects.filter(
-            team__in=selectors.teams_managed_by(user=request.user), is_active=True)
+            team__in=selectors.teams_managed_by(user=request.user), is_active=True
+        )
     return context
 
 
@@ -80,28 +88,45 @@ def _act(request, lead_id: int, action, done: str):
 @require_POST
 def lead_touch(request, lead_id: int):
     kind = request.POST.get("kind", "")
-    return _act(request, lead_id, lambda: workspace.lead_touch(
-        user=request.user, lead_id=lead_id, kind=kind, note=request.POST.get("note", "")),
-        done=f"{workspace.TOUCH_KINDS.get(kind, 'Touch')} logged.")
+    return _act(
+        request,
+        lead_id,
+        lambda: workspace.lead_touch(
+            user=request.user, lead_id=lead_id, kind=kind, note=request.POST.get("note", "")
+        ),
+        done=f"{workspace.TOUCH_KINDS.get(kind, 'Touch')} logged.",
+    )
 
 
 @role_required(Role.REP)
 @require_POST
 def lead_dispose(request, lead_id: int):
     disposition = request.POST.get("disposition", "")
-    return _act(request, lead_id, lambda: workspace.lead_dispose(
-        user=request.user, lead_id=lead_id, disposition=disposition,
-        won_value=request.POST.get("won_value", ""),
-        lost_reason=request.POST.get("lost_reason", "")),
-        done="Disposition saved.")
+    return _act(
+        request,
+        lead_id,
+        lambda: workspace.lead_dispose(
+            user=request.user,
+            lead_id=lead_id,
+            disposition=disposition,
+            won_value=request.POST.get("won_value", ""),
+            lost_reason=request.POST.get("lost_reason", ""),
+        ),
+        done="Disposition saved.",
+    )
 
 
 @role_required(Role.REP)
 @require_POST
 def lead_note(request, lead_id: int):
-    return _act(request, lead_id, lambda: workspace.lead_add_note(
-        user=request.user, lead_id=lead_id, text=request.POST.get("text", "")),
-        done="Note added.")
+    return _act(
+        request,
+        lead_id,
+        lambda: workspace.lead_add_note(
+            user=request.user, lead_id=lead_id, text=request.POST.get("text", "")
+        ),
+        done="Note added.",
+    )
 
 
 @role_required(Role.REP)
@@ -109,8 +134,9 @@ def lead_note(request, lead_id: int):
 def lead_release(request, lead_id: int):
     _visible_lead(request, lead_id)
     try:
-        claiming.lead_release(user=request.user, lead_id=lead_id,
-                              reason=request.POST.get("reason", ""))
+        claiming.lead_release(
+            user=request.user, lead_id=lead_id, reason=request.POST.get("reason", "")
+        )
     except claiming.ReleaseError as exc:
         return _after_action(request, lead_id, error=exc.message)
     # The lead is no longer the rep's: back to their list, not to a page they cannot see.
@@ -130,8 +156,14 @@ def lead_return(request, lead_id: int):
         pool_id = int(request.POST.get("pool", ""))
     except ValueError:
         pool_id = 0
-    return _act(request, lead_id, lambda: claiming.lead_return_to_pool(
-        user=request.user, lead_id=lead_id, pool_id=pool_id,
-        reason=request.POST.get("reason", "")),
-        done="Lead returned to the pool.")
-
+    return _act(
+        request,
+        lead_id,
+        lambda: claiming.lead_return_to_pool(
+            user=request.user,
+            lead_id=lead_id,
+            pool_id=pool_id,
+            reason=request.POST.get("reason", ""),
+        ),
+        done="Lead returned to the pool.",
+    )

@@ -48,8 +48,9 @@ def capture_form(request, slug: str):
     if problem:
         form.add_error(None, problem)
     elif rate_limit_hit(bucket=f"form:{ip}", limit=FORM_POSTS_PER_MINUTE_PER_IP) is not None:
-        form.add_error(None, "Too many submissions from your network; please try again in "
-                             "a minute.")
+        form.add_error(
+            None, "Too many submissions from your network; please try again in a minute."
+        )
     elif valid:
         fields, attributes = form_lead_fields(form.cleaned_data)
         lead_capture(source=source, fields=fields, attributes=attributes, channel="web form")
@@ -57,8 +58,7 @@ def capture_form(request, slug: str):
     # A fresh token, so a person fixing a mistake is not told the form expired.
     form.data = form.data.copy()
     form.data["token"] = form_token(slug)
-    return render(request, "pools/capture/form.html", {"source": source, "form": form},
-                  status=400)
+    return render(request, "pools/capture/form.html", {"source": source, "form": form}, status=400)
 
 
 @xframe_options_exempt

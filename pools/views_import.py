@@ -24,23 +24,28 @@ def import_upload(request):
     form = ImportUploadForm(request.POST or None, request.FILES or None, sources=sources)
     if request.method == "POST" and form.is_valid():
         try:
-            job = import_job_create(user=request.user, source=form.cleaned_data["source"],
-                                    filename=form.cleaned_data["file"].name,
-                                    content=form.cleaned_data["file"].read())
+            job = import_job_create(
+                user=request.user,
+                source=form.cleaned_data["source"],
+                filename=form.cleaned_data["file"].name,
+                content=form.cleaned_data["file"].read(),
+            )
         except ImportRefused as exc:
             form.add_error("file", str(exc))
         else:
             return redirect("pools:import_job", job.pk)
     jobs = selectors.import_jobs_visible_to(user=request.user)[:10]
-    return render(request, "pools/import.html", {"form": form, "jobs": jobs,
-                                                 "has_sources": sources.exists()})
+    return render(
+        request, "pools/import.html", {"form": form, "jobs": jobs, "has_sources": sources.exists()}
+    )
 
 
 @role_required(Role.MANAGER, Role.ADMIN)
 @require_http_methods(["GET", "POST"])
 def import_job(request, job_id: int):
-    job = get_object_or_404(selectors.import_jobs_visible_to(user=request.user).defer(None),
-                            pk=job_id)
+    job = get_object_or_404(
+        selectors.import_jobs_visible_to(user=request.user).defer(None), pk=job_id
+    )
     if job.status != ImportJob.Status.MAPPING:
         if request.method == "POST":
             messages.info(request, "This import has already started.")
@@ -49,8 +54,9 @@ def import_job(request, job_id: int):
         return render(request, template, {"job": job})
     content = bytes(job.content)
     samples = csv_sample(content, info=csv_inspect(content))
-    form = ImportMappingForm(request.POST or None, headers=job.headers,
-                             initial_mapping=job.mapping, samples=samples)
+    form = ImportMappingForm(
+        request.POST or None, headers=job.headers, initial_mapping=job.mapping, samples=samples
+    )
     if request.method == "POST" and form.is_valid():
         try:
             import_job_start(job=job, mapping=form.mapping())

@@ -18,10 +18,12 @@ from .services import LeadChanged
 @require_GET
 def unqualified(request):
     page = Paginator(selectors.leads_unqualified_for(user=request.user), 50).get_page(
-        request.GET.get("page"))
+        request.GET.get("page")
+    )
     context = {"page": page, "leads": page.object_list}
-    template = ("pools/unqualified.html#unqualified-table" if request.htmx
-                else "pools/unqualified.html")
+    template = (
+        "pools/unqualified.html#unqualified-table" if request.htmx else "pools/unqualified.html"
+    )
     return render(request, template, context)
 
 
@@ -37,7 +39,8 @@ def override(request, lead_id: int):
         text, ok = f"{lead.display_name} was already moved by someone else.", False
     if request.htmx:
         # The row is replaced by a one-line note; the list itself stays where it was.
-        return render(request, "pools/unqualified.html#overridden-row",
-                      {"lead": lead, "text": text, "ok": ok})
+        return render(
+            request, "pools/unqualified.html#overridden-row", {"lead": lead, "text": text, "ok": ok}
+        )
     (messages.success if ok else messages.warning)(request, text)
     return redirect("pools:unqualified")

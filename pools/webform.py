@@ -16,12 +16,23 @@ MIN_FILL_SECONDS = 2  # people take longer than this to fill a form; bots do not
 HONEYPOT = "website"
 _SALT = "pools.webform"
 
-_LABELS = {"first_name": "First name", "last_name": "Last name", "email": "Work e-mail",
-           "phone": "Phone", "company": "Company", "title": "Job title",
-           "industry": "Industry", "company_size": "Company size", "country": "Country",
-           "state": "State / region", "city": "City", "postal_code": "Postal code",
-           "product_interest": "What are you interested in?",
-           "estimated_value": "Budget", "message": "Message"}
+_LABELS = {
+    "first_name": "First name",
+    "last_name": "Last name",
+    "email": "Work e-mail",
+    "phone": "Phone",
+    "company": "Company",
+    "title": "Job title",
+    "industry": "Industry",
+    "company_size": "Company size",
+    "country": "Country",
+    "state": "State / region",
+    "city": "City",
+    "postal_code": "Postal code",
+    "product_interest": "What are you interested in?",
+    "estimated_value": "Budget",
+    "message": "Message",
+}
 
 
 def form_token(slug: str) -> str:
@@ -54,11 +65,16 @@ def capture_form_class(field_names: list[str]) -> type[forms.Form]:
         if name == "email":
             field = forms.EmailField(label=label, required=False, max_length=254)
         elif name == "estimated_value":
-            field = forms.DecimalField(label=label, required=False, min_value=0,
-                                       max_value=9999999999, decimal_places=2)
+            field = forms.DecimalField(
+                label=label, required=False, min_value=0, max_value=9999999999, decimal_places=2
+            )
         elif name == "message":
-            field = forms.CharField(label=label, required=False, max_length=2000,
-                                    widget=forms.Textarea(attrs={"rows": 4}))
+            field = forms.CharField(
+                label=label,
+                required=False,
+                max_length=2000,
+                widget=forms.Textarea(attrs={"rows": 4}),
+            )
         else:
             max_length = 60 if name == "country" else Lead._meta.get_field(name).max_length
             field = forms.CharField(label=label, required=False, max_length=max_length)
@@ -67,17 +83,21 @@ def capture_form_class(field_names: list[str]) -> type[forms.Form]:
         attrs[name] = field
     attrs["token"] = forms.CharField(widget=forms.HiddenInput)
     # Hidden from people by CSS and from screen readers by aria-hidden; bots fill it in.
-    attrs[HONEYPOT] = forms.CharField(required=False, label="Leave this empty",
-                                      widget=forms.TextInput(attrs={"autocomplete": "off",
-                                                                    "tabindex": "-1"}))
+    attrs[HONEYPOT] = forms.CharField(
+        required=False,
+        label="Leave this empty",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
     attrs["clean"] = _clean
     return type("CaptureForm", (forms.Form,), attrs)
 
 
 def _clean(self):
     data = super(type(self), self).clean()
-    for name, func in (("country", normalise.country_normalise),
-                       ("email", normalise.email_normalise)):
+    for name, func in (
+        ("country", normalise.country_normalise),
+        ("email", normalise.email_normalise),
+    ):
         if name in self.fields and name in data:
             try:
                 data[name] = func(data[name])
@@ -85,22 +105,29 @@ def _clean(self):
                 self.add_error(name, str(exc))
     if "phone" in self.fields and "phone" in data:
         try:
-            data["phone"] = normalise.phone_normalise(data["phone"],
-                                                      country=data.get("country", ""))
+            data["phone"] = normalise.phone_normalise(
+                data["phone"], country=data.get("country", "")
+            )
         except ValueError as exc:
             self.add_error("phone", str(exc))
     for name in self.fields:
         if isinstance(data.get(name), str) and name not in ("token", HONEYPOT):
             data[name] = normalise.chars_clean(data[name]).strip()
-    if ("email" in self.fields or "phone" in self.fields) and not (
-            data.get("email") or data.get("phone")) and not self.errors:
+    if (
+        ("email" in self.fields or "phone" in self.fields)
+        and not (data.get("email") or data.get("phone"))
+        and not self.errors
+    ):
         raise forms.ValidationError("Give us an e-mail address or a phone number.")
     return data
 
 
 def form_lead_fields(cleaned: dict) -> tuple[dict, dict]:
     """(lead fields, free attributes) from a valid form's data."""
-    fields = {k: v for k, v in cleaned.items()
-              if k not in ("token", HONEYPOT, "message") and v not in ("", None)}
+    fields = {
+        k: v
+        for k, v in cleaned.items()
+        if k not in ("token", HONEYPOT, "message") and v not in ("", None)
+    }
     attributes = {"message": cleaned["message"]} if cleaned.get("message") else {}
     return fields, attributes

@@ -50,18 +50,25 @@ def lead_touch(*, user, lead_id: int, kind: str, note: str = "") -> LeadEvent:
         data = {"touch": kind}
         if lead.first_touch_at is None:
             Lead.objects.filter(pk=lead.pk, first_touch_at__isnull=True).update(
-                first_touch_at=now, updated_at=now)
+                first_touch_at=now, updated_at=now
+            )
             if lead.assigned_at:
                 data["speed_to_lead_seconds"] = int((now - lead.assigned_at).total_seconds())
             data["first"] = True
         return LeadEvent.objects.create(
-            lead=lead, kind=LeadEvent.Kind.TOUCH, actor=user, owner=user,
+            lead=lead,
+            kind=LeadEvent.Kind.TOUCH,
+            actor=user,
+            owner=user,
             reason=f"{TOUCH_KINDS[kind]}{': ' if note.strip() else ''}{note.strip()[:400]}",
-            data=data, created_at=now)
+            data=data,
+            created_at=now,
+        )
 
 
-def lead_dispose(*, user, lead_id: int, disposition: str, won_value: str = "",
-                 lost_reason: str = "") -> Lead:
+def lead_dispose(
+    *, user, lead_id: int, disposition: str, won_value: str = "", lost_reason: str = ""
+) -> Lead:
     """Set a disposition: contacted, qualified, won (with value) or lost (with reason)."""
     if disposition not in DISPOSITIONS:
         raise WorkError("Choose contacted, qualified, won or lost.")
@@ -84,12 +91,20 @@ def lead_dispose(*, user, lead_id: int, disposition: str, won_value: str = "",
     with transaction.atomic():
         lead = _owned_open_lead(user=user, lead_id=lead_id)
         if not can_transition(lead.status, disposition) or lead.status == disposition:
-            raise WorkError(f"A {lead.state_label.lower()} lead cannot be marked "
-                            f"{DISPOSITIONS[disposition].lower()}.")
+            raise WorkError(
+                f"A {lead.state_label.lower()} lead cannot be marked "
+                f"{DISPOSITIONS[disposition].lower()}."
+            )
         try:
-            return lead_transition(lead=lead, to=disposition, actor=user, owner=user,
-                                   kind=LeadEvent.Kind.DISPOSITION, reason=reason,
-                                   extra=extra)
+            return lead_transition(
+                lead=lead,
+                to=disposition,
+                actor=user,
+                owner=user,
+                kind=LeadEvent.Kind.DISPOSITION,
+                reason=reason,
+                extra=extra,
+            )
         except LeadChanged:
             raise WorkError("The lead changed in the meantime; reload and try again.") from None
 
@@ -101,5 +116,4 @@ def lead_add_note(*, user, lead_id: int, text: str) -> LeadEvent:
     lead = Lead.objects.filter(pk=lead_id, owner=user).first()
     if lead is None:
         raise WorkError("This lead is not yours any more.")
-    return lead_record_event(lead=lead, kind=LeadEvent.Kind.NOTE, actor=user,
-                             reason=text[:500])
+    return lead_record_event(lead=lead, kind=LeadEvent.Kind.NOTE, actor=user, reason=text[:500])

@@ -15,13 +15,19 @@ def team_overview(*, teams) -> dict:
         RepProfile.objects.filter(team__in=teams)
         .select_related("user", "team")
         .annotate(
-            open_leads=Count("user__owned_leads",
-                             filter=Q(user__owned_leads__status__in=OPEN_OWNED_STATES)),
-            untouched=Count("user__owned_leads",
-                            filter=Q(user__owned_leads__status=LeadState.ASSIGNED,
-                                     user__owned_leads__first_touch_at__isnull=True)),
-            assigned_today=Count("user__owned_leads",
-                                 filter=Q(user__owned_leads__assigned_at__gte=start_of_day)),
+            open_leads=Count(
+                "user__owned_leads", filter=Q(user__owned_leads__status__in=OPEN_OWNED_STATES)
+            ),
+            untouched=Count(
+                "user__owned_leads",
+                filter=Q(
+                    user__owned_leads__status=LeadState.ASSIGNED,
+                    user__owned_leads__first_touch_at__isnull=True,
+                ),
+            ),
+            assigned_today=Count(
+                "user__owned_leads", filter=Q(user__owned_leads__assigned_at__gte=start_of_day)
+            ),
             won=Count("user__owned_leads", filter=Q(user__owned_leads__status=LeadState.WON)),
         )
         .order_by("team__name", "user__username")

@@ -38,8 +38,15 @@ class RoutingRuleAdmin(admin.ModelAdmin):
     form = RoutingRuleForm
     change_list_template = "admin/routing/routingrule/change_list.html"
     inlines = (RuleRotationInline,)
-    list_display = ("priority", "name", "is_active", "reads_as", "sends_to", "if_nobody",
-                    "decisions_link")
+    list_display = (
+        "priority",
+        "name",
+        "is_active",
+        "reads_as",
+        "sends_to",
+        "if_nobody",
+        "decisions_link",
+    )
     list_display_links = ("name",)
     list_editable = ("priority", "is_active")
     list_filter = ("is_active", "action", "method", "target", "team")
@@ -51,18 +58,42 @@ class RoutingRuleAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("name", "priority", "is_active", "description")}),
         ("Which leads", {"fields": ("conditions", "reads_as")}),
-        ("Where they go", {
-            "fields": ("action", "method", "target", "team", "reps", "direct_rep", "pool"),
-            "description": "Assign picks one rep with the method among the target's eligible "
-                           "reps; the other actions place the lead without choosing a rep."}),
-        ("Who is eligible", {
-            "fields": ("require_territory", "require_language", "require_industry",
-                       "require_company_size", "require_product", "min_seniority"),
-            "description": "Always checked: active account, availability, working hours in "
-                           "the rep's time zone, out of office, caps (per day/week/month, "
-                           "open untouched leads), and not a previous owner of the lead."}),
-        ("Method options", {"classes": ("collapse",), "fields": (
-            "keep_turn", "performance_window_days", "performance_min_sample", "value_tiers")}),
+        (
+            "Where they go",
+            {
+                "fields": ("action", "method", "target", "team", "reps", "direct_rep", "pool"),
+                "description": "Assign picks one rep with the method among the target's eligible "
+                "reps; the other actions place the lead without choosing a rep.",
+            },
+        ),
+        (
+            "Who is eligible",
+            {
+                "fields": (
+                    "require_territory",
+                    "require_language",
+                    "require_industry",
+                    "require_company_size",
+                    "require_product",
+                    "min_seniority",
+                ),
+                "description": "Always checked: active account, availability, working hours in "
+                "the rep's time zone, out of office, caps (per day/week/month, "
+                "open untouched leads), and not a previous owner of the lead.",
+            },
+        ),
+        (
+            "Method options",
+            {
+                "classes": ("collapse",),
+                "fields": (
+                    "keep_turn",
+                    "performance_window_days",
+                    "performance_min_sample",
+                    "value_tiers",
+                ),
+            },
+        ),
         ("When nobody is eligible", {"fields": ("fallback", "fallback_rule", "fallback_pool")}),
     )
 
@@ -81,8 +112,11 @@ class RoutingRuleAdmin(admin.ModelAdmin):
             return f"Skim queue of {obj.team or 'the lead’s team'}"
         if obj.method == RoutingRule.Method.DIRECT:
             return f"{obj.direct_rep} (direct)"
-        whom = {"team": f"reps of {obj.team}", "reps": "listed reps",
-                "territory": "territory reps"}[obj.target]
+        whom = {
+            "team": f"reps of {obj.team}",
+            "reps": "listed reps",
+            "territory": "territory reps",
+        }[obj.target]
         return f"{obj.get_method_display()} over {whom}"
 
     @admin.display(description="If nobody eligible")
@@ -99,8 +133,12 @@ class RoutingRuleAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">{}</a>', url, obj.n_decisions)
 
     def get_urls(self):
-        return [path("test/", self.admin_site.admin_view(self.test_view),
-                     name="routing_routingrule_test"), *super().get_urls()]
+        return [
+            path(
+                "test/", self.admin_site.admin_view(self.test_view), name="routing_routingrule_test"
+            ),
+            *super().get_urls(),
+        ]
 
     def test_view(self, request):
         """Which rule takes a lead and who would get it — writes nothing."""
@@ -111,18 +149,23 @@ class RoutingRuleAdmin(admin.ModelAdmin):
         form = TestLeadForm(request.GET or None)
         result = None
         if form.is_valid():
-            decision = lead_route_preview(lead=form.cleaned_data["lead"],
-                                          source_slug=form.cleaned_data["source_slug"])
+            decision = lead_route_preview(
+                lead=form.cleaned_data["lead"], source_slug=form.cleaned_data["source_slug"]
+            )
             result = decision_view_model(decision=decision, full=True)
-        context = {**self.admin_site.each_context(request), "opts": self.model._meta,
-                   "title": "Test a lead against the rules", "form": form, "result": result}
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Test a lead against the rules",
+            "form": form,
+            "result": result,
+        }
         return render(request, "admin/routing/routingrule/test_lead.html", context)
 
 
 @admin.register(RoutingDecision)
 class RoutingDecisionAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("created_at", "lead", "outcome", "rule_name", "winner", "reason",
-                    "duration_ms")
+    list_display = ("created_at", "lead", "outcome", "rule_name", "winner", "reason", "duration_ms")
     list_filter = ("outcome", "method", "rule")
     search_fields = ("rule_name", "reason", "lead__email", "lead__company")
     list_select_related = ("lead", "winner")

@@ -35,42 +35,65 @@ class RepBook:
     performance: dict[int, dict]  # top performer rule id -> user id -> won/closed counts
 
     @classmethod
-    def load(cls, *, rules: list[RoutingRule], leads: list[LeadSnapshot], now: datetime,
-             lock: bool) -> RepBook:
+    def load(
+        cls, *, rules: list[RoutingRule], leads: list[LeadSnapshot], now: datetime, lock: bool
+    ) -> RepBook:
         """Facts for the reps of `rules` (assigning rules), for `leads` at `now`: one
         round trip, plus one for territory links when a rule needs them and one per top
         performer rule for conversion counts."""
         if not rules:  # every lead goes to a pool or a skim queue: no rep to read
-            return cls(now=now, rows={}, rosters={}, rotations={}, previous={},
-                       territorial=frozenset(), performance={})
+            return cls(
+                now=now,
+                rows={},
+                rosters={},
+                rotations={},
+                previous={},
+                territorial=frozenset(),
+                performance={},
+            )
         lead_territories = sorted({t for lead in leads for t in lead.territories}) or [-1]
         rosters = {r.pk: roster_sql(rule=r, territory_ids=lead_territories) for r in rules}
         today, week, month = periods(now)
         facts = book_facts(
-            rosters=rosters, stateful=[r.pk for r in rules if r.method in STATEFUL],
-            lead_ids=[lead.id for lead in leads if lead.id is not None], today=today,
-            week=week, month=month, now=now, lock=lock)
+            rosters=rosters,
+            stateful=[r.pk for r in rules if r.method in STATEFUL],
+            lead_ids=[lead.id for lead in leads if lead.id is not None],
+            today=today,
+            week=week,
+            month=month,
+            now=now,
+            lock=lock,
+        )
         reps = facts["reps"]
         territories = {}
         if reps and any(roster_needs_territories(r) for r in rules):
             links = RepProfile.territories.through.objects.filter(
-                repprofile__user_id__in=list(reps))
-            for user_id, territory_id in links.values_list("repprofile__user_id",
-                                                           "territory_id"):
+                repprofile__user_id__in=list(reps)
+            )
+            for user_id, territory_id in links.values_list("repprofile__user_id", "territory_id"):
                 territories.setdefault(user_id, set()).add(territory_id)
         performance = {}
         for rule in rules:
             if rule.method == RoutingRule.Method.TOP_PERFORMER:
                 performance[rule.pk] = performance_counts(
                     user_ids=facts["roster"].get(rule.pk, []),
-                    since=now - timedelta(days=rule.performance_window_days))
+                    since=now - timedelta(days=rule.performance_window_days),
+                )
         rows = _rows(reps, territories, now)
-        return cls(now=now, rows=rows, rosters=facts["roster"],
-                   rotations=facts["rotations"], previous=facts["previous"],
-                   territorial=frozenset(r.pk for r in rules
-                                         if r.target == RoutingRule.Target.TERRITORY
-                                         and r.method != RoutingRule.Method.DIRECT),
-                   performance=performance)
+        return cls(
+            now=now,
+            rows=rows,
+            rosters=facts["roster"],
+            rotations=facts["rotations"],
+            previous=facts["previous"],
+            territorial=frozenset(
+                r.pk
+                for r in rules
+                if r.target == RoutingRule.Target.TERRITORY
+                and r.method != RoutingRule.Method.DIRECT
+            ),
+            performance=performance,
+        )
 
     def rows_for(self, rule: RoutingRule, lead: LeadSnapshot) -> list[RepRow]:
         """The rule's reps for this lead, in roster order, with this lead's own facts
@@ -104,8 +127,7 @@ class RepBook:
         row.last_assigned_at = self.now
 
 
-def _rows(reps: dict[int, dict], territories: dict[int, set], now: datetime
-          ) -> dict[int, RepRow]:
+def _rows(reps: dict[int, dict], territories: dict[int, set], now: datetime) -> dict[int, RepRow]:
     rows = {}
     at_work_memo = {}
     for user_id, f in reps.items():
@@ -113,18 +135,31 @@ def _rows(reps: dict[int, dict], territories: dict[int, set], now: datetime
         # reps mostly share hours, so each distinct schedule is asked once.
         key = (f["time_zone"], json.dumps(f["working_hours"], sort_keys=True))
         if key not in at_work_memo:
-            at_work_memo[key] = RepProfile(time_zone=f["time_zone"],
-                                           working_hours=f["working_hours"]).works_at(now)
+            at_work_memo[key] = RepProfile(
+                time_zone=f["time_zone"], working_hours=f["working_hours"]
+            ).works_at(now)
         name = f"{f['first_name']} {f['last_name']}".strip() or f["username"]
         rows[user_id] = RepRow(
-            user_id=user_id, name=name, is_active=f["is_active"],
-            availability=f["availability"], at_work=at_work_memo[key],
-            out_of_office=f["away"], territory_ids=frozenset(territories.get(user_id, ())),
+            user_id=user_id,
+            name=name,
+            is_active=f["is_active"],
+            availability=f["availability"],
+            at_work=at_work_memo[key],
+            out_of_office=f["away"],
+            territory_ids=frozenset(territories.get(user_id, ())),
             languages=frozenset(x.lower() for x in f["languages"] or ()),
             industries=frozenset(f["industries"] or ()),
             company_sizes=frozenset(f["company_sizes"] or ()),
-            products=frozenset(f["products"] or ()), seniority=f["seniority"],
-            weight=f["weight"], caps={c: f[c] for c in CAP_COLUMNS},
-            today=f["today"], week=f["week"], month=f["month"], last_assigned_at=f["last"],
-            open_leads=f["open"], untouched=f["untouched"], team_id=f["team_id"])
+            products=frozenset(f["products"] or ()),
+            seniority=f["seniority"],
+            weight=f["weight"],
+            caps={c: f[c] for c in CAP_COLUMNS},
+            today=f["today"],
+            week=f["week"],
+            month=f["month"],
+            last_assigned_at=f["last"],
+            open_leads=f["open"],
+            untouched=f["untouched"],
+            team_id=f["team_id"],
+        )
     return rows

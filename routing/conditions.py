@@ -65,7 +65,8 @@ def phone_area_code(phone: str) -> str:
 def lead_fields(lead, *, source_slug: str | None = None) -> dict:
     """The routable fields of a lead (a model instance, saved or not)."""
     arrived = (lead.created_at or datetime.now(tz=zoneinfo.ZoneInfo("UTC"))).astimezone(
-        routing_time_zone())
+        routing_time_zone()
+    )
     if source_slug is None:
         source_slug = lead.source.slug if lead.source_id else ""
     return {
@@ -137,37 +138,41 @@ def conditions_validate(conditions) -> list:
     for g, group in enumerate(conditions, start=1):
         if isinstance(group, dict):
             raise ConditionError(
-                f"Group {g} is a single condition; wrap it in brackets: [[{{…}}]].")
+                f"Group {g} is a single condition; wrap it in brackets: [[{{…}}]]."
+            )
         if not isinstance(group, list) or not group:
             raise ConditionError(f"Group {g} must be a non-empty list of conditions.")
         for c, cond in enumerate(group, start=1):
             where = f"Group {g}, condition {c}"
             if not isinstance(cond, dict):
-                raise ConditionError(
-                    f"{where}: expected {{\"field\": …, \"op\": …, \"value\": …}}.")
+                raise ConditionError(f'{where}: expected {{"field": …, "op": …, "value": …}}.')
             unknown = set(cond) - {"field", "op", "value"}
             if unknown:
                 raise ConditionError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}.")
             field, op, value = cond.get("field"), cond.get("op"), cond.get("value")
             if field not in FIELDS:
                 raise ConditionError(
-                    f"{where}: “{field}” is not a lead field. Use one of: {', '.join(FIELDS)}.")
+                    f"{where}: “{field}” is not a lead field. Use one of: {', '.join(FIELDS)}."
+                )
             if op not in OPS:
                 raise ConditionError(
-                    f"{where}: “{op}” is not an operator. Use one of: {', '.join(OPS)}.")
+                    f"{where}: “{op}” is not an operator. Use one of: {', '.join(OPS)}."
+                )
             if op == "in" and (not isinstance(value, list) or not value):
-                raise ConditionError(
-                    f"{where}: “in” needs a non-empty list, e.g. [\"SP\", \"RJ\"].")
+                raise ConditionError(f'{where}: “in” needs a non-empty list, e.g. ["SP", "RJ"].')
             single = not isinstance(value, list | dict) and value not in (None, "")
             if op in ("equals", "prefix") and not single:
                 raise ConditionError(f"{where}: “{op}” needs a single value.")
             if op == "range":
                 if not isinstance(value, list) or len(value) != 2 or value == [None, None]:
                     raise ConditionError(
-                        f"{where}: “range” needs [min, max], e.g. [1000, null] for “1000 or more”.")
+                        f"{where}: “range” needs [min, max], e.g. [1000, null] for “1000 or more”."
+                    )
                 if not FIELDS[field][1]:
-                    raise ConditionError(f"{where}: “range” only works on numeric fields "
-                                         "(estimated_value, score, arrival_hour).")
+                    raise ConditionError(
+                        f"{where}: “range” only works on numeric fields "
+                        "(estimated_value, score, arrival_hour)."
+                    )
                 try:
                     low, high = (_number(v) for v in value)
                 except ConditionError as exc:
@@ -181,7 +186,8 @@ def conditions_validate(conditions) -> list:
                 bad = [d for d in days if _norm(d) not in WEEKDAYS]
                 if bad:
                     raise ConditionError(
-                        f"{where}: {bad} are not weekdays ({', '.join(WEEKDAYS)}).")
+                        f"{where}: {bad} are not weekdays ({', '.join(WEEKDAYS)})."
+                    )
     return conditions
 
 
@@ -198,9 +204,13 @@ def conditions_describe(conditions: list) -> str:
                 text = f"{c['field']} in {', '.join(map(str, value))}"
             elif c["op"] == "range":
                 low, high = value
-                text = (f"{c['field']} ≥ {low}" if high is None else
-                        f"{c['field']} ≤ {high}" if low is None else
-                        f"{c['field']} {low}–{high}")
+                text = (
+                    f"{c['field']} ≥ {low}"
+                    if high is None
+                    else f"{c['field']} ≤ {high}"
+                    if low is None
+                    else f"{c['field']} {low}–{high}"
+                )
             elif c["op"] == "is_empty":
                 text = f"{c['field']} {'is empty' if value in (True, None) else 'is filled in'}"
             elif c["op"] == "prefix":

@@ -23,8 +23,14 @@ log = logging.getLogger(__name__)
 INBOUND, ENTERPRISE = "Inbound Brazil", "Enterprise"
 # Segments with the largest catalogues in the Olist data: an enterprise rep's expertise
 # pays off there.
-ENTERPRISE_SEGMENTS = ["home_decor", "health_beauty", "audio_video_electronics", "computers",
-                       "construction_tools_house_garden", "household_utilities"]
+ENTERPRISE_SEGMENTS = [
+    "home_decor",
+    "health_beauty",
+    "audio_video_electronics",
+    "computers",
+    "construction_tools_house_garden",
+    "household_utilities",
+]
 PAID_ORIGINS = ["paid_search", "display", "other_publicities"]
 ORGANIC_ORIGINS = ["organic_search", "social", "email", "referral", "direct_traffic"]
 
@@ -39,46 +45,88 @@ def demo_rules_ensure() -> list[RoutingRule]:
     if inbound is None:
         log.warning("demo rules skipped: no team named %r", INBOUND)
         return []
-    territories = set(Territory.objects.filter(
-        name__in=["São Paulo", "Rio & Minas", "South"]).values_list("name", flat=True))
+    territories = set(
+        Territory.objects.filter(name__in=["São Paulo", "Rio & Minas", "South"]).values_list(
+            "name", flat=True
+        )
+    )
     default_pool = Pool.objects.filter(team=inbound, is_team_default=True).first()
     specs = [
-        dict(name="Catch-all: Inbound Brazil, load balanced", priority=1000,
-             description="Anything no other rule takes: the least busy Inbound rep.",
-             conditions=[], team=inbound, method=RoutingRule.Method.LOAD_BALANCED,
-             fallback=RoutingRule.Fallback.POOL if default_pool else RoutingRule.Fallback.SKIM,
-             fallback_pool=default_pool),
-        dict(name="Unknown origin: manager skims", priority=10,
-             description="No idea where it came from: a manager looks before anyone calls.",
-             conditions=[[_cond("source", "in", ["unknown", "other"])],
-                         [_cond("source", "is_empty", True)]],
-             action=RoutingRule.Action.SKIM, team=inbound),
-        dict(name="Paid traffic: Inbound Brazil, weighted", priority=20,
-             description="Paid leads are hot: shared by rep weight (seniors carry more).",
-             conditions=[[_cond("source", "in", PAID_ORIGINS)]], team=inbound,
-             method=RoutingRule.Method.WEIGHTED),
+        dict(
+            name="Catch-all: Inbound Brazil, load balanced",
+            priority=1000,
+            description="Anything no other rule takes: the least busy Inbound rep.",
+            conditions=[],
+            team=inbound,
+            method=RoutingRule.Method.LOAD_BALANCED,
+            fallback=RoutingRule.Fallback.POOL if default_pool else RoutingRule.Fallback.SKIM,
+            fallback_pool=default_pool,
+        ),
+        dict(
+            name="Unknown origin: manager skims",
+            priority=10,
+            description="No idea where it came from: a manager looks before anyone calls.",
+            conditions=[
+                [_cond("source", "in", ["unknown", "other"])],
+                [_cond("source", "is_empty", True)],
+            ],
+            action=RoutingRule.Action.SKIM,
+            team=inbound,
+        ),
+        dict(
+            name="Paid traffic: Inbound Brazil, weighted",
+            priority=20,
+            description="Paid leads are hot: shared by rep weight (seniors carry more).",
+            conditions=[[_cond("source", "in", PAID_ORIGINS)]],
+            team=inbound,
+            method=RoutingRule.Method.WEIGHTED,
+        ),
     ]
     if enterprise is not None:
-        specs.append(dict(
-            name="Big segments: Enterprise, best skills match", priority=30,
-            description="Large-catalogue segments go to the Enterprise rep who knows them.",
-            conditions=[[_cond("industry", "in", ENTERPRISE_SEGMENTS)]], team=enterprise,
-            method=RoutingRule.Method.SKILLS, require_language=True))
+        specs.append(
+            dict(
+                name="Big segments: Enterprise, best skills match",
+                priority=30,
+                description="Large-catalogue segments go to the Enterprise rep who knows them.",
+                conditions=[[_cond("industry", "in", ENTERPRISE_SEGMENTS)]],
+                team=enterprise,
+                method=RoutingRule.Method.SKILLS,
+                require_language=True,
+            )
+        )
     if "São Paulo" in territories:
-        specs.append(dict(
-            name="São Paulo sellers: territory owner", priority=40,
-            conditions=[[_cond("state", "equals", "SP")]], team=inbound,
-            target=RoutingRule.Target.TERRITORY, method=RoutingRule.Method.TERRITORY))
+        specs.append(
+            dict(
+                name="São Paulo sellers: territory owner",
+                priority=40,
+                conditions=[[_cond("state", "equals", "SP")]],
+                team=inbound,
+                target=RoutingRule.Target.TERRITORY,
+                method=RoutingRule.Method.TERRITORY,
+            )
+        )
     if territories & {"Rio & Minas", "South"}:
-        specs.append(dict(
-            name="Rio, Minas and the South: territory owner", priority=50,
-            conditions=[[_cond("state", "in", ["RJ", "MG", "PR", "SC", "RS"])]], team=inbound,
-            target=RoutingRule.Target.TERRITORY, method=RoutingRule.Method.TERRITORY))
-    specs.append(dict(
-        name="Organic and owned channels: Inbound round robin", priority=60,
-        description="Everyone takes their turn; a rep who steps away keeps it.",
-        conditions=[[_cond("source", "in", ORGANIC_ORIGINS)]], team=inbound,
-        method=RoutingRule.Method.ROUND_ROBIN, keep_turn=True))
+        specs.append(
+            dict(
+                name="Rio, Minas and the South: territory owner",
+                priority=50,
+                conditions=[[_cond("state", "in", ["RJ", "MG", "PR", "SC", "RS"])]],
+                team=inbound,
+                target=RoutingRule.Target.TERRITORY,
+                method=RoutingRule.Method.TERRITORY,
+            )
+        )
+    specs.append(
+        dict(
+            name="Organic and owned channels: Inbound round robin",
+            priority=60,
+            description="Everyone takes their turn; a rep who steps away keeps it.",
+            conditions=[[_cond("source", "in", ORGANIC_ORIGINS)]],
+            team=inbound,
+            method=RoutingRule.Method.ROUND_ROBIN,
+            keep_turn=True,
+        )
+    )
 
     catch_all = None
     rules = []
@@ -92,7 +140,9 @@ def demo_rules_ensure() -> list[RoutingRule]:
             # (updated_at set by hand: update() skips auto_now, and the engine's rule
             # cache watches it.)
             RoutingRule.objects.filter(pk=rule.pk).update(
-                fallback=RoutingRule.Fallback.RULE, fallback_rule=catch_all,
-                updated_at=timezone.now())
+                fallback=RoutingRule.Fallback.RULE,
+                fallback_rule=catch_all,
+                updated_at=timezone.now(),
+            )
         rules.append(rule)
     return sorted(rules, key=lambda r: r.priority)

@@ -22,8 +22,11 @@ from .strategies import Candidate, LeadSnapshot
 
 # Exclusions that pass with time (round robin's keep-turn owes these reps their turn).
 TEMPORARY = frozenset({"availability", "out_of_office", "off_hours"})
-CAPS = (("max_per_day", "today", "day"), ("max_per_week", "week", "week"),
-        ("max_per_month", "month", "month"))
+CAPS = (
+    ("max_per_day", "today", "day"),
+    ("max_per_week", "week", "week"),
+    ("max_per_month", "month", "month"),
+)
 
 
 @dataclass
@@ -57,11 +60,20 @@ class RepRow:
 
     def candidate(self) -> Candidate:
         return Candidate(
-            rep_id=self.user_id, name=self.name, weight=self.weight, seniority=self.seniority,
-            open_leads=self.open_leads, last_assigned_at=self.last_assigned_at,
-            territory_ids=self.territory_ids, languages=self.languages,
-            industries=self.industries, company_sizes=self.company_sizes,
-            products=self.products, won=self.won, closed=self.closed)
+            rep_id=self.user_id,
+            name=self.name,
+            weight=self.weight,
+            seniority=self.seniority,
+            open_leads=self.open_leads,
+            last_assigned_at=self.last_assigned_at,
+            territory_ids=self.territory_ids,
+            languages=self.languages,
+            industries=self.industries,
+            company_sizes=self.company_sizes,
+            products=self.products,
+            won=self.won,
+            closed=self.closed,
+        )
 
 
 @dataclass(frozen=True)
@@ -75,28 +87,35 @@ class Requirements:
 
     @classmethod
     def of(cls, rule: RoutingRule) -> Requirements:
-        return cls(territory=rule.require_territory
-                   or rule.target == RoutingRule.Target.TERRITORY
-                   or rule.method == RoutingRule.Method.TERRITORY,
-                   language=rule.require_language, industry=rule.require_industry,
-                   company_size=rule.require_company_size, product=rule.require_product,
-                   min_seniority=rule.min_seniority)
+        return cls(
+            territory=rule.require_territory
+            or rule.target == RoutingRule.Target.TERRITORY
+            or rule.method == RoutingRule.Method.TERRITORY,
+            language=rule.require_language,
+            industry=rule.require_industry,
+            company_size=rule.require_company_size,
+            product=rule.require_product,
+            min_seniority=rule.min_seniority,
+        )
 
 
 def cap_exclusion(row: RepRow) -> tuple[str, str] | None:
     for cap_field, attr, period in CAPS:
         cap = row.caps.get(cap_field)
         if cap is not None and getattr(row, attr) >= cap:
-            return f"cap_{period}", f"Cap reached: {getattr(row, attr)} of {cap} leads " \
-                                    f"this {period}"
+            return (
+                f"cap_{period}",
+                f"Cap reached: {getattr(row, attr)} of {cap} leads this {period}",
+            )
     cap = row.caps.get("max_open_untouched")
     if cap is not None and row.untouched >= cap:
         return "untouched", f"{row.untouched} untouched leads (limit {cap})"
     return None
 
 
-def rep_exclusion(row: RepRow, *, lead: LeadSnapshot,
-                  needs: Requirements) -> tuple[str, str] | None:
+def rep_exclusion(
+    row: RepRow, *, lead: LeadSnapshot, needs: Requirements
+) -> tuple[str, str] | None:
     """(code, reason) for the first filter the rep fails, or None when eligible."""
     f = lead.fields
     if not row.is_active:
@@ -118,8 +137,10 @@ def rep_exclusion(row: RepRow, *, lead: LeadSnapshot,
         if need and f.get(key) not in getattr(row, attr):
             return key, f"Does not cover {label} “{f.get(key) or '—'}”"
     if needs.min_seniority and row.seniority < needs.min_seniority:
-        return "seniority", (f"{RepProfile.Seniority(row.seniority).label}; rule needs "
-                             f"{RepProfile.Seniority(needs.min_seniority).label} or above")
+        return "seniority", (
+            f"{RepProfile.Seniority(row.seniority).label}; rule needs "
+            f"{RepProfile.Seniority(needs.min_seniority).label} or above"
+        )
     capped = cap_exclusion(row)
     if capped:
         return capped
@@ -142,7 +163,8 @@ def lead_territories(fields: dict, territories: list[dict]) -> dict[int, int]:
         elif state and state in {s.casefold() for s in t["states"] or ()}:
             score = 2
         elif fields.get("country") and fields["country"] in {
-                c.upper() for c in t["countries"] or ()}:
+            c.upper() for c in t["countries"] or ()
+        }:
             score = 1
         if score:
             found[t["id"]] = score
@@ -156,10 +178,13 @@ def periods(now: datetime) -> tuple[date, date, date]:
 
 
 def performance_counts(*, user_ids: list[int], since: datetime) -> dict[int, dict]:
-    rows = (Lead.objects.filter(owner_id__in=user_ids, closed_at__gte=since,
-                                status__in=(LeadState.WON, LeadState.LOST))
-            .values("owner_id")
-            .annotate(won=Count("id", filter=Q(status=LeadState.WON)), closed=Count("id")))
+    rows = (
+        Lead.objects.filter(
+            owner_id__in=user_ids, closed_at__gte=since, status__in=(LeadState.WON, LeadState.LOST)
+        )
+        .values("owner_id")
+        .annotate(won=Count("id", filter=Q(status=LeadState.WON)), closed=Count("id"))
+    )
     return {r["owner_id"]: r for r in rows}
 
 

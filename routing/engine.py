@@ -77,22 +77,25 @@ class Batch:
         for rule in matched:
             while rule is not None and rule.pk not in seen:
                 seen[rule.pk] = rule
-                rule = (self.rules_by_id.get(rule.fallback_rule_id)
-                        if rule.fallback == RoutingRule.Fallback.RULE else None)
+                rule = (
+                    self.rules_by_id.get(rule.fallback_rule_id)
+                    if rule.fallback == RoutingRule.Fallback.RULE
+                    else None
+                )
         return [r for r in self.rules if r.pk in seen]
 
     def active_pool(self, pool_id: int | None) -> Pool | None:
         if not pool_id:
             return None
         if ("pool", pool_id) not in self._pools:
-            self._pools["pool", pool_id] = Pool.objects.filter(pk=pool_id,
-                                                               is_active=True).first()
+            self._pools["pool", pool_id] = Pool.objects.filter(pk=pool_id, is_active=True).first()
         return self._pools["pool", pool_id]
 
     def team_default_pool(self, team_id: int) -> Pool | None:
         if ("team", team_id) not in self._pools:
             self._pools["team", team_id] = Pool.objects.filter(
-                team_id=team_id, is_team_default=True, is_active=True).first()
+                team_id=team_id, is_team_default=True, is_active=True
+            ).first()
         return self._pools["team", team_id]
 
 
@@ -110,13 +113,18 @@ class Router:
         self.started = time.perf_counter()
         self.now = self.batch.now
         self.dry_run = self.batch.dry_run
-        slug = (self.source_slug if self.source_slug is not None
-                else self.batch.slugs.get(self.lead.source_id, ""))
+        slug = (
+            self.source_slug
+            if self.source_slug is not None
+            else self.batch.slugs.get(self.lead.source_id, "")
+        )
         fields = lead_fields(self.lead, source_slug=slug)
-        self.snapshot = LeadSnapshot(id=self.lead.pk, fields=fields,
-                                     estimated_value=self.lead.estimated_value,
-                                     territories=lead_territories(fields,
-                                                                  self.batch.territories))
+        self.snapshot = LeadSnapshot(
+            id=self.lead.pk,
+            fields=fields,
+            estimated_value=self.lead.estimated_value,
+            territories=lead_territories(fields, self.batch.territories),
+        )
         self.trace["territories"] = sorted(self.snapshot.territories)
         self.matched = self.match()
         self.elapsed = time.perf_counter() - self.started
@@ -126,11 +134,18 @@ class Router:
             try:
                 matched = conditions_match(rule.conditions, self.snapshot.fields)
             except (ConditionError, KeyError, TypeError) as exc:
-                self.trace["rules"].append({"id": rule.pk, "name": rule.name, "matched": False,
-                                            "error": str(exc)})
+                self.trace["rules"].append(
+                    {"id": rule.pk, "name": rule.name, "matched": False, "error": str(exc)}
+                )
                 continue
-            self.trace["rules"].append({"id": rule.pk, "name": rule.name, "matched": matched,
-                                        "when": conditions_describe(rule.conditions)})
+            self.trace["rules"].append(
+                {
+                    "id": rule.pk,
+                    "name": rule.name,
+                    "matched": matched,
+                    "when": conditions_describe(rule.conditions),
+                }
+            )
             if matched:
                 return rule
         return None
@@ -150,25 +165,40 @@ class Router:
         team_id = team_id or self.lead.team_id
         pool = self.batch.team_default_pool(team_id) if team_id else None
         if pool is not None:
-            return Placement(LeadState.POOLED, f"{why}: team default pool {pool}", pool=pool,
-                             team_id=team_id)
+            return Placement(
+                LeadState.POOLED, f"{why}: team default pool {pool}", pool=pool, team_id=team_id
+            )
         return Placement(LeadState.SKIMMING, f"{why}: manager's skim queue", team_id=team_id)
 
     def apply(self, rule: RoutingRule, *, visited: set) -> Placement:
         visited.add(rule.pk)
-        step = {"rule": rule.pk, "name": rule.name, "action": rule.action,
-                "method": rule.method if rule.action == RoutingRule.Action.ASSIGN else ""}
+        step = {
+            "rule": rule.pk,
+            "name": rule.name,
+            "action": rule.action,
+            "method": rule.method if rule.action == RoutingRule.Action.ASSIGN else "",
+        }
         self.trace["steps"].append(step)
-        pool = (self.batch.active_pool(rule.pool_id)
-                if rule.action == RoutingRule.Action.POOL else None)
+        pool = (
+            self.batch.active_pool(rule.pool_id) if rule.action == RoutingRule.Action.POOL else None
+        )
         if pool is not None:
             step["result"] = f"pool {pool}"
-            return Placement(LeadState.POOLED, f"Rule “{rule.name}”: pool {pool}",
-                             rule=rule, pool=pool, team_id=rule.team_id or pool.team_id)
+            return Placement(
+                LeadState.POOLED,
+                f"Rule “{rule.name}”: pool {pool}",
+                rule=rule,
+                pool=pool,
+                team_id=rule.team_id or pool.team_id,
+            )
         if rule.action == RoutingRule.Action.SKIM:
             step["result"] = "skim queue"
-            return Placement(LeadState.SKIMMING, f"Rule “{rule.name}”: manager's skim queue",
-                             rule=rule, team_id=rule.team_id)
+            return Placement(
+                LeadState.SKIMMING,
+                f"Rule “{rule.name}”: manager's skim queue",
+                rule=rule,
+                team_id=rule.team_id,
+            )
         if rule.action == RoutingRule.Action.POOL:
             step["result"] = "pool missing or inactive"
         else:
@@ -184,15 +214,27 @@ class Router:
             if nxt is not None and nxt.pk not in visited:
                 self.trace["steps"][-1]["fallback"] = f"rule {nxt.name}"
                 return self.apply(nxt, visited=visited)
-        pool = (self.batch.active_pool(rule.fallback_pool_id)
-                if rule.fallback == RoutingRule.Fallback.POOL else None)
+        pool = (
+            self.batch.active_pool(rule.fallback_pool_id)
+            if rule.fallback == RoutingRule.Fallback.POOL
+            else None
+        )
         if pool is not None:
             self.trace["steps"][-1]["fallback"] = f"pool {pool}"
-            return Placement(LeadState.POOLED, f"{why}; fallback pool {pool}", rule=rule,
-                             pool=pool, team_id=rule.team_id or pool.team_id)
+            return Placement(
+                LeadState.POOLED,
+                f"{why}; fallback pool {pool}",
+                rule=rule,
+                pool=pool,
+                team_id=rule.team_id or pool.team_id,
+            )
         self.trace["steps"][-1]["fallback"] = "skim queue"
-        return Placement(LeadState.SKIMMING, f"{why}; fallback to the manager's skim queue",
-                         rule=rule, team_id=rule.team_id)
+        return Placement(
+            LeadState.SKIMMING,
+            f"{why}; fallback to the manager's skim queue",
+            rule=rule,
+            team_id=rule.team_id,
+        )
 
     # -- assignment ---------------------------------------------------------------------
 
@@ -205,22 +247,34 @@ class Router:
         verdicts, eligible, unavailable = {}, [], set()
         for row in rows:
             excluded = rep_exclusion(row, lead=self.snapshot, needs=needs)
-            verdicts[row.user_id] = {"rep": row.user_id, "name": row.name,
-                                     "eligible": excluded is None,
-                                     "code": excluded[0] if excluded else "",
-                                     "reason": excluded[1] if excluded else "Eligible",
-                                     "open": row.open_leads, "today": row.today}
+            verdicts[row.user_id] = {
+                "rep": row.user_id,
+                "name": row.name,
+                "eligible": excluded is None,
+                "code": excluded[0] if excluded else "",
+                "reason": excluded[1] if excluded else "Eligible",
+                "open": row.open_leads,
+                "today": row.today,
+            }
             if excluded is None:
                 eligible.append(row.candidate())
             elif excluded[0] in TEMPORARY:
                 unavailable.add(row.user_id)
         options = Options(
-            keep_turn=rule.keep_turn, min_sample=rule.performance_min_sample,
-            value_tiers=tuple(rule.value_tiers or ()), direct_rep_id=rule.direct_rep_id)
+            keep_turn=rule.keep_turn,
+            min_sample=rule.performance_min_sample,
+            value_tiers=tuple(rule.value_tiers or ()),
+            direct_rep_id=rule.direct_rep_id,
+        )
         step.update(candidates=list(verdicts.values()), state_before=state)
         choice = STRATEGIES[rule.method](
-            lead=self.snapshot, eligible=eligible, roster=[row.user_id for row in rows],
-            unavailable=frozenset(unavailable), state=state, options=options)
+            lead=self.snapshot,
+            eligible=eligible,
+            roster=[row.user_id for row in rows],
+            unavailable=frozenset(unavailable),
+            state=state,
+            options=options,
+        )
         if choice.rep_id is None:
             step.update(result=choice.reason, state_after=state)
             return None
@@ -231,41 +285,62 @@ class Router:
             if stateful:
                 book.rotations[rule.pk] = choice.state
                 self.batch.rotated.add(rule.pk)
-        return Placement(LeadState.ASSIGNED, f"Rule “{rule.name}”: {choice.reason}", rule=rule,
-                         owner_id=choice.rep_id,
-                         team_id=rule.team_id or book.rows[choice.rep_id].team_id)
+        return Placement(
+            LeadState.ASSIGNED,
+            f"Rule “{rule.name}”: {choice.reason}",
+            rule=rule,
+            owner_id=choice.rep_id,
+            team_id=rule.team_id or book.rows[choice.rep_id].team_id,
+        )
 
 
 def _decision(router: Router, placement: Placement) -> RoutingDecision:
-    outcome = {LeadState.ASSIGNED: RoutingDecision.Outcome.ASSIGNED,
-               LeadState.POOLED: RoutingDecision.Outcome.POOLED}.get(
-        placement.to, RoutingDecision.Outcome.SKIMMING)
+    outcome = {
+        LeadState.ASSIGNED: RoutingDecision.Outcome.ASSIGNED,
+        LeadState.POOLED: RoutingDecision.Outcome.POOLED,
+    }.get(placement.to, RoutingDecision.Outcome.SKIMMING)
     rule = placement.rule
     return RoutingDecision(
-        lead=router.lead, rule=rule, rule_name=rule.name if rule else "",
+        lead=router.lead,
+        rule=rule,
+        rule_name=rule.name if rule else "",
         method=rule.method if rule and outcome == RoutingDecision.Outcome.ASSIGNED else "",
-        outcome=outcome, winner_id=placement.owner_id, pool=placement.pool,
-        reason=placement.reason[:500], details=router.trace,
+        outcome=outcome,
+        winner_id=placement.owner_id,
+        pool=placement.pool,
+        reason=placement.reason[:500],
+        details=router.trace,
         # This lead's own matching and placing, plus the reads its batch shared.
         duration_ms=round((router.elapsed + router.batch.reads_seconds) * 1000, 3),
-        created_at=router.now)
+        created_at=router.now,
+    )
 
 
-def _plan(leads: list[Lead], *, now: datetime, dry_run: bool,
-          source_slug: str | None = None) -> tuple[Batch, list[Router]]:
+def _plan(
+    leads: list[Lead], *, now: datetime, dry_run: bool, source_slug: str | None = None
+) -> tuple[Batch, list[Router]]:
     """Match every lead, then read the facts of every rep the matches can reach."""
     started = time.perf_counter()
     version, territories, slugs = lead_context(
-        source_ids=[lead.source_id for lead in leads if lead.source_id])
-    batch = Batch(now=now, rules=active_rules(version=version), territories=territories,
-                  slugs=slugs, dry_run=dry_run)
+        source_ids=[lead.source_id for lead in leads if lead.source_id]
+    )
+    batch = Batch(
+        now=now,
+        rules=active_rules(version=version),
+        territories=territories,
+        slugs=slugs,
+        dry_run=dry_run,
+    )
     batch.reads_seconds = time.perf_counter() - started
     routers = [Router(lead=lead, batch=batch, source_slug=source_slug) for lead in leads]
     reachable = batch.reachable([r.matched for r in routers if r.matched is not None])
     started = time.perf_counter()
     batch.book = RepBook.load(
         rules=[r for r in reachable if r.action == RoutingRule.Action.ASSIGN],
-        leads=[r.snapshot for r in routers], now=now, lock=not dry_run)
+        leads=[r.snapshot for r in routers],
+        now=now,
+        lock=not dry_run,
+    )
     batch.reads_seconds += time.perf_counter() - started
     return batch, routers
 
@@ -298,22 +373,32 @@ def _write(batch: Batch, routers: list[Router], placements: list[Placement]) -> 
         extra = {"team_id": team_id} if team_id and team_id != lead.team_id else {}
         # A key-only stand-in saves a query per lead.
         owner = user(pk=placement.owner_id) if placement.owner_id else None
-        moves.append(Move(lead=lead, to=placement.to, owner=owner, pool=placement.pool,
-                          reason=placement.reason[:500], extra=extra,
-                          data={"rule": placement.rule.pk if placement.rule else None}))
+        moves.append(
+            Move(
+                lead=lead,
+                to=placement.to,
+                owner=owner,
+                pool=placement.pool,
+                reason=placement.reason[:500],
+                extra=extra,
+                data={"rule": placement.rule.pk if placement.rule else None},
+            )
+        )
     leads_transition(moves=moves, kind=LeadEvent.Kind.ROUTED)
     for router in routers:  # `lead.owner` loads the real user if anyone asks
         Lead.owner.field.delete_cached_value(router.lead)
     # Counters, rotations and decisions together in one round trip, after every move
     # succeeded (a LeadChanged above rolls the whole batch back anyway).
-    writes = [decisions_insert_sql([_decision(r, p) for r, p in zip(routers, placements,
-                                                                      strict=True)])]
+    writes = [
+        decisions_insert_sql([_decision(r, p) for r, p in zip(routers, placements, strict=True)])
+    ]
     counts = Counter(p.owner_id for p in placements if p.owner_id)
     if counts:
-        writes.append(intake_bump_sql(counts=counts, day=periods(batch.now)[0],
-                                      at=batch.now))
-    writes += [rotation_save_sql(rule_id=rule_id, state=batch.book.rotations[rule_id],
-                                 at=batch.now) for rule_id in sorted(batch.rotated)]
+        writes.append(intake_bump_sql(counts=counts, day=periods(batch.now)[0], at=batch.now))
+    writes += [
+        rotation_save_sql(rule_id=rule_id, state=batch.book.rotations[rule_id], at=batch.now)
+        for rule_id in sorted(batch.rotated)
+    ]
     run_batch(writes)
 
 
@@ -322,13 +407,15 @@ def lead_route(*, lead: Lead, now: datetime | None = None) -> Lead:
     return leads_route(leads=[lead], now=now)[0]
 
 
-def lead_route_preview(*, lead: Lead, now: datetime | None = None,
-                       source_slug: str | None = None) -> RoutingDecision:
+def lead_route_preview(
+    *, lead: Lead, now: datetime | None = None, source_slug: str | None = None
+) -> RoutingDecision:
     """Which rule matches and who would get the lead, writing nothing (the "Test a lead"
     page). The lead may be unsaved (pasted fields). Nothing is locked or counted, so a
     preview can differ from the real run if the rotation moves in between."""
-    batch, (router,) = _plan([lead], now=now or timezone.now(), dry_run=True,
-                             source_slug=source_slug)
+    batch, (router,) = _plan(
+        [lead], now=now or timezone.now(), dry_run=True, source_slug=source_slug
+    )
     decision = _decision(router, router.place())
     decision.lead_id = lead.pk
     return decision

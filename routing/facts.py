@@ -28,9 +28,20 @@ from .models import RepIntake, RoutingDecision, RoutingRule, RuleRotation
 
 CAP_COLUMNS = ("max_per_day", "max_per_week", "max_per_month", "max_open_untouched")
 JSON_COLUMNS = ("working_hours", "languages", "industries", "company_sizes", "products")
-PROFILE_COLUMNS = ("user_id", "username", "first_name", "last_name", "is_active", "team_id",
-                   "availability", "time_zone", "seniority", "weight", *JSON_COLUMNS,
-                   *CAP_COLUMNS)
+PROFILE_COLUMNS = (
+    "user_id",
+    "username",
+    "first_name",
+    "last_name",
+    "is_active",
+    "team_id",
+    "availability",
+    "time_zone",
+    "seniority",
+    "weight",
+    *JSON_COLUMNS,
+    *CAP_COLUMNS,
+)
 
 
 def _json(value):
@@ -42,14 +53,24 @@ def lead_context(*, source_ids: list[int]) -> tuple[tuple, list[dict], dict[int,
     territory, and the slugs of the leads' sources."""
     rules = RoutingRule._meta.db_table
     version_sql = f"SELECT COUNT(*), MAX(updated_at), MAX(id) FROM {rules}"
-    territories_sql = (f"SELECT id, countries, states, postal_prefixes, area_codes "
-                       f"FROM {Territory._meta.db_table}")
+    territories_sql = (
+        f"SELECT id, countries, states, postal_prefixes, area_codes FROM {Territory._meta.db_table}"
+    )
     ids = sorted(set(source_ids)) or [-1]
     source_sql = f"SELECT id, slug FROM {LeadSource._meta.db_table} WHERE id IN ({_in(ids)})"
     version, territories, sources = run_batch(
-        [(version_sql, []), (territories_sql, []), (source_sql, ids)])
-    rows = [{"id": t[0], "countries": _json(t[1]), "states": _json(t[2]),
-             "postal_prefixes": _json(t[3]), "area_codes": _json(t[4])} for t in territories]
+        [(version_sql, []), (territories_sql, []), (source_sql, ids)]
+    )
+    rows = [
+        {
+            "id": t[0],
+            "countries": _json(t[1]),
+            "states": _json(t[2]),
+            "postal_prefixes": _json(t[3]),
+            "area_codes": _json(t[4]),
+        }
+        for t in territories
+    ]
     return tuple(version[0]), rows, dict(sources)
 
 
@@ -64,8 +85,10 @@ def roster_sql(*, rule: RoutingRule, territory_ids: list[int]) -> tuple[str, lis
     if rule.target == RoutingRule.Target.TERRITORY:
         links = RepProfile.territories.through._meta.db_table
         ids = territory_ids or [-1]
-        sql = (f"SELECT rp.user_id FROM {profiles} rp JOIN {links} rt ON rt.repprofile_id = rp.id "
-               f"WHERE rt.territory_id IN ({_in(ids)})")
+        sql = (
+            f"SELECT rp.user_id FROM {profiles} rp JOIN {links} rt ON rt.repprofile_id = rp.id "
+            f"WHERE rt.territory_id IN ({_in(ids)})"
+        )
         params = list(ids)
         if rule.team_id:
             sql += " AND rp.team_id = %s"
@@ -86,23 +109,29 @@ def _profiles_sql(where: str) -> str:
         WHERE {where} ORDER BY p.user_id"""
 
 
-def _counts_statements(r_sql: str, r_params: list, *, today: date, week: date, month: date
-                       ) -> list[tuple[str, list]]:
+def _counts_statements(
+    r_sql: str, r_params: list, *, today: date, week: date, month: date
+) -> list[tuple[str, list]]:
     d = connection.ops.adapt_datefield_value
     open_states = sorted(OPEN_OWNED_STATES)
-    intake = (f"""SELECT user_id,
+    intake = (
+        f"""SELECT user_id,
                    SUM(CASE WHEN day = %s THEN count ELSE 0 END),
                    SUM(CASE WHEN day >= %s THEN count ELSE 0 END),
                    SUM(CASE WHEN day >= %s THEN count ELSE 0 END),
                    MAX(last_at)
             FROM {RepIntake._meta.db_table}
             WHERE user_id IN ({r_sql}) AND day >= %s GROUP BY user_id""",
-              [d(today), d(week), d(month), *r_params, d(min(week, month))])
-    leads = (f"""SELECT owner_id, COUNT(*),
+        [d(today), d(week), d(month), *r_params, d(min(week, month))],
+    )
+    leads = (
+        f"""SELECT owner_id, COUNT(*),
                    SUM(CASE WHEN status = %s AND first_touch_at IS NULL THEN 1 ELSE 0 END)
             FROM {Lead._meta.db_table}
             WHERE owner_id IN ({r_sql}) AND status IN ({_in(open_states)})
-            GROUP BY owner_id""", [LeadState.ASSIGNED, *r_params, *open_states])
+            GROUP BY owner_id""",
+        [LeadState.ASSIGNED, *r_params, *open_states],
+    )
     return [intake, leads]
 
 
@@ -117,9 +146,17 @@ def db_datetime(value) -> datetime | None:
     return value
 
 
-def book_facts(*, rosters: dict[int, tuple[str, list]], stateful: list[int],
-               lead_ids: list[int], today: date, week: date, month: date, now: datetime,
-               lock: bool) -> dict:
+def book_facts(
+    *,
+    rosters: dict[int, tuple[str, list]],
+    stateful: list[int],
+    lead_ids: list[int],
+    today: date,
+    week: date,
+    month: date,
+    now: datetime,
+    lock: bool,
+) -> dict:
     """Everything routing needs about the reps of several rules, in ONE round trip.
 
     `rosters`: rule id -> roster SQL (roster_sql); `stateful`: rule ids whose rotation
@@ -137,39 +174,62 @@ def book_facts(*, rosters: dict[int, tuple[str, list]], stateful: list[int],
     if stateful and lock:
         # A rule saved without its rotation row gets one here, before it is locked.
         at = connection.ops.adapt_datetimefield_value(now)
-        statements.append((
-            f"INSERT INTO {rotation_table} (rule_id, state, updated_at) VALUES "
-            + ", ".join(["(%s, '{}', %s)"] * len(stateful))
-            + " ON CONFLICT (rule_id) DO NOTHING",
-            [p for rule_id in sorted(stateful) for p in (rule_id, at)]))
+        statements.append(
+            (
+                f"INSERT INTO {rotation_table} (rule_id, state, updated_at) VALUES "
+                + ", ".join(["(%s, '{}', %s)"] * len(stateful))
+                + " ON CONFLICT (rule_id) DO NOTHING",
+                [p for rule_id in sorted(stateful) for p in (rule_id, at)],
+            )
+        )
     ids = sorted(stateful) or [-1]
     first_read = len(statements)
-    statements.append((f"SELECT rule_id, state FROM {rotation_table} "
-                       f"WHERE rule_id IN ({_in(ids)}) ORDER BY rule_id"
-                       + (" FOR UPDATE" if has_lock else ""), ids))
+    statements.append(
+        (
+            f"SELECT rule_id, state FROM {rotation_table} "
+            f"WHERE rule_id IN ({_in(ids)}) ORDER BY rule_id" + (" FOR UPDATE" if has_lock else ""),
+            ids,
+        )
+    )
     if has_lock:
         capped = " OR ".join(f"COALESCE(p.{c}, t.{c}) IS NOT NULL" for c in CAP_COLUMNS)
-        statements.append((
-            f"SELECT p.id FROM {RepProfile._meta.db_table} p "
-            f"LEFT JOIN {Team._meta.db_table} t ON t.id = p.team_id "
-            f"WHERE p.user_id IN ({users_sql}) AND ({capped}) ORDER BY p.id FOR UPDATE OF p",
-            users_params))
-    statements.append((" UNION ALL ".join(f"SELECT {int(rule_id)}, r.user_id FROM ({sql}) r"
-                                          for rule_id, (sql, _) in sorted(rosters.items()))
-                       or "SELECT -1, -1 WHERE 1 = 0",
-                       [p for _, (_, params) in sorted(rosters.items()) for p in params]))
+        statements.append(
+            (
+                f"SELECT p.id FROM {RepProfile._meta.db_table} p "
+                f"LEFT JOIN {Team._meta.db_table} t ON t.id = p.team_id "
+                f"WHERE p.user_id IN ({users_sql}) AND ({capped}) ORDER BY p.id FOR UPDATE OF p",
+                users_params,
+            )
+        )
+    statements.append(
+        (
+            " UNION ALL ".join(
+                f"SELECT {int(rule_id)}, r.user_id FROM ({sql}) r"
+                for rule_id, (sql, _) in sorted(rosters.items())
+            )
+            or "SELECT -1, -1 WHERE 1 = 0",
+            [p for _, (_, params) in sorted(rosters.items()) for p in params],
+        )
+    )
     statements.append((_profiles_sql(f"p.user_id IN ({users_sql})"), users_params))
-    statements += _counts_statements(users_sql, users_params, today=today, week=week,
-                                     month=month)
+    statements += _counts_statements(users_sql, users_params, today=today, week=week, month=month)
     at = connection.ops.adapt_datetimefield_value(now)
-    statements.append((
-        f"""SELECT rp.user_id FROM {OutOfOffice._meta.db_table} ooo
+    statements.append(
+        (
+            f"""SELECT rp.user_id FROM {OutOfOffice._meta.db_table} ooo
             JOIN {RepProfile._meta.db_table} rp ON rp.id = ooo.profile_id
             WHERE rp.user_id IN ({users_sql}) AND ooo.starts_at <= %s AND ooo.ends_at > %s""",
-        [*users_params, at, at]))
+            [*users_params, at, at],
+        )
+    )
     leads = lead_ids or [-1]
-    statements.append((f"SELECT DISTINCT lead_id, owner_id FROM {LeadEvent._meta.db_table} "
-                       f"WHERE lead_id IN ({_in(leads)}) AND owner_id IS NOT NULL", leads))
+    statements.append(
+        (
+            f"SELECT DISTINCT lead_id, owner_id FROM {LeadEvent._meta.db_table} "
+            f"WHERE lead_id IN ({_in(leads)}) AND owner_id IS NOT NULL",
+            leads,
+        )
+    )
     results = run_batch(statements)
     rotations = results[first_read]
     roster_rows, profiles, intake, open_leads, away, owners = results[-6:]
@@ -188,16 +248,26 @@ def book_facts(*, rosters: dict[int, tuple[str, list]], stateful: list[int],
             f[c] = _json(f[c])
         _, t, w, m, last = intake.get(f["user_id"], (0, 0, 0, 0, None))
         _, n_open, untouched = open_leads.get(f["user_id"], (0, 0, 0))
-        f.update(today=int(t or 0), week=int(w or 0), month=int(m or 0),
-                 last=db_datetime(last),
-                 open=int(n_open or 0), untouched=int(untouched or 0),
-                 is_active=bool(f["is_active"]), away=f["user_id"] in away)
+        f.update(
+            today=int(t or 0),
+            week=int(w or 0),
+            month=int(m or 0),
+            last=db_datetime(last),
+            open=int(n_open or 0),
+            untouched=int(untouched or 0),
+            is_active=bool(f["is_active"]),
+            away=f["user_id"] in away,
+        )
         reps[f["user_id"]] = f
     previous = {}
     for lead_id, owner_id in owners:
         previous.setdefault(lead_id, set()).add(owner_id)
-    return {"rotations": {rule_id: _json(state) or {} for rule_id, state in rotations},
-            "roster": roster, "reps": reps, "previous": previous}
+    return {
+        "rotations": {rule_id: _json(state) or {} for rule_id, state in rotations},
+        "roster": roster,
+        "reps": reps,
+        "previous": previous,
+    }
 
 
 def intake_bump_sql(*, counts: dict[int, int], day: date, at: datetime) -> tuple[str, list]:
@@ -206,30 +276,62 @@ def intake_bump_sql(*, counts: dict[int, int], day: date, at: datetime) -> tuple
     table = RepIntake._meta.db_table
     ops = connection.ops
     rows = sorted(counts.items())
-    return (f"INSERT INTO {table} (user_id, day, count, last_at) VALUES "
-            + ", ".join(["(%s, %s, %s, %s)"] * len(rows))
-            + f" ON CONFLICT (user_id, day) DO UPDATE SET count = {table}.count + "
-            "excluded.count, last_at = excluded.last_at",
-            [p for user_id, n in rows for p in (user_id, ops.adapt_datefield_value(day), n,
-                                                 ops.adapt_datetimefield_value(at))])
+    return (
+        f"INSERT INTO {table} (user_id, day, count, last_at) VALUES "
+        + ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+        + f" ON CONFLICT (user_id, day) DO UPDATE SET count = {table}.count + "
+        "excluded.count, last_at = excluded.last_at",
+        [
+            p
+            for user_id, n in rows
+            for p in (user_id, ops.adapt_datefield_value(day), n, ops.adapt_datetimefield_value(at))
+        ],
+    )
 
 
 def rotation_save_sql(*, rule_id: int, state: dict, at: datetime) -> tuple[str, list]:
     ops = connection.ops
-    return (f"UPDATE {RuleRotation._meta.db_table} SET state = %s, updated_at = %s "
-            "WHERE rule_id = %s",
-            [ops.adapt_json_value(state, None), ops.adapt_datetimefield_value(at), rule_id])
+    return (
+        f"UPDATE {RuleRotation._meta.db_table} SET state = %s, updated_at = %s WHERE rule_id = %s",
+        [ops.adapt_json_value(state, None), ops.adapt_datetimefield_value(at), rule_id],
+    )
 
 
 def decisions_insert_sql(decisions: list[RoutingDecision]) -> tuple[str, list]:
     """The append-only decision rows, as one statement of the final write batch."""
     ops = connection.ops
-    columns = ("lead_id", "rule_id", "rule_name", "method", "outcome", "winner_id", "pool_id",
-               "reason", "details", "duration_ms", "created_at")
+    columns = (
+        "lead_id",
+        "rule_id",
+        "rule_name",
+        "method",
+        "outcome",
+        "winner_id",
+        "pool_id",
+        "reason",
+        "details",
+        "duration_ms",
+        "created_at",
+    )
     row = f"({_in(columns)})"
-    return (f"INSERT INTO {RoutingDecision._meta.db_table} ({', '.join(columns)}) "
-            f"VALUES {', '.join([row] * len(decisions))}",
-            [p for d in decisions for p in (
-                d.lead_id, d.rule_id, d.rule_name, d.method, d.outcome, d.winner_id,
-                d.pool_id, d.reason, ops.adapt_json_value(d.details, None), d.duration_ms,
-                ops.adapt_datetimefield_value(d.created_at))])
+    return (
+        f"INSERT INTO {RoutingDecision._meta.db_table} ({', '.join(columns)}) "
+        f"VALUES {', '.join([row] * len(decisions))}",
+        [
+            p
+            for d in decisions
+            for p in (
+                d.lead_id,
+                d.rule_id,
+                d.rule_name,
+                d.method,
+                d.outcome,
+                d.winner_id,
+                d.pool_id,
+                d.reason,
+                ops.adapt_json_value(d.details, None),
+                d.duration_ms,
+                ops.adapt_datetimefield_value(d.created_at),
+            )
+        ],
+    )

@@ -13,9 +13,22 @@ from .models import RoutingRule
 FIELD_HELP = "Fields: " + "; ".join(f"{k} — {label}" for k, (label, _) in FIELDS.items())
 OP_HELP = "Operators: " + "; ".join(f"{k} — {label}" for k, label in OPS.items())
 # Lead columns a pasted test lead may set ("source" is a slug, handled apart).
-PASTABLE = ("industry", "company_size", "country", "state", "city", "postal_code", "phone",
-            "language", "product_interest", "estimated_value", "score", "campaign", "created_at",
-            "company")
+PASTABLE = (
+    "industry",
+    "company_size",
+    "country",
+    "state",
+    "city",
+    "postal_code",
+    "phone",
+    "language",
+    "product_interest",
+    "estimated_value",
+    "score",
+    "campaign",
+    "created_at",
+    "company",
+)
 
 
 class PrettyJSONField(forms.JSONField):
@@ -26,8 +39,12 @@ class PrettyJSONField(forms.JSONField):
         if isinstance(value, forms.fields.InvalidJSONInput):
             return value
         if isinstance(value, list) and value and all(isinstance(g, list) for g in value):
-            groups = ["  [\n" + ",\n".join(f"    {json.dumps(c, ensure_ascii=False)}" for c in g)
-                      + "\n  ]" for g in value]
+            groups = [
+                "  [\n"
+                + ",\n".join(f"    {json.dumps(c, ensure_ascii=False)}" for c in g)
+                + "\n  ]"
+                for g in value
+            ]
             return "[\n" + ",\n".join(groups) + "\n]"
         return json.dumps(value, ensure_ascii=False)
 
@@ -47,23 +64,48 @@ class RepMultipleChoiceField(RepChoiceLabels, forms.ModelMultipleChoiceField):
 
 class RoutingRuleForm(forms.ModelForm):
     conditions = PrettyJSONField(
-        required=False, initial=list,
+        required=False,
+        initial=list,
         widget=forms.Textarea(attrs={"rows": 12, "cols": 80, "style": "font-family: monospace"}),
         help_text=RoutingRule._meta.get_field("conditions").help_text
-        + f"<br>{FIELD_HELP}.<br>{OP_HELP}.")
+        + f"<br>{FIELD_HELP}.<br>{OP_HELP}.",
+    )
     value_tiers = forms.JSONField(
-        required=False, initial=list, widget=forms.TextInput(attrs={"size": 40}),
-        help_text=RoutingRule._meta.get_field("value_tiers").help_text)
+        required=False,
+        initial=list,
+        widget=forms.TextInput(attrs={"size": 40}),
+        help_text=RoutingRule._meta.get_field("value_tiers").help_text,
+    )
 
     class Meta:
         model = RoutingRule
         field_classes = {"reps": RepMultipleChoiceField, "direct_rep": RepChoiceField}
         fields = (
-            "name", "priority", "is_active", "description", "conditions", "action", "method",
-            "target", "team", "reps", "direct_rep", "pool", "keep_turn",
-            "performance_window_days", "performance_min_sample", "value_tiers",
-            "require_territory", "require_language", "require_industry", "require_company_size",
-            "require_product", "min_seniority", "fallback", "fallback_rule", "fallback_pool",
+            "name",
+            "priority",
+            "is_active",
+            "description",
+            "conditions",
+            "action",
+            "method",
+            "target",
+            "team",
+            "reps",
+            "direct_rep",
+            "pool",
+            "keep_turn",
+            "performance_window_days",
+            "performance_min_sample",
+            "value_tiers",
+            "require_territory",
+            "require_language",
+            "require_industry",
+            "require_company_size",
+            "require_product",
+            "min_seniority",
+            "fallback",
+            "fallback_rule",
+            "fallback_pool",
         )
 
     def __init__(self, *args, **kwargs):
@@ -73,8 +115,7 @@ class RoutingRuleForm(forms.ModelForm):
             if name in self.fields:
                 self.fields[name].queryset = reps
         if "fallback_rule" in self.fields and self.instance.pk:
-            self.fields["fallback_rule"].queryset = RoutingRule.objects.exclude(
-                pk=self.instance.pk)
+            self.fields["fallback_rule"].queryset = RoutingRule.objects.exclude(pk=self.instance.pk)
 
     def clean_conditions(self):
         try:
@@ -96,8 +137,12 @@ class RoutingRuleForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        A, M, T, F = (RoutingRule.Action, RoutingRule.Method, RoutingRule.Target,
-                      RoutingRule.Fallback)
+        A, M, T, F = (
+            RoutingRule.Action,
+            RoutingRule.Method,
+            RoutingRule.Target,
+            RoutingRule.Fallback,
+        )
         action, method, target = data.get("action"), data.get("method"), data.get("target")
         if action == A.POOL and not data.get("pool"):
             self.add_error("pool", "Choose the pool this rule places leads in.")
@@ -120,11 +165,19 @@ class TestLeadForm(forms.Form):
 
     lead_id = forms.IntegerField(required=False, min_value=1, label="Existing lead id")
     fields_json = forms.JSONField(
-        required=False, label="…or lead fields (JSON)",
-        widget=forms.Textarea(attrs={"rows": 6, "cols": 70, "style": "font-family: monospace",
-                                     "placeholder": '{"source": "paid_search", "country": "BR",'
-                                                    ' "state": "SP", "industry": "pet"}'}),
-        help_text="Keys: source (slug), " + ", ".join(PASTABLE) + ".")
+        required=False,
+        label="…or lead fields (JSON)",
+        widget=forms.Textarea(
+            attrs={
+                "rows": 6,
+                "cols": 70,
+                "style": "font-family: monospace",
+                "placeholder": '{"source": "paid_search", "country": "BR",'
+                ' "state": "SP", "industry": "pet"}',
+            }
+        ),
+        help_text="Keys: source (slug), " + ", ".join(PASTABLE) + ".",
+    )
 
     def clean(self):
         data = super().clean()
@@ -156,8 +209,11 @@ class TestLeadForm(forms.Form):
                 if values["created_at"] is None:
                     raise ValueError("created_at")
         except (InvalidOperation, ValueError, TypeError) as exc:
-            self.add_error("fields_json", f"Could not read {exc}: check numbers and dates "
-                                          "(ISO, e.g. 2026-03-04T10:00:00+00:00).")
+            self.add_error(
+                "fields_json",
+                f"Could not read {exc}: check numbers and dates "
+                "(ISO, e.g. 2026-03-04T10:00:00+00:00).",
+            )
             return data
         data["lead"] = Lead(**{k: ("" if v is None else v) for k, v in values.items()})
         data["source_slug"] = str(pasted.get("source") or "")

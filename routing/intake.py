@@ -46,12 +46,14 @@ class Drained:
 def locked_leads(*, skip_locked: bool = False):
     """Leads for intake. Only the leads' rows are locked (not their sources), and each lead
     comes with its source, which screening reads."""
-    return Lead.objects.select_for_update(of=("self",), skip_locked=skip_locked) \
-        .select_related("source")
+    return Lead.objects.select_for_update(of=("self",), skip_locked=skip_locked).select_related(
+        "source"
+    )
 
 
-def waiting_leads_drain(*, max_batches: int = DRAIN_MAX_BATCHES,
-                        max_seconds: float = DRAIN_MAX_SECONDS) -> Drained:
+def waiting_leads_drain(
+    *, max_batches: int = DRAIN_MAX_BATCHES, max_seconds: float = DRAIN_MAX_SECONDS
+) -> Drained:
     """Screen and route every waiting lead, oldest first, INTAKE_BATCH per transaction,
     until none is left; then return. Stopped early by the caps, it kicks another drain.
 
@@ -80,8 +82,12 @@ def _drain_batch(*, exclude: list[int]) -> tuple[int, list[int]]:
     """One batch: (leads taken, ids of those whose intake raised)."""
     try:
         with transaction.atomic():
-            leads = list(locked_leads(skip_locked=True).filter(status__in=WAITING)
-                         .exclude(pk__in=exclude).order_by("id")[:INTAKE_BATCH])
+            leads = list(
+                locked_leads(skip_locked=True)
+                .filter(status__in=WAITING)
+                .exclude(pk__in=exclude)
+                .order_by("id")[:INTAKE_BATCH]
+            )
             if leads:
                 leads_route(leads=leads_screen(leads=leads))
             return len(leads), []
@@ -103,14 +109,17 @@ def _drain_one_by_one(*, exclude: list[int]) -> tuple[int, list[int]]:
     # One bad lead (a rule that raises on its data) must not hold up the ninety-nine
     # behind it: each lead gets its own transaction, and the ones that raise stay waiting,
     # for the sweep to retry a sweep interval later, instead of blocking every drain.
-    ids = list(Lead.objects.filter(status__in=WAITING).exclude(pk__in=exclude)
-               .order_by("id").values_list("id", flat=True)[:INTAKE_BATCH])
+    ids = list(
+        Lead.objects.filter(status__in=WAITING)
+        .exclude(pk__in=exclude)
+        .order_by("id")
+        .values_list("id", flat=True)[:INTAKE_BATCH]
+    )
     broken = []
     for lead_id in ids:
         try:
             with transaction.atomic():
-                lead = locked_leads(skip_locked=True).filter(
-                    pk=lead_id, status__in=WAITING).first()
+                lead = locked_leads(skip_locked=True).filter(pk=lead_id, status__in=WAITING).first()
                 if lead is not None:
                     leads_route(leads=leads_screen(leads=[lead]))
         except Exception:
@@ -131,8 +140,9 @@ def leads_intake_run(*, lead_ids: list[int]) -> int:
     Each batch is all or nothing; leads no longer waiting are left alone."""
     for start in range(0, len(lead_ids), INTAKE_BATCH):
         with transaction.atomic():
-            leads = list(locked_leads().filter(pk__in=lead_ids[start:start + INTAKE_BATCH])
-                         .order_by("id"))
+            leads = list(
+                locked_leads().filter(pk__in=lead_ids[start : start + INTAKE_BATCH]).order_by("id")
+            )
             leads_route(leads=leads_screen(leads=leads))
     return len(lead_ids)
 
@@ -144,8 +154,12 @@ def lead_intake_run(*, lead_id: int) -> str:
         lead = locked_leads().filter(pk=lead_id).first()
         if lead is None:
             return "missing"
-        waiting = list(locked_leads(skip_locked=True).filter(status__in=WAITING)
-                       .exclude(pk=lead_id).order_by("id")[:INTAKE_BATCH - 1])
+        waiting = list(
+            locked_leads(skip_locked=True)
+            .filter(status__in=WAITING)
+            .exclude(pk=lead_id)
+            .order_by("id")[: INTAKE_BATCH - 1]
+        )
         batch = sorted([lead, *waiting], key=lambda x: x.pk)  # arrival order
         leads_route(leads=leads_screen(leads=batch))
     return lead.status

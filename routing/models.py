@@ -55,66 +55,127 @@ class RoutingRule(models.Model):
 
     name = models.CharField(max_length=100, unique=True)
     priority = models.PositiveIntegerField(
-        default=100, db_index=True,
-        help_text="Rules are tried from the lowest number up; the first that matches wins.")
+        default=100,
+        db_index=True,
+        help_text="Rules are tried from the lowest number up; the first that matches wins.",
+    )
     is_active = models.BooleanField("active", default=True)
     description = models.TextField(blank=True, help_text="Why this rule exists (for people).")
     conditions = models.JSONField(default=list, blank=True, help_text=CONDITIONS_HELP)
 
     action = models.CharField(max_length=10, choices=Action.choices, default=Action.ASSIGN)
-    method = models.CharField(max_length=20, choices=Method.choices, default=Method.ROUND_ROBIN,
-                              help_text="How a rep is chosen (for “Assign to a rep”).")
-    target = models.CharField(max_length=10, choices=Target.choices, default=Target.TEAM,
-                              help_text="Who may be chosen (for “Assign to a rep”).")
+    method = models.CharField(
+        max_length=20,
+        choices=Method.choices,
+        default=Method.ROUND_ROBIN,
+        help_text="How a rep is chosen (for “Assign to a rep”).",
+    )
+    target = models.CharField(
+        max_length=10,
+        choices=Target.choices,
+        default=Target.TEAM,
+        help_text="Who may be chosen (for “Assign to a rep”).",
+    )
     team = models.ForeignKey(
-        Team, on_delete=models.PROTECT, null=True, blank=True, related_name="routing_rules",
+        Team,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="routing_rules",
         help_text="The team whose reps are chosen from, whose skim queue is used, and which "
-                  "becomes the lead's team when it has none.")
-    reps = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+",
-                                  help_text="For “The reps listed below”.")
-    direct_rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   null=True, blank=True, related_name="+",
-                                   help_text="For the “Direct to a named rep” method.")
-    pool = models.ForeignKey(Pool, on_delete=models.PROTECT, null=True, blank=True,
-                             related_name="+", help_text="For “Place in a pool”.")
+        "becomes the lead's team when it has none.",
+    )
+    reps = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="+",
+        help_text="For “The reps listed below”.",
+    )
+    direct_rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="For the “Direct to a named rep” method.",
+    )
+    pool = models.ForeignKey(
+        Pool,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="For “Place in a pool”.",
+    )
 
     # Method options
     keep_turn = models.BooleanField(
-        default=True, help_text="Round robin: a rep who is away, off hours or out of office "
-                                "keeps their turn and gets the next lead once back.")
+        default=True,
+        help_text="Round robin: a rep who is away, off hours or out of office "
+        "keeps their turn and gets the next lead once back.",
+    )
     performance_window_days = models.PositiveIntegerField(
-        default=90, help_text="Top performer: conversion measured over this many days.")
+        default=90, help_text="Top performer: conversion measured over this many days."
+    )
     performance_min_sample = models.PositiveIntegerField(
-        default=5, help_text="Top performer: closed leads needed before a rep's own rate "
-                             "counts; below it the rate is pulled toward the team average.")
+        default=5,
+        help_text="Top performer: closed leads needed before a rep's own rate "
+        "counts; below it the rate is pulled toward the team average.",
+    )
     value_tiers = models.JSONField(
-        default=list, blank=True,
+        default=list,
+        blank=True,
         help_text="Top performer tiers: estimated-value thresholds, highest first, e.g. "
-                  "[50000, 10000]. Leads above the first go to the best reps, and so on. "
-                  "Empty = one tier.")
+        "[50000, 10000]. Leads above the first go to the best reps, and so on. "
+        "Empty = one tier.",
+    )
 
     # Eligibility asked by this rule
     require_territory = models.BooleanField(
-        default=False, help_text="Only reps covering the lead's territory.")
-    require_language = models.BooleanField(default=False,
-                                           help_text="Rep must speak the lead's language.")
-    require_industry = models.BooleanField(default=False,
-                                           help_text="Rep must cover the lead's industry.")
+        default=False, help_text="Only reps covering the lead's territory."
+    )
+    require_language = models.BooleanField(
+        default=False, help_text="Rep must speak the lead's language."
+    )
+    require_industry = models.BooleanField(
+        default=False, help_text="Rep must cover the lead's industry."
+    )
     require_company_size = models.BooleanField(
-        default=False, help_text="Rep must cover the lead's company-size band.")
-    require_product = models.BooleanField(default=False,
-                                          help_text="Rep must know the lead's product.")
+        default=False, help_text="Rep must cover the lead's company-size band."
+    )
+    require_product = models.BooleanField(
+        default=False, help_text="Rep must know the lead's product."
+    )
     min_seniority = models.PositiveSmallIntegerField(
-        choices=RepProfile.Seniority.choices, null=True, blank=True,
-        help_text="Only reps at least this senior.")
+        choices=RepProfile.Seniority.choices,
+        null=True,
+        blank=True,
+        help_text="Only reps at least this senior.",
+    )
 
     # When nobody is eligible
-    fallback = models.CharField(max_length=10, choices=Fallback.choices, default=Fallback.SKIM,
-                                help_text="Where the lead goes when nobody is eligible.")
-    fallback_rule = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
-                                      related_name="+", help_text="For “Another rule”.")
-    fallback_pool = models.ForeignKey(Pool, on_delete=models.PROTECT, null=True, blank=True,
-                                      related_name="+", help_text="For “A pool”.")
+    fallback = models.CharField(
+        max_length=10,
+        choices=Fallback.choices,
+        default=Fallback.SKIM,
+        help_text="Where the lead goes when nobody is eligible.",
+    )
+    fallback_rule = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="For “Another rule”.",
+    )
+    fallback_pool = models.ForeignKey(
+        Pool,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="For “A pool”.",
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -144,8 +205,7 @@ class RepIntake(models.Model):
     leads. Bumped by one upsert per routed batch (routing.facts.intake_bump_sql), while a
     capped rep's profile row is locked (routing.book)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
     count = models.PositiveIntegerField(default=0)
     last_at = models.DateTimeField(null=True, blank=True)
@@ -167,15 +227,18 @@ class RoutingDecision(models.Model):
         SKIMMING = "skimming", "Sent to the skim queue"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="routing_decisions")
-    rule = models.ForeignKey(RoutingRule, on_delete=models.SET_NULL, null=True, blank=True,
-                             related_name="decisions")
+    rule = models.ForeignKey(
+        RoutingRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="decisions"
+    )
     rule_name = models.CharField(max_length=100, blank=True)
     method = models.CharField(max_length=20, blank=True)
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
-    winner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                               null=True, blank=True, related_name="+")
-    pool = models.ForeignKey(Pool, on_delete=models.SET_NULL, null=True, blank=True,
-                             related_name="+")
+    winner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    pool = models.ForeignKey(
+        Pool, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     reason = models.CharField(max_length=500)
     # {"rules": [...], "steps": [{"rule", "candidates": [...], "state_before", "state_after",
     #  "result"}], "territories": [...]}

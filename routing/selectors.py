@@ -16,7 +16,8 @@ from .models import RoutingDecision, RoutingRule
 
 def lead_decisions(*, lead: Lead) -> QuerySet[RoutingDecision]:
     return lead.routing_decisions.select_related("winner", "pool", "rule").order_by(
-        "-created_at", "-id")
+        "-created_at", "-id"
+    )
 
 
 def decision_full_view_allowed(*, user, lead: Lead) -> bool:
@@ -27,8 +28,11 @@ def decision_full_view_allowed(*, user, lead: Lead) -> bool:
         return True
     if has_role(user, Role.MANAGER):
         team_ids = set(teams_managed_by(user=user).values_list("pk", flat=True))
-        owner_team = getattr(getattr(lead.owner, "rep_profile", None), "team_id", None) \
-            if lead.owner_id else None
+        owner_team = (
+            getattr(getattr(lead.owner, "rep_profile", None), "team_id", None)
+            if lead.owner_id
+            else None
+        )
         return lead.team_id in team_ids or owner_team in team_ids
     return False
 
@@ -45,8 +49,11 @@ def decision_view_model(*, decision: RoutingDecision, full: bool, viewer=None) -
     details = decision.details or {}
     winner_name = ""
     if decision.winner_id:
-        winner = decision.winner if decision.pk else get_user_model().objects.filter(
-            pk=decision.winner_id).first()
+        winner = (
+            decision.winner
+            if decision.pk
+            else get_user_model().objects.filter(pk=decision.winner_id).first()
+        )
         winner_name = winner.display_name if winner else f"user #{decision.winner_id}"
     pool = decision.pool if decision.pool_id else None
     if decision.outcome == RoutingDecision.Outcome.ASSIGNED:
@@ -63,29 +70,39 @@ def decision_view_model(*, decision: RoutingDecision, full: bool, viewer=None) -
             mine = [c for c in candidates if viewer is not None and c["rep"] == viewer.pk]
             hidden = len(candidates) - len(mine)
             candidates = mine
-        steps.append({
-            "name": step.get("name", ""),
-            "action": _label(RoutingRule.Action, step.get("action")),
-            "method": _label(RoutingRule.Method, step.get("method")),
-            "result": step.get("result", ""),
-            "fallback": step.get("fallback", ""),
-            "candidates": candidates,
-            "eligible": sum(1 for c in step.get("candidates", []) if c.get("eligible")),
-            "total": len(step.get("candidates", [])),
-            "hidden": hidden,
-            "state_before": json.dumps(step.get("state_before"), sort_keys=True)
-            if full and step.get("state_before") else "",
-            "state_after": json.dumps(step.get("state_after"), sort_keys=True)
-            if full and step.get("state_after") else "",
-        })
+        steps.append(
+            {
+                "name": step.get("name", ""),
+                "action": _label(RoutingRule.Action, step.get("action")),
+                "method": _label(RoutingRule.Method, step.get("method")),
+                "result": step.get("result", ""),
+                "fallback": step.get("fallback", ""),
+                "candidates": candidates,
+                "eligible": sum(1 for c in step.get("candidates", []) if c.get("eligible")),
+                "total": len(step.get("candidates", [])),
+                "hidden": hidden,
+                "state_before": json.dumps(step.get("state_before"), sort_keys=True)
+                if full and step.get("state_before")
+                else "",
+                "state_after": json.dumps(step.get("state_after"), sort_keys=True)
+                if full and step.get("state_after")
+                else "",
+            }
+        )
     return {
         "decision": decision,
         "headline": headline,
         "reason": decision.reason,
         "rule_name": decision.rule_name,
-        "rules": [{"name": r.get("name", ""), "matched": r.get("matched", False),
-                   "when": r.get("when", ""), "error": r.get("error", "")}
-                  for r in details.get("rules", [])],
+        "rules": [
+            {
+                "name": r.get("name", ""),
+                "matched": r.get("matched", False),
+                "when": r.get("when", ""),
+                "error": r.get("error", ""),
+            }
+            for r in details.get("rules", [])
+        ],
         "steps": steps,
         "full": full,
         "duration_ms": decision.duration_ms,

@@ -40,8 +40,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def roles(self, create, extracted, **kwargs):
         if create and extracted:
-            self.groups.set(
-                [Group.objects.get_or_create(name=Role(r).value)[0] for r in extracted])
+            self.groups.set([Group.objects.get_or_create(name=Role(r).value)[0] for r in extracted])
         self.save()
 
 
@@ -105,5 +104,4 @@ class LeadFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def with_event(self, create, extracted, **kwargs):
         if create:
-            LeadEvent.objects.create(lead=self, kind=LeadEvent.Kind.CREATED,
-                                     to_state=self.status)
+            LeadEvent.objects.create(lead=self, kind=LeadEvent.Kind.CREATED, to_state=self.status)

@@ -25,4 +25,3 @@ class RuleFactory(factory.django.DjangoModelFactory):
 
 def screened_lead(**fields):
     return LeadFactory(status=LeadState.SCREENED, **fields)
-

@@ -29,8 +29,13 @@ def test_database_url() -> str:
 
 def child_env(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
-    env.update(DATABASE_URL=test_database_url(), DEBUG="false", STATIC_MANIFEST="false",
-               PYTHONUNBUFFERED="1", **extra)
+    env.update(
+        DATABASE_URL=test_database_url(),
+        DEBUG="false",
+        STATIC_MANIFEST="false",
+        PYTHONUNBUFFERED="1",
+        **extra,
+    )
     return env
 
 
@@ -58,9 +63,21 @@ def asgi_server():
     """uvicorn serving leadroute.asgi on a free port; yields the base URL."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "leadroute.asgi:application", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT, env=child_env(), )
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "leadroute.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=child_env(),
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_for_http(f"{base}/accounts/login/", proc)
@@ -78,10 +95,25 @@ def celery_worker(queue: str):
     """A real Celery worker consuming only `queue`, so no other worker on the same Redis
     steals the test's tasks."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "leadroute", "worker", "--pool", "solo",
-         "--queues", queue, "--loglevel", "WARNING", "--without-heartbeat", "--without-gossip",
-         "--without-mingle"],
-        cwd=ROOT, env=child_env(),
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "leadroute",
+            "worker",
+            "--pool",
+            "solo",
+            "--queues",
+            queue,
+            "--loglevel",
+            "WARNING",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=child_env(),
     )
     try:
         yield proc

@@ -32,8 +32,16 @@ def test_a_window_may_run_to_midnight():
     assert profile.works_at(datetime(2026, 11, 23, 23, 59, 59, tzinfo=UTC))
 
 
-@pytest.mark.parametrize("bad", [[], {"funday": []}, {"mon": "9-5"}, {"mon": [["17:00", "09:00"]]},
-                                 {"mon": [["nine", "five"]]}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        [],
+        {"funday": []},
+        {"mon": "9-5"},
+        {"mon": [["17:00", "09:00"]]},
+        {"mon": [["nine", "five"]]},
+    ],
+)
 def test_bad_working_hours_get_a_clear_message(bad):
     with pytest.raises(ValidationError):
         validate_working_hours(bad)

@@ -40,8 +40,10 @@ def _lead_in(state, *, rep, pool):
 
 
 def _move_kwargs(to, *, rep, pool):
-    return {"owner": rep if to in OWNED_STATES else None,
-            "pool": pool if to == LeadState.POOLED else None}
+    return {
+        "owner": rep if to in OWNED_STATES else None,
+        "pool": pool if to == LeadState.POOLED else None,
+    }
 
 
 @pytest.mark.parametrize(("from_state", "to_state"), ALLOWED)
@@ -49,8 +51,9 @@ def _move_kwargs(to, *, rep, pool):
 def test_every_allowed_transition_moves_the_lead_and_records_it(from_state, to_state, rep):
     pool = PoolFactory()
     lead = _lead_in(from_state, rep=rep, pool=pool)
-    lead_transition(lead=lead, to=to_state, reason="test", **_move_kwargs(to_state, rep=rep,
-                                                                            pool=pool))
+    lead_transition(
+        lead=lead, to=to_state, reason="test", **_move_kwargs(to_state, rep=rep, pool=pool)
+    )
     lead.refresh_from_db()
     assert lead.status == to_state
     assert (lead.owner_id is not None) == (to_state in OWNED_STATES)
@@ -117,6 +120,7 @@ def test_lead_events_are_append_only():
 
 # --- the invariant in the database ---------------------------------------------------------
 
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("state", sorted(OWNED_STATES))
 def test_database_refuses_an_owned_state_without_owner(state):
@@ -125,8 +129,10 @@ def test_database_refuses_an_owned_state_without_owner(state):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("state", [LeadState.NEW, LeadState.POOLED, LeadState.OFFERED,
-                                   LeadState.SKIMMING, LeadState.REJECTED])
+@pytest.mark.parametrize(
+    "state",
+    [LeadState.NEW, LeadState.POOLED, LeadState.OFFERED, LeadState.SKIMMING, LeadState.REJECTED],
+)
 def test_database_refuses_an_owner_outside_owned_states(state, rep):
     pool = PoolFactory()
     with pytest.raises(IntegrityError), transaction.atomic():

@@ -45,8 +45,9 @@ def test_seed_demo_uses_the_real_olist_leads(settings):
     assert all(lead.email.endswith("@example.com") for lead in leads)
 
 
-def test_seed_demo_falls_back_to_generated_leads_without_the_data_folder(settings, tmp_path,
-                                                                        capsys):
+def test_seed_demo_falls_back_to_generated_leads_without_the_data_folder(
+    settings, tmp_path, capsys
+):
     settings.DEBUG = True
     settings.SHARED_DATA_DIR = tmp_path
     call_command("seed_demo", "--leads", "30")

@@ -24,8 +24,9 @@ def test_login_page_renders_and_bad_credentials_show_a_message(client, rep):
 
 
 def test_login_with_the_right_password_lands_a_rep_on_my_leads(client, rep, password):
-    response = client.post("/accounts/login/", {"username": rep.username, "password": password},
-                           follow=True)
+    response = client.post(
+        "/accounts/login/", {"username": rep.username, "password": password}, follow=True
+    )
     assert response.redirect_chain[-1][0] == "/leads/mine/"
 
 
@@ -36,9 +37,15 @@ def test_logout_needs_post(client_for, rep):
     assert client.get("/leads/mine/").status_code == 302
 
 
-@pytest.mark.parametrize(("who", "target"), [("rep", "/leads/mine/"), ("manager", "/reports/team/"),
-                                             ("admin_user", "/reports/team/"),
-                                             ("outsider", "/accounts/no-role/")])
+@pytest.mark.parametrize(
+    ("who", "target"),
+    [
+        ("rep", "/leads/mine/"),
+        ("manager", "/reports/team/"),
+        ("admin_user", "/reports/team/"),
+        ("outsider", "/accounts/no-role/"),
+    ],
+)
 def test_home_sends_each_role_where_its_day_starts(request, client_for, who, target):
     response = client_for(request.getfixturevalue(who)).get("/")
     assert response.status_code == 302 and response["Location"] == target
@@ -76,14 +83,16 @@ def test_pages_refuse_post(client_for, rep, manager, url):
     assert client_for(user).post(url).status_code == 405
 
 
-def test_managers_cannot_open_my_leads_and_reps_cannot_open_the_team_page(client_for, rep,
-                                                                         manager, outsider):
+def test_managers_cannot_open_my_leads_and_reps_cannot_open_the_team_page(
+    client_for, rep, manager, outsider
+):
     assert client_for(manager).get("/leads/mine/").status_code == 403
     assert client_for(rep).get("/reports/team/").status_code == 403
     assert client_for(outsider).get("/reports/team/").status_code == 403
 
 
 # --- lead detail: rep A cannot open rep B's lead ------------------------------------------
+
 
 def test_rep_opens_own_lead_with_its_timeline(client_for, rep):
     lead = LeadFactory(status=LeadState.ASSIGNED, owner=rep, company="Padaria Boa")
@@ -107,8 +116,9 @@ def test_rep_cannot_open_a_pooled_lead_by_url(client_for, rep):
 
 def test_manager_sees_own_teams_leads_but_not_other_teams(client_for, manager, rep, other_rep):
     mine = LeadFactory(status=LeadState.ASSIGNED, owner=rep)
-    theirs = LeadFactory(status=LeadState.ASSIGNED, owner=other_rep,
-                         team=other_rep.rep_profile.team)
+    theirs = LeadFactory(
+        status=LeadState.ASSIGNED, owner=other_rep, team=other_rep.rep_profile.team
+    )
     client = client_for(manager)
     assert client.get(reverse("pools:lead_detail", args=[mine.pk])).status_code == 200
     assert client.get(reverse("pools:lead_detail", args=[theirs.pk])).status_code == 404
@@ -116,20 +126,23 @@ def test_manager_sees_own_teams_leads_but_not_other_teams(client_for, manager, r
 
 def test_admin_sees_every_lead(client_for, admin_user, other_rep):
     lead = LeadFactory(status=LeadState.ASSIGNED, owner=other_rep)
-    assert client_for(admin_user).get(
-        reverse("pools:lead_detail", args=[lead.pk])).status_code == 200
+    assert (
+        client_for(admin_user).get(reverse("pools:lead_detail", args=[lead.pk])).status_code == 200
+    )
 
 
 def test_outsider_cannot_open_leads(client_for, outsider, rep):
     lead = LeadFactory(status=LeadState.ASSIGNED, owner=rep)
-    assert client_for(outsider).get(
-        reverse("pools:lead_detail", args=[lead.pk])).status_code == 403
+    assert client_for(outsider).get(reverse("pools:lead_detail", args=[lead.pk])).status_code == 403
 
 
 def test_lead_detail_htmx_gets_the_timeline_fragment(client_for, rep):
     lead = LeadFactory(status=LeadState.ASSIGNED, owner=rep)
-    html = client_for(rep).get(reverse("pools:lead_detail", args=[lead.pk]),
-                               HTTP_HX_REQUEST="true").content.decode()
+    html = (
+        client_for(rep)
+        .get(reverse("pools:lead_detail", args=[lead.pk]), HTTP_HX_REQUEST="true")
+        .content.decode()
+    )
     assert html.lstrip().startswith('<ol id="timeline"')
 
 
@@ -140,14 +153,16 @@ def test_lead_detail_refuses_post(client_for, rep):
 
 # --- manager home --------------------------------------------------------------------------
 
+
 def test_team_page_shows_only_the_managers_teams(client_for, manager, rep, other_rep):
     LeadFactory(status=LeadState.ASSIGNED, owner=rep, team=rep.rep_profile.team)
     html = client_for(manager).get("/reports/team/").content.decode()
     assert rep.display_name in html and other_rep.display_name not in html
 
 
-def test_team_page_query_count_does_not_grow_with_reps(client_for, manager, team,
-                                                        django_assert_max_num_queries):
+def test_team_page_query_count_does_not_grow_with_reps(
+    client_for, manager, team, django_assert_max_num_queries
+):
     from tests.factories import make_rep
 
     client = client_for(manager)
@@ -168,9 +183,20 @@ def test_team_page_htmx_fragment(client_for, manager):
 
 # --- admin ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path", ["accounts/user", "accounts/team", "accounts/territory",
-                                  "accounts/repprofile", "pools/lead", "pools/leadevent",
-                                  "pools/pool", "pools/leadsource"])
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "accounts/user",
+        "accounts/team",
+        "accounts/territory",
+        "accounts/repprofile",
+        "pools/lead",
+        "pools/leadevent",
+        "pools/pool",
+        "pools/leadsource",
+    ],
+)
 def test_admin_changelists_render(client_for, admin_user, rep, path):
     LeadFactory(status=LeadState.ASSIGNED, owner=rep)
     assert client_for(admin_user).get(f"/admin/{path}/").status_code == 200

@@ -15,7 +15,6 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-
 @pytest.fixture
 def pool(team):
     return PoolFactory(team=team, is_team_default=True, claim_cooldown_hours=0)

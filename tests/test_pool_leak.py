@@ -27,7 +27,6 @@ HIDDEN_TEXT_FIELDS = PROTECTED_FIELDS + (
 )
 
 
-
 def _blind_pool_with_secrets(team, n=60):
     source = LeadSourceFactory(name="Webinar", slug="webinar")
     pool = PoolFactory(

@@ -58,8 +58,14 @@ def test_pool_page_rejects_post_and_claim_rejects_get(rep, client_for, preview_p
 
 def test_preview_pool_shows_exactly_configured_fields(rep, client_for, preview_pool):
     # Values no generated name can match (the signed-in rep's own name is on the page).
-    pooled(preview_pool, company="Acme Rockets", industry="Aerospace", city="Campinas",
-           first_name="Hiddenfirst", email="hidden.lead@example.test")
+    pooled(
+        preview_pool,
+        company="Acme Rockets",
+        industry="Aerospace",
+        city="Campinas",
+        first_name="Hiddenfirst",
+        email="hidden.lead@example.test",
+    )
     page = client_for(rep).get(reverse("pools:pool", args=[preview_pool.pk])).content.decode()
     assert "Acme Rockets" in page and "Aerospace" in page
     assert "hidden.lead@" not in page and "Hiddenfirst" not in page and "Campinas" not in page
@@ -106,7 +112,8 @@ def test_a_live_refresh_stays_on_the_page_being_read(rep, client_for, preview_po
     from pools.models import Lead
 
     Lead.objects.filter(pk__in=[r.lead_id for r in second.context["page"].rows]).update(
-        status=LeadState.SKIMMING, pool=None)
+        status=LeadState.SKIMMING, pool=None
+    )
     empty = c.get(url, {"after": cursor}, **HTMX).content.decode()
     assert "No more leads past this page" in empty and "Back to the first page" in empty
 

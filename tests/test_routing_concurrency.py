@@ -19,8 +19,12 @@ THREADS = 4
 
 
 def _screened(n):
-    return [lead.pk for lead in Lead.objects.bulk_create(
-        [Lead(status=LeadState.SCREENED, email=f"c{i}@example.test") for i in range(n)])]
+    return [
+        lead.pk
+        for lead in Lead.objects.bulk_create(
+            [Lead(status=LeadState.SCREENED, email=f"c{i}@example.test") for i in range(n)]
+        )
+    ]
 
 
 def _in_threads(work, chunks):
@@ -53,13 +57,17 @@ def _route_in_batches(lead_ids, size=4):
     """As the import's intake does: many leads per transaction (routing.engine.leads_route)."""
     for start in range(0, len(lead_ids), size):
         with transaction.atomic():
-            leads = list(Lead.objects.select_for_update()
-                         .filter(pk__in=lead_ids[start:start + size]).order_by("id"))
+            leads = list(
+                Lead.objects.select_for_update()
+                .filter(pk__in=lead_ids[start : start + size])
+                .order_by("id")
+            )
             leads_route(leads=leads)
 
 
-ROUTERS = pytest.mark.parametrize("route", [_route_each, _route_in_batches],
-                                  ids=["lead_by_lead", "in_batches"])
+ROUTERS = pytest.mark.parametrize(
+    "route", [_route_each, _route_in_batches], ids=["lead_by_lead", "in_batches"]
+)
 
 
 @ROUTERS
@@ -68,8 +76,9 @@ def test_parallel_round_robin_of_1000_leads_is_fair_within_one(team, route):
     RuleFactory(team=team, method=RoutingRule.Method.ROUND_ROBIN)
     ids = _screened(1000)
     _in_threads(route, [ids[i::THREADS] for i in range(THREADS)])
-    counts = Counter(Lead.objects.filter(status=LeadState.ASSIGNED)
-                     .values_list("owner_id", flat=True))
+    counts = Counter(
+        Lead.objects.filter(status=LeadState.ASSIGNED).values_list("owner_id", flat=True)
+    )
     assert sum(counts.values()) == 1000
     assert set(counts) == {r.pk for r in reps}
     assert max(counts.values()) - min(counts.values()) <= 1
@@ -83,8 +92,9 @@ def test_parallel_routing_never_exceeds_a_daily_cap(team, route):
     RuleFactory(team=team, method=RoutingRule.Method.LOAD_BALANCED)
     ids = _screened(40)
     _in_threads(route, [ids[i::THREADS] for i in range(THREADS)])
-    counts = Counter(Lead.objects.filter(status=LeadState.ASSIGNED)
-                     .values_list("owner_id", flat=True))
+    counts = Counter(
+        Lead.objects.filter(status=LeadState.ASSIGNED).values_list("owner_id", flat=True)
+    )
     assert counts == {r.pk: cap for r in reps}
     assert Lead.objects.filter(status=LeadState.SKIMMING).count() == 40 - 3 * cap
     assert set(RepIntake.objects.values_list("count", flat=True)) == {cap}
@@ -94,8 +104,7 @@ def test_routing_task_run_twice_in_parallel_routes_once(team):
     rep = make_rep(team=team)
     RuleFactory(team=team)
     leads = [LeadFactory(status=LeadState.NEW) for _ in range(10)]
-    _in_threads(lambda ids: [lead_intake.run(i) for i in ids],
-                [[lead.pk for lead in leads]] * 2)
+    _in_threads(lambda ids: [lead_intake.run(i) for i in ids], [[lead.pk for lead in leads]] * 2)
     assert RoutingDecision.objects.count() == 10
     assert RepIntake.objects.get(user=rep).count == 10
     assert Lead.objects.filter(owner=rep, status=LeadState.ASSIGNED).count() == 10
@@ -108,8 +117,11 @@ def test_an_intake_task_clears_the_backlog_and_the_later_ones_find_their_lead_do
     RuleFactory(team=team, method=RoutingRule.Method.ROUND_ROBIN)
     leads = [LeadFactory(status=LeadState.NEW) for _ in range(5)]
     assert lead_intake.run(leads[2].pk) == LeadState.ASSIGNED
-    owners = list(Lead.objects.filter(pk__in=[x.pk for x in leads]).order_by("id")
-                  .values_list("owner_id", flat=True))
+    owners = list(
+        Lead.objects.filter(pk__in=[x.pk for x in leads])
+        .order_by("id")
+        .values_list("owner_id", flat=True)
+    )
     assert owners == [reps[i % 2].pk for i in range(5)]
     for lead in leads:
         assert lead_intake.run(lead.pk) == LeadState.ASSIGNED

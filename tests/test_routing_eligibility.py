@@ -14,8 +14,16 @@ from routing.strategies import LeadSnapshot
 from tests.factories import LeadFactory, TerritoryFactory, make_rep
 from tests.routing_factories import RuleFactory
 
-LEAD = LeadSnapshot(id=1, fields={"language": "pt", "industry": "pet", "company_size": "11-50",
-                                  "product_interest": "marketplace"}, territories={7: 2})
+LEAD = LeadSnapshot(
+    id=1,
+    fields={
+        "language": "pt",
+        "industry": "pet",
+        "company_size": "11-50",
+        "product_interest": "marketplace",
+    },
+    territories={7: 2},
+)
 NONE = Requirements()
 
 
@@ -29,17 +37,20 @@ def test_an_ordinary_rep_is_eligible():
     assert excluded(RepRow(user_id=1, name="a")) is None
 
 
-@pytest.mark.parametrize(("facts", "code"), [
-    ({"is_active": False}, "inactive"),
-    ({"availability": RepProfile.Availability.AWAY}, "availability"),
-    ({"availability": RepProfile.Availability.BUSY}, "availability"),
-    ({"out_of_office": True}, "out_of_office"),
-    ({"at_work": False}, "off_hours"),
-    ({"caps": {"max_per_day": 3}, "today": 3}, "cap_day"),
-    ({"caps": {"max_per_week": 10}, "week": 10}, "cap_week"),
-    ({"caps": {"max_per_month": 20}, "month": 25}, "cap_month"),
-    ({"caps": {"max_open_untouched": 2}, "untouched": 2}, "untouched"),
-])
+@pytest.mark.parametrize(
+    ("facts", "code"),
+    [
+        ({"is_active": False}, "inactive"),
+        ({"availability": RepProfile.Availability.AWAY}, "availability"),
+        ({"availability": RepProfile.Availability.BUSY}, "availability"),
+        ({"out_of_office": True}, "out_of_office"),
+        ({"at_work": False}, "off_hours"),
+        ({"caps": {"max_per_day": 3}, "today": 3}, "cap_day"),
+        ({"caps": {"max_per_week": 10}, "week": 10}, "cap_week"),
+        ({"caps": {"max_per_month": 20}, "month": 25}, "cap_month"),
+        ({"caps": {"max_open_untouched": 2}, "untouched": 2}, "untouched"),
+    ],
+)
 def test_each_filter_excludes_with_its_reason(facts, code):
     assert excluded(RepRow(user_id=1, name="a", **facts)) == code
 
@@ -52,26 +63,32 @@ def test_previous_owner_is_excluded():
     assert excluded(RepRow(user_id=1, name="a"), previous=True) == "previous_owner"
 
 
-@pytest.mark.parametrize(("need", "facts", "code"), [
-    ({"territory": True}, {"territory_ids": frozenset({8})}, "territory"),
-    ({"language": True}, {"languages": frozenset({"en"})}, "language"),
-    ({"industry": True}, {"industries": frozenset({"toys"})}, "industry"),
-    ({"company_size": True}, {"company_sizes": frozenset({"1-10"})}, "company_size"),
-    ({"product": True}, {"products": frozenset({"ads"})}, "product_interest"),
-    ({"min_seniority": 3}, {"seniority": 2}, "seniority"),
-])
+@pytest.mark.parametrize(
+    ("need", "facts", "code"),
+    [
+        ({"territory": True}, {"territory_ids": frozenset({8})}, "territory"),
+        ({"language": True}, {"languages": frozenset({"en"})}, "language"),
+        ({"industry": True}, {"industries": frozenset({"toys"})}, "industry"),
+        ({"company_size": True}, {"company_sizes": frozenset({"1-10"})}, "company_size"),
+        ({"product": True}, {"products": frozenset({"ads"})}, "product_interest"),
+        ({"min_seniority": 3}, {"seniority": 2}, "seniority"),
+    ],
+)
 def test_rule_requirements_exclude_reps_without_the_skill(need, facts, code):
     assert excluded(RepRow(user_id=1, name="a", **facts), Requirements(**need)) == code
 
 
-@pytest.mark.parametrize(("need", "facts"), [
-    ({"territory": True}, {"territory_ids": frozenset({7})}),
-    ({"language": True}, {"languages": frozenset({"pt"})}),
-    ({"industry": True}, {"industries": frozenset({"pet"})}),
-    ({"company_size": True}, {"company_sizes": frozenset({"11-50"})}),
-    ({"product": True}, {"products": frozenset({"marketplace"})}),
-    ({"min_seniority": 3}, {"seniority": 3}),
-])
+@pytest.mark.parametrize(
+    ("need", "facts"),
+    [
+        ({"territory": True}, {"territory_ids": frozenset({7})}),
+        ({"language": True}, {"languages": frozenset({"pt"})}),
+        ({"industry": True}, {"industries": frozenset({"pet"})}),
+        ({"company_size": True}, {"company_sizes": frozenset({"11-50"})}),
+        ({"product": True}, {"products": frozenset({"marketplace"})}),
+        ({"min_seniority": 3}, {"seniority": 3}),
+    ],
+)
 def test_rule_requirements_pass_reps_with_the_skill(need, facts):
     assert excluded(RepRow(user_id=1, name="a", **facts), Requirements(**need)) is None
 
@@ -83,7 +100,9 @@ def test_lead_territories_rank_state_above_country():
     TerritoryFactory(name="South", countries=[], states=["RS"])
     _, territories, _ = lead_context(source_ids=[])
     assert lead_territories({"country": "BR", "state": "SP"}, territories) == {
-        brazil.pk: 1, sp.pk: 2}
+        brazil.pk: 1,
+        sp.pk: 2,
+    }
 
 
 def rows_load(rule, now):
@@ -94,11 +113,13 @@ def rows_load(rule, now):
 def test_loader_reads_facts_from_the_database(team):
     now = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)  # a Wednesday
     on = make_rep(team=team)
-    night = make_rep(team=team, time_zone="Asia/Tokyo",
-                     working_hours={"wed": [["09:00", "17:00"]]})  # 00:00 in Tokyo
+    night = make_rep(
+        team=team, time_zone="Asia/Tokyo", working_hours={"wed": [["09:00", "17:00"]]}
+    )  # 00:00 in Tokyo
     ooo = make_rep(team=team)
-    OutOfOffice.objects.create(profile=ooo.rep_profile, starts_at=now - timedelta(days=1),
-                               ends_at=now + timedelta(days=1))
+    OutOfOffice.objects.create(
+        profile=ooo.rep_profile, starts_at=now - timedelta(days=1), ends_at=now + timedelta(days=1)
+    )
     capped = make_rep(team=team, max_per_day=2)
     RepIntake.objects.create(user=capped, day=now.date(), count=2, last_at=now)
     LeadFactory(status=LeadState.ASSIGNED, owner=on)

@@ -50,8 +50,12 @@ def test_first_matching_rule_by_priority_wins_and_inactive_rules_are_skipped(tea
     source = LeadSourceFactory(slug="paid_search")
     pool = PoolFactory(team=team)
     RuleFactory(name="inactive", priority=1, is_active=False, action=A.SKIM, team=team)
-    RuleFactory(name="paid", priority=5, team=team,
-                conditions=[[{"field": "source", "op": "equals", "value": "paid_search"}]])
+    RuleFactory(
+        name="paid",
+        priority=5,
+        team=team,
+        conditions=[[{"field": "source", "op": "equals", "value": "paid_search"}]],
+    )
     RuleFactory(name="all", priority=9, action=A.POOL, pool=pool)
     paid = route(screened_lead(source=source))
     other = route(screened_lead())
@@ -63,10 +67,17 @@ def test_first_matching_rule_by_priority_wins_and_inactive_rules_are_skipped(tea
 
 
 def test_or_between_groups_and_between_conditions(team, rep):
-    RuleFactory(team=team, action=A.SKIM, conditions=[
-        [{"field": "country", "op": "equals", "value": "BR"},
-         {"field": "estimated_value", "op": "range", "value": [1000, None]}],
-        [{"field": "state", "op": "in", "value": ["SP"]}]])
+    RuleFactory(
+        team=team,
+        action=A.SKIM,
+        conditions=[
+            [
+                {"field": "country", "op": "equals", "value": "BR"},
+                {"field": "estimated_value", "op": "range", "value": [1000, None]},
+            ],
+            [{"field": "state", "op": "in", "value": ["SP"]}],
+        ],
+    )
     assert route(screened_lead(country="BR", estimated_value=Decimal(5000))).status == "skimming"
     assert route(screened_lead(country="PT", state="SP")).status == "skimming"
     unmatched = route(screened_lead(country="BR", estimated_value=Decimal(5)))
@@ -102,11 +113,17 @@ def test_round_robin_state_is_stored_between_leads(team):
 def test_nobody_eligible_follows_the_fallback_chain(team, other_team):
     make_rep(team=team, availability=RepProfile.Availability.OFFLINE)
     pool = PoolFactory(team=team)
-    last = RuleFactory(name="pool", priority=50, team=other_team, conditions=[
-        [{"field": "score", "op": "range", "value": [999, None]}]],
-        fallback=RoutingRule.Fallback.POOL, fallback_pool=pool)
-    RuleFactory(name="first", priority=1, team=team,
-                fallback=RoutingRule.Fallback.RULE, fallback_rule=last)
+    last = RuleFactory(
+        name="pool",
+        priority=50,
+        team=other_team,
+        conditions=[[{"field": "score", "op": "range", "value": [999, None]}]],
+        fallback=RoutingRule.Fallback.POOL,
+        fallback_pool=pool,
+    )
+    RuleFactory(
+        name="first", priority=1, team=team, fallback=RoutingRule.Fallback.RULE, fallback_rule=last
+    )
     lead = route(screened_lead())
     assert lead.status == LeadState.POOLED and lead.pool == pool
     steps = lead.routing_decisions.get().details["steps"]
@@ -137,8 +154,12 @@ def test_rep_list_target_and_territory_target(team):
     from tests.factories import TerritoryFactory
 
     listed, _ = make_rep(team=team), make_rep(team=team)
-    RuleFactory(priority=1, target=RoutingRule.Target.REPS, rep_list=[listed],
-                conditions=[[{"field": "state", "op": "equals", "value": "RJ"}]])
+    RuleFactory(
+        priority=1,
+        target=RoutingRule.Target.REPS,
+        rep_list=[listed],
+        conditions=[[{"field": "state", "op": "equals", "value": "RJ"}]],
+    )
     sp = TerritoryFactory(countries=[], states=["SP"])
     owner = make_rep(team=team)
     owner.rep_profile.territories.add(sp)
@@ -199,17 +220,22 @@ def test_preview_works_for_unsaved_pasted_fields(team, rep):
 
 
 def test_queries_per_routed_lead_are_the_same_for_10_and_500_reps(
-        team, other_team, django_assert_max_num_queries):
+    team, other_team, django_assert_max_num_queries
+):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     all_day = {d: [["00:00", "23:59"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
     for t, n in ((team, 10), (other_team, 500)):
-        RepProfile.objects.bulk_create([
-            RepProfile(user=u, team=t, working_hours=all_day, max_per_day=1000)
-            for u in _users(n, prefix=t.name)])
-    RuleFactory(priority=1, team=team, conditions=[[{"field": "state", "op": "equals",
-                                                      "value": "SP"}]])
+        RepProfile.objects.bulk_create(
+            [
+                RepProfile(user=u, team=t, working_hours=all_day, max_per_day=1000)
+                for u in _users(n, prefix=t.name)
+            ]
+        )
+    RuleFactory(
+        priority=1, team=team, conditions=[[{"field": "state", "op": "equals", "value": "SP"}]]
+    )
     RuleFactory(priority=2, team=other_team)
     for state in ("SP", "RJ"):  # warm-up: the first intake row per rep is an insert
         route(screened_lead(state=state))
@@ -230,8 +256,12 @@ def test_a_batch_costs_the_same_queries_for_2_leads_as_for_40(team, other_team):
     for t in (team, other_team):
         for _ in range(3):
             make_rep(team=t, max_per_day=100)
-    RuleFactory(priority=1, team=team, method=M.ROUND_ROBIN, conditions=[[
-        {"field": "state", "op": "equals", "value": "SP"}]])
+    RuleFactory(
+        priority=1,
+        team=team,
+        method=M.ROUND_ROBIN,
+        conditions=[[{"field": "state", "op": "equals", "value": "SP"}]],
+    )
     RuleFactory(priority=2, team=other_team, method=M.LOAD_BALANCED)
     counts = {}
     for n in (1, 2, 40):  # the first batch also reads the rules (cached afterwards)
@@ -239,8 +269,9 @@ def test_a_batch_costs_the_same_queries_for_2_leads_as_for_40(team, other_team):
         with transaction.atomic(), CaptureQueriesContext(connection) as ctx:
             leads_route(leads=leads)
         counts[n] = len(ctx.captured_queries)
-        assert not Lead.objects.filter(pk__in=[x.pk for x in leads],
-                                       status=LeadState.SCREENED).exists()
+        assert not Lead.objects.filter(
+            pk__in=[x.pk for x in leads], status=LeadState.SCREENED
+        ).exists()
     assert counts[2] == counts[40] <= 5, counts
 
 
@@ -251,11 +282,9 @@ def test_top_performer_on_the_database_prefers_the_proven_closer(team):
     now = timezone.now()
     LeadFactory(status=LeadState.WON, owner=lucky, closed_at=now)  # 1 of 1: not "100%"
     for i in range(20):
-        LeadFactory(status=LeadState.WON if i < 12 else LeadState.LOST, owner=proven,
-                    closed_at=now)
+        LeadFactory(status=LeadState.WON if i < 12 else LeadState.LOST, owner=proven, closed_at=now)
     for i in range(50):
-        LeadFactory(status=LeadState.WON if i < 5 else LeadState.LOST, owner=average,
-                    closed_at=now)
+        LeadFactory(status=LeadState.WON if i < 5 else LeadState.LOST, owner=average, closed_at=now)
     for _ in range(20):  # closed long ago: outside the window
         LeadFactory(status=LeadState.WON, owner=lucky, closed_at=now - timedelta(days=400))
     RuleFactory(team=team, method=M.TOP_PERFORMER, performance_min_sample=10)
@@ -323,8 +352,13 @@ def test_deleting_or_deactivating_a_rule_applies_to_the_next_lead(team, rep):
 def test_an_inactive_pool_placement_falls_back_and_never_leaves_the_lead_unrouted(team):
     closed = PoolFactory(team=team, is_active=False)
     spare = PoolFactory(team=team)
-    RuleFactory(team=team, action=A.POOL, pool=closed, fallback=RoutingRule.Fallback.POOL,
-                fallback_pool=spare)
+    RuleFactory(
+        team=team,
+        action=A.POOL,
+        pool=closed,
+        fallback=RoutingRule.Fallback.POOL,
+        fallback_pool=spare,
+    )
     lead = route(screened_lead())
     assert lead.status == LeadState.POOLED and lead.pool == spare
     spare.is_active = False
@@ -335,8 +369,11 @@ def test_an_inactive_pool_placement_falls_back_and_never_leaves_the_lead_unroute
 def _route_batch(n):
     leads = [screened_lead() for _ in range(n)]
     with transaction.atomic():
-        locked = list(Lead.objects.select_for_update().filter(
-            pk__in=[lead.pk for lead in leads]).order_by("id"))
+        locked = list(
+            Lead.objects.select_for_update()
+            .filter(pk__in=[lead.pk for lead in leads])
+            .order_by("id")
+        )
         leads_route(leads=locked)
     return list(Lead.objects.filter(pk__in=[lead.pk for lead in leads]).order_by("id"))
 
@@ -372,16 +409,25 @@ def test_a_batch_sends_each_lead_its_own_way(team, other_team):
     """Different rules, a pool placement and a previous owner, all in one batch."""
     rep, other = make_rep(team=team), make_rep(team=other_team)
     pool = PoolFactory(team=other_team)
-    RuleFactory(team=team, priority=1, conditions=[[
-        {"field": "country", "op": "equals", "value": "BR"}]])
-    RuleFactory(team=other_team, priority=2, action=A.POOL, pool=pool, conditions=[[
-        {"field": "country", "op": "equals", "value": "PT"}]])
+    RuleFactory(
+        team=team, priority=1, conditions=[[{"field": "country", "op": "equals", "value": "BR"}]]
+    )
+    RuleFactory(
+        team=other_team,
+        priority=2,
+        action=A.POOL,
+        pool=pool,
+        conditions=[[{"field": "country", "op": "equals", "value": "PT"}]],
+    )
     RuleFactory(team=other_team, priority=3, method=M.LOAD_BALANCED)
     br, pt, de = (screened_lead(country=c) for c in ("BR", "PT", "DE"))
     LeadEvent.objects.create(lead=de, kind=LeadEvent.Kind.ROUTED, owner=other)
     with transaction.atomic():
-        leads_route(leads=list(Lead.objects.select_for_update().filter(
-            pk__in=[br.pk, pt.pk, de.pk]).order_by("id")))
+        leads_route(
+            leads=list(
+                Lead.objects.select_for_update().filter(pk__in=[br.pk, pt.pk, de.pk]).order_by("id")
+            )
+        )
     br, pt, de = (Lead.objects.get(pk=lead.pk) for lead in (br, pt, de))
     assert br.owner == rep and br.team == team
     assert pt.status == LeadState.POOLED and pt.pool == pool

@@ -17,8 +17,10 @@ from tests.factories import TeamFactory, make_rep
 DATA = Path(settings.SHARED_DATA_DIR) / "olist"
 pytestmark = [
     pytest.mark.django_db,
-    pytest.mark.skipif(not (DATA / "olist_marketing_qualified_leads_dataset.csv").exists(),
-                       reason=f"Olist data not found in {DATA} (set SHARED_DATA_DIR)"),
+    pytest.mark.skipif(
+        not (DATA / "olist_marketing_qualified_leads_dataset.csv").exists(),
+        reason=f"Olist data not found in {DATA} (set SHARED_DATA_DIR)",
+    ),
 ]
 
 
@@ -38,13 +40,25 @@ def olist_sample(n_won=120, n_open=80):
     sample = []
     for deal in deals[:n_won]:
         seller = sellers.get(deal["seller_id"], {})
-        sample.append({"origin": mqls[deal["mql_id"]]["origin"], "mql_id": deal["mql_id"],
-                       "industry": deal["business_segment"],
-                       "state": seller.get("seller_state", ""),
-                       "postal_code": seller.get("seller_zip_code_prefix", "")})
+        sample.append(
+            {
+                "origin": mqls[deal["mql_id"]]["origin"],
+                "mql_id": deal["mql_id"],
+                "industry": deal["business_segment"],
+                "state": seller.get("seller_state", ""),
+                "postal_code": seller.get("seller_zip_code_prefix", ""),
+            }
+        )
     for mql_id in sorted(set(mqls) - won_ids)[:n_open]:
-        sample.append({"origin": mqls[mql_id]["origin"], "mql_id": mql_id, "industry": "",
-                       "state": "", "postal_code": ""})
+        sample.append(
+            {
+                "origin": mqls[mql_id]["origin"],
+                "mql_id": mql_id,
+                "industry": "",
+                "state": "",
+                "postal_code": "",
+            }
+        )
     return sample
 
 
@@ -58,17 +72,22 @@ def demo_org():
     reps = {}
     for i in range(1, 13):
         team = inbound if i <= 8 else enterprise
-        user = make_rep(team=team, languages=["pt", "en"], weight=1 + i % 3,
-                        industries=ENTERPRISE_SEGMENTS[(i - 9) * 2:(i - 9) * 2 + 2]
-                        if i > 8 else [])
+        user = make_rep(
+            team=team,
+            languages=["pt", "en"],
+            weight=1 + i % 3,
+            industries=ENTERPRISE_SEGMENTS[(i - 9) * 2 : (i - 9) * 2 + 2] if i > 8 else [],
+        )
         user.username = f"rep{i}"
         user.save()
         reps[i] = user
-    for i, territory in ((1, sp), (2, sp), (3, sp), (4, rio), (5, rio), (6, south),
-                         (7, south)):
+    for i, territory in ((1, sp), (2, sp), (3, sp), (4, rio), (5, rio), (6, south), (7, south)):
         reps[i].rep_profile.territories.add(territory)
-    return {"inbound": inbound, "enterprise": enterprise,
-            "covers": {"SP": sp, "RJ": rio, "MG": rio, "PR": south, "SC": south, "RS": south}}
+    return {
+        "inbound": inbound,
+        "enterprise": enterprise,
+        "covers": {"SP": sp, "RJ": rio, "MG": rio, "PR": south, "SC": south, "RS": south},
+    }
 
 
 def expected_rule(row) -> str:
@@ -104,10 +123,18 @@ def test_real_olist_leads_route_per_the_demo_rules(demo_org):
         slug = row["origin"]
         if slug and slug not in sources:
             sources[slug] = LeadSource.objects.create(name=slug.replace("_", " "), slug=slug)
-        leads.append(Lead.objects.create(
-            status=LeadState.SCREENED, source=sources.get(slug), external_id=row["mql_id"],
-            industry=row["industry"], state=row["state"], postal_code=row["postal_code"],
-            country="BR", language="pt"))
+        leads.append(
+            Lead.objects.create(
+                status=LeadState.SCREENED,
+                source=sources.get(slug),
+                external_id=row["mql_id"],
+                industry=row["industry"],
+                state=row["state"],
+                postal_code=row["postal_code"],
+                country="BR",
+                language="pt",
+            )
+        )
     for lead in leads:
         lead_route(lead=lead)
     got = Counter()

@@ -7,8 +7,9 @@ from decimal import Decimal
 from routing.strategies import STRATEGIES, Candidate, LeadSnapshot, Options
 from routing.strategies.top_performer import smoothed_rates
 
-LEAD = LeadSnapshot(id=1, fields={"language": "pt", "industry": "pet", "company_size": "",
-                                  "product_interest": ""})
+LEAD = LeadSnapshot(
+    id=1, fields={"language": "pt", "industry": "pet", "company_size": "", "product_interest": ""}
+)
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
@@ -16,17 +17,29 @@ def reps(n, **kw):
     return [Candidate(rep_id=i, name=f"rep{i}", **kw) for i in range(1, n + 1)]
 
 
-def run(method, eligible, *, state=None, roster=None, unavailable=frozenset(), lead=LEAD,
-        **options):
-    return STRATEGIES[method](lead=lead, eligible=eligible,
-                              roster=roster or [c.rep_id for c in eligible],
-                              unavailable=frozenset(unavailable), state=state or {},
-                              options=Options(**options))
+def run(
+    method, eligible, *, state=None, roster=None, unavailable=frozenset(), lead=LEAD, **options
+):
+    return STRATEGIES[method](
+        lead=lead,
+        eligible=eligible,
+        roster=roster or [c.rep_id for c in eligible],
+        unavailable=frozenset(unavailable),
+        state=state or {},
+        options=Options(**options),
+    )
 
 
 def test_registry_has_every_method():
-    assert set(STRATEGIES) == {"round_robin", "weighted", "load_balanced", "top_performer",
-                               "territory", "skills", "direct"}
+    assert set(STRATEGIES) == {
+        "round_robin",
+        "weighted",
+        "load_balanced",
+        "top_performer",
+        "territory",
+        "skills",
+        "direct",
+    }
 
 
 def test_every_method_returns_nobody_for_no_candidates():
@@ -52,8 +65,14 @@ def test_round_robin_does_not_mutate_the_state_it_is_given():
 def test_round_robin_keep_turn_serves_a_returning_rep_first():
     everyone = reps(3)
     # Rep 2 is away when their turn comes: rep 3 is served and rep 2 is owed.
-    c = run("round_robin", [everyone[0], everyone[2]], state={"last": 1}, roster=[1, 2, 3],
-            unavailable={2}, keep_turn=True)
+    c = run(
+        "round_robin",
+        [everyone[0], everyone[2]],
+        state={"last": 1},
+        roster=[1, 2, 3],
+        unavailable={2},
+        keep_turn=True,
+    )
     assert c.rep_id == 3 and c.state["owed"] == [2]
     # Back: rep 2 gets the next lead, and the pointer stays after rep 3.
     c = run("round_robin", everyone, state=c.state, keep_turn=True)
@@ -64,8 +83,14 @@ def test_round_robin_keep_turn_serves_a_returning_rep_first():
 
 def test_round_robin_without_keep_turn_the_turn_is_lost():
     everyone = reps(3)
-    c = run("round_robin", [everyone[0], everyone[2]], state={"last": 1}, roster=[1, 2, 3],
-            unavailable={2}, keep_turn=False)
+    c = run(
+        "round_robin",
+        [everyone[0], everyone[2]],
+        state={"last": 1},
+        roster=[1, 2, 3],
+        unavailable={2},
+        keep_turn=False,
+    )
     assert c.rep_id == 3 and c.state["owed"] == []
     c = run("round_robin", everyone, state=c.state, keep_turn=False)
     assert c.rep_id == 1
@@ -73,20 +98,30 @@ def test_round_robin_without_keep_turn_the_turn_is_lost():
 
 def test_round_robin_skipped_for_a_cap_is_not_owed():
     everyone = reps(3)
-    c = run("round_robin", [everyone[0], everyone[2]], state={"last": 1}, roster=[1, 2, 3],
-            keep_turn=True)
+    c = run(
+        "round_robin",
+        [everyone[0], everyone[2]],
+        state={"last": 1},
+        roster=[1, 2, 3],
+        keep_turn=True,
+    )
     assert c.rep_id == 3 and c.state["owed"] == []
 
 
 def test_round_robin_resumes_in_place_when_the_last_rep_left_the_roster():
-    c = run("round_robin", [Candidate(1, "a"), Candidate(3, "c"), Candidate(4, "d")],
-            state={"last": 2})
+    c = run(
+        "round_robin", [Candidate(1, "a"), Candidate(3, "c"), Candidate(4, "d")], state={"last": 2}
+    )
     assert c.rep_id == 3
 
 
 def test_weighted_counts_stay_within_one_of_weight_share_over_1000_leads():
-    everyone = [Candidate(1, "a", weight=5), Candidate(2, "b", weight=3),
-                Candidate(3, "c", weight=2), Candidate(4, "d", weight=1)]
+    everyone = [
+        Candidate(1, "a", weight=5),
+        Candidate(2, "b", weight=3),
+        Candidate(3, "c", weight=2),
+        Candidate(4, "d", weight=1),
+    ]
     total_weight = sum(c.weight for c in everyone)
     state, counts = {}, Counter()
     for n in range(1, 1001):
@@ -188,6 +223,7 @@ def test_timestamps_read_as_naive_text_become_aware_utc():
     from routing.facts import db_datetime
 
     assert db_datetime("2026-11-23 15:12:33.400792") == datetime(
-        2026, 11, 23, 15, 12, 33, 400792, tzinfo=UTC)
+        2026, 11, 23, 15, 12, 33, 400792, tzinfo=UTC
+    )
     aware = datetime(2026, 1, 1, tzinfo=UTC)
     assert db_datetime(aware) is aware and db_datetime(None) is None

@@ -80,8 +80,9 @@ def test_lead_page_loads_the_panel_with_a_real_link(routed, manager, client_for)
     assert f'hx-get="{url(routed)}"' in body and f'href="{url(routed)}"' in body
 
 
-def test_query_count_of_the_panel_is_constant(team, manager, client_for,
-                                              django_assert_max_num_queries):
+def test_query_count_of_the_panel_is_constant(
+    team, manager, client_for, django_assert_max_num_queries
+):
     for _ in range(30):
         make_rep(team=team)
     RuleFactory(team=team)
@@ -94,48 +95,75 @@ def test_query_count_of_the_panel_is_constant(team, manager, client_for,
 
 # -- admin ---------------------------------------------------------------------------------
 
+
 def _rule_post(**overrides):
-    data = {"name": "R", "priority": 1, "is_active": "on", "conditions": "[]",
-            "action": "assign", "method": "round_robin", "target": "team", "keep_turn": "on",
-            "performance_window_days": 90, "performance_min_sample": 5, "value_tiers": "[]",
-            "fallback": "skim", "rotation-TOTAL_FORMS": 0, "rotation-INITIAL_FORMS": 0,
-            "rotation-MIN_NUM_FORMS": 0, "rotation-MAX_NUM_FORMS": 1}
+    data = {
+        "name": "R",
+        "priority": 1,
+        "is_active": "on",
+        "conditions": "[]",
+        "action": "assign",
+        "method": "round_robin",
+        "target": "team",
+        "keep_turn": "on",
+        "performance_window_days": 90,
+        "performance_min_sample": 5,
+        "value_tiers": "[]",
+        "fallback": "skim",
+        "rotation-TOTAL_FORMS": 0,
+        "rotation-INITIAL_FORMS": 0,
+        "rotation-MIN_NUM_FORMS": 0,
+        "rotation-MAX_NUM_FORMS": 1,
+    }
     data.update(overrides)
     return data
 
 
 def test_admin_rejects_bad_conditions_with_a_clear_message(admin_user, client_for, team):
     client = client_for(admin_user)
-    response = client.post("/admin/routing/routingrule/add/", _rule_post(
-        team=team.pk, conditions='[[{"field": "colour", "op": "equals", "value": "red"}]]'))
+    response = client.post(
+        "/admin/routing/routingrule/add/",
+        _rule_post(
+            team=team.pk, conditions='[[{"field": "colour", "op": "equals", "value": "red"}]]'
+        ),
+    )
     assert response.status_code == 200
     assert "“colour” is not a lead field" in response.content.decode()
-    response = client.post("/admin/routing/routingrule/add/", _rule_post(
-        team=team.pk, conditions='[[{"field": "score", "op": "range", "value": [50, 10]}]]'))
+    response = client.post(
+        "/admin/routing/routingrule/add/",
+        _rule_post(
+            team=team.pk, conditions='[[{"field": "score", "op": "range", "value": [50, 10]}]]'
+        ),
+    )
     assert "minimum is above its maximum" in response.content.decode()
-    response = client.post("/admin/routing/routingrule/add/", _rule_post(
-        conditions="[[{oops"))
+    response = client.post("/admin/routing/routingrule/add/", _rule_post(conditions="[[{oops"))
     assert "Enter a valid JSON" in response.content.decode()
     assert not RoutingRule.objects.exists()
 
 
 def test_admin_requires_the_fields_the_action_needs(admin_user, client_for):
-    response = client_for(admin_user).post("/admin/routing/routingrule/add/",
-                                           _rule_post(action="pool"))
+    response = client_for(admin_user).post(
+        "/admin/routing/routingrule/add/", _rule_post(action="pool")
+    )
     assert "Choose the pool" in response.content.decode()
 
 
 def test_admin_saves_a_valid_rule(admin_user, client_for, team):
-    response = client_for(admin_user).post("/admin/routing/routingrule/add/", _rule_post(
-        team=team.pk, conditions='[[{"field": "state", "op": "in", "value": ["SP", "RJ"]}]]'))
+    response = client_for(admin_user).post(
+        "/admin/routing/routingrule/add/",
+        _rule_post(
+            team=team.pk, conditions='[[{"field": "state", "op": "in", "value": ["SP", "RJ"]}]]'
+        ),
+    )
     assert response.status_code == 302
     rule = RoutingRule.objects.get()
     assert rule.conditions[0][0]["value"] == ["SP", "RJ"] and rule.rotation.state == {}
 
 
 def test_admin_rule_list_reads_as_sentences(admin_user, client_for, team):
-    RuleFactory(name="SP leads", team=team, conditions=[[{"field": "state", "op": "equals",
-                                                          "value": "SP"}]])
+    RuleFactory(
+        name="SP leads", team=team, conditions=[[{"field": "state", "op": "equals", "value": "SP"}]]
+    )
     body = client_for(admin_user).get("/admin/routing/routingrule/").content.decode()
     assert "state = SP" in body and "Round robin over reps of Inbound" in body
     assert "Test a lead" in body
@@ -144,22 +172,31 @@ def test_admin_rule_list_reads_as_sentences(admin_user, client_for, team):
 def test_admin_test_a_lead_by_id_writes_nothing(admin_user, client_for, team, rep):
     RuleFactory(name="Everyone", team=team)
     lead = screened_lead(team=team)
-    body = client_for(admin_user).get(f"/admin/routing/routingrule/test/?lead_id={lead.pk}"
-                                      ).content.decode()
+    body = (
+        client_for(admin_user)
+        .get(f"/admin/routing/routingrule/test/?lead_id={lead.pk}")
+        .content.decode()
+    )
     assert f"Assigned to {rep.display_name}" in body and "Everyone" in body
     lead.refresh_from_db()
     assert lead.status == LeadState.SCREENED and not lead.routing_decisions.exists()
 
 
 def test_admin_test_a_pasted_lead(admin_user, client_for, team, rep):
-    RuleFactory(name="Paid", team=team, conditions=[[{"field": "source", "op": "equals",
-                                                      "value": "paid_search"}]])
+    RuleFactory(
+        name="Paid",
+        team=team,
+        conditions=[[{"field": "source", "op": "equals", "value": "paid_search"}]],
+    )
     client = client_for(admin_user)
-    body = client.get("/admin/routing/routingrule/test/", {
-        "fields_json": '{"source": "paid_search", "country": "BR"}'}).content.decode()
+    body = client.get(
+        "/admin/routing/routingrule/test/",
+        {"fields_json": '{"source": "paid_search", "country": "BR"}'},
+    ).content.decode()
     assert "Assigned to" in body and "Paid" in body
-    body = client.get("/admin/routing/routingrule/test/", {
-        "fields_json": '{"colour": "red"}'}).content.decode()
+    body = client.get(
+        "/admin/routing/routingrule/test/", {"fields_json": '{"colour": "red"}'}
+    ).content.decode()
     assert "Unknown field(s): colour" in body
     body = client.get("/admin/routing/routingrule/test/", {"lead_id": 999999}).content.decode()
     assert "There is no lead #999999" in body

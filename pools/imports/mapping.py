@@ -12,28 +12,66 @@ TARGETS: dict[str, str] = {
     IGNORE: "— ignore —",
     ATTRIBUTE: "Keep as extra attribute",
     "external_id": "External id (re-imports match on it)",
-    "first_name": "First name", "last_name": "Last name", "full_name": "Full name",
-    "email": "E-mail", "phone": "Phone", "company": "Company", "title": "Job title",
-    "industry": "Industry", "company_size": "Company size", "country": "Country",
-    "state": "State / region", "city": "City", "postal_code": "Postal code",
-    "language": "Language", "product_interest": "Product interest",
-    "estimated_value": "Estimated value", "campaign": "Campaign / channel",
-    "landing_page": "Landing page", RECEIVED_AT: "Received on (date)",
+    "first_name": "First name",
+    "last_name": "Last name",
+    "full_name": "Full name",
+    "email": "E-mail",
+    "phone": "Phone",
+    "company": "Company",
+    "title": "Job title",
+    "industry": "Industry",
+    "company_size": "Company size",
+    "country": "Country",
+    "state": "State / region",
+    "city": "City",
+    "postal_code": "Postal code",
+    "language": "Language",
+    "product_interest": "Product interest",
+    "estimated_value": "Estimated value",
+    "campaign": "Campaign / channel",
+    "landing_page": "Landing page",
+    RECEIVED_AT: "Received on (date)",
 }
 # Targets that can take several columns; every other target takes at most one.
 MULTI = frozenset({IGNORE, ATTRIBUTE})
 
 _SYNONYMS: dict[str, tuple[str, ...]] = {
-    "external_id": ("externalid", "id", "leadid", "mqlid", "prospectid", "crmid", "recordid",
-                    "contactid", "uuid"),
+    "external_id": (
+        "externalid",
+        "id",
+        "leadid",
+        "mqlid",
+        "prospectid",
+        "crmid",
+        "recordid",
+        "contactid",
+        "uuid",
+    ),
     "first_name": ("firstname", "givenname", "forename", "first", "nome"),
     "last_name": ("lastname", "surname", "familyname", "last", "sobrenome"),
     "full_name": ("name", "fullname", "contactname", "leadname"),
     "email": ("email", "emailaddress", "mail", "workemail", "businessemail"),
-    "phone": ("phone", "phonenumber", "telephone", "tel", "mobile", "mobilephone", "cell",
-              "cellphone", "whatsapp", "telefone"),
-    "company": ("company", "companyname", "organisation", "organization", "account",
-                "business", "empresa"),
+    "phone": (
+        "phone",
+        "phonenumber",
+        "telephone",
+        "tel",
+        "mobile",
+        "mobilephone",
+        "cell",
+        "cellphone",
+        "whatsapp",
+        "telefone",
+    ),
+    "company": (
+        "company",
+        "companyname",
+        "organisation",
+        "organization",
+        "account",
+        "business",
+        "empresa",
+    ),
     "title": ("title", "jobtitle", "position", "role"),
     "industry": ("industry", "sector", "businesssegment", "segment", "vertical"),
     "company_size": ("companysize", "employees", "numberofemployees", "headcount", "size"),
@@ -43,13 +81,34 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "postal_code": ("postalcode", "zip", "zipcode", "postcode", "cep", "sellerzipcodeprefix"),
     "language": ("language", "lang", "locale"),
     "product_interest": ("product", "productinterest", "interest", "course", "specialization"),
-    "estimated_value": ("value", "estimatedvalue", "dealvalue", "amount", "budget",
-                        "declaredmonthlyrevenue", "revenue"),
+    "estimated_value": (
+        "value",
+        "estimatedvalue",
+        "dealvalue",
+        "amount",
+        "budget",
+        "declaredmonthlyrevenue",
+        "revenue",
+    ),
     "campaign": ("campaign", "utmcampaign", "origin", "leadsource", "channel", "utmsource"),
     "landing_page": ("landingpage", "landingpageid", "url", "pageurl"),
-    RECEIVED_AT: ("date", "createdat", "created", "createddate", "firstcontactdate",
-                  "receivedat", "submittedat", "datecreated", "signupdate", "signedup",
-                  "registrationdate", "leaddate", "data", "datacadastro", "fecha"),
+    RECEIVED_AT: (
+        "date",
+        "createdat",
+        "created",
+        "createddate",
+        "firstcontactdate",
+        "receivedat",
+        "submittedat",
+        "datecreated",
+        "signupdate",
+        "signedup",
+        "registrationdate",
+        "leaddate",
+        "data",
+        "datacadastro",
+        "fecha",
+    ),
 }
 _LOOKUP = {syn: target for target, syns in _SYNONYMS.items() for syn in syns}
 
@@ -84,9 +143,13 @@ def mapping_problems(mapping: dict[str, str], headers: list[str]) -> list[str]:
         used.setdefault(target, []).append(header)
     for target, columns in used.items():
         if target not in MULTI and len(columns) > 1:
-            problems.append(f"“{TARGETS.get(target, target)}” is mapped from several columns "
-                            f"({', '.join(columns)}); choose one.")
+            problems.append(
+                f"“{TARGETS.get(target, target)}” is mapped from several columns "
+                f"({', '.join(columns)}); choose one."
+            )
     if not {"email", "phone", "external_id"} & set(mapping.values()):
-        problems.append("Map at least one column to e-mail, phone or external id, so leads "
-                        "can be told apart and re-imports do not duplicate them.")
+        problems.append(
+            "Map at least one column to e-mail, phone or external id, so leads "
+            "can be told apart and re-imports do not duplicate them."
+        )
     return problems

@@ -47,8 +47,13 @@ def sniff_delimiter(first_line: str) -> str:
 
 def _reader(text: str, delimiter: str):
     # newline="" semantics: csv handles \r\n and quoted line breaks itself.
-    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"',
-                      skipinitialspace=False, strict=False)
+    return csv.reader(
+        io.StringIO(text, newline=""),
+        delimiter=delimiter,
+        quotechar='"',
+        skipinitialspace=False,
+        strict=False,
+    )
 
 
 def csv_inspect(content: bytes) -> CsvInfo:
@@ -79,8 +84,9 @@ def csv_inspect(content: bytes) -> CsvInfo:
     return CsvInfo(encoding=encoding, delimiter=delimiter, headers=unique, total=total)
 
 
-def csv_rows(content: bytes, *, encoding: str, delimiter: str, headers: list[str],
-             start_after: int = 0) -> Iterator[tuple[int, dict[str, str]]]:
+def csv_rows(
+    content: bytes, *, encoding: str, delimiter: str, headers: list[str], start_after: int = 0
+) -> Iterator[tuple[int, dict[str, str]]]:
     """(row number, {header: cell}) for each non-blank data row, skipping the first
     `start_after` of them. Row numbers count blank rows too, as a spreadsheet does (the
     header is row 1), so a number in the error report finds the row in Excel. A row with too
@@ -101,8 +107,9 @@ def csv_rows(content: bytes, *, encoding: str, delimiter: str, headers: list[str
 def csv_sample(content: bytes, *, info: CsvInfo, rows: int = 3) -> dict[str, list[str]]:
     """A few example values per column, for the mapping page."""
     samples: dict[str, list[str]] = {h: [] for h in info.headers}
-    for number, row in csv_rows(content, encoding=info.encoding, delimiter=info.delimiter,
-                                headers=info.headers):
+    for number, row in csv_rows(
+        content, encoding=info.encoding, delimiter=info.delimiter, headers=info.headers
+    ):
         if number > 500:  # a column that is always blank must not make us read it all
             break
         for header, value in row.items():

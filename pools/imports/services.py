@@ -33,8 +33,9 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 PROGRESS_EVERY_ROWS = 200
 CHUNK_ROWS = 100
 PROGRESS_EVERY_SECONDS = 0.5
-_MAX_LENGTHS = {f.name: f.max_length for f in Lead._meta.get_fields()
-                if getattr(f, "max_length", None)}
+_MAX_LENGTHS = {
+    f.name: f.max_length for f in Lead._meta.get_fields() if getattr(f, "max_length", None)
+}
 
 
 class ImportRefused(ValueError):
@@ -51,9 +52,16 @@ def import_job_create(*, user, source: LeadSource, filename: str, content: bytes
     if info.total == 0:
         raise ImportRefused("The file has a header line but no rows.")
     return ImportJob.objects.create(
-        created_by=user, source=source, filename=filename[:255], content=content,
-        encoding=info.encoding, delimiter=info.delimiter, headers=info.headers,
-        mapping=m.mapping_guess(info.headers), total=info.total)
+        created_by=user,
+        source=source,
+        filename=filename[:255],
+        content=content,
+        encoding=info.encoding,
+        delimiter=info.delimiter,
+        headers=info.headers,
+        mapping=m.mapping_guess(info.headers),
+        total=info.total,
+    )
 
 
 def import_job_start(*, job: ImportJob, mapping: dict[str, str]) -> ImportJob:
@@ -66,7 +74,8 @@ def import_job_start(*, job: ImportJob, mapping: dict[str, str]) -> ImportJob:
 
     with transaction.atomic():
         started = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.MAPPING).update(
-            mapping=mapping, status=ImportJob.Status.QUEUED)
+            mapping=mapping, status=ImportJob.Status.QUEUED
+        )
         if started:
             enqueue_on_commit(import_run, job.pk)
     job.refresh_from_db()
@@ -98,11 +107,15 @@ def row_to_capture(row: dict[str, str], mapping: dict[str, str]):
     clean("estimated_value", normalise.decimal_parse)
     clean(m.RECEIVED_AT, normalise.date_parse)
     for target in columns:
-        if target in _MAX_LENGTHS and target not in fields and target not in (
-                "country", "email", "phone"):
+        if (
+            target in _MAX_LENGTHS
+            and target not in fields
+            and target not in ("country", "email", "phone")
+        ):
             clean(target, lambda v, n=_MAX_LENGTHS[target]: normalise.text_clean(v, max_length=n))
-    full = columns.get("full_name") and normalise.text_clean(row.get(columns["full_name"]),
-                                                             max_length=201)
+    full = columns.get("full_name") and normalise.text_clean(
+        row.get(columns["full_name"]), max_length=201
+    )
     if full and "first_name" not in fields and "last_name" not in fields:
         first, _, last = full.partition(" ")
         fields["first_name"], fields["last_name"] = first[:100], last[:100]
@@ -110,8 +123,9 @@ def row_to_capture(row: dict[str, str], mapping: dict[str, str]):
         if target == m.ATTRIBUTE and not normalise.blank(row.get(header)):
             attributes[header[:100]] = normalise.chars_clean(row[header].strip())[:1000]
     if not problems and not ({"email", "phone", "external_id"} & set(fields)):
-        problems.append(("", "No e-mail, phone or external id: the lead could not be told "
-                             "apart from others."))
+        problems.append(
+            ("", "No e-mail, phone or external id: the lead could not be told apart from others.")
+        )
     received = fields.pop(m.RECEIVED_AT, None)
     if received is not None:
         fields["created_at"] = datetime(received.year, received.month, received.day, tzinfo=UTC)
@@ -132,12 +146,18 @@ def import_job_run(*, job_id: int) -> str:
         return job.status if job else "missing"
     resume_after = job.processed
     ImportRowError.objects.filter(job=job, row__gt=resume_after + 1).delete()
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING,
-                                               started_at=job.started_at or timezone.now())
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.RUNNING, started_at=job.started_at or timezone.now()
+    )
     batch = _Batch(job)
     _commit_without_waiting_for_disk(True)
-    rows = csv_rows(bytes(job.content), encoding=job.encoding, delimiter=job.delimiter,
-                    headers=job.headers, start_after=resume_after)
+    rows = csv_rows(
+        bytes(job.content),
+        encoding=job.encoding,
+        delimiter=job.delimiter,
+        headers=job.headers,
+        start_after=resume_after,
+    )
     try:
         while chunk := list(islice(rows, CHUNK_ROWS)):
             _import_chunk(job, chunk, batch)
@@ -148,12 +168,14 @@ def import_job_run(*, job_id: int) -> str:
         log.exception("Import %s failed", job.pk)
         batch.flush()
         ImportJob.objects.filter(pk=job.pk).update(
-            status=ImportJob.Status.FAILED, failure=str(exc)[:500], finished_at=timezone.now())
+            status=ImportJob.Status.FAILED, failure=str(exc)[:500], finished_at=timezone.now()
+        )
         raise
     finally:
         _commit_without_waiting_for_disk(False)
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.DONE,
-                                               finished_at=timezone.now())
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.DONE, finished_at=timezone.now()
+    )
     return ImportJob.Status.DONE
 
 
@@ -180,8 +202,10 @@ class _Batch:
         self.saved_at = time.monotonic()
 
     def due(self) -> bool:
-        return (self.counts["processed"] >= PROGRESS_EVERY_ROWS
-                or time.monotonic() - self.saved_at > PROGRESS_EVERY_SECONDS)
+        return (
+            self.counts["processed"] >= PROGRESS_EVERY_ROWS
+            or time.monotonic() - self.saved_at > PROGRESS_EVERY_SECONDS
+        )
 
     def flush(self) -> None:
         # One UPDATE of relative increments: the page polling progress sees a consistent
@@ -190,7 +214,8 @@ class _Batch:
         with transaction.atomic():
             ImportRowError.objects.bulk_create(self.errors)
             ImportJob.objects.filter(pk=self.job.pk).update(
-                **{k: F(k) + v for k, v in self.counts.items()})
+                **{k: F(k) + v for k, v in self.counts.items()}
+            )
             if self.created_ids:
                 enqueue_by_name_on_commit(LEADS_INTAKE_TASK, list(self.created_ids))
         self.errors.clear()
@@ -205,8 +230,10 @@ def _import_chunk(job: ImportJob, chunk: list, batch: _Batch) -> None:
         fields, attributes, problems = row_to_capture(row, job.mapping)
         batch.counts["processed"] += 1
         if problems:
-            batch.errors.extend(ImportRowError(job=job, row=number, column=c[:255],
-                                               reason=r[:500]) for c, r in problems)
+            batch.errors.extend(
+                ImportRowError(job=job, row=number, column=c[:255], reason=r[:500])
+                for c, r in problems
+            )
             batch.counts["rejected"] += 1
             continue
         prepared.append((number, fields, attributes, _row_key(row)))
@@ -214,10 +241,20 @@ def _import_chunk(job: ImportJob, chunk: list, batch: _Batch) -> None:
     # them for the whole chunk in two queries makes a re-import fast. A row imported by
     # someone else meanwhile is still caught inside lead_capture.
     external_ids = {f["external_id"] for _, f, _, _ in prepared if f.get("external_id")}
-    known_keys = set(IdempotencyKey.objects.filter(
-        source=job.source, key__in=[k for *_, k in prepared]).values_list("key", flat=True))
-    known_ids = set(Lead.objects.filter(source=job.source, external_id__in=external_ids)
-                    .values_list("external_id", flat=True)) if external_ids else set()
+    known_keys = set(
+        IdempotencyKey.objects.filter(
+            source=job.source, key__in=[k for *_, k in prepared]
+        ).values_list("key", flat=True)
+    )
+    known_ids = (
+        set(
+            Lead.objects.filter(source=job.source, external_id__in=external_ids).values_list(
+                "external_id", flat=True
+            )
+        )
+        if external_ids
+        else set()
+    )
     for number, fields, attributes, key in prepared:
         if key in known_keys or fields.get("external_id") in known_ids:
             batch.counts["duplicates"] += 1
@@ -230,14 +267,23 @@ def _import_row(job, number, fields, attributes, key, batch) -> str:
     try:
         # With an external id, that id already makes a re-import a replay; the row's own
         # key is only needed (and stored) for files without one.
-        result = lead_capture(source=job.source, fields=fields, attributes=attributes,
-                              idempotency_key="" if fields.get("external_id") else key,
-                              channel="CSV import", actor=job.created_by, hand_off=False,
-                              prechecked=True)
+        result = lead_capture(
+            source=job.source,
+            fields=fields,
+            attributes=attributes,
+            idempotency_key="" if fields.get("external_id") else key,
+            channel="CSV import",
+            actor=job.created_by,
+            hand_off=False,
+            prechecked=True,
+        )
     except Exception as exc:  # noqa: BLE001 — one bad row must never stop the file
         log.warning("Import %s row %s: %s", job.pk, number, exc)
-        batch.errors.append(ImportRowError(job=job, row=number, column="",
-                                           reason=f"Could not be saved: {exc}"[:500]))
+        batch.errors.append(
+            ImportRowError(
+                job=job, row=number, column="", reason=f"Could not be saved: {exc}"[:500]
+            )
+        )
         return "rejected"
     if result.outcome == CREATED:
         batch.created_ids.append(result.lead.pk)

@@ -57,8 +57,15 @@ def waited_key(c: Candidate) -> tuple:
     return (c.last_assigned_at is not None, c.last_assigned_at or datetime.min, c.rep_id)
 
 
-def strategy_signature(*, lead: LeadSnapshot, eligible: list[Candidate], roster: list[int],
-                       unavailable: frozenset[int], state: dict, options: Options) -> Choice:
+def strategy_signature(
+    *,
+    lead: LeadSnapshot,
+    eligible: list[Candidate],
+    roster: list[int],
+    unavailable: frozenset[int],
+    state: dict,
+    options: Options,
+) -> Choice:
     """Documentation of the shared signature.
 
     lead: the lead; eligible: candidates that passed every filter, in roster order;

@@ -3,8 +3,15 @@
 from .base import Candidate, Choice, LeadSnapshot, Options, waited_key
 
 
-def choose(*, lead: LeadSnapshot, eligible: list[Candidate], roster: list[int],
-           unavailable: frozenset[int], state: dict, options: Options) -> Choice:
+def choose(
+    *,
+    lead: LeadSnapshot,
+    eligible: list[Candidate],
+    roster: list[int],
+    unavailable: frozenset[int],
+    state: dict,
+    options: Options,
+) -> Choice:
     if not eligible:
         return Choice(None, "Nobody eligible", state)
     winner = min(eligible, key=lambda c: (c.open_leads, *waited_key(c)))

@@ -7,8 +7,15 @@ served first once back; otherwise their turn is simply lost.
 from .base import Candidate, Choice, LeadSnapshot, Options
 
 
-def choose(*, lead: LeadSnapshot, eligible: list[Candidate], roster: list[int],
-           unavailable: frozenset[int], state: dict, options: Options) -> Choice:
+def choose(
+    *,
+    lead: LeadSnapshot,
+    eligible: list[Candidate],
+    roster: list[int],
+    unavailable: frozenset[int],
+    state: dict,
+    options: Options,
+) -> Choice:
     if not eligible:
         return Choice(None, "Nobody eligible", state)
     by_id = {c.rep_id: c for c in eligible}
@@ -17,9 +24,11 @@ def choose(*, lead: LeadSnapshot, eligible: list[Candidate], roster: list[int],
         for rep_id in owed:
             if rep_id in by_id:
                 rest = [r for r in owed if r != rep_id]
-                return Choice(rep_id, f"Round robin: {by_id[rep_id].name} kept their turn "
-                                      "while away and is back",
-                              {**state, "owed": rest})
+                return Choice(
+                    rep_id,
+                    f"Round robin: {by_id[rep_id].name} kept their turn while away and is back",
+                    {**state, "owed": rest},
+                )
     last = state.get("last")
     order = list(roster) or [c.rep_id for c in eligible]
     start = order.index(last) + 1 if last in order else 0
@@ -34,8 +43,7 @@ def choose(*, lead: LeadSnapshot, eligible: list[Candidate], roster: list[int],
             if options.keep_turn:
                 owed = [r for r in owed + [s for s in skipped if s not in owed] if r != rep_id]
             new_state = {**state, "last": rep_id, "owed": owed if options.keep_turn else []}
-            return Choice(rep_id, f"Round robin: {by_id[rep_id].name} is next in turn",
-                          new_state)
+            return Choice(rep_id, f"Round robin: {by_id[rep_id].name} is next in turn", new_state)
         if rep_id in unavailable:
             skipped.append(rep_id)
     return Choice(None, "Nobody eligible", state)

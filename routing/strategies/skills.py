@@ -19,13 +19,23 @@ def skill_score(lead: LeadSnapshot, c: Candidate, skills: tuple[str, ...]) -> tu
     return len(hits), hits
 
 
-def choose(*, lead: LeadSnapshot, eligible: list[Candidate], roster: list[int],
-           unavailable: frozenset[int], state: dict, options: Options) -> Choice:
+def choose(
+    *,
+    lead: LeadSnapshot,
+    eligible: list[Candidate],
+    roster: list[int],
+    unavailable: frozenset[int],
+    state: dict,
+    options: Options,
+) -> Choice:
     if not eligible:
         return Choice(None, "Nobody eligible", state)
     scored = {c.rep_id: skill_score(lead, c, options.skills) for c in eligible}
     winner = min(eligible, key=lambda c: (-scored[c.rep_id][0], c.open_leads, *waited_key(c)))
     score, hits = scored[winner.rep_id]
     out_of = len(options.skills or ALL_SKILLS)
-    return Choice(winner.rep_id, f"Best skills match: {score}/{out_of}"
-                                 f" ({', '.join(hits) or 'no overlap'})", state)
+    return Choice(
+        winner.rep_id,
+        f"Best skills match: {score}/{out_of} ({', '.join(hits) or 'no overlap'})",
+        state,
+    )

@@ -23,8 +23,15 @@ def lead_tier(value: Decimal | None, thresholds: tuple) -> int:
     return len(thresholds)
 
 
-def choose(*, lead: LeadSnapshot, eligible: list[Candidate], roster: list[int],
-           unavailable: frozenset[int], state: dict, options: Options) -> Choice:
+def choose(
+    *,
+    lead: LeadSnapshot,
+    eligible: list[Candidate],
+    roster: list[int],
+    unavailable: frozenset[int],
+    state: dict,
+    options: Options,
+) -> Choice:
     if not eligible:
         return Choice(None, "Nobody eligible", state)
     rates = smoothed_rates(eligible, options.min_sample)
@@ -32,17 +39,23 @@ def choose(*, lead: LeadSnapshot, eligible: list[Candidate], roster: list[int],
     reason_tier = ""
     if options.value_tiers:
         n_tiers = len(options.value_tiers) + 1
-        tiers = [ranked[i * len(ranked) // n_tiers:(i + 1) * len(ranked) // n_tiers]
-                 for i in range(n_tiers)]
+        tiers = [
+            ranked[i * len(ranked) // n_tiers : (i + 1) * len(ranked) // n_tiers]
+            for i in range(n_tiers)
+        ]
         wanted = lead_tier(lead.estimated_value, tuple(options.value_tiers))
         # Nearest non-empty tier, preferring lower ones (a big lead never goes to a
         # weaker tier than a smaller lead would).
-        order = [wanted] + [t for d in range(1, n_tiers) for t in (wanted + d, wanted - d)
-                            if 0 <= t < n_tiers]
+        order = [wanted] + [
+            t for d in range(1, n_tiers) for t in (wanted + d, wanted - d) if 0 <= t < n_tiers
+        ]
         tier = next(t for t in order if tiers[t])
         ranked = tiers[tier]
         reason_tier = f" in tier {tier + 1} of {n_tiers} (lead tier {wanted + 1})"
     winner = ranked[0]
-    return Choice(winner.rep_id,
-                  f"Top performer{reason_tier}: smoothed conversion {rates[winner.rep_id]:.1%} "
-                  f"({winner.won} won of {winner.closed} closed)", state)
+    return Choice(
+        winner.rep_id,
+        f"Top performer{reason_tier}: smoothed conversion {rates[winner.rep_id]:.1%} "
+        f"({winner.won} won of {winner.closed} closed)",
+        state,
+    )

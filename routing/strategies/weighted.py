@@ -7,8 +7,15 @@ current weights alone."""
 from .base import Candidate, Choice, LeadSnapshot, Options
 
 
-def choose(*, lead: LeadSnapshot, eligible: list[Candidate], roster: list[int],
-           unavailable: frozenset[int], state: dict, options: Options) -> Choice:
+def choose(
+    *,
+    lead: LeadSnapshot,
+    eligible: list[Candidate],
+    roster: list[int],
+    unavailable: frozenset[int],
+    state: dict,
+    options: Options,
+) -> Choice:
     if not eligible:
         return Choice(None, "Nobody eligible", state)
     current = {int(k): v for k, v in state.get("current", {}).items()}
@@ -23,6 +30,9 @@ def choose(*, lead: LeadSnapshot, eligible: list[Candidate], roster: list[int],
     current[winner.rep_id] -= total
     keep = set(roster) | {c.rep_id for c in eligible}
     new_state = {**state, "current": {str(k): v for k, v in sorted(current.items()) if k in keep}}
-    return Choice(winner.rep_id, f"Weighted: {winner.name} has weight {winner.weight} of "
-                                 f"{total} among eligible reps and is furthest behind their share",
-                  new_state)
+    return Choice(
+        winner.rep_id,
+        f"Weighted: {winner.name} has weight {winner.weight} of "
+        f"{total} among eligible reps and is furthest behind their share",
+        new_state,
+    )

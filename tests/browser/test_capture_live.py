@@ -10,9 +10,13 @@ from tests.servers import celery_worker
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CSV = "Name;E-mail;Phone;Country;Company\r\n" + "".join(
-    f"Person {i};p{i}@example.com;11 9{i:04d}-1234;Brasil;Firm {i}\r\n" for i in range(1, 300)
-) + "Broken;not-an-email;;;\r\n"
+CSV = (
+    "Name;E-mail;Phone;Country;Company\r\n"
+    + "".join(
+        f"Person {i};p{i}@example.com;11 9{i:04d}-1234;Brasil;Firm {i}\r\n" for i in range(1, 300)
+    )
+    + "Broken;not-an-email;;;\r\n"
+)
 
 
 @pytest.fixture
@@ -23,8 +27,9 @@ def team_source(manager):
 
 
 @pytest.mark.worker
-def test_manager_imports_a_csv_and_watches_progress(browser, live_url, manager, team_source,
-                                                    tmp_path):
+def test_manager_imports_a_csv_and_watches_progress(
+    browser, live_url, manager, team_source, tmp_path
+):
     upload = tmp_path / "fair.csv"
     upload.write_bytes(CSV.encode("latin-1"))
     page = browser.new_page()

@@ -35,6 +35,7 @@ def api(api_key):
 
     def post_json(path, data, **headers):
         import json
+
         body = data if isinstance(data, str) else json.dumps(data)
         return client.post(path, body, content_type="application/json", **headers)
 

@@ -30,7 +30,8 @@ def bearer(db, settings):
 
 @pytest.mark.django_db
 @schema.parametrize()
-@settings(max_examples=150, deadline=None, derandomize=True,
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=150, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+)
 def test_no_input_makes_a_server_error(case, bearer):
     case.call_and_validate(headers=bearer, checks=[not_a_server_error])

@@ -30,8 +30,9 @@ def test_command_rejects_unknown_source(db):
 
 def test_admin_add_shows_key_once_and_revoke_action(admin_user, client_for, source):
     client = client_for(admin_user)
-    response = client.post("/admin/pools/apikey/add/", {"source": source.pk, "name": "site"},
-                           follow=True)
+    response = client.post(
+        "/admin/pools/apikey/add/", {"source": source.pk, "name": "site"}, follow=True
+    )
     text = response.content.decode()
     assert "copy it now" in text
     key = ApiKey.objects.get()

@@ -17,14 +17,14 @@ from pools.models import ImportJob, Lead
 pytestmark = pytest.mark.django_db
 
 MESSY = (
-    '\ufeffFull Name;E-mail;Phone;Country;Company;Signup date;Notes;Employees\r\n'
+    "\ufeffFull Name;E-mail;Phone;Country;Company;Signup date;Notes;Employees\r\n"
     'José Álvarez;jose@example.com;11 91234-5678;Brasil;"Acme; Ltda";31/12/2023;'
     '"says ""hi""";1000+\r\n'
-    'Ann Lee;N/A;+44 20 7946 0958;United Kingdom;Select;01-02-2024;;\r\n'
-    ';;;;;;;\r\n'
-    'Bad Mail;not-an-email;;;;;;\r\n'
-    'No Contact;;;;Nobody Inc;;;\r\n'
-    'Bad date;bd@example.com;;;;2024-13-45;;\r\n'
+    "Ann Lee;N/A;+44 20 7946 0958;United Kingdom;Select;01-02-2024;;\r\n"
+    ";;;;;;;\r\n"
+    "Bad Mail;not-an-email;;;;;;\r\n"
+    "No Contact;;;;Nobody Inc;;;\r\n"
+    "Bad date;bd@example.com;;;;2024-13-45;;\r\n"
 )
 
 
@@ -49,17 +49,31 @@ def test_latin1_file_is_read():
     content = "name,email\nJosé Müller,jm@example.com\n".encode("latin-1")
     info = csv_inspect(content)
     assert info.encoding in ("cp1252", "latin-1") and info.delimiter == ","
-    (_, row), = csv_rows(content, encoding=info.encoding, delimiter=",", headers=info.headers)
+    ((_, row),) = csv_rows(content, encoding=info.encoding, delimiter=",", headers=info.headers)
     assert row["name"] == "José Müller"
 
 
 def test_mapping_guess_and_problems():
-    guess = m.mapping_guess(["mql_id", "first_contact_date", "landing_page_id", "origin",
-                             "E-mail Address", "Lead Number", "Email"])
-    assert guess == {"mql_id": "external_id", "first_contact_date": m.RECEIVED_AT,
-                     "landing_page_id": "landing_page", "origin": "campaign",
-                     "E-mail Address": "email", "Lead Number": m.ATTRIBUTE,
-                     "Email": m.ATTRIBUTE}
+    guess = m.mapping_guess(
+        [
+            "mql_id",
+            "first_contact_date",
+            "landing_page_id",
+            "origin",
+            "E-mail Address",
+            "Lead Number",
+            "Email",
+        ]
+    )
+    assert guess == {
+        "mql_id": "external_id",
+        "first_contact_date": m.RECEIVED_AT,
+        "landing_page_id": "landing_page",
+        "origin": "campaign",
+        "E-mail Address": "email",
+        "Lead Number": m.ATTRIBUTE,
+        "Email": m.ATTRIBUTE,
+    }
     assert m.mapping_problems({"a": "email", "b": "email"}, ["a", "b"])
     assert m.mapping_problems({"a": "company"}, ["a"])  # nothing identifies a lead
 
@@ -70,7 +84,11 @@ def test_messy_file_imports_good_rows_and_reports_bad_ones(manager, source):
     assert (job.processed, job.created, job.duplicates, job.rejected) == (5, 2, 0, 3)
     jose = Lead.objects.get(email="jose@example.com")
     assert (jose.first_name, jose.last_name, jose.country, jose.phone) == (
-        "José", "Álvarez", "BR", "+5511912345678")
+        "José",
+        "Álvarez",
+        "BR",
+        "+5511912345678",
+    )
     assert jose.company == "Acme; Ltda" and jose.company_size == "1000+"
     assert jose.created_at.date().isoformat() == "2023-12-31"  # day-first
     assert jose.attributes == {"Notes": 'says "hi"'}
@@ -109,16 +127,17 @@ def test_crash_in_a_row_leaves_no_half_lead_and_others_import(manager, source, m
     assert "disk on fire" in job.row_errors.get(row=2).reason
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"", "empty"), (b"PK\x03\x04\x00\x00binary", "binary"), (b"a,b\r\n", "no rows")])
+@pytest.mark.parametrize(
+    "content, message",
+    [(b"", "empty"), (b"PK\x03\x04\x00\x00binary", "binary"), (b"a,b\r\n", "no rows")],
+)
 def test_unreadable_files_are_refused(manager, source, content, message):
     with pytest.raises(ImportRefused, match=message):
         import_job_create(user=manager, source=source, filename="x.csv", content=content)
 
 
 def test_start_twice_starts_once(manager, source):
-    job = import_job_create(user=manager, source=source, filename="f.csv",
-                            content=MESSY.encode())
+    job = import_job_create(user=manager, source=source, filename="f.csv", content=MESSY.encode())
     import_job_start(job=job, mapping=job.mapping)
     job.refresh_from_db()
     assert job.status == ImportJob.Status.QUEUED
@@ -128,8 +147,10 @@ def test_start_twice_starts_once(manager, source):
 
 # --- pages ------------------------------------------------------------------------------
 
-def test_upload_map_run_and_watch_progress(manager, client_for, source, eager_celery,
-                                           django_capture_on_commit_callbacks):
+
+def test_upload_map_run_and_watch_progress(
+    manager, client_for, source, eager_celery, django_capture_on_commit_callbacks
+):
     client = client_for(manager)
     page = client.get("/leads/import/")
     assert page.status_code == 200 and "Website" in page.content.decode()
@@ -157,17 +178,16 @@ def test_upload_map_run_and_watch_progress(manager, client_for, source, eager_ce
 
 
 def test_running_job_fragment_polls(manager, client_for, source):
-    job = import_job_create(user=manager, source=source, filename="f.csv",
-                            content=MESSY.encode())
+    job = import_job_create(user=manager, source=source, filename="f.csv", content=MESSY.encode())
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING, processed=3)
-    html = client_for(manager).get(f"/leads/import/{job.pk}/",
-                                   HTTP_HX_REQUEST="true").content.decode()
+    html = (
+        client_for(manager).get(f"/leads/import/{job.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    )
     assert 'hx-trigger="every 1s"' in html and "3 of 5 rows" in html
 
 
 def test_bad_mapping_is_shown_not_started(manager, client_for, source):
-    job = import_job_create(user=manager, source=source, filename="f.csv",
-                            content=MESSY.encode())
+    job = import_job_create(user=manager, source=source, filename="f.csv", content=MESSY.encode())
     form = {f"col_{i}": "" for i in range(len(job.headers))}
     response = client_for(manager).post(f"/leads/import/{job.pk}/", form)
     assert response.status_code == 200
@@ -185,25 +205,23 @@ def test_upload_of_garbage_shows_message(manager, client_for, source):
 def test_import_pages_permissions(manager, rep, outsider, client_for, source, other_team):
     from tests.factories import make_manager
 
-    job = import_job_create(user=manager, source=source, filename="f.csv",
-                            content=MESSY.encode())
-    for url in ("/leads/import/", f"/leads/import/{job.pk}/",
-                f"/leads/import/{job.pk}/errors.csv"):
+    job = import_job_create(user=manager, source=source, filename="f.csv", content=MESSY.encode())
+    for url in ("/leads/import/", f"/leads/import/{job.pk}/", f"/leads/import/{job.pk}/errors.csv"):
         assert client_for(rep).get(url).status_code == 403
         assert client_for(outsider).get(url).status_code == 403
     stranger = client_for(make_manager(teams=[other_team]))
     assert stranger.get(f"/leads/import/{job.pk}/").status_code == 404
     # Another team's manager cannot import into this team's source.
     upload = SimpleUploadedFile("m.csv", MESSY.encode(), content_type="text/csv")
-    assert stranger.post("/leads/import/", {"source": source.pk, "file": upload}
-                         ).status_code == 200
+    assert stranger.post("/leads/import/", {"source": source.pk, "file": upload}).status_code == 200
     assert ImportJob.objects.count() == 1
     assert client_for(manager).delete("/leads/import/").status_code == 405
     assert client_for(manager).post(f"/leads/import/{job.pk}/errors.csv").status_code == 405
 
 
-def test_job_page_query_count_is_constant(manager, client_for, source,
-                                          django_assert_max_num_queries):
+def test_job_page_query_count_is_constant(
+    manager, client_for, source, django_assert_max_num_queries
+):
     job = run_import(manager, source, MESSY.encode())
     client = client_for(manager)
     with django_assert_max_num_queries(10):

@@ -23,8 +23,10 @@ PREFIX_ROWS = 400
 
 def data_file(path: Path) -> bytes:
     if not path.exists():
-        pytest.skip(f"{path} is absent: the shared real-data folder is not on this machine "
-                    "(set SHARED_DATA_DIR to point at it).")
+        pytest.skip(
+            f"{path} is absent: the shared real-data folder is not on this machine "
+            "(set SHARED_DATA_DIR to point at it)."
+        )
     return path.read_bytes()
 
 
@@ -45,14 +47,21 @@ def test_olist_whole_file_is_read_and_mapped():
     info = csv_inspect(data_file(OLIST))
     assert info.total == 8000 and info.delimiter == ","
     assert m.mapping_guess(info.headers) == {
-        "mql_id": "external_id", "first_contact_date": m.RECEIVED_AT,
-        "landing_page_id": "landing_page", "origin": "campaign"}
+        "mql_id": "external_id",
+        "first_contact_date": m.RECEIVED_AT,
+        "landing_page_id": "landing_page",
+        "origin": "campaign",
+    }
 
 
 def test_olist_imports_and_the_excel_damaged_copy_adds_no_duplicates(manager, source):
     job = run(manager, source, prefix(data_file(OLIST), PREFIX_ROWS))
     assert (job.status, job.created, job.duplicates, job.rejected) == (
-        ImportJob.Status.DONE, PREFIX_ROWS, 0, 0)
+        ImportJob.Status.DONE,
+        PREFIX_ROWS,
+        0,
+        0,
+    )
     lead = Lead.objects.get(external_id="dac32acd4db4c29c230538b72f8dd87d")
     assert lead.created_at.date().isoformat() == "2018-02-01" and lead.campaign == "social"
     # The same leads as Excel re-saved them: dd-mm-yyyy dates and CRLF; mql_id matches.
@@ -85,5 +94,4 @@ def test_x_education_leads_import(manager, source):
     assert lead.attributes["Total Time Spent on Website"] == "674"
     assert "Specialization" not in lead.attributes  # mapped to product_interest
     countries = set(Lead.objects.values_list("country", flat=True))
-    assert "IN" in countries and all(c == "" or (len(c) == 2 and c.isupper())
-                                     for c in countries)
+    assert "IN" in countries and all(c == "" or (len(c) == 2 and c.isupper()) for c in countries)

@@ -81,8 +81,9 @@ def test_with_redis_down_every_capture_publishes_a_drain(
     # The request path's Redis client points at a port nobody listens on (the broker,
     # a separate connection, still works): rate limit and key cache degrade as designed,
     # and the kick cannot tell whether a drain is pending, so it publishes.
-    down = redis.Redis.from_url(f"redis://127.0.0.1:{free_port()}/0",
-                                socket_timeout=1, socket_connect_timeout=1)
+    down = redis.Redis.from_url(
+        f"redis://127.0.0.1:{free_port()}/0", socket_timeout=1, socket_connect_timeout=1
+    )
     monkeypatch.setattr(leadroute.redis_client, "_client", down)
     ids = post(api, django_capture_on_commit_callbacks, 3)
     assert queued_tasks() == [INTAKE_DRAIN_TASK] * 3
@@ -113,24 +114,31 @@ def test_a_flag_left_without_a_drain_is_recovered_by_the_sweep(
 
 @pytest.mark.django_db
 def test_one_failing_lead_does_not_hold_up_the_others(source):
-    good = [Lead.objects.create(source=source, team=source.team, email=f"g{i}@example.com")
-            for i in range(2)]
+    good = [
+        Lead.objects.create(source=source, team=source.team, email=f"g{i}@example.com")
+        for i in range(2)
+    ]
     bad = Lead.objects.create(source=source, team=source.team, email="bad@example.com")
     later = Lead.objects.create(source=source, team=source.team, email="g2@example.com")
     # A real database error for one lead only (rolled back with the test's transaction).
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE FUNCTION refuse_lead() RETURNS trigger LANGUAGE plpgsql AS "
-            "$$ BEGIN RAISE EXCEPTION 'refused'; END $$")
+            "$$ BEGIN RAISE EXCEPTION 'refused'; END $$"
+        )
         cursor.execute(
             f"CREATE TRIGGER refuse_bad BEFORE UPDATE ON {Lead._meta.db_table} FOR EACH ROW "
-            f"WHEN (OLD.email = 'bad@example.com') EXECUTE FUNCTION refuse_lead()")
+            f"WHEN (OLD.email = 'bad@example.com') EXECUTE FUNCTION refuse_lead()"
+        )
 
     drained = intake.waiting_leads_drain()
     assert drained.finished and drained.failed == (bad.pk,) and drained.routed == 3
     assert Lead.objects.get(pk=bad.pk).status == LeadState.NEW  # for the sweep to retry
-    assert set(Lead.objects.filter(pk__in=[*[g.pk for g in good], later.pk])
-               .values_list("status", flat=True)) == {LeadState.POOLED}
+    assert set(
+        Lead.objects.filter(pk__in=[*[g.pk for g in good], later.pk]).values_list(
+            "status", flat=True
+        )
+    ) == {LeadState.POOLED}
     # When nothing at all goes through, the task raises (and Celery retries it).
     with pytest.raises(intake.IntakeFailed):
         intake.waiting_leads_drain()
@@ -224,8 +232,11 @@ def test_a_real_worker_routes_a_burst_of_api_leads(api_key, source):
         api = Client(HTTP_AUTHORIZATION=f"Bearer {api_key}")  # one per thread
         try:
             for i in range(15):
-                response = api.post("/api/leads", {"email": f"r{t}-{i}@example.com"},
-                                    content_type="application/json")
+                response = api.post(
+                    "/api/leads",
+                    {"email": f"r{t}-{i}@example.com"},
+                    content_type="application/json",
+                )
                 assert response.status_code == 201, response.content
         except Exception as exc:  # surfaced below
             errors.append(exc)

@@ -19,19 +19,25 @@ Op = ScoringRule.Operator
 
 @pytest.fixture
 def rules(source):
-    ScoringRule.objects.create(name="Big company", field="company_size", operator=Op.GTE,
-                               value="1000", points=20)
-    ScoringRule.objects.create(name="Website", field="source", operator=Op.EQUALS,
-                               value="website", points=15)
-    ScoringRule.objects.create(name="Brazil", field="country", operator=Op.IN,
-                               value="br, pt", points=5)
-    ScoringRule.objects.create(name="Has budget", field="attributes.budget", operator=Op.GT,
-                               value="5000", points=10)
-    ScoringRule.objects.create(name="Off", field="country", operator=Op.IS_SET, value="",
-                               points=100, is_active=False)
+    ScoringRule.objects.create(
+        name="Big company", field="company_size", operator=Op.GTE, value="1000", points=20
+    )
+    ScoringRule.objects.create(
+        name="Website", field="source", operator=Op.EQUALS, value="website", points=15
+    )
+    ScoringRule.objects.create(
+        name="Brazil", field="country", operator=Op.IN, value="br, pt", points=5
+    )
+    ScoringRule.objects.create(
+        name="Has budget", field="attributes.budget", operator=Op.GT, value="5000", points=10
+    )
+    ScoringRule.objects.create(
+        name="Off", field="country", operator=Op.IS_SET, value="", points=100, is_active=False
+    )
     other = LeadSourceFactory()
-    ScoringRule.objects.create(name="Other source only", field="country", operator=Op.IS_SET,
-                               points=50, source=other)
+    ScoringRule.objects.create(
+        name="Other source only", field="country", operator=Op.IS_SET, points=50, source=other
+    )
 
 
 def new_lead(source, **fields):
@@ -39,13 +45,20 @@ def new_lead(source, **fields):
 
 
 def test_score_adds_matching_rules_and_keeps_breakdown(source, rules):
-    lead = lead_screen(lead=new_lead(source, company_size="1000-5000", country="BR",
-                                     attributes={"budget": "12,000"}))
+    lead = lead_screen(
+        lead=new_lead(
+            source, company_size="1000-5000", country="BR", attributes={"budget": "12,000"}
+        )
+    )
     lead.refresh_from_db()
     assert lead.status == LeadState.SCREENED
     assert lead.score == 20 + 15 + 5 + 10
     assert [(p["name"], p["points"]) for p in lead.score_breakdown] == [
-        ("Big company", 20), ("Website", 15), ("Brazil", 5), ("Has budget", 10)]
+        ("Big company", 20),
+        ("Website", 15),
+        ("Brazil", 5),
+        ("Has budget", 10),
+    ]
 
 
 def test_small_band_does_not_match_big_company_rule(source, rules):
@@ -69,19 +82,21 @@ def test_screen_is_idempotent(source, rules):
     assert lead.events.filter(to_state=LeadState.SCREENED).count() == 1
 
 
-def test_screen_query_count_does_not_grow_with_rules(source, rules,
-                                                     django_assert_max_num_queries):
+def test_screen_query_count_does_not_grow_with_rules(source, rules, django_assert_max_num_queries):
     for i in range(20):
-        ScoringRule.objects.create(name=f"r{i}", field="title", operator=Op.CONTAINS,
-                                   value="head", points=1)
+        ScoringRule.objects.create(
+            name=f"r{i}", field="title", operator=Op.CONTAINS, value="head", points=1
+        )
     lead = Lead.objects.select_related("source").get(pk=new_lead(source).pk)
     # The rules (one query, however many), the conditional UPDATE, the event INSERT.
     with django_assert_max_num_queries(3):
         lead_screen(lead=lead)
 
 
-@pytest.mark.parametrize("field, operator, value", [
-    ("nope", Op.EQUALS, "x"), ("company_size", Op.GTE, "big"), ("country", Op.EQUALS, "")])
+@pytest.mark.parametrize(
+    "field, operator, value",
+    [("nope", Op.EQUALS, "x"), ("company_size", Op.GTE, "big"), ("country", Op.EQUALS, "")],
+)
 def test_scoring_rule_validation(field, operator, value):
     with pytest.raises(ValidationError):
         ScoringRule(name="r", field=field, operator=operator, value=value, points=1).full_clean()
@@ -89,8 +104,7 @@ def test_scoring_rule_validation(field, operator, value):
 
 @pytest.fixture
 def rejected(source):
-    return new_lead(source, status=LeadState.REJECTED, rejection_reason="Unqualified: low",
-                    score=3)
+    return new_lead(source, status=LeadState.REJECTED, rejection_reason="Unqualified: low", score=3)
 
 
 def test_manager_sees_own_teams_unqualified_only(manager, client_for, rejected, other_team):
@@ -117,8 +131,9 @@ def test_unqualified_is_for_managers_only(rep, outsider, client_for, admin_user)
     assert client_for(admin_user).post("/leads/unqualified/").status_code == 405
 
 
-def test_unqualified_query_count_is_constant(manager, client_for, source,
-                                             django_assert_max_num_queries):
+def test_unqualified_query_count_is_constant(
+    manager, client_for, source, django_assert_max_num_queries
+):
     client = client_for(manager)
     for _ in range(3):
         new_lead(source, status=LeadState.REJECTED)
@@ -130,9 +145,9 @@ def test_unqualified_query_count_is_constant(manager, client_for, source,
         client.get("/leads/unqualified/")
 
 
-def test_override_sends_lead_back_into_routing(manager, client_for, rejected,
-                                               eager_celery,
-                                               django_capture_on_commit_callbacks):
+def test_override_sends_lead_back_into_routing(
+    manager, client_for, rejected, eager_celery, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(manager).post(f"/leads/{rejected.pk}/override/")
     assert response.status_code == 302
@@ -144,8 +159,7 @@ def test_override_sends_lead_back_into_routing(manager, client_for, rejected,
 
 
 def test_override_htmx_replaces_row(manager, client_for, rejected):
-    response = client_for(manager).post(f"/leads/{rejected.pk}/override/",
-                                         HTTP_HX_REQUEST="true")
+    response = client_for(manager).post(f"/leads/{rejected.pk}/override/", HTTP_HX_REQUEST="true")
     html = response.content.decode()
     assert f'id="unqualified-{rejected.pk}"' in html and "back in routing" in html
     assert "<html" not in html
@@ -212,9 +226,15 @@ def test_batched_intake_screens_like_one_by_one_and_routes_the_qualified(source,
     # No routing rule yet: the team's default pool.
     assert big.status == LeadState.POOLED and big.pool.name == "Inbound default"
     assert big.score == 40 and {b["name"] for b in big.score_breakdown} == {
-        "Big company", "Website", "Brazil"}
+        "Big company",
+        "Website",
+        "Brazil",
+    }
     assert small.status == LeadState.REJECTED and small.score == 20
     assert "below" in small.rejection_reason
     assert list(big.events.values_list("to_state", flat=True).order_by("id")) == [
-        LeadState.NEW, LeadState.SCREENED, LeadState.POOLED]
+        LeadState.NEW,
+        LeadState.SCREENED,
+        LeadState.POOLED,
+    ]
     assert small.events.filter(to_state=LeadState.REJECTED).count() == 1

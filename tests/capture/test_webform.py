@@ -48,12 +48,20 @@ def test_disabled_or_unknown_form_is_404(source):
     assert Client().get("/capture/nope/").status_code == 404
 
 
-def test_submit_creates_lead_and_thanks(form_source, aged_token, eager_celery,
-                                        django_capture_on_commit_callbacks):
+def test_submit_creates_lead_and_thanks(
+    form_source, aged_token, eager_celery, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        response = post({"first_name": "Rita", "email": "Rita@Example.com",
-                         "phone": "21 99876-5432", "country": "Brazil",
-                         "message": "Call me"}, aged_token)
+        response = post(
+            {
+                "first_name": "Rita",
+                "email": "Rita@Example.com",
+                "phone": "21 99876-5432",
+                "country": "Brazil",
+                "message": "Call me",
+            },
+            aged_token,
+        )
     assert response.status_code == 302 and response["Location"] == "/capture/website/thanks/"
     lead = Lead.objects.get()
     assert (lead.email, lead.phone, lead.country) == ("rita@example.com", "+5521998765432", "BR")
@@ -96,7 +104,9 @@ def test_wrong_method(form_source):
 
 def test_embed_snippet_page_for_managers(form_source, manager, rep, client_for):
     html = client_for(manager).get("/leads/forms/").content.decode()
-    assert "&lt;iframe src=&quot;http://testserver/capture/website/&quot;" in html or \
-        "&lt;iframe src=\"http://testserver/capture/website/\"" in html
+    assert (
+        "&lt;iframe src=&quot;http://testserver/capture/website/&quot;" in html
+        or '&lt;iframe src="http://testserver/capture/website/"' in html
+    )
     assert client_for(rep).get("/leads/forms/").status_code == 403
     assert client_for(manager).post("/leads/forms/").status_code == 405

@@ -22,14 +22,16 @@ class Command(BaseCommand):
     def handle(self, *args, action, **options):
         if action == "create":
             source = LeadSource.objects.filter(
-                Q(name=options["source"]) | Q(slug=options["source"])).first()
+                Q(name=options["source"]) | Q(slug=options["source"])
+            ).first()
             if source is None:
                 raise CommandError(f"No lead source named “{options['source']}”.")
             _, raw = apikey_create(source=source, name=options["name"])
             # Only the clear key on stdout, so scripts can capture it.
             self.stdout.write(raw)
-            self.stderr.write(f"Key for {source.name}; it is not stored and will not be "
-                              "shown again.")
+            self.stderr.write(
+                f"Key for {source.name}; it is not stored and will not be shown again."
+            )
         elif action == "list":
             for key in ApiKey.objects.select_related("source"):
                 state = "revoked" if key.revoked_at else "active"
