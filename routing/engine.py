@@ -1,18 +1,18 @@
 """The routing engine: decides where screened leads go, and records why.
 
 Leads are routed in batches: whatever waits when an intake drain runs (one lead, or a
-burst's hundreds), or an import's chunk. A batch reads the rules' version, the
-territories and its sources in one round trip (an edit in the admin applies to the next
-batch, see routing.rules), matches each lead against the rules (pure Python), reads every
-fact about the reps the matched rules and their fallbacks can reach in one more
-(routing.book), places the leads one by one in arrival order — keeping counts and
-rotations current in memory — and writes the moves, events, counters, rotations and
-decision records in a few round trips, whatever the number of leads. The first active
-rule whose conditions match wins; nobody eligible follows the rule's fallback; no match
-at all falls back to the team's default pool or its skim queue. A lead is never left
-unrouted. A new kind of placement (the live offers to come: shotgun, sequential, cascade)
-is a new `Placement` target state plus a branch in `Router.apply`; the strategies,
-eligibility and the decision record are shared.
+burst's hundreds), or an import's chunk. A batch reads the rules' version, the territories
+and its sources in one round trip (an edit in the admin applies to the next batch, see
+routing.rules), matches each lead against the rules (pure Python), reads every fact about
+the reps the matched rules and their fallbacks can reach in one more (routing.book),
+places the leads one by one in arrival order — keeping counts and rotations current in
+memory — and writes the moves, events, counters, rotations and decision records in a few
+round trips (routing.record), whatever the number of leads. The first active rule whose
+conditions match wins; nobody eligible follows the rule's fallback; no match at all falls
+back to the team's default pool or its skim queue. A lead is never left unrouted. A new
+kind of placement (the live offers to come: shotgun, sequential, cascade) is a new
+`Placement` target state plus a branch in `Router.apply`; the strategies, eligibility and
+the decision record are shared.
 
 Locks, always in this order (so routers never deadlock each other): the lead rows (taken
 by the caller), the rules' rotation rows (by rule id), then the profiles of the reps with
@@ -22,24 +22,21 @@ a cap (by id), under which their counts are read (routing.book).
 from __future__ import annotations
 
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from leadroute.sql import run_batch
 from pools.lifecycle import LeadState
-from pools.models import Lead, LeadEvent, Pool
-from pools.services import Move, leads_transition
+from pools.models import Lead, Pool
 
 from .book import STATEFUL, RepBook
 from .conditions import ConditionError, conditions_describe, conditions_match, lead_fields
-from .eligibility import TEMPORARY, Requirements, lead_territories, periods, rep_exclusion
-from .facts import decisions_insert_sql, intake_bump_sql, lead_context, rotation_save_sql
+from .eligibility import TEMPORARY, Requirements, lead_territories, rep_exclusion
+from .facts import lead_context
 from .models import RoutingDecision, RoutingRule
+from .record import batch_write, decision_record
 from .rules import active_rules
 from .strategies import STRATEGIES, LeadSnapshot, Options
 
@@ -294,28 +291,6 @@ class Router:
         )
 
 
-def _decision(router: Router, placement: Placement) -> RoutingDecision:
-    outcome = {
-        LeadState.ASSIGNED: RoutingDecision.Outcome.ASSIGNED,
-        LeadState.POOLED: RoutingDecision.Outcome.POOLED,
-    }.get(placement.to, RoutingDecision.Outcome.SKIMMING)
-    rule = placement.rule
-    return RoutingDecision(
-        lead=router.lead,
-        rule=rule,
-        rule_name=rule.name if rule else "",
-        method=rule.method if rule and outcome == RoutingDecision.Outcome.ASSIGNED else "",
-        outcome=outcome,
-        winner_id=placement.owner_id,
-        pool=placement.pool,
-        reason=placement.reason[:500],
-        details=router.trace,
-        # This lead's own matching and placing, plus the reads its batch shared.
-        duration_ms=round((router.elapsed + router.batch.reads_seconds) * 1000, 3),
-        created_at=router.now,
-    )
-
-
 def _plan(
     leads: list[Lead], *, now: datetime, dry_run: bool, source_slug: str | None = None
 ) -> tuple[Batch, list[Router]]:
@@ -358,48 +333,8 @@ def leads_route(*, leads: list[Lead], now: datetime | None = None) -> list[Lead]
     with transaction.atomic(savepoint=False):
         batch, routers = _plan(todo, now=now or timezone.now(), dry_run=False)
         placements = [router.place() for router in routers]
-        _write(batch, routers, placements)
+        batch_write(batch, routers, placements)
     return leads
-
-
-def _write(batch: Batch, routers: list[Router], placements: list[Placement]) -> None:
-    user = get_user_model()
-    moves = []
-    for router, placement in zip(routers, placements, strict=True):
-        lead = router.lead
-        # The placement decides which team answers for the lead from now on (its manager
-        # sees it, its skim queue holds it), whatever team the source suggested.
-        team_id = placement.team_id
-        extra = {"team_id": team_id} if team_id and team_id != lead.team_id else {}
-        # A key-only stand-in saves a query per lead.
-        owner = user(pk=placement.owner_id) if placement.owner_id else None
-        moves.append(
-            Move(
-                lead=lead,
-                to=placement.to,
-                owner=owner,
-                pool=placement.pool,
-                reason=placement.reason[:500],
-                extra=extra,
-                data={"rule": placement.rule.pk if placement.rule else None},
-            )
-        )
-    leads_transition(moves=moves, kind=LeadEvent.Kind.ROUTED)
-    for router in routers:  # `lead.owner` loads the real user if anyone asks
-        Lead.owner.field.delete_cached_value(router.lead)
-    # Counters, rotations and decisions together in one round trip, after every move
-    # succeeded (a LeadChanged above rolls the whole batch back anyway).
-    writes = [
-        decisions_insert_sql([_decision(r, p) for r, p in zip(routers, placements, strict=True)])
-    ]
-    counts = Counter(p.owner_id for p in placements if p.owner_id)
-    if counts:
-        writes.append(intake_bump_sql(counts=counts, day=periods(batch.now)[0], at=batch.now))
-    writes += [
-        rotation_save_sql(rule_id=rule_id, state=batch.book.rotations[rule_id], at=batch.now)
-        for rule_id in sorted(batch.rotated)
-    ]
-    run_batch(writes)
 
 
 def lead_route(*, lead: Lead, now: datetime | None = None) -> Lead:
@@ -416,6 +351,6 @@ def lead_route_preview(
     batch, (router,) = _plan(
         [lead], now=now or timezone.now(), dry_run=True, source_slug=source_slug
     )
-    decision = _decision(router, router.place())
+    decision = decision_record(router, router.place())
     decision.lead_id = lead.pk
     return decision

@@ -1,0 +1,87 @@
+"""Writing a routed batch: the leads' moves and events (`pools.services`), then the
+decision records, intake counters and rotations together in one round trip."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from django.contrib.auth import get_user_model
+
+from leadroute.sql import run_batch
+from pools.lifecycle import LeadState
+from pools.models import Lead, LeadEvent
+from pools.services import Move, leads_transition
+
+from .eligibility import periods
+from .facts import decisions_insert_sql, intake_bump_sql, rotation_save_sql
+from .models import RoutingDecision
+
+if TYPE_CHECKING:
+    from .engine import Batch, Placement, Router
+
+
+def decision_record(router: Router, placement: Placement) -> RoutingDecision:
+    """Why the lead went where it went (unsaved: `batch_write` inserts a batch's at once)."""
+    outcome = {
+        LeadState.ASSIGNED: RoutingDecision.Outcome.ASSIGNED,
+        LeadState.POOLED: RoutingDecision.Outcome.POOLED,
+    }.get(placement.to, RoutingDecision.Outcome.SKIMMING)
+    rule = placement.rule
+    return RoutingDecision(
+        lead=router.lead,
+        rule=rule,
+        rule_name=rule.name if rule else "",
+        method=rule.method if rule and outcome == RoutingDecision.Outcome.ASSIGNED else "",
+        outcome=outcome,
+        winner_id=placement.owner_id,
+        pool=placement.pool,
+        reason=placement.reason[:500],
+        details=router.trace,
+        # This lead's own matching and placing, plus the reads its batch shared.
+        duration_ms=round((router.elapsed + router.batch.reads_seconds) * 1000, 3),
+        created_at=router.now,
+    )
+
+
+def batch_write(batch: Batch, routers: list[Router], placements: list[Placement]) -> None:
+    """The batch's moves and events, then its decisions, counters and rotations."""
+    user = get_user_model()
+    moves = []
+    for router, placement in zip(routers, placements, strict=True):
+        lead = router.lead
+        # The placement decides which team answers for the lead from now on (its manager
+        # sees it, its skim queue holds it), whatever team the source suggested.
+        team_id = placement.team_id
+        extra = {"team_id": team_id} if team_id and team_id != lead.team_id else {}
+        # A key-only stand-in saves a query per lead.
+        owner = user(pk=placement.owner_id) if placement.owner_id else None
+        moves.append(
+            Move(
+                lead=lead,
+                to=placement.to,
+                owner=owner,
+                pool=placement.pool,
+                reason=placement.reason[:500],
+                extra=extra,
+                data={"rule": placement.rule.pk if placement.rule else None},
+            )
+        )
+    leads_transition(moves=moves, kind=LeadEvent.Kind.ROUTED)
+    for router in routers:  # `lead.owner` loads the real user if anyone asks
+        Lead.owner.field.delete_cached_value(router.lead)
+    # Counters, rotations and decisions together in one round trip, after every move
+    # succeeded (a LeadChanged above rolls the whole batch back anyway).
+    writes = [
+        decisions_insert_sql(
+            [decision_record(r, p) for r, p in zip(routers, placements, strict=True)]
+        )
+    ]
+    counts = Counter(p.owner_id for p in placements if p.owner_id)
+    if counts:
+        writes.append(intake_bump_sql(counts=counts, day=periods(batch.now)[0], at=batch.now))
+    writes += [
+        rotation_save_sql(rule_id=rule_id, state=batch.book.rotations[rule_id], at=batch.now)
+        for rule_id in sorted(batch.rotated)
+    ]
+    run_batch(writes)
