@@ -52,23 +52,28 @@ class _Frame(NamedTuple):
 
 def _merged(frames: list[_Frame]) -> list[tuple[str, bytes]]:
     """The batch as PUBLISHes, channel by channel in the order they first appear: a
-    channel's consecutive messages of one type become one, their HTML fragments
+    channel's consecutive HTML messages of one type become one, their fragments
     (out-of-band swaps, applied in order) joined, a fragment repeated back to back kept
-    once (swapping it twice does what once does)."""
-    by_channel: dict[str, list[tuple[_Frame, list[str]]]] = {}
+    once (swapping it twice does what once does). A message carrying more than its type
+    and HTML goes as it is."""
+    by_channel: dict[str, list[tuple[_Frame, list[str] | None]]] = {}
     for frame in frames:
         kept = by_channel.setdefault(frame.channel, [])
-        if kept and kept[-1][0].message["type"] == frame.message["type"]:
-            fragments = kept[-1][1]
+        html_only = frame.message.keys() == {"type", "html"}
+        last, fragments = kept[-1] if kept else (None, None)
+        if html_only and fragments is not None and last.message["type"] == frame.message["type"]:
             if fragments[-1] != frame.message["html"]:
                 fragments.append(frame.message["html"])
         else:
-            kept.append((frame, [frame.message["html"]]))
-    return [
-        (channel, frame.serialize({**frame.message, "html": "".join(fragments)}))
-        for channel, kept in by_channel.items()
-        for frame, fragments in kept
-    ]
+            kept.append((frame, [frame.message["html"]] if html_only else None))
+    out = []
+    for channel, kept in by_channel.items():
+        for frame, fragments in kept:
+            message = frame.message
+            if fragments is not None:
+                message = {**message, "html": "".join(fragments)}
+            out.append((channel, frame.serialize(message)))
+    return out
 
 
 class _Publisher:

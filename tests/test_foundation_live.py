@@ -143,8 +143,9 @@ async def test_broadcasts_arrive_in_order_batched_and_redis_sends_the_publisher_
 def test_a_batch_is_one_message_per_channel_and_type_with_fragments_in_order():
     from leadroute.live import _Frame, _merged
 
-    def frame(channel, html, kind="live.html"):
-        return _Frame("redis://x", channel, channel, {"type": kind, "html": html}, repr)
+    def frame(channel, html, kind="live.html", **extra):
+        message = {"type": kind, "html": html, **extra}
+        return _Frame("redis://x", channel, channel, message, repr)
 
     batch = [
         frame("a", "<p>1</p>"),
@@ -154,12 +155,16 @@ def test_a_batch_is_one_message_per_channel_and_type_with_fragments_in_order():
         frame("a", "<p>1</p>"),  # not back to back: kept, order matters
         frame("a", "<p>ping</p>", kind="live.other"),
         frame("a", "<p>3</p>"),
+        frame("b", "<p>offer</p>", offer=7),  # more than HTML: never merged
+        frame("b", "<p>y</p>"),
     ]
     assert _merged(batch) == [
         ("a", repr({"type": "live.html", "html": "<p>1</p><p>2</p><p>1</p>"})),
         ("a", repr({"type": "live.other", "html": "<p>ping</p>"})),
         ("a", repr({"type": "live.html", "html": "<p>3</p>"})),
         ("b", repr({"type": "live.html", "html": "<p>x</p>"})),
+        ("b", repr({"type": "live.html", "html": "<p>offer</p>", "offer": 7})),
+        ("b", repr({"type": "live.html", "html": "<p>y</p>"})),
     ]
 
 
@@ -173,14 +178,17 @@ def test_a_forked_process_publishes_on_its_own_connection():
 
     broadcast(user_group(1), html="<p>parent</p>")
     _publisher.flush()  # the parent has a connection and a thread
+    # The child's own group: the parent's frame, sent without waiting for Redis, may still
+    # be on its way when the subscription starts.
+    group = f"fork-test.{uuid.uuid4().hex}"
     subscriber = redis_client().pubsub()
-    subscriber.subscribe(_pubsub_channel(user_group(1)))
+    subscriber.subscribe(_pubsub_channel(group))
     assert subscriber.get_message(timeout=5)["type"] == "subscribe"
     pid = os.fork()
     if pid == 0:  # the child: publish through its own publisher, then leave at once
         code = 1
         try:
-            broadcast(user_group(1), html="<p>child</p>")
+            broadcast(group, html="<p>child</p>")
             code = 0 if _publisher._conn is None else 2  # nothing inherited
             _publisher.flush()
         finally:
