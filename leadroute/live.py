@@ -85,8 +85,9 @@ class _Publisher:
     connection that asked for no replies (`CLIENT REPLY OFF`) — a frame is fire-and-forget
     anyway (Pub/Sub keeps nothing for absent listeners). Why: with 50 reps claiming at
     once, a PUBLISH per claim (a write, a wake of Redis and of every subscribed server)
-    was the largest cost of a claim beyond its SQL (bench/pool.py). Pages see a frame at
-    most WINDOW later; their promise is a second.
+    was the largest cost of a claim beyond its SQL; batched, claims that send their frames
+    measured as fast as claims that send none (bench/pool.py's setup, in one run). Pages
+    see a frame at most WINDOW later; their promise is a second.
 
     Each process has its own thread, queue and connection (made afresh after a fork:
     Celery and server workers). Before each write, a connection Redis has closed is
