@@ -20,30 +20,10 @@ from pydantic import AfterValidator, ConfigDict, ValidationInfo, field_validator
 from . import normalise
 from .apikeys import apikey_authenticate
 from .capture import CREATED, lead_capture
-from .models import Lead
+from .models import CAPTURED_FIELDS, Lead
 
 MAX_ATTRIBUTES = 50
 MAX_ATTRIBUTES_BYTES = 10_000
-LEAD_FIELDS = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "company",
-    "title",
-    "industry",
-    "company_size",
-    "country",
-    "state",
-    "city",
-    "postal_code",
-    "language",
-    "product_interest",
-    "estimated_value",
-    "campaign",
-    "landing_page",
-    "external_id",
-)
 
 
 class ApiKeyAuth(HttpBearer):
@@ -140,7 +120,7 @@ class LeadIn(Schema):
         return self
 
     def lead_fields(self) -> dict:
-        return {name: getattr(self, name) for name in LEAD_FIELDS}
+        return {name: getattr(self, name) for name in CAPTURED_FIELDS}
 
 
 def free_attributes(request, payload: LeadIn) -> dict:

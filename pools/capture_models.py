@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from .models import Lead, LeadSource
+from .models import CAPTURED_FIELDS, Lead, LeadSource
 
 
 class ApiKey(models.Model):
@@ -100,27 +100,7 @@ class ScoringRule(models.Model):
     class Meta:
         ordering = ["name", "id"]
 
-    SCORABLE_FIELDS = (
-        "source",
-        "first_name",
-        "last_name",
-        "email",
-        "phone",
-        "company",
-        "title",
-        "industry",
-        "company_size",
-        "country",
-        "state",
-        "city",
-        "postal_code",
-        "language",
-        "product_interest",
-        "estimated_value",
-        "campaign",
-        "landing_page",
-        "external_id",
-    )
+    SCORABLE_FIELDS = ("source", *CAPTURED_FIELDS)
 
     def __str__(self) -> str:
         sign = "+" if self.points >= 0 else ""

@@ -32,6 +32,29 @@ PREVIEWABLE_FIELDS = (
     "score",
 )
 
+# Lead fields a source can send with a lead (the capture API's body; scoring rules read
+# them too). The rest is filled by screening and routing.
+CAPTURED_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "company",
+    "title",
+    "industry",
+    "company_size",
+    "country",
+    "state",
+    "city",
+    "postal_code",
+    "language",
+    "product_interest",
+    "estimated_value",
+    "campaign",
+    "landing_page",
+    "external_id",
+)
+
 # Lead fields a web form may ask for (the rest of the lead is filled by screening/routing).
 FORM_FIELDS = (
     "first_name",
