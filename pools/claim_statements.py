@@ -360,6 +360,13 @@ class ClaimFunction:
             # Plan each statement once per session, not once per call for its first five
             # calls (PL/pgSQL's default): the plans do not depend on the values.
             f"SET plan_cache_mode = force_generic_plan\n"
+            # Every statement here is an index probe or an index-ordered LIMIT 1, and a
+            # generic plan cannot see the values: with a few sources and several pools
+            # it once guessed that few leads pass the pick's filters and chose to fetch
+            # the whole pool and sort it on every claim (3× the CPU, and growing with
+            # the pool). Without these paths the planner walks the index, whatever the
+            # statistics (tests/test_pool_claim_cost.py).
+            f"SET enable_seqscan = off SET enable_bitmapscan = off SET enable_sort = off\n"
             f"AS $fn$\n{body}\n$fn$"
         )
         # The name carries the text's hash: changed code never runs an older function.
