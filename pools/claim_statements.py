@@ -372,7 +372,8 @@ class ClaimFunction:
         # The name carries the text's hash: changed code never runs an older function.
         self.name = f"lr_{name}_{hashlib.sha1(create.encode()).hexdigest()[:10]}"
         self.create = create.replace("{name}", self.name, 1)
-        args = ", ".join(f"%({a.split()[0].removeprefix('p_')})s" for a in signature.split(", "))
+        # Positional parameters, in the signature's order (`claim_sql` passes a tuple).
+        args = ", ".join("%s" for _ in signature.split(", "))
         lead_columns = ", ".join(f"(r.o_lead).{f.column}" for f in _FIELDS)
         self.call = (
             "SELECT r.o_blocked, r.o_pool_id, r.o_day_cap, r.o_week_cap, r.o_untouched_cap,"

@@ -8,6 +8,7 @@ import time
 import psycopg
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from pools import claim_sql
 from pools.claim_statements import CLAIM_NEXT, FUNCTIONS
@@ -177,3 +178,23 @@ def test_install_replaces_the_versions_older_code_left_behind():
         )
     claim_sql.install()
     assert _installed() == {f.name for f in FUNCTIONS}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_is_seen_by_query_capture_and_execute_wrappers(rep, team):
+    """Unwatched, the call skips Django's cursor wrapper; watched, it goes through it like
+    any other query (query counts in tests, DEBUG's log, execute wrappers)."""
+    pool = PoolFactory(team=team, mode=Pool.Mode.BLIND)
+    first, second = pooled(pool), pooled(pool)
+    with CaptureQueriesContext(connection) as captured:
+        assert pool_claim_next(user=rep, pool_id=pool.pk).pk == first.pk
+    assert len(captured) == 1  # counted, and the whole claim is one round trip
+    seen = []
+
+    def wrapper(execute, sql, params, many, context):
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        assert pool_claim_next(user=rep, pool_id=pool.pk).pk == second.pk
+    assert [sql for sql in seen if CLAIM_NEXT.name in sql]
