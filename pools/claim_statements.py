@@ -28,18 +28,12 @@ from __future__ import annotations
 
 import hashlib
 
-from django.contrib.auth.models import Group
-
-from accounts.models import RepProfile, Team, User
-from accounts.roles import Role
+from accounts.models import RepProfile, Team
 
 from .lifecycle import LeadState
 from .models import Lead, LeadEvent, Pool, SourceRestriction
 from .timezones import COUNTRY_TZ, REGION_TZ
 
-_USER = User._meta.db_table
-_USER_GROUPS = User.groups.through._meta.db_table
-_GROUP = Group._meta.db_table
 _PROFILE = RepProfile._meta.db_table
 _TEAM = Team._meta.db_table
 _LINKS = RepProfile.territories.through._meta.db_table
@@ -107,15 +101,11 @@ def _stop(code: str) -> str:
 
 
 _REP = f"""
-    -- One statement: whether the user is an active rep, their profile and effective caps,
-    -- and the lock timeout. A stuck lock becomes a clear "try again", not a hung request
-    -- (for the rest of the transaction: the claim's own, unless the caller opened one).
+    -- One statement: the rep's profile and effective caps, and the lock timeout. (Whether
+    -- the user is a rep at all was checked before the call, as on the ORM path.) A stuck
+    -- lock becomes a clear "try again", not a hung request (for the rest of the
+    -- transaction: the claim's own, unless the caller opened one).
     SELECT set_config('lock_timeout', p_lock_timeout, true) AS lock_timeout,
-           EXISTS (SELECT 1 FROM {_USER} u
-                   JOIN {_USER_GROUPS} ug ON ug.user_id = u.id
-                   JOIN {_GROUP} g ON g.id = ug.group_id
-                   WHERE u.id = p_user AND u.is_active AND g.name = '{Role.REP.value}')
-               AS is_rep,
            p.id, p.team_id,
            COALESCE(p.max_claims_per_day, t.max_claims_per_day) AS day_cap,
            COALESCE(p.max_claims_per_week, t.max_claims_per_week) AS week_cap,
@@ -128,9 +118,6 @@ _REP = f"""
     FROM (VALUES (1)) one (x)
          LEFT JOIN {_PROFILE} p ON p.user_id = p_user
          LEFT JOIN {_TEAM} t ON t.id = p.team_id;
-    IF NOT prof.is_rep THEN
-        {_stop("not_rep")}
-    END IF;
     IF prof.id IS NULL THEN
         {_stop("no_profile")}
     END IF;
@@ -147,17 +134,24 @@ def _pool(id_sql: str) -> str:
     """The pool, if it is active and in the rep's scope (the rule of `pools_usable_by`)."""
     return f"""
     SELECT x.id, x.name, x.mode, x."order", x.update_first_hours, x.claim_cooldown_hours,
-           x.calling_hours_start, x.calling_hours_end, x.calling_weekdays_only,
+           x.calling_hours_start, x.calling_hours_end, x.calling_weekdays_only, x.territory_id,
            ARRAY({_RESERVED}) AS reserved
     INTO pl
     FROM {_POOL} x
     WHERE x.id = {id_sql} AND x.is_active
-      AND (x.team_id IS NULL OR x.team_id = prof.team_id)
-      AND (x.territory_id IS NULL OR EXISTS (
-               SELECT 1 FROM {_LINKS} rt
-               WHERE rt.repprofile_id = prof.id AND rt.territory_id = x.territory_id));
+      AND (x.team_id IS NULL OR x.team_id = prof.team_id);
     IF NOT FOUND THEN
         {_stop("pool")}
+    END IF;
+    -- A territory's pool is for that territory's reps. Its own statement, nested under a
+    -- plain test: a statement opens every table it names whatever its values, and most
+    -- pools have no territory.
+    IF pl.territory_id IS NOT NULL THEN
+        IF NOT EXISTS (SELECT 1 FROM {_LINKS} rt
+                       WHERE rt.repprofile_id = prof.id AND rt.territory_id = pl.territory_id)
+        THEN
+            {_stop("pool")}
+        END IF;
     END IF;
     o_pool_id := pl.id;
     o_update_first_hours := pl.update_first_hours;
@@ -222,7 +216,7 @@ def _take(*, reason: str) -> str:
     END IF;"""
 
 
-def _pick(order_by: str) -> str:
+def _pick(order_by: str, *, cooldown: bool) -> str:
     """Claim next's pick: the rules that depend on the lead filter it, so a lead this rep
     may not take is passed over, not refused. SKIP LOCKED: N reps at once lock N leads.
     A lead's zone is its region's, else its country's; unmapped countries pass.
@@ -230,24 +224,40 @@ def _pick(order_by: str) -> str:
     The cooldown is a LATERAL probe of each candidate's own events, made only for leads
     pooled inside the cooldown. As an EXISTS the planner hashed every event the rep ever
     owned, a cost that grew with the rep's history; `IS NOT DISTINCT FROM` (the same test,
-    p_user is never null) keeps it off the owner index, so the probe reads one lead's."""
-    return f"""
-        SELECT l.id INTO v_lead_id
-        FROM {_LEAD} l
+    p_user is never null) keeps it off the owner index, so the probe reads one lead's.
+    A pool without a cooldown gets the pick without the probe (a statement opens every
+    table it names, run or not)."""
+    probe, not_owned = "", ""
+    if cooldown:
+        probe = f"""
         LEFT JOIN LATERAL (
             SELECT 1 AS hit FROM {_EVENT} e
             WHERE l.pooled_at > v_cooldown_since AND e.lead_id = l.id
               AND e.owner_id IS NOT DISTINCT FROM p_user
-            LIMIT 1) owned ON true
+            LIMIT 1) owned ON true"""
+        not_owned = """
+          AND owned.hit IS NULL"""
+    return f"""
+        SELECT l.id INTO v_lead_id
+        FROM {_LEAD} l{probe}
         WHERE l.pool_id = pl.id AND l.status = '{_POOLED}'
-          AND (l.source_id IS NULL OR NOT l.source_id = ANY (pl.reserved))
-          AND owned.hit IS NULL
+          AND (l.source_id IS NULL OR NOT l.source_id = ANY (pl.reserved)){not_owned}
           AND (NOT v_hours
                OR l.country || '/' || l.state = ANY (v_open_regions)
                OR (NOT l.country || '/' || l.state = ANY (v_closed_regions)
                    AND (NOT l.country = ANY (v_mapped) OR l.country = ANY (v_open_countries))))
         ORDER BY {order_by} LIMIT 1
         FOR UPDATE OF l SKIP LOCKED;"""
+
+
+def _picks(order_by: str) -> str:
+    """The pick in one order, with the cooldown probe or without: only the branch taken
+    is planned and run."""
+    return f"""IF v_cooldown_since IS NOT NULL THEN
+            {_pick(order_by, cooldown=True)}
+        ELSE
+            {_pick(order_by, cooldown=False)}
+        END IF;"""
 
 
 _SIGNATURE_NEXT = "p_user bigint, p_now timestamptz, p_lock_timeout text, p_pool bigint"
@@ -280,9 +290,9 @@ BEGIN
         INTO v_open_regions, v_closed_regions, v_open_countries, v_mapped;
     END IF;
     IF pl."order" = '{Pool.Order.SCORE.value}' THEN
-        {_pick("l.score DESC, l.pooled_at, l.id")}
+        {_picks("l.score DESC, l.pooled_at, l.id")}
     ELSE
-        {_pick("l.pooled_at, l.id")}
+        {_picks("l.pooled_at, l.id")}
     END IF;
     IF v_lead_id IS NOT NULL THEN
         {_take(reason="Claimed next from ")}
@@ -329,10 +339,12 @@ BEGIN
         {_stop("source")}
     END IF;
     IF pl.claim_cooldown_hours > 0
-       AND ld.pooled_at > p_now - make_interval(hours => pl.claim_cooldown_hours)
-       AND EXISTS (SELECT 1 FROM {_EVENT} e  -- by the lead's events, as in _pick
+       AND ld.pooled_at > p_now - make_interval(hours => pl.claim_cooldown_hours) THEN
+        -- Nested: the events table is opened only when the cooldown can apply.
+        IF EXISTS (SELECT 1 FROM {_EVENT} e  -- by the lead's events, as in _pick
                    WHERE e.lead_id = ld.id AND e.owner_id IS NOT DISTINCT FROM p_user) THEN
-        {_stop("cooldown")}
+            {_stop("cooldown")}
+        END IF;
     END IF;
     IF pl.calling_hours_start IS NOT NULL THEN
         WITH {_ZONES}
