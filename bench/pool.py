@@ -9,14 +9,14 @@ reused, claim leads are created and deleted per run). Three parts:
 1. Pool page server time (in-process Django test client, full middleware + template) with
    100,000 pooled leads: first page, each sort, a filter, and 20 pages deep via the cursor.
 2. Claim service time with 50 concurrent claimers (50 processes, one connection each,
-   all calling `pool_claim_next` — processes, not threads, so Python's GIL does not queue
-   them), beside the floor: a bare conditional UPDATE from 50 concurrent processes in the
-   same run. The 50 processes keep their connections through every round (as a
-   deployment's pooled connections do: the target's comparison), and after one unmeasured
-   round of each side run --rounds (8) alternating rounds whose samples are pooled (the
-   median round's ratio is printed too: a neighbour's burst can hit any one round); then on
-   new connections, one statement each (cold backend caches, the claim functions' first
-   plans), both sides alike.
+   all calling `pool_claim_next` on a blind pool with the default settings — processes,
+   not threads, so Python's GIL does not queue them), beside the floor: a bare
+   conditional UPDATE from 50 concurrent processes in the same run. The 50 processes keep
+   their connections through every round (as a deployment's pooled connections do: the
+   target's comparison), and after one unmeasured round of each side run --rounds (8)
+   alternating rounds whose samples are pooled (the median round's ratio is printed too:
+   a neighbour's burst can hit any one round); then on new connections, one statement
+   each (cold backend caches, the claim functions' first plans), both sides alike.
 3. HTTP claim throughput (`POST /api/pool/{id}/claim`) beside a trivial logged-in view
    (`GET /`, a redirect after the session and role lookup) on the same uvicorn server,
    served with the psycopg pool README recommends under ASGI (`--no-pool`: without it,
@@ -110,8 +110,7 @@ def bench_claims(team, sources, reps, per_rep: int, rounds: int) -> None:
         name=f"bench-claims-{time.time_ns()}",
         slug=f"bench-claims-{time.time_ns()}",
         team=team,
-        mode=Pool.Mode.BLIND,
-        claim_cooldown_hours=0,
+        mode=Pool.Mode.BLIND,  # default settings otherwise: a 24 h re-claim cooldown
     )
     floor_pool = Pool.objects.create(
         name=f"bench-floor-{time.time_ns()}", slug=f"bench-floor-{time.time_ns()}", team=team
@@ -264,7 +263,6 @@ def bench_http(team, sources, reps, seconds: float, workers: int, db_pool: bool)
         slug=f"bench-http-{time.time_ns()}",
         team=team,
         mode=Pool.Mode.BLIND,
-        claim_cooldown_hours=0,
     )
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
