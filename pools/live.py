@@ -5,18 +5,24 @@ a claimed lead's row is removed by its opaque token, and an arrival only tells t
 re-fetch its table (each rep then gets their own, server-authorised and redacted view).
 """
 
+from functools import partial
+
 from django.urls import reverse
 from django.utils.html import format_html
 
-from leadroute.live import broadcast_on_commit, pool_group
+from leadroute.live import broadcast_later_on_commit, broadcast_on_commit, pool_group
 
 
 def pool_lead_left(*, pool_id: int, lead_id: int) -> None:
+    # Made in the publisher's thread: a claim (fifty at once, at 9 am) only queues it.
+    broadcast_later_on_commit(partial(_left_row, pool_id, lead_id))
+
+
+def _left_row(pool_id: int, lead_id: int) -> list[tuple[str, str]]:
     from .pool_selectors import row_token
 
     # The token is hex: nothing to escape.
-    html = f'<tr id="pl-{row_token(lead_id)}" hx-swap-oob="delete"></tr>'
-    broadcast_on_commit(pool_group(pool_id), html=html)
+    return [(pool_group(pool_id), f'<tr id="pl-{row_token(lead_id)}" hx-swap-oob="delete"></tr>')]
 
 
 def pool_lead_arrived(*, pool_id: int) -> None:

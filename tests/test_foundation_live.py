@@ -199,6 +199,53 @@ def test_a_forked_process_publishes_on_its_own_connection():
     subscriber.close()
 
 
+@ws_db
+async def test_fragments_made_later_go_after_commit_in_order_and_a_failing_one_alone_is_lost(
+    rep, caplog
+):
+    """`broadcast_later_on_commit`: nothing is made while the transaction is open (nor if
+    it rolls back); after commit the publisher makes the fragments with its batch, in
+    their place among plain frames, and a fragment that fails to render is logged and
+    skipped without costing the others."""
+    from asgiref.sync import sync_to_async
+    from django.db import transaction
+
+    from leadroute.live import broadcast_later_on_commit, broadcast_on_commit
+
+    cookie = await sync_to_async(_session_cookie)(rep)
+    communicator = _communicator(cookie=cookie)
+    assert (await communicator.connect())[0]
+    group, made = user_group(rep.pk), []
+
+    def fragment(text: str):
+        def render():
+            made.append(text)
+            return [(group, f"<p>{text}</p>")]
+
+        return render
+
+    def broken():
+        raise ValueError("no such row")
+
+    def send() -> None:
+        with transaction.atomic():
+            broadcast_later_on_commit(fragment("rolled back"))
+            transaction.set_rollback(True)
+        with transaction.atomic():
+            broadcast_later_on_commit(fragment("one"))
+            broadcast_later_on_commit(broken)
+            broadcast_on_commit(group, html="<p>two</p>")
+            broadcast_later_on_commit(fragment("three"))
+            assert made == []  # not before commit
+
+    await sync_to_async(send)()
+    frames = await _received(communicator)
+    assert "".join(frames) == "<p>one</p><p>two</p><p>three</p>"
+    assert made == ["one", "three"]
+    assert "live fragment failed to render" in caplog.text
+    await communicator.disconnect()
+
+
 def test_a_broadcast_with_redis_down_is_logged_not_raised(settings, caplog):
     from leadroute import redis_client as module
     from leadroute.live import _publisher
