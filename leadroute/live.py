@@ -272,8 +272,9 @@ def broadcast_later_on_commit(render: Callable[[], Iterable[tuple[str, str]]]) -
     claim, many at once): its request pays for a closure and a queue append, not for
     making and routing the fragment. That work cost 6 µs made in a row but 15 µs
     interleaved with each claim's own; deferred, a claim's Python went from 72 to 62 µs
-    (min per claim over batches, one claimer). With a layer other than Redis Pub/Sub, the
-    frames are made and sent at once."""
+    (min per claim over batches, one claimer). `render` runs in another thread: it must
+    not touch the database (only what it was given). With a layer other than Redis
+    Pub/Sub, the frames are made and sent at once."""
     transaction.on_commit(lambda: _later(render))
 
 
