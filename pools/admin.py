@@ -3,7 +3,17 @@ from django.contrib import admin, messages
 from leadroute.admin_mixins import AppendOnlyAdminMixin
 
 from .apikeys import apikey_create, apikey_revoke
-from .models import ApiKey, Lead, LeadEvent, LeadSource, Pool, ScoringRule, SourceRestriction
+from .models import (
+    COMPANY_FIELDS,
+    PROTECTED_FIELDS,
+    ApiKey,
+    Lead,
+    LeadEvent,
+    LeadSource,
+    Pool,
+    ScoringRule,
+    SourceRestriction,
+)
 
 
 class SourceRestrictionInline(admin.TabularInline):
@@ -99,23 +109,8 @@ class LeadAdmin(admin.ModelAdmin):
     )
     inlines = (LeadEventInline,)
     fieldsets = (
-        ("Contact", {"fields": ("first_name", "last_name", "email", "phone", "company", "title")}),
-        (
-            "Company",
-            {
-                "fields": (
-                    "industry",
-                    "company_size",
-                    "country",
-                    "state",
-                    "city",
-                    "postal_code",
-                    "language",
-                    "product_interest",
-                    "estimated_value",
-                )
-            },
-        ),
+        ("Contact", {"fields": PROTECTED_FIELDS}),
+        ("Company", {"fields": COMPANY_FIELDS}),
         ("Origin", {"fields": ("source", "campaign", "landing_page", "external_id", "attributes")}),
         (
             "Where it is",

@@ -9,51 +9,24 @@ from accounts.models import Team, Territory
 from .lifecycle import OWNED_STATES, LeadState
 
 PROTECTED_FIELDS = ("first_name", "last_name", "email", "phone", "company", "title")
+# What a lead says about the buyer's company and interest, beside the contact fields.
+COMPANY_FIELDS = (
+    "industry",
+    "company_size",
+    "country",
+    "state",
+    "city",
+    "postal_code",
+    "language",
+    "product_interest",
+    "estimated_value",
+)
 # Fields a preview pool may be configured to show (protected ones included: a preview pool
 # is the manager's explicit choice to show them).
-PREVIEWABLE_FIELDS = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "company",
-    "title",
-    "industry",
-    "company_size",
-    "country",
-    "state",
-    "city",
-    "postal_code",
-    "language",
-    "product_interest",
-    "estimated_value",
-    "source",
-    "campaign",
-    "score",
-)
-
+PREVIEWABLE_FIELDS = (*PROTECTED_FIELDS, *COMPANY_FIELDS, "source", "campaign", "score")
 # Lead fields a source can send with a lead (the capture API's body; scoring rules read
 # them too). The rest is filled by screening and routing.
-CAPTURED_FIELDS = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "company",
-    "title",
-    "industry",
-    "company_size",
-    "country",
-    "state",
-    "city",
-    "postal_code",
-    "language",
-    "product_interest",
-    "estimated_value",
-    "campaign",
-    "landing_page",
-    "external_id",
-)
+CAPTURED_FIELDS = (*PROTECTED_FIELDS, *COMPANY_FIELDS, "campaign", "landing_page", "external_id")
 
 # Lead fields a web form may ask for (the rest of the lead is filled by screening/routing).
 FORM_FIELDS = (
