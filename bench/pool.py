@@ -15,7 +15,8 @@ reused, claim leads are created and deleted per run). Three parts:
    their connections through every round (as a deployment's pooled connections do: the
    target's comparison), and after one unmeasured round of each side run --rounds (8)
    alternating rounds whose samples are pooled (the median round's ratio is printed too:
-   a neighbour's burst can hit any one round); then on new connections, one statement
+   a neighbour's burst can hit any one round); then on new connections (in the same
+   warm processes: a fork's first Python is not a connection's cost), one statement
    each (cold backend caches, the claim functions' first plans), both sides alike.
 3. HTTP claim throughput (`POST /api/pool/{id}/claim`) beside a trivial logged-in view
    (`GET /`, a redirect after the session and role lookup) on the same uvicorn server,
@@ -51,7 +52,7 @@ django.setup()
 
 from _common import free_port, percentile  # noqa: E402
 from _pool_seed import make_leads, setup  # noqa: E402
-from _procs import Workers, cpu_line, flat, ms, run_processes, with_cpu  # noqa: E402
+from _procs import Workers, cpu_line, flat, ms, on_new_connection, with_cpu  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import DatabaseError, connection  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -177,7 +178,15 @@ def bench_claims(team, sources, reps, per_rep: int, rounds: int) -> None:
         # their samples: a p99 of 500 rests on 5, and one round that a neighbour's burst hit
         # moved a 3-round figure by half (seen: rounds of 1.1× and 6.7× in one run).
         print(f"kept connections, {n} at once, {per_rep} each, {rounds} alternating rounds:")
-        workers = Workers(n, {"claims": with_cpu(claims), "updates": with_cpu(updates)})
+        workers = Workers(
+            n,
+            {
+                "claims": with_cpu(claims),
+                "updates": with_cpu(updates),
+                "new claim": on_new_connection(claims),
+                "new update": on_new_connection(updates),
+            },
+        )
         try:
             workers.run("claims", per_rep)
             workers.run("updates", rounds)
@@ -189,6 +198,11 @@ def bench_claims(team, sources, reps, per_rep: int, rounds: int) -> None:
                     percentile(flat([x[0] for x in service_runs[-1]]), 99)
                     / percentile(flat([x[0] for x in floor_runs[-1]]), 99)
                 )
+            # A new PostgreSQL backend's first statement: its caches are cold, and the
+            # claim functions are compiled and planned for the session (a deployment
+            # without persistent connections pays this on every request).
+            cold = flat(workers.run("new claim", 1))
+            cold_floor = flat(workers.run("new update", rounds + 1))
         finally:
             workers.close()
         service = cpu_line("claim service", [x for run in service_runs for x in run])
@@ -198,12 +212,6 @@ def bench_claims(team, sources, reps, per_rep: int, rounds: int) -> None:
             f"  → claim p99 / UPDATE p99 = {ratio:.2f}× (target ≤ 2×); median round "
             f"{percentile(ratios, 50):.2f}×; by round: " + ", ".join(f"{x:.2f}×" for x in ratios)
         )
-
-        # A new PostgreSQL backend's first statement: its caches are cold, and the claim
-        # functions are compiled and planned for the session (a deployment without
-        # persistent connections pays this on every request).
-        cold = flat(run_processes(n, lambda i: claims(i, 1)))
-        cold_floor = flat(run_processes(n, lambda i: updates(i, rounds + 1)))
         print(f"new connections, {n} at once, one statement each:")
         print(f"  claim service                           {ms(cold)}")
         print(f"  bare conditional UPDATE                 {ms(cold_floor)}")
