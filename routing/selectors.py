@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from accounts.roles import Role, has_role
-from pools.models import Lead, Pool
+from pools.models import Lead, LeadEvent, Pool
 from pools.selectors import teams_managed_by
 
 from .models import RoutingDecision, RoutingRule
@@ -18,6 +18,19 @@ def lead_decisions(*, lead: Lead) -> QuerySet[RoutingDecision]:
     return lead.routing_decisions.select_related("winner", "pool", "rule").order_by(
         "-created_at", "-id"
     )
+
+
+def owner_claim(*, lead: Lead, after) -> LeadEvent | None:
+    """The claim by which the lead's owner pulled it from a pool, if that is how they came
+    to have it: made after the engine's latest decision (`after`) and by the current owner.
+    Then "Why this rep?" is a pull, not a routing decision."""
+    if lead.owner_id is None:
+        return None
+    claims = LeadEvent.objects.filter(lead=lead, kind=LeadEvent.Kind.CLAIMED)
+    if after is not None:
+        claims = claims.filter(created_at__gte=after)
+    claim = claims.order_by("-created_at", "-id").first()
+    return claim if claim is not None and claim.actor_id == lead.owner_id else None
 
 
 def decision_full_view_allowed(*, user, lead: Lead) -> bool:

@@ -5,7 +5,12 @@ from accounts.decorators import role_required
 from accounts.roles import Role
 from pools.selectors import leads_visible_to
 
-from .selectors import decision_full_view_allowed, decision_view_model, lead_decisions
+from .selectors import (
+    decision_full_view_allowed,
+    decision_view_model,
+    lead_decisions,
+    owner_claim,
+)
 
 
 @role_required(Role.REP, Role.MANAGER, Role.ADMIN)
@@ -19,6 +24,7 @@ def decision(request, lead_id: int):
     full = decision_full_view_allowed(user=request.user, lead=lead)
     context = {
         "lead": lead,
+        "claim": owner_claim(lead=lead, after=decisions[0].created_at if decisions else None),
         "r": decision_view_model(decision=decisions[0], full=full, viewer=request.user)
         if decisions
         else None,

@@ -1,11 +1,14 @@
 """“Why this rep?” panel and the admin: who may see what, methods, page and fragment."""
 
 import pytest
+from django.utils import timezone
 
+from pools.claiming import lead_claim, lead_release
 from pools.lifecycle import LeadState
 from routing.engine import lead_route
 from routing.models import RoutingRule
-from tests.factories import make_rep
+from routing.selectors import owner_claim
+from tests.factories import LeadFactory, PoolFactory, make_rep
 from tests.routing_factories import RuleFactory, screened_lead
 
 pytestmark = pytest.mark.django_db
@@ -73,6 +76,51 @@ def test_unrouted_lead_says_so(team, manager, client_for):
     lead = screened_lead(team=team)
     body = client_for(manager).get(url(lead)).content.decode()
     assert "Not routed by the engine yet" in body
+
+
+def test_a_claimed_lead_says_its_owner_pulled_it_and_how_it_reached_the_pool(
+    team, rep, manager, client_for
+):
+    pool = PoolFactory(team=team, name="Inbound open pool")
+    RuleFactory(name="Everything to the pool", team=team, action=RoutingRule.Action.POOL, pool=pool)
+    lead = screened_lead(team=team)
+    lead_route(lead=lead)
+    lead.refresh_from_db()
+    assert lead.status == LeadState.POOLED
+    lead_claim(user=rep, lead_id=lead.pk)
+    for viewer in (rep, manager):
+        body = client_for(viewer).get(url(lead)).content.decode()
+        assert f"Pulled from a pool by {rep.display_name}" in body
+        assert "Claimed from Inbound open pool" in body
+        assert "How it reached the pool" in body and "Everything to the pool" in body
+
+
+def test_a_claim_without_a_routing_decision_is_still_explained(team, rep, client_for):
+    pool = PoolFactory(team=team, name="Walk-in pool")
+    lead = LeadFactory(team=team, status=LeadState.POOLED, pool=pool, pooled_at=timezone.now())
+    lead_claim(user=rep, lead_id=lead.pk)
+    body = client_for(rep).get(url(lead)).content.decode()
+    assert "Claimed from Walk-in pool" in body
+    assert "Not routed by the engine yet" not in body and "How it reached the pool" not in body
+
+
+def test_a_routed_lead_is_not_called_pulled(routed, rep, client_for):
+    body = client_for(rep).get(url(routed)).content.decode()
+    assert "Pulled from a pool" not in body
+
+
+def test_a_decision_after_the_claim_or_another_owner_is_not_a_pull(team, rep):
+    # No flow routes an owned lead yet (escalation will): the rule is the selector's.
+    pool = PoolFactory(team=team)
+    lead = LeadFactory(team=team, status=LeadState.POOLED, pool=pool, pooled_at=timezone.now())
+    lead = lead_claim(user=rep, lead_id=lead.pk)
+    assert owner_claim(lead=lead, after=None).actor == rep
+    assert owner_claim(lead=lead, after=timezone.now()) is None
+    lead.owner = make_rep(team=team)  # as if handed on since
+    assert owner_claim(lead=lead, after=None) is None
+    lead_release(user=rep, lead_id=lead.pk, reason="Wrong number")
+    lead.refresh_from_db()
+    assert owner_claim(lead=lead, after=None) is None  # back in the pool: nobody's
 
 
 def test_lead_page_loads_the_panel_with_a_real_link(routed, manager, client_for):
