@@ -12,6 +12,11 @@ from django.utils.html import format_html
 
 from leadroute.live import broadcast_later_on_commit, broadcast_on_commit, pool_group
 
+# At import, not inside _left_row: that runs in the publisher's thread, and a first import
+# there raced the main thread (or a fork) into "partially initialized module" errors —
+# seen in a bench worker forked while its parent's publisher was importing.
+from .pool_selectors import row_token
+
 
 def pool_lead_left(*, pool_id: int, lead_id: int) -> None:
     # Made in the publisher's thread: a claim (fifty at once, at 9 am) only queues it.
@@ -19,8 +24,6 @@ def pool_lead_left(*, pool_id: int, lead_id: int) -> None:
 
 
 def _left_row(pool_id: int, lead_id: int) -> list[tuple[str, str]]:
-    from .pool_selectors import row_token
-
     # The token is hex: nothing to escape.
     return [(pool_group(pool_id), f'<tr id="pl-{row_token(lead_id)}" hx-swap-oob="delete"></tr>')]
 

@@ -1,0 +1,166 @@
+"""Where a claim's time goes, beside the bare UPDATE — prints figures, asserts nothing.
+
+    DATABASE_URL=postgres://…/lr_bench REDIS_URL=redis://…/5 \\
+        /work/main/.venv/bin/python bench/claim_parts.py [--claimers 50] [--rounds 8]
+
+bench/pool.py compares the claim service with a bare conditional UPDATE; this splits the
+difference. Four sides, each "Claim next" on a blind pool of its own with the default
+settings (bare UPDATEs: by id, as bench/pool.py's), run by the same 50 processes on kept
+connections in alternating rounds (the order reversed every other round), samples pooled:
+
+1. service — `pool_claim_next`: the role check, the claim function, the Lead built from
+   its row, the live "lead left" frame queued;
+2. function — the same claim function, one execute and fetch (no Lead, no frame);
+3. core — pick (`FOR UPDATE SKIP LOCKED`, the pool's order), the conditional UPDATE and
+   the claimed event, in a function without the pull rules (caps, scope, reserved
+   sources, cooldown, calling hours): what any claim must do;
+4. UPDATE — the bare conditional UPDATE, the floor of bench/pool.py.
+
+service − function is the service's Python; function − core the pull rules in PostgreSQL;
+core − UPDATE what picking a lead and logging the claim cost over the floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadroute.settings")
+os.environ.setdefault("SECRET_KEY", "bench-only-secret")
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("STATIC_MANIFEST", "false")
+
+import django  # noqa: E402
+
+django.setup()
+
+from _pool_seed import make_leads, setup  # noqa: E402
+from _procs import Workers, cpu_line, with_cpu  # noqa: E402
+from django.db import connection, connections  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from pools import claim_sql  # noqa: E402
+from pools.claim_statements import CLAIM_NEXT  # noqa: E402
+from pools.claiming import pool_claim_next  # noqa: E402
+from pools.models import Lead, Pool  # noqa: E402
+
+CORE = "lr_bench_claim_core"
+CORE_SQL = f"""
+CREATE OR REPLACE FUNCTION {CORE}(p_user bigint, p_now timestamptz, p_pool bigint)
+RETURNS bigint LANGUAGE plpgsql VOLATILE
+SET plan_cache_mode = force_generic_plan
+SET enable_seqscan = off SET enable_bitmapscan = off SET enable_sort = off
+AS $fn$
+DECLARE v_lead_id bigint;
+BEGIN
+    SELECT l.id INTO v_lead_id FROM pools_lead l
+    WHERE l.pool_id = p_pool AND l.status = 'pooled'
+    ORDER BY l.pooled_at, l.id LIMIT 1 FOR UPDATE OF l SKIP LOCKED;
+    UPDATE pools_lead l
+    SET status = 'assigned', owner_id = p_user, pool_id = NULL,
+        updated_at = p_now, assigned_at = p_now, first_touch_at = NULL
+    WHERE l.id = v_lead_id AND l.status = 'pooled' AND l.pool_id = p_pool
+      AND l.owner_id IS NULL;
+    IF FOUND THEN
+        INSERT INTO pools_leadevent
+            (lead_id, kind, from_state, to_state, actor_id, owner_id, reason, data, created_at)
+        VALUES (v_lead_id, 'claimed', 'pooled', 'assigned', p_user, p_user,
+                'Claimed next from core', jsonb_build_object('pool', p_pool), p_now);
+        RETURN v_lead_id;
+    END IF;
+    RETURN NULL;
+END $fn$"""
+
+
+CORE_CALL = f"SELECT {CORE}(%s, %s, %s)"
+UPDATE_SQL = (  # bench/pool.py's floor
+    "UPDATE pools_lead SET status = 'assigned', owner_id = %s, pool_id = NULL,"
+    " assigned_at = now() WHERE id = %s AND status = 'pooled' AND pool_id = %s"
+)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--claimers", type=int, default=50)
+    parser.add_argument("--claims-per-rep", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=8)
+    args = parser.parse_args()
+    n, per, rounds = args.claimers, args.claims_per_rep, args.rounds
+    team, sources, _big, reps = setup(100_000, n)
+    sides = ["service", "function", "core", "UPDATE"]
+    stamp = time.time_ns()
+    pools = {
+        side: Pool.objects.create(
+            name=f"bench-parts-{side}-{stamp}",
+            slug=f"bench-parts-{side.lower()}-{stamp}",
+            team=team,
+            mode=Pool.Mode.BLIND,
+        )
+        for side in sides
+    }
+    try:
+        for side, pool in pools.items():
+            make_leads(pool, team, sources, n * per * (rounds + 1) + 1, prefix=f"p{side[0]}")
+        by_id = list(Lead.objects.filter(pool=pools["UPDATE"]).values_list("id", flat=True))
+        with connection.cursor() as cursor:
+            cursor.execute(CORE_SQL)
+            cursor.execute("VACUUM (ANALYZE) pools_lead, pools_leadevent")
+            cursor.execute("CHECKPOINT")
+        pool_claim_next(user=reps[0], pool_id=pools["service"].pk)  # installs, warms
+
+        def run(side):
+            pool_id = pools[side].pk
+
+            def claims(i, r):
+                user, conn, own = reps[i], connections["default"], []
+                # The bare UPDATEs share one cursor per round, as bench/pool.py's do.
+                with conn.cursor() as cursor:
+                    for k in range(per):
+                        start = time.perf_counter()
+                        if side == "service":
+                            pool_claim_next(user=user, pool_id=pool_id)
+                        elif side == "function":
+                            params = (user.pk, timezone.now(), claim_sql.LOCK_TIMEOUT, pool_id)
+                            assert claim_sql._execute(conn, CLAIM_NEXT.call, params)[13]
+                        elif side == "core":
+                            params = (user.pk, timezone.now(), pool_id)
+                            assert claim_sql._execute(conn, CORE_CALL, params)[0]
+                        else:
+                            cursor.execute(
+                                UPDATE_SQL, [user.pk, by_id[(r * n + i) * per + k], pool_id]
+                            )
+                            assert cursor.rowcount == 1
+                        own.append(time.perf_counter() - start)
+                return own
+
+            return with_cpu(claims)
+
+        workers = Workers(n, {side: run(side) for side in sides})
+        results: dict[str, list] = {side: [] for side in sides}
+        try:
+            for side in sides:  # one unmeasured round each: plans, caches
+                workers.run(side, 0)
+            for r in range(1, rounds + 1):
+                for side in sides if r % 2 else reversed(sides):
+                    results[side].extend(workers.run(side, r))
+        finally:
+            workers.close()
+        print(f"{n} processes at once, {per} each, {rounds} alternating rounds of every side:")
+        for side in sides:
+            cpu_line(side, results[side])
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP FUNCTION IF EXISTS {CORE}(bigint, timestamptz, bigint)")
+        Lead.objects.filter(pool__in=pools.values()).delete()
+        Lead.objects.filter(team=team, owner__in=reps).delete()
+        for pool in pools.values():
+            pool.delete()
+
+
+if __name__ == "__main__":
+    main()
