@@ -23,31 +23,18 @@ core − UPDATE what picking a lead and logging the claim cost over the floor.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadroute.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret")
-os.environ.setdefault("DEBUG", "false")
-os.environ.setdefault("STATIC_MANIFEST", "false")
+import _pool_django  # noqa: F401  (sets Django up: before the imports below)
+from _pool_seed import make_leads, setup
+from _procs import Workers, cpu_line, with_cpu
+from django.db import connection, connections
+from django.utils import timezone
 
-import django  # noqa: E402
-
-django.setup()
-
-from _pool_seed import make_leads, setup  # noqa: E402
-from _procs import Workers, cpu_line, with_cpu  # noqa: E402
-from django.db import connection, connections  # noqa: E402
-from django.utils import timezone  # noqa: E402
-
-from pools import claim_sql  # noqa: E402
-from pools.claim_statements import CLAIM_NEXT  # noqa: E402
-from pools.claiming import pool_claim_next  # noqa: E402
-from pools.models import Lead, Pool  # noqa: E402
+from pools import claim_sql
+from pools.claim_statements import CLAIM_NEXT
+from pools.claiming import pool_claim_next
+from pools.models import Lead, Pool
 
 CORE = "lr_bench_claim_core"
 CORE_SQL = f"""

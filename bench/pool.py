@@ -35,32 +35,20 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 from urllib.parse import unquote
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadroute.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-secret")
-os.environ.setdefault("DEBUG", "false")
-# No collectstatic needed: plain static storage (the figures are about views, not files).
-os.environ.setdefault("STATIC_MANIFEST", "false")
+from _common import free_port, percentile
+from _pool_django import ROOT  # sets Django up: before the imports below
+from _pool_seed import make_leads, setup
+from _procs import Workers, cpu_line, flat, ms, on_new_connection, with_cpu
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.test import Client
 
-import django  # noqa: E402
-
-django.setup()
-
-from _common import free_port, percentile  # noqa: E402
-from _pool_seed import make_leads, setup  # noqa: E402
-from _procs import Workers, cpu_line, flat, ms, on_new_connection, with_cpu  # noqa: E402
-from django.conf import settings  # noqa: E402
-from django.db import DatabaseError, connection  # noqa: E402
-from django.test import Client  # noqa: E402
-
-from accounts.models import User  # noqa: E402
-from pools.claiming import pool_claim_next  # noqa: E402
-from pools.lifecycle import LeadState  # noqa: E402
-from pools.models import Lead, Pool  # noqa: E402
+from accounts.models import User
+from pools.claiming import pool_claim_next
+from pools.lifecycle import LeadState
+from pools.models import Lead, Pool
 
 
 def bench_pool_page(big: Pool, rep: User) -> None:
