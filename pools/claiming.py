@@ -36,6 +36,7 @@ from .claim_errors import (  # noqa: F401  (re-exported: callers import them fro
 )
 from .lifecycle import OPEN_OWNED_STATES, LeadState
 from .models import Lead, LeadEvent, Pool
+from .selectors import lead_last_claim, leads_visible_to, teams_managed_by
 from .services import LeadChanged, lead_transition
 
 
@@ -96,11 +97,7 @@ def _release(*, lead: Lead, actor, pool: Pool, reason: str) -> Lead:
 
 def _return_pool(lead: Lead) -> Pool | None:
     """The pool it was claimed from, else its team's default pool."""
-    event = (
-        LeadEvent.objects.filter(lead=lead, kind=LeadEvent.Kind.CLAIMED)
-        .order_by("-created_at", "-id")
-        .first()
-    )
+    event = lead_last_claim(lead=lead)
     pool_id = (event.data or {}).get("pool") if event else None
     pool = Pool.objects.filter(pk=pool_id, is_active=True).first() if pool_id else None
     return (
@@ -122,8 +119,6 @@ def lead_release(*, user, lead_id: int, reason: str) -> Lead:
 
 def lead_return_to_pool(*, user, lead_id: int, pool_id: int, reason: str) -> Lead:
     """A manager returns one of their team's leads to one of their team's pools."""
-    from .selectors import leads_visible_to, teams_managed_by
-
     if not (has_role(user, Role.MANAGER) or has_role(user, Role.ADMIN)):
         raise ReleaseError("Only a manager can return leads to a pool.")
     lead = leads_visible_to(user=user).filter(pk=lead_id).first()

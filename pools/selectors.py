@@ -56,6 +56,15 @@ def lead_timeline(*, lead: Lead) -> QuerySet[LeadEvent]:
     return lead.events.select_related("actor", "owner").order_by("-created_at", "-id")
 
 
+def lead_last_claim(*, lead: Lead) -> LeadEvent | None:
+    """The lead's latest claim from a pool (its data names the pool; its actor, the rep)."""
+    return (
+        LeadEvent.objects.filter(lead=lead, kind=LeadEvent.Kind.CLAIMED)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
 def leads_unqualified_for(*, user) -> QuerySet[Lead]:
     """Rejected leads of the teams `user` manages (all of them for an admin), newest first."""
     leads = Lead.objects.filter(status=LeadState.REJECTED)

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 
 from accounts.roles import Role, has_role
 from pools.models import Lead, LeadEvent, Pool
-from pools.selectors import teams_managed_by
+from pools.selectors import lead_last_claim, teams_managed_by
 
 from .models import RoutingDecision, RoutingRule
 
@@ -22,15 +22,14 @@ def lead_decisions(*, lead: Lead) -> QuerySet[RoutingDecision]:
 
 def owner_claim(*, lead: Lead, after) -> LeadEvent | None:
     """The claim by which the lead's owner pulled it from a pool, if that is how they came
-    to have it: made after the engine's latest decision (`after`) and by the current owner.
+    to have it: their latest, made at or after the engine's latest decision (`after`).
     Then "Why this rep?" is a pull, not a routing decision."""
     if lead.owner_id is None:
         return None
-    claims = LeadEvent.objects.filter(lead=lead, kind=LeadEvent.Kind.CLAIMED)
-    if after is not None:
-        claims = claims.filter(created_at__gte=after)
-    claim = claims.order_by("-created_at", "-id").first()
-    return claim if claim is not None and claim.actor_id == lead.owner_id else None
+    claim = lead_last_claim(lead=lead)
+    if claim is None or claim.actor_id != lead.owner_id:
+        return None
+    return claim if after is None or claim.created_at >= after else None
 
 
 def decision_full_view_allowed(*, user, lead: Lead) -> bool:
