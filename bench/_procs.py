@@ -39,10 +39,16 @@ def with_cpu(fn):
     return run
 
 
+def cpu_per_op(runs: list) -> tuple[float, float]:
+    """Seconds of CPU per operation of with_cpu runs: (in the caller, in PostgreSQL)."""
+    count = sum(len(own) for own, _, _ in runs)
+    return tuple(sum(r[k] for r in runs) / count for k in (1, 2))
+
+
 def cpu_line(label: str, runs: list) -> list[float]:
     """Print the CPU per operation of with_cpu runs; return their latencies."""
     times = [t for own, _, _ in runs for t in own]
-    client, backend = (sum(r[k] for r in runs) / len(times) * 1000 for k in (1, 2))
+    client, backend = (x * 1000 for x in cpu_per_op(runs))
     print(f"  {label:38s}{ms(times)}")
     print(
         f"  {'':38s}CPU per operation: {client:.2f} ms in the caller"
