@@ -23,6 +23,7 @@ from django.utils import timezone
 from accounts.models import RepProfile
 from accounts.roles import Role, has_role
 
+from .field_labels import LEAD_FIELD_LABELS
 from .lifecycle import LeadState
 from .models import PREVIEWABLE_FIELDS, PROTECTED_FIELDS, Lead, LeadSource, Pool
 
@@ -34,25 +35,14 @@ FILTER_FIELDS = ("source", "country", "industry", "company_size")
 COMPANY_SIZES = ("1-10", "11-50", "51-200", "201-500", "501-1000", "1000+")
 SORTS = {"oldest": "Oldest first", "newest": "Newest first", "score": "Highest score first"}
 PAGE_SIZE = 50
+# Column headers of the pool table: short, it has little room.
 FIELD_LABELS = {
-    "first_name": "First name",
-    "last_name": "Last name",
-    "email": "E-mail",
-    "phone": "Phone",
-    "company": "Company",
+    **LEAD_FIELD_LABELS,
     "title": "Title",
-    "industry": "Industry",
-    "company_size": "Company size",
-    "country": "Country",
     "state": "State",
-    "city": "City",
-    "postal_code": "Postal code",
-    "language": "Language",
     "product_interest": "Product",
     "estimated_value": "Est. value",
-    "source": "Source",
     "campaign": "Campaign",
-    "score": "Score",
 }
 
 

@@ -9,6 +9,7 @@ from django import forms
 from django.core import signing
 
 from . import normalise
+from .field_labels import LEAD_FIELD_LABELS
 from .models import Lead
 
 TOKEN_MAX_AGE = 2 * 60 * 60
@@ -16,19 +17,10 @@ MIN_FILL_SECONDS = 2  # people take longer than this to fill a form; bots do not
 HONEYPOT = "website"
 _SALT = "pools.webform"
 
+# Asked of the lead: a few read as questions.
 _LABELS = {
-    "first_name": "First name",
-    "last_name": "Last name",
+    **LEAD_FIELD_LABELS,
     "email": "Work e-mail",
-    "phone": "Phone",
-    "company": "Company",
-    "title": "Job title",
-    "industry": "Industry",
-    "company_size": "Company size",
-    "country": "Country",
-    "state": "State / region",
-    "city": "City",
-    "postal_code": "Postal code",
     "product_interest": "What are you interested in?",
     "estimated_value": "Budget",
     "message": "Message",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from ..field_labels import lead_field_labels
+
 IGNORE = ""
 ATTRIBUTE = "attribute"  # keep the value in the lead's free attributes, under the header
 RECEIVED_AT = "received_at"  # when the lead first got in touch (sets created_at)
@@ -12,24 +14,13 @@ TARGETS: dict[str, str] = {
     IGNORE: "— ignore —",
     ATTRIBUTE: "Keep as extra attribute",
     "external_id": "External id (re-imports match on it)",
-    "first_name": "First name",
-    "last_name": "Last name",
+    **lead_field_labels("first_name", "last_name"),
     "full_name": "Full name",
-    "email": "E-mail",
-    "phone": "Phone",
-    "company": "Company",
-    "title": "Job title",
-    "industry": "Industry",
-    "company_size": "Company size",
-    "country": "Country",
-    "state": "State / region",
-    "city": "City",
-    "postal_code": "Postal code",
-    "language": "Language",
-    "product_interest": "Product interest",
-    "estimated_value": "Estimated value",
-    "campaign": "Campaign / channel",
-    "landing_page": "Landing page",
+    **lead_field_labels(
+        *("email", "phone", "company", "title", "industry", "company_size", "country"),
+        *("state", "city", "postal_code", "language", "product_interest", "estimated_value"),
+        *("campaign", "landing_page"),
+    ),
     RECEIVED_AT: "Received on (date)",
 }
 # Targets that can take several columns; every other target takes at most one.
