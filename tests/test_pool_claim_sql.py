@@ -200,3 +200,46 @@ def test_a_claim_is_seen_by_query_capture_and_execute_wrappers(rep, team):
     with connection.execute_wrapper(wrapper):
         assert pool_claim_next(user=rep, pool_id=pool.pk).pk == second.pk
     assert [sql for sql in seen if CLAIM_NEXT.name in sql]
+
+
+def _instance_state(lead) -> tuple:
+    return (
+        {k: v for k, v in vars(lead).items() if k != "_state"},
+        lead.get_deferred_fields(),
+        lead._state.adding,
+        lead._state.db,
+    )
+
+
+@pytest.mark.django_db
+def test_the_claimed_lead_is_the_instance_from_db_would_make(rep, team):
+    pool = PoolFactory(team=team)
+    lead = pooled(pool)
+    claimed = pool_claim_next(user=rep, pool_id=pool.pk)
+    row = [getattr(claimed, attname) for attname in claim_sql.LEAD_ATTNAMES]
+    made = type(claimed).from_db("default", claim_sql.LEAD_ATTNAMES, row)
+    assert _instance_state(claimed) == _instance_state(made)
+    assert claimed.status == LeadState.ASSIGNED and claimed.owner == rep
+    assert "email" in claimed.get_deferred_fields()
+    assert claimed.email == lead.email  # a deferred field loads when read
+
+
+@pytest.mark.django_db
+def test_a_listener_to_the_leads_init_signals_still_hears_the_claimed_lead(rep, team):
+    from django.db.models.signals import post_init
+
+    from pools.models import Lead
+
+    pool = PoolFactory(team=team)
+    lead = pooled(pool)
+    heard = []
+
+    def listener(sender, instance, **kwargs):
+        heard.append(instance.pk)
+
+    post_init.connect(listener, sender=Lead)
+    try:
+        claimed = pool_claim_next(user=rep, pool_id=pool.pk)
+    finally:
+        post_init.disconnect(listener, sender=Lead)
+    assert claimed.pk == lead.pk and heard == [lead.pk]
