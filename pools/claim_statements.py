@@ -113,7 +113,8 @@ _REP = f"""
     -- One statement: the rep's profile and effective caps, and the lock timeout. (Whether
     -- the user is a rep at all was checked before the call, as on the ORM path.) A stuck
     -- lock becomes a clear "try again", not a hung request (for the rest of the
-    -- transaction: the claim's own, unless the caller opened one).
+    -- transaction: the claim's own, unless the caller opened one). Without a profile
+    -- there is no row, and no claim to time out.
     SELECT set_config('lock_timeout', p_lock_timeout, true) AS lock_timeout,
            p.id, p.team_id,
            COALESCE(p.max_claims_per_day, t.max_claims_per_day) AS day_cap,
@@ -124,10 +125,9 @@ _REP = f"""
            date_trunc('week', p_now AT TIME ZONE p.time_zone) AT TIME ZONE p.time_zone
                AS week_start
     INTO prof
-    FROM (VALUES (1)) one (x)
-         LEFT JOIN {_PROFILE} p ON p.user_id = p_user
-         LEFT JOIN {_TEAM} t ON t.id = p.team_id;
-    IF prof.id IS NULL THEN
+    FROM {_PROFILE} p LEFT JOIN {_TEAM} t ON t.id = p.team_id
+    WHERE p.user_id = p_user;
+    IF NOT FOUND THEN
         {_stop("no_profile")}
     END IF;
     o_day_cap := prof.day_cap;
@@ -232,7 +232,7 @@ def _take(lead_id_sql: str, *, reason: str) -> str:
     SELECT {returned} INTO {", ".join(name for name, _ in _LEAD_OUT)} FROM moved l;"""
 
 
-def _pick(order_by: str, *, cooldown: bool) -> str:
+def _pick(order_by: str, *, cooldown: bool, hours: bool) -> str:
     """Claim next's pick: the rules that depend on the lead filter it, so a lead this rep
     may not take is passed over, not refused. SKIP LOCKED: N reps at once lock N leads.
     A lead's zone is its region's, else its country's; unmapped countries pass.
@@ -253,25 +253,37 @@ def _pick(order_by: str, *, cooldown: bool) -> str:
             LIMIT 1) owned ON true"""
         not_owned = """
           AND owned.hit IS NULL"""
+    open_now = ""
+    if hours:
+        open_now = """
+          AND (l.country || '/' || l.state = ANY (v_open_regions)
+               OR (NOT l.country || '/' || l.state = ANY (v_closed_regions)
+                   AND (NOT l.country = ANY (v_mapped) OR l.country = ANY (v_open_countries))))"""
     return f"""SELECT l.id
         FROM {_LEAD} l{probe}
         WHERE l.pool_id = pl.id AND l.status = '{_POOLED}'
-          AND (l.source_id IS NULL OR NOT l.source_id = ANY (pl.reserved)){not_owned}
-          AND (NOT v_hours
-               OR l.country || '/' || l.state = ANY (v_open_regions)
-               OR (NOT l.country || '/' || l.state = ANY (v_closed_regions)
-                   AND (NOT l.country = ANY (v_mapped) OR l.country = ANY (v_open_countries))))
+          AND (l.source_id IS NULL OR NOT l.source_id = ANY (pl.reserved)){not_owned}{open_now}
         ORDER BY {order_by} LIMIT 1
         FOR UPDATE OF l SKIP LOCKED"""
 
 
 def _picks(order_by: str) -> str:
-    """Pick and take in one order, with the cooldown probe or without: only the branch
-    taken is planned and run."""
+    """Pick and take in one order, with or without the cooldown probe and the calling
+    hours: only the branch taken is planned and run (a filter that cannot apply still
+    costs compiling it on every call)."""
+    branches = {
+        (cooldown, hours): _take(
+            _pick(order_by, cooldown=cooldown, hours=hours), reason="Claimed next from "
+        )
+        for cooldown in (True, False)
+        for hours in (True, False)
+    }
     return f"""IF v_cooldown_since IS NOT NULL THEN
-            {_take(_pick(order_by, cooldown=True), reason="Claimed next from ")}
-        ELSE
-            {_take(_pick(order_by, cooldown=False), reason="Claimed next from ")}
+            IF v_hours THEN {branches[True, True]}
+            ELSE {branches[True, False]}
+            END IF;
+        ELSIF v_hours THEN {branches[False, True]}
+        ELSE {branches[False, False]}
         END IF;"""
 
 

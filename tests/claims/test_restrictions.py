@@ -169,6 +169,27 @@ def test_claim_next_skips_leads_outside_calling_hours(rep, pool):
     assert pool_claim_next(user=rep, pool_id=pool.pk).pk == unknown.pk
 
 
+@pytest.mark.parametrize("order", [Pool.Order.OLDEST, Pool.Order.SCORE])
+@pytest.mark.parametrize("cooldown_hours", [0, 24])
+def test_claim_next_applies_calling_hours_and_cooldown_in_either_order(
+    rep, team, order, cooldown_hours
+):
+    # Claim next is written once per order, with and without each of these two filters:
+    # every combination passes over the same leads.
+    pool = PoolFactory(team=team, order=order, claim_cooldown_hours=cooldown_hours)
+    mine = pooled(pool, country="", age_minutes=120, score=99)
+    lead_claim(user=rep, lead_id=mine.pk)
+    lead_release(user=rep, lead_id=mine.pk, reason="Wrong language")  # back in, newest
+    Pool.objects.filter(pk=pool.pk).update(
+        calling_hours_start=_closed_window_for("JP")[0],
+        calling_hours_end=_closed_window_for("JP")[1],
+    )
+    pooled(pool, country="JP", age_minutes=90, score=98)  # asleep
+    awake = pooled(pool, country="", age_minutes=30, score=1)
+    expected = awake if cooldown_hours or order == Pool.Order.OLDEST else mine
+    assert pool_claim_next(user=rep, pool_id=pool.pk).pk == expected.pk
+
+
 def test_previous_owner_cooldown(rep, team):
     pool = PoolFactory(team=team, claim_cooldown_hours=24)
     lead = pooled(pool)
