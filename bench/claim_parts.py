@@ -45,22 +45,25 @@ SET enable_seqscan = off SET enable_bitmapscan = off SET enable_sort = off
 AS $fn$
 DECLARE v_lead_id bigint;
 BEGIN
-    SELECT l.id INTO v_lead_id FROM pools_lead l
-    WHERE l.pool_id = p_pool AND l.status = 'pooled'
-    ORDER BY l.pooled_at, l.id LIMIT 1 FOR UPDATE OF l SKIP LOCKED;
-    UPDATE pools_lead l
-    SET status = 'assigned', owner_id = p_user, pool_id = NULL,
-        updated_at = p_now, assigned_at = p_now, first_touch_at = NULL
-    WHERE l.id = v_lead_id AND l.status = 'pooled' AND l.pool_id = p_pool
-      AND l.owner_id IS NULL;
-    IF FOUND THEN
+    -- One statement, as the claim function's take.
+    WITH moved AS (
+        UPDATE pools_lead l
+        SET status = 'assigned', owner_id = p_user, pool_id = NULL,
+            updated_at = p_now, assigned_at = p_now, first_touch_at = NULL
+        WHERE l.id = (SELECT l.id FROM pools_lead l
+                      WHERE l.pool_id = p_pool AND l.status = 'pooled'
+                      ORDER BY l.pooled_at, l.id LIMIT 1 FOR UPDATE OF l SKIP LOCKED)
+          AND l.status = 'pooled' AND l.pool_id = p_pool AND l.owner_id IS NULL
+        RETURNING l.id
+    ), logged AS (
         INSERT INTO pools_leadevent
             (lead_id, kind, from_state, to_state, actor_id, owner_id, reason, data, created_at)
-        VALUES (v_lead_id, 'claimed', 'pooled', 'assigned', p_user, p_user,
-                'Claimed next from core', jsonb_build_object('pool', p_pool), p_now);
-        RETURN v_lead_id;
-    END IF;
-    RETURN NULL;
+        SELECT m.id, 'claimed', 'pooled', 'assigned', p_user, p_user,
+               'Claimed next from core', jsonb_build_object('pool', p_pool), p_now
+        FROM moved m
+    )
+    SELECT m.id INTO v_lead_id FROM moved m;
+    RETURN v_lead_id;
 END $fn$"""
 
 
