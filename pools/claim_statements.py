@@ -104,9 +104,24 @@ _DECLARE = """DECLARE
     v_week_n bigint;"""
 
 
-# Blocked: report the code (and whatever figures are already known) and stop.
+# The figures a refusal's message quotes (`claim_errors.refusal`), set only when that
+# refusal is made: a claim that goes through would copy them for nothing, and each
+# PL/pgSQL assignment is an expression evaluated (and, once per transaction, compiled).
+# (Counts read by a rule land in their outputs directly.)
+_FIGURES = {
+    "day_cap": "o_day_cap := prof.day_cap;",
+    "week_cap": "o_week_cap := prof.week_cap;",
+    "untouched": "o_untouched_cap := prof.untouched_cap;",
+    "update_first": "o_update_first_hours := pl.update_first_hours;",
+    "cooldown": "o_cooldown_hours := pl.claim_cooldown_hours;",
+    "calling_hours": "o_calling_start := pl.calling_hours_start;"
+    " o_calling_end := pl.calling_hours_end; o_weekdays_only := pl.calling_weekdays_only;",
+}
+
+
+# Blocked: report the code with its figures, and stop.
 def _stop(code: str) -> str:
-    return f"o_blocked := '{code}'; RETURN NEXT; RETURN;"
+    return f"{_FIGURES.get(code, '')} o_blocked := '{code}'; RETURN NEXT; RETURN;"
 
 
 _REP = f"""
@@ -130,9 +145,6 @@ _REP = f"""
     IF NOT FOUND THEN
         {_stop("no_profile")}
     END IF;
-    o_day_cap := prof.day_cap;
-    o_week_cap := prof.week_cap;
-    o_untouched_cap := prof.untouched_cap;
     IF prof.day_cap IS NOT NULL OR prof.week_cap IS NOT NULL
        OR prof.untouched_cap IS NOT NULL THEN
         PERFORM 1 FROM {_PROFILE} WHERE id = prof.id FOR UPDATE;
@@ -162,12 +174,7 @@ def _pool(id_sql: str) -> str:
             {_stop("pool")}
         END IF;
     END IF;
-    o_pool_id := pl.id;
-    o_update_first_hours := pl.update_first_hours;
-    o_cooldown_hours := pl.claim_cooldown_hours;
-    o_calling_start := pl.calling_hours_start;
-    o_calling_end := pl.calling_hours_end;
-    o_weekdays_only := pl.calling_weekdays_only;"""
+    o_pool_id := pl.id;"""
 
 
 # The rep's counters, each read only when a rule needs it. A week starts on or before
