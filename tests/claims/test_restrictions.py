@@ -190,6 +190,17 @@ def test_claim_next_applies_calling_hours_and_cooldown_in_either_order(
     assert pool_claim_next(user=rep, pool_id=pool.pk).pk == expected.pk
 
 
+def test_claim_next_passes_over_the_reps_own_first_lead_to_the_next(rep, team):
+    pool = PoolFactory(team=team, order=Pool.Order.SCORE, claim_cooldown_hours=24)
+    mine = pooled(pool, score=99)
+    lead_claim(user=rep, lead_id=mine.pk)
+    lead_release(user=rep, lead_id=mine.pk, reason="Wrong language")  # first by score
+    other = pooled(pool, score=10)
+    assert pool_claim_next(user=rep, pool_id=pool.pk).pk == other.pk
+    mine.refresh_from_db()
+    assert mine.status == LeadState.POOLED and mine.owner_id is None  # left as it was
+
+
 def test_previous_owner_cooldown(rep, team):
     pool = PoolFactory(team=team, claim_cooldown_hours=24)
     lead = pooled(pool)
