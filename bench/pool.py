@@ -208,6 +208,15 @@ def bench_claims(team, sources, reps, per_rep: int, rounds: int) -> None:
             f"  → CPU per claim / CPU per UPDATE = "
             f"{sum(cpu_per_op(service_all)) / sum(cpu_per_op(floor_all)):.2f}×"
         )
+        # How far this machine moves a p99 ratio by itself: the same operation against
+        # itself, its odd rounds over its even ones (1.00× on a quiet machine).
+        print(
+            "  → noise: the same side's odd rounds / even rounds, p99 = "
+            + ", ".join(
+                f"{name} {_halves_ratio(runs):.2f}×"
+                for name, runs in (("UPDATE", floor_runs), ("claim", service_runs))
+            )
+        )
         print(f"new connections, {n} at once, one statement each:")
         print(f"  claim service                           {ms(cold)}")
         print(f"  bare conditional UPDATE                 {ms(cold_floor)}")
@@ -225,6 +234,12 @@ def bench_claims(team, sources, reps, per_rep: int, rounds: int) -> None:
         Lead.objects.filter(team=team, owner__in=reps).delete()
         pool.delete()
         floor_pool.delete()
+
+
+def _halves_ratio(runs: list) -> float:
+    """p99 of the odd rounds over p99 of the even rounds of one side's with_cpu runs."""
+    odd, even = ([t for run in runs[k::2] for own, _, _ in run for t in own] for k in (0, 1))
+    return percentile(odd, 99) / percentile(even, 99)
 
 
 def http_rate(
