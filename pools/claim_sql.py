@@ -24,13 +24,8 @@ from psycopg import errors
 
 from . import live as pool_live
 from .claim_errors import refusal
-from .claim_statements import (
-    CLAIM_NEXT,
-    CLAIM_ONE,
-    FUNCTIONS,
-    LEAD_ATTNAMES,
-    ClaimFunction,
-)
+from .claim_function import LEAD_ATTNAMES, ClaimFunction
+from .claim_statements import CLAIM_NEXT, CLAIM_ONE, FUNCTIONS
 from .models import Lead
 
 LOCK_TIMEOUT = "5s"
