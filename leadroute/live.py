@@ -266,9 +266,7 @@ def broadcast_on_commit(group: str, *, html: str, event: str = "live.html") -> N
     transaction.on_commit(lambda: broadcast(group, html=html, event=event))
 
 
-def broadcast_later_on_commit(
-    render: Callable[[], Iterable[tuple[str, str]]], *, using=None
-) -> None:
+def broadcast_later_on_commit(render: Callable[[], Iterable[tuple[str, str]]]) -> None:
     """After commit, HTML fragments that `render()` makes as (group, html) pairs, made in
     the publisher's thread with the rest of its batch. For frames sent from a hot path (a
     claim, many at once): its request pays for a closure and a queue append, not for
@@ -276,10 +274,8 @@ def broadcast_later_on_commit(
     interleaved with each claim's own; deferred, a claim's Python went from 72 to 62 µs
     (min per claim over batches, one claimer). `render` runs in another thread: it must
     not touch the database (only what it was given). With a layer other than Redis
-    Pub/Sub, the frames are made and sent at once. `using`: the database connection
-    whose commit it waits for, when the caller holds it (finding it again is a
-    context-local lookup)."""
-    (using or transaction.get_connection()).on_commit(lambda: _later(render))
+    Pub/Sub, the frames are made and sent at once."""
+    transaction.on_commit(lambda: _later(render))
 
 
 def _later(render) -> None:

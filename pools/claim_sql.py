@@ -149,7 +149,7 @@ def _claim(function: ClaimFunction, params: tuple, *, empty: str) -> Lead:
     lead = _lead_from_row(conn.alias, values)
     # Reps watching the pool see the lead leave (after commit: at once when the call
     # committed on its own, else when the caller's transaction does).
-    pool_live.pool_lead_left(pool_id=pool_id, lead_id=lead.pk, using=conn)
+    pool_live.pool_lead_left(pool_id=pool_id, lead_id=lead.pk)
     return lead
 
 

@@ -18,9 +18,9 @@ from leadroute.live import broadcast_later_on_commit, broadcast_on_commit, pool_
 from .pool_selectors import row_token
 
 
-def pool_lead_left(*, pool_id: int, lead_id: int, using=None) -> None:
+def pool_lead_left(*, pool_id: int, lead_id: int) -> None:
     # Made in the publisher's thread: a claim (fifty at once, at 9 am) only queues it.
-    broadcast_later_on_commit(partial(_left_row, pool_id, lead_id), using=using)
+    broadcast_later_on_commit(partial(_left_row, pool_id, lead_id))
 
 
 def _left_row(pool_id: int, lead_id: int) -> list[tuple[str, str]]:
