@@ -27,12 +27,25 @@ LEAD_OUT = [
     for f in FIELDS
 ]
 
-_RESULT = """o_blocked text, o_pool_id bigint, o_day_cap integer, o_week_cap integer,
-    o_untouched_cap integer, o_untouched_n bigint, o_stale_n bigint,
-    o_update_first_hours integer, o_cooldown_hours integer, o_calling_start time,
-    o_calling_end time, o_weekdays_only boolean, o_any_pooled boolean, """ + ", ".join(
-    f"{name} {kind}" for name, kind in LEAD_OUT
-)
+# The verdict: a refusal's code and the figures its message quotes (`claim_sql._claim`
+# unpacks them in this order), then the lead.
+_VERDICT = [
+    ("o_blocked", "text"),
+    ("o_pool_id", "bigint"),
+    ("o_day_cap", "integer"),
+    ("o_week_cap", "integer"),
+    ("o_untouched_cap", "integer"),
+    ("o_untouched_n", "bigint"),
+    ("o_stale_n", "bigint"),
+    ("o_update_first_hours", "integer"),
+    ("o_cooldown_hours", "integer"),
+    ("o_calling_start", "time"),
+    ("o_calling_end", "time"),
+    ("o_weekdays_only", "boolean"),
+    ("o_any_pooled", "boolean"),
+]
+VERDICT_LENGTH = len(_VERDICT)
+_COLUMNS = _VERDICT + LEAD_OUT
 
 
 class ClaimFunction:
@@ -41,7 +54,7 @@ class ClaimFunction:
     def __init__(self, name: str, signature: str, body: str):
         create = (
             f"CREATE OR REPLACE FUNCTION {{name}}({signature})\n"
-            f"RETURNS TABLE ({_RESULT})\n"
+            f"RETURNS TABLE ({', '.join(f'{name} {kind}' for name, kind in _COLUMNS)})\n"
             f"LANGUAGE plpgsql VOLATILE\n"
             # Plan each statement once per session, not once per call for its first five
             # calls (PL/pgSQL's default): the plans do not depend on the values.
@@ -60,10 +73,5 @@ class ClaimFunction:
         self.create = create.replace("{name}", self.name, 1)
         # Positional parameters, in the signature's order (`claim_sql` passes a tuple).
         args = ", ".join("%s" for _ in signature.split(", "))
-        lead_columns = ", ".join(f"r.{name}" for name, _ in LEAD_OUT)
-        self.call = (
-            "SELECT r.o_blocked, r.o_pool_id, r.o_day_cap, r.o_week_cap, r.o_untouched_cap,"
-            " r.o_untouched_n, r.o_stale_n, r.o_update_first_hours, r.o_cooldown_hours,"
-            " r.o_calling_start, r.o_calling_end, r.o_weekdays_only, r.o_any_pooled,"
-            f" {lead_columns} FROM {self.name}({args}) r"
-        )
+        columns = ", ".join(f"r.{name}" for name, _ in _COLUMNS)
+        self.call = f"SELECT {columns} FROM {self.name}({args}) r"

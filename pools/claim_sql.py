@@ -24,7 +24,7 @@ from psycopg import errors
 
 from . import live as pool_live
 from .claim_errors import refusal
-from .claim_function import LEAD_ATTNAMES, ClaimFunction
+from .claim_function import LEAD_ATTNAMES, VERDICT_LENGTH, ClaimFunction
 from .claim_statements import CLAIM_NEXT, CLAIM_ONE, FUNCTIONS
 from .models import Lead
 
@@ -133,7 +133,7 @@ def _claim(function: ClaimFunction, params: tuple, *, empty: str) -> Lead:
             any_pooled,
         ),
         values,
-    ) = row[:13], row[13:]
+    ) = row[:VERDICT_LENGTH], row[VERDICT_LENGTH:]
     if blocked is not None:
         raise refusal(
             blocked,

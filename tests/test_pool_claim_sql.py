@@ -8,6 +8,7 @@ import time
 import psycopg
 import pytest
 from django.db import connection, transaction
+from django.db.models.signals import post_init
 from django.test.utils import CaptureQueriesContext
 
 from accounts.roles import Role, has_role
@@ -15,7 +16,7 @@ from pools import claim_sql
 from pools.claim_statements import CLAIM_NEXT, FUNCTIONS
 from pools.claiming import BUSY, ClaimError, pool_claim_next
 from pools.lifecycle import LeadState
-from pools.models import Pool
+from pools.models import Lead, Pool
 from tests.factories import PoolFactory
 from tests.pool_helpers import pooled
 
@@ -226,10 +227,6 @@ def test_the_claimed_lead_is_the_instance_from_db_would_make(rep, team):
 
 @pytest.mark.django_db
 def test_a_listener_to_the_leads_init_signals_still_hears_the_claimed_lead(rep, team):
-    from django.db.models.signals import post_init
-
-    from pools.models import Lead
-
     pool = PoolFactory(team=team)
     lead = pooled(pool)
     heard = []
