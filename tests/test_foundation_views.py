@@ -1,7 +1,10 @@
 """Who may see which page, for every foundation view."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from pools.lifecycle import LeadState
 from tests.factories import LeadFactory
@@ -58,8 +61,6 @@ def test_a_user_without_role_is_told_so(client_for, outsider):
 
 
 def test_my_leads_lists_only_my_open_leads_untouched_first(client_for, rep, other_rep):
-    from django.utils import timezone
-
     touched = LeadFactory(status=LeadState.CONTACTED, owner=rep, first_touch_at=timezone.now())
     untouched = LeadFactory(status=LeadState.ASSIGNED, owner=rep)
     closed = LeadFactory(status=LeadState.WON, owner=rep)
@@ -209,3 +210,13 @@ def test_admin_user_page_has_the_rep_profile_inline(client_for, admin_user, rep)
 
 def test_reps_cannot_use_the_admin(client_for, rep):
     assert client_for(rep).get("/admin/").status_code == 302
+
+
+def test_my_leads_gives_phones_a_short_age_beside_the_long_one(client_for, rep):
+    LeadFactory(
+        status=LeadState.ASSIGNED, owner=rep, assigned_at=timezone.now() - timedelta(hours=30)
+    )
+    html = client_for(rep).get("/leads/mine/").content.decode()
+    # The long form for wide screens, the pool pages' short form for phones (CSS picks).
+    assert '<span class="hide-sm">1\xa0day, 6\xa0hours</span>' in html
+    assert '<span class="only-sm nowrap">30 h</span>' in html
