@@ -191,6 +191,11 @@ class RepProfile(Caps):
     def __str__(self) -> str:
         return f"{self.user.display_name} ({self.team or 'no team'})"
 
+    @property
+    def time_zone_city(self) -> str:
+        """ "America/Sao_Paulo" → "Sao Paulo": how a team page names where a rep works."""
+        return self.time_zone.rsplit("/", 1)[-1].replace("_", " ")
+
     def local_time(self, when: datetime) -> datetime:
         return when.astimezone(zoneinfo.ZoneInfo(self.time_zone))
 

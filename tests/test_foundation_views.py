@@ -161,6 +161,13 @@ def test_team_page_shows_only_the_managers_teams(client_for, manager, rep, other
     assert rep.display_name in html and other_rep.display_name not in html
 
 
+def test_team_page_names_a_reps_zone_by_its_city(client_for, manager, rep):
+    rep.rep_profile.time_zone = "America/Sao_Paulo"
+    rep.rep_profile.save()
+    html = client_for(manager).get("/reports/team/").content.decode()
+    assert '<div class="sub" title="America/Sao_Paulo">Sao Paulo</div>' in html
+
+
 def test_team_page_query_count_does_not_grow_with_reps(
     client_for, manager, team, django_assert_max_num_queries
 ):
