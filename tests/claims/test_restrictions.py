@@ -1,6 +1,6 @@
 """Each pull restriction blocks with its own message, and lets the claim through once lifted."""
 
-from datetime import time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.utils import timezone
@@ -60,6 +60,40 @@ def test_rep_cannot_claim_over_daily_cap(rep, pool):
     profile.max_claims_per_day = 2
     profile.save()
     assert lead_claim(user=rep, lead_id=second.pk).owner == rep
+
+
+@pytest.mark.parametrize(
+    ("zone", "earlier_claim", "counted"),
+    [
+        # 02:30 UTC is 23:30 of the day before in São Paulo: the same UTC day, not the rep's.
+        ("America/Sao_Paulo", datetime(2026, 6, 10, 2, 30, tzinfo=UTC), False),
+        # 16:00 UTC the day before is 01:00 today in Tokyo: the rep's day, not UTC's.
+        ("Asia/Tokyo", datetime(2026, 6, 9, 16, 0, tzinfo=UTC), True),
+    ],
+)
+def test_the_daily_cap_counts_the_reps_own_day(
+    rep, pool, monkeypatch, zone, earlier_claim, counted
+):
+    noon = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
+    monkeypatch.setattr(timezone, "now", lambda: noon)
+    profile = rep.rep_profile
+    profile.time_zone, profile.max_claims_per_day = zone, 1
+    profile.save()
+    held = LeadFactory(status=LeadState.ASSIGNED, owner=rep, first_touch_at=noon)
+    LeadEvent.objects.create(
+        lead=held,
+        kind=LeadEvent.Kind.CLAIMED,
+        from_state=LeadState.POOLED,
+        to_state=LeadState.ASSIGNED,
+        actor=rep,
+        owner=rep,
+        created_at=earlier_claim,
+    )
+    lead = pooled(pool)
+    if counted:
+        _blocked("claim_cap", lambda: lead_claim(user=rep, lead_id=lead.pk))
+    else:
+        assert lead_claim(user=rep, lead_id=lead.pk).owner == rep
 
 
 def test_rep_cannot_claim_over_weekly_cap_from_team(rep, pool, team):
