@@ -1,6 +1,8 @@
 """The owner's workspace on the lead page: touches, dispositions, notes, release; the
 manager's return to pool."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -33,6 +35,15 @@ def test_owner_sees_workspace_forms(rep, client_for, lead):
     page = client_for(rep).get(url("lead_detail", lead)).content.decode()
     assert 'id="workspace"' in page and "Log touch" in page and "Release to pool" in page
     assert lead.email in page  # the full lead, now it is theirs
+
+
+def test_an_untouched_lead_says_for_how_long(rep, client_for, lead):
+    page = client_for(rep).get(url("lead_detail", lead)).content.decode()
+    assert "Untouched for less than a minute" in page  # just claimed: not "0 minutes"
+    lead.assigned_at = timezone.now() - timedelta(hours=2, minutes=5)
+    lead.save(update_fields=["assigned_at"])
+    page = client_for(rep).get(url("lead_detail", lead)).content.decode()
+    assert "Untouched for 2\xa0hours, 5\xa0minutes" in page
 
 
 def test_first_touch_records_speed_to_lead(rep, client_for, lead):

@@ -1,7 +1,10 @@
 """Template filters for lead pages."""
 
+from datetime import timedelta
+
 from django import template
 from django.utils import timezone
+from django.utils.timesince import timesince
 
 from ..pool_selectors import age_label
 
@@ -12,3 +15,14 @@ register = template.Library()
 def short_age(since):
     """ "6 d", "45 h", "3 min": an age that fits a phone's column (the pool pages' format)."""
     return age_label(since, timezone.now())
+
+
+@register.filter
+def time_since(since):
+    """Django's timesince, except that a lead claimed seconds ago is "less than a minute"
+    old, not "0 minutes"."""
+    if since is None:
+        return ""
+    if timezone.now() - since < timedelta(minutes=1):
+        return "less than a minute"
+    return timesince(since)
