@@ -1,4 +1,7 @@
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from pools.lifecycle import LeadState
 from tests.browser.conftest import login, screenshot
@@ -17,9 +20,25 @@ def test_rep_logs_in_and_sees_their_leads(browser, live_url, rep, other_rep):
     assert mine.display_name in table.inner_text()
     assert theirs.display_name not in page.content()
     screenshot(page, "rep-my-leads")
+    # Wide screen: the state and the long age; the phone's short age stays hidden.
+    row = table.locator("tbody tr").first
+    assert row.locator(".badge").is_visible() and not row.locator(".only-sm").is_visible()
     page.click(f"text={mine.display_name}")
     page.wait_for_load_state("networkidle")
     assert "Timeline" in page.inner_text("main")
+    page.close()
+
+
+def test_my_leads_on_a_phone_shows_the_short_age(browser, live_url, rep):
+    LeadFactory(
+        status=LeadState.ASSIGNED, owner=rep, assigned_at=timezone.now() - timedelta(hours=30)
+    )
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    login(page, live_url, rep.username, PASSWORD)
+    row = page.locator("#lead-table tbody tr").first
+    assert row.locator(".only-sm").inner_text() == "30 h" and row.locator(".only-sm").is_visible()
+    assert not row.locator(".hide-sm").first.is_visible()  # the state column, folded away
+    screenshot(page, "rep-my-leads-phone")
     page.close()
 
 
