@@ -1,10 +1,13 @@
+from django import forms
 from django.contrib import admin, messages
 
 from leadroute.admin_mixins import AppendOnlyAdminMixin
 
 from .apikeys import apikey_create, apikey_revoke
+from .field_labels import LEAD_FIELD_LABELS
 from .models import (
     COMPANY_FIELDS,
+    PREVIEWABLE_FIELDS,
     PROTECTED_FIELDS,
     ApiKey,
     Lead,
@@ -33,8 +36,38 @@ class LeadSourceAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
 
 
+class PoolAdminForm(forms.ModelForm):
+    """Preview fields as boxes to tick, not JSON to type: a misspelt name in the JSON was
+    silently never shown."""
+
+    preview_fields = forms.MultipleChoiceField(
+        choices=[
+            (
+                name,
+                f"{LEAD_FIELD_LABELS[name]} (identifying)"
+                if name in PROTECTED_FIELDS
+                else LEAD_FIELD_LABELS[name],
+            )
+            for name in PREVIEWABLE_FIELDS
+        ],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="What reps see of a lead before claiming it. A blind pool never shows "
+        "the identifying ones, ticked or not.",
+    )
+
+    class Meta:
+        model = Pool
+        fields = ("preview_fields",)  # the admin's fieldsets name the rest
+
+    def clean_preview_fields(self) -> list[str]:
+        ticked = set(self.cleaned_data["preview_fields"])
+        return [name for name in PREVIEWABLE_FIELDS if name in ticked]  # the table's order
+
+
 @admin.register(Pool)
 class PoolAdmin(admin.ModelAdmin):
+    form = PoolAdminForm
     list_display = ("name", "mode", "order", "team", "territory", "is_team_default", "is_active")
     list_filter = ("mode", "team", "is_active")
     search_fields = ("name",)

@@ -1,5 +1,7 @@
 """Pool pages and claim buttons: who may, wrong method, full page and htmx fragment."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -215,6 +217,34 @@ def test_admin_edits_pull_settings_and_source_restrictions(admin_user, client_fo
     page = c.get(reverse("admin:pools_pool_change", args=[preview_pool.pk])).content.decode()
     assert "Pull restrictions" in page and "calling_hours_start" in page
     assert c.get(reverse("admin:pools_leadsource_change", args=[source.pk])).status_code == 200
+
+
+def test_admin_ticks_a_pools_preview_fields(admin_user, client_for, preview_pool):
+    c = client_for(admin_user)
+    url = reverse("admin:pools_pool_change", args=[preview_pool.pk])
+    page = c.get(url).content.decode()
+    # The pool's current fields come ticked; identifying ones say blind pools hide them.
+    assert 'type="checkbox" name="preview_fields" value="industry"' in page
+    assert re.search(r'value="industry"[^>]*checked', page)
+    assert not re.search(r'value="score"[^>]*checked', page)
+    assert "E-mail (identifying)" in page and "never shows the identifying ones" in page
+    form = {
+        "name": preview_pool.name,
+        "slug": preview_pool.slug,
+        "mode": preview_pool.mode,
+        "order": preview_pool.order,
+        "is_active": "on",
+        "team": preview_pool.team_id,
+        "claim_cooldown_hours": 24,
+        "preview_fields": ["score", "company", "country"],  # ticked in any order
+    }
+    assert c.post(url, form).status_code == 302
+    preview_pool.refresh_from_db()
+    assert preview_pool.preview_fields == ["company", "country", "score"]  # the table's order
+    response = c.post(url, {**form, "preview_fields": ["company", "favourite_colour"]})
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    preview_pool.refresh_from_db()
+    assert preview_pool.preview_fields == ["company", "country", "score"]  # nothing half-saved
 
 
 def test_claim_on_a_pool_out_of_scope_is_404_whatever_the_lead(other_rep, client_for, team):
