@@ -17,6 +17,7 @@ from .models import (
     ScoringRule,
     SourceRestriction,
 )
+from .pool_selectors import BLIND_FIELDS
 
 
 class SourceRestrictionInline(admin.TabularInline):
@@ -44,16 +45,17 @@ class PoolAdminForm(forms.ModelForm):
         choices=[
             (
                 name,
-                f"{LEAD_FIELD_LABELS[name]} (identifying)"
-                if name in PROTECTED_FIELDS
+                f"{LEAD_FIELD_LABELS[name]} (blind pools too)"
+                if name in BLIND_FIELDS
                 else LEAD_FIELD_LABELS[name],
             )
             for name in PREVIEWABLE_FIELDS
         ],
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text="What reps see of a lead before claiming it. A blind pool never shows "
-        "the identifying ones, ticked or not.",
+        help_text="What reps see of a lead before claiming it. A blind pool shows only the "
+        "ticked fields marked “blind pools too” (all of those if none is ticked), so nothing "
+        "identifies a lead before its claim.",
     )
 
     class Meta:

@@ -223,11 +223,11 @@ def test_admin_ticks_a_pools_preview_fields(admin_user, client_for, preview_pool
     c = client_for(admin_user)
     url = reverse("admin:pools_pool_change", args=[preview_pool.pk])
     page = c.get(url).content.decode()
-    # The pool's current fields come ticked; identifying ones say blind pools hide them.
+    # The pool's current fields come ticked; those a blind pool may show say so.
     assert 'type="checkbox" name="preview_fields" value="industry"' in page
     assert re.search(r'value="industry"[^>]*checked', page)
     assert not re.search(r'value="score"[^>]*checked', page)
-    assert "E-mail (identifying)" in page and "never shows the identifying ones" in page
+    assert "Industry (blind pools too)" in page and "E-mail (blind pools too)" not in page
     form = {
         "name": preview_pool.name,
         "slug": preview_pool.slug,
