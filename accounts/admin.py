@@ -1,23 +1,44 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import models
+from django.utils.text import capfirst
 
-from .models import OutOfOffice, RepProfile, Team, Territory, User
+from .forms import StringListField
+from .models import OutOfOffice, RepProfile, Team, Territory, User, validate_string_list
 
 
-class RepProfileInline(admin.StackedInline):
+class StringListsAsLines:
+    """Admin mixin: every JSON list-of-strings field (the ones `validate_string_list`
+    guards) edited as one comma-separated line."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, models.JSONField) and validate_string_list in db_field.validators:
+            return StringListField(
+                label=capfirst(db_field.verbose_name),
+                help_text=db_field.help_text,
+                required=not db_field.blank,
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+# A rep profile's fields, grouped the same way on the user page and on its own.
+REP_PROFILE_FIELDSETS = (
+    ("Team and routing", {"fields": ("team", "territories", "seniority", "weight")}),
+    ("Skills", {"fields": ("languages", "industries", "company_sizes", "products")}),
+    (
+        "Time and availability",
+        {"fields": ("time_zone", "working_hours", "availability", "availability_since")},
+    ),
+    ("Caps (blank = the team's)", {"classes": ("collapse",), "fields": Team.CAP_FIELDS}),
+)
+
+
+class RepProfileInline(StringListsAsLines, admin.StackedInline):
     model = RepProfile
     can_delete = False
     fk_name = "user"
     filter_horizontal = ("territories",)
-    fieldsets = (
-        ("Team and routing", {"fields": ("team", "territories", "seniority", "weight")}),
-        ("Skills", {"fields": ("languages", "industries", "company_sizes", "products")}),
-        (
-            "Time and availability",
-            {"fields": ("time_zone", "working_hours", "availability", "availability_since")},
-        ),
-        ("Caps (blank = the team's)", {"classes": ("collapse",), "fields": Team.CAP_FIELDS}),
-    )
+    fieldsets = REP_PROFILE_FIELDSETS
 
 
 @admin.register(User)
@@ -52,7 +73,8 @@ class OutOfOfficeInline(admin.TabularInline):
 
 
 @admin.register(RepProfile)
-class RepProfileAdmin(admin.ModelAdmin):
+class RepProfileAdmin(StringListsAsLines, admin.ModelAdmin):
+    fieldsets = ((None, {"fields": ("user",)}), *REP_PROFILE_FIELDSETS)
     list_display = ("user", "team", "availability", "seniority", "weight", "time_zone")
     list_filter = ("team", "availability", "seniority", "territories")
     list_editable = ("availability", "weight")
@@ -93,6 +115,6 @@ class TeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(Territory)
-class TerritoryAdmin(admin.ModelAdmin):
+class TerritoryAdmin(StringListsAsLines, admin.ModelAdmin):
     list_display = ("name", "countries", "states", "postal_prefixes", "area_codes")
     search_fields = ("name",)

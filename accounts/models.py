@@ -119,20 +119,20 @@ class Territory(models.Model):
         default=list,
         blank=True,
         validators=[validate_string_list],
-        help_text='ISO 3166 alpha-2 codes, e.g. ["BR", "PT"].',
+        help_text="ISO 3166 alpha-2 codes, comma-separated, e.g. BR, PT.",
     )
     states = models.JSONField(
         default=list,
         blank=True,
         validators=[validate_string_list],
-        help_text='State or region codes, e.g. ["SP", "RJ"].',
+        help_text="State or region codes, comma-separated, e.g. SP, RJ.",
     )
     postal_prefixes = models.JSONField(default=list, blank=True, validators=[validate_string_list])
     area_codes = models.JSONField(
         default=list,
         blank=True,
         validators=[validate_string_list],
-        help_text='Phone area codes, e.g. ["11", "21"].',
+        help_text="Phone area codes, comma-separated, e.g. 11, 21.",
     )
 
     class Meta:
@@ -164,14 +164,14 @@ class RepProfile(Caps):
         default=list,
         blank=True,
         validators=[validate_string_list],
-        help_text='ISO 639-1 codes, e.g. ["pt", "en"].',
+        help_text="ISO 639-1 codes, comma-separated, e.g. pt, en.",
     )
     industries = models.JSONField(default=list, blank=True, validators=[validate_string_list])
     company_sizes = models.JSONField(
         default=list,
         blank=True,
         validators=[validate_string_list],
-        help_text='Company-size bands, e.g. ["1-10", "11-50"].',
+        help_text="Company-size bands, comma-separated, e.g. 1-10, 11-50.",
     )
     products = models.JSONField(default=list, blank=True, validators=[validate_string_list])
     seniority = models.PositiveSmallIntegerField(choices=Seniority.choices, default=Seniority.MID)

@@ -215,6 +215,29 @@ def test_admin_user_page_has_the_rep_profile_inline(client_for, admin_user, rep)
     assert "Team and routing" in html and "Working hours" in html
 
 
+def test_admin_edits_code_lists_as_comma_separated_lines(client_for, admin_user, rep):
+    from accounts.models import Territory
+
+    c = client_for(admin_user)
+    profile = rep.rep_profile
+    profile.languages = ["pt", "en"]
+    profile.save()
+    for url in (
+        f"/admin/accounts/repprofile/{profile.pk}/change/",
+        f"/admin/accounts/user/{rep.pk}/change/",
+    ):
+        html = c.get(url).content.decode()
+        assert 'value="pt, en"' in html and "[&quot;pt&quot;" not in html
+    response = c.post(
+        "/admin/accounts/territory/add/",
+        {"name": "Southeast", "countries": " BR ", "states": "SP, RJ,, SP", "area_codes": ""},
+    )
+    assert response.status_code == 302
+    territory = Territory.objects.get(name="Southeast")
+    assert territory.countries == ["BR"] and territory.states == ["SP", "RJ"]
+    assert territory.postal_prefixes == [] and territory.area_codes == []
+
+
 def test_reps_cannot_use_the_admin(client_for, rep):
     assert client_for(rep).get("/admin/").status_code == 302
 
