@@ -127,7 +127,12 @@ class Territory(models.Model):
         validators=[validate_string_list],
         help_text="State or region codes, comma-separated, e.g. SP, RJ.",
     )
-    postal_prefixes = models.JSONField(default=list, blank=True, validators=[validate_string_list])
+    postal_prefixes = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_string_list],
+        help_text="Postal-code prefixes, comma-separated, e.g. 01, 02.",
+    )
     area_codes = models.JSONField(
         default=list,
         blank=True,
@@ -166,14 +171,24 @@ class RepProfile(Caps):
         validators=[validate_string_list],
         help_text="ISO 639-1 codes, comma-separated, e.g. pt, en.",
     )
-    industries = models.JSONField(default=list, blank=True, validators=[validate_string_list])
+    industries = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_string_list],
+        help_text="Industries as leads name them, comma-separated, e.g. saas, retail.",
+    )
     company_sizes = models.JSONField(
         default=list,
         blank=True,
         validators=[validate_string_list],
         help_text="Company-size bands, comma-separated, e.g. 1-10, 11-50.",
     )
-    products = models.JSONField(default=list, blank=True, validators=[validate_string_list])
+    products = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_string_list],
+        help_text="Products as leads name them, comma-separated.",
+    )
     seniority = models.PositiveSmallIntegerField(choices=Seniority.choices, default=Seniority.MID)
     weight = models.PositiveSmallIntegerField(default=1, help_text="Share in weighted routing.")
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
