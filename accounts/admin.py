@@ -3,21 +3,38 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import models
 from django.utils.text import capfirst
 
-from .forms import StringListField
-from .models import OutOfOffice, RepProfile, Team, Territory, User, validate_string_list
+from .forms import StringListField, WorkingHoursField
+from .models import (
+    OutOfOffice,
+    RepProfile,
+    Team,
+    Territory,
+    User,
+    validate_string_list,
+    validate_working_hours,
+)
 
 
-class StringListsAsLines:
-    """Admin mixin: every JSON list-of-strings field (the ones `validate_string_list`
-    guards) edited as one comma-separated line."""
+class JSONAsText:
+    """Admin mixin: JSON an admin edits as plain text. Every list-of-strings field (the
+    ones `validate_string_list` guards) as one comma-separated line; working hours as a
+    line per day."""
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
-        if isinstance(db_field, models.JSONField) and validate_string_list in db_field.validators:
-            return StringListField(
-                label=capfirst(db_field.verbose_name),
-                help_text=db_field.help_text,
-                required=not db_field.blank,
+        if isinstance(db_field, models.JSONField):
+            field_class = (
+                StringListField
+                if validate_string_list in db_field.validators
+                else WorkingHoursField
+                if validate_working_hours in db_field.validators
+                else None
             )
+            if field_class is not None:
+                return field_class(
+                    label=capfirst(db_field.verbose_name),
+                    help_text=db_field.help_text,
+                    required=not db_field.blank,
+                )
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
@@ -33,7 +50,7 @@ REP_PROFILE_FIELDSETS = (
 )
 
 
-class RepProfileInline(StringListsAsLines, admin.StackedInline):
+class RepProfileInline(JSONAsText, admin.StackedInline):
     model = RepProfile
     can_delete = False
     fk_name = "user"
@@ -73,7 +90,7 @@ class OutOfOfficeInline(admin.TabularInline):
 
 
 @admin.register(RepProfile)
-class RepProfileAdmin(StringListsAsLines, admin.ModelAdmin):
+class RepProfileAdmin(JSONAsText, admin.ModelAdmin):
     fieldsets = ((None, {"fields": ("user",)}), *REP_PROFILE_FIELDSETS)
     list_display = ("user", "team", "availability", "seniority", "weight", "time_zone")
     list_filter = ("team", "availability", "seniority", "territories")
@@ -115,6 +132,6 @@ class TeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(Territory)
-class TerritoryAdmin(StringListsAsLines, admin.ModelAdmin):
+class TerritoryAdmin(JSONAsText, admin.ModelAdmin):
     list_display = ("name", "countries", "states", "postal_prefixes", "area_codes")
     search_fields = ("name",)

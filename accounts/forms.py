@@ -1,6 +1,13 @@
-"""Form fields for the accounts admin."""
+"""Form fields for the accounts admin: JSON values an admin edits as plain text."""
+
+import re
 
 from django import forms
+from django.core.exceptions import ValidationError
+
+from .models import WEEKDAYS
+
+_CLOCK = re.compile(r"([01]\d|2[0-3]):[0-5]\d|24:00")
 
 
 class StringListField(forms.CharField):
@@ -22,3 +29,52 @@ class StringListField(forms.CharField):
 
     def has_changed(self, initial, data) -> bool:
         return (initial or []) != self.to_python(data)
+
+
+class WorkingHoursField(forms.CharField):
+    """A rep's week as a line per day, "mon: 09:00-12:00, 13:00-18:00" or "sat: off", for
+    the {"mon": [["09:00", "12:00"], …]} the routing engine reads. A day left out is off.
+    Each window is checked by the model's `validate_working_hours` (an end after its
+    start); here, only the shape of the text."""
+
+    widget = forms.Textarea(attrs={"rows": 7, "cols": 40})
+
+    def prepare_value(self, value):
+        if not isinstance(value, dict):
+            return value  # text as typed (re-shown after an error)
+        return "\n".join(
+            f"{day}: {', '.join(f'{start}-{end}' for start, end in value.get(day, [])) or 'off'}"
+            for day in WEEKDAYS
+        )
+
+    def to_python(self, value) -> dict:
+        week: dict[str, list[list[str]]] = {}
+        for line in super().to_python(value).splitlines():
+            if not line.strip():
+                continue
+            day, colon, spec = line.partition(":")
+            day = day.strip().lower()[:3]  # "Monday" and "Mon" read as "mon"
+            if day not in WEEKDAYS or not colon:
+                raise ValidationError(
+                    f"“{line.strip()}”: start each line with a day, e.g. “mon: 09:00-17:00”."
+                )
+            if day in week:
+                raise ValidationError(f"{day} appears twice.")
+            windows = [w.strip() for w in spec.split(",") if w.strip()]
+            if windows == ["off"]:
+                windows = []
+            week[day] = [self._window(day, w) for w in windows]
+        return {day: windows for day, windows in week.items() if windows}
+
+    @staticmethod
+    def _window(day: str, text: str) -> list[str]:
+        start, sep, end = text.replace("–", "-").partition("-")
+        if not sep or not _CLOCK.fullmatch(start.strip()) or not _CLOCK.fullmatch(end.strip()):
+            raise ValidationError(f"{day}: “{text}” is not a window like 09:00-17:00.")
+        return [start.strip(), end.strip()]
+
+    def has_changed(self, initial, data) -> bool:
+        try:
+            return (initial or {}) != self.to_python(data)
+        except ValidationError:
+            return True

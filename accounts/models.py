@@ -193,7 +193,11 @@ class RepProfile(Caps):
     weight = models.PositiveSmallIntegerField(default=1, help_text="Share in weighted routing.")
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     working_hours = models.JSONField(
-        default=default_working_hours, blank=True, validators=[validate_working_hours]
+        default=default_working_hours,
+        blank=True,
+        validators=[validate_working_hours],
+        help_text="In the rep's time zone, a line per day: “mon: 09:00-12:00, 13:00-18:00”. "
+        "A day left out, or “off”, is not worked.",
     )
     availability = models.CharField(
         max_length=10, choices=Availability.choices, default=Availability.AVAILABLE

@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import ValidationError
 
+from accounts.forms import WorkingHoursField
 from accounts.models import RepProfile, validate_time_zone, validate_working_hours
 from accounts.roles import Role, has_role
 from tests.factories import TeamFactory, UserFactory, make_rep
@@ -84,3 +85,59 @@ def test_role_groups_carry_permissions_after_migrate():
     assert manager.permissions.filter(codename="view_lead").exists()
     assert not manager.permissions.filter(codename="delete_lead").exists()
     assert Group.objects.get(name="admin").permissions.filter(codename="delete_lead").exists()
+
+
+# --- the admin's plain-text editing of JSON ---------------------------------------------
+
+
+def test_working_hours_read_and_written_as_a_line_per_day():
+    field = WorkingHoursField(required=False)
+    week = {"mon": [["09:00", "12:00"], ["13:00", "18:00"]], "sat": [["10:00", "14:00"]]}
+    text = field.prepare_value(week)
+    assert text.splitlines()[:3] == ["mon: 09:00-12:00, 13:00-18:00", "tue: off", "wed: off"]
+    assert field.clean(text) == week  # round trip
+    assert field.clean("Monday: 08:00–12:00\n\nfri: off\nsun:00:00-24:00") == {
+        "mon": [["08:00", "12:00"]],
+        "sun": [["00:00", "24:00"]],
+    }
+    assert field.clean("") == {}
+    for bad, says in [
+        ("09:00-17:00", "start each line with a day"),
+        ("mon: 9-17", "is not a window like 09:00-17:00"),
+        ("mon: 09:00-17:00\nmon: off", "mon appears twice"),
+        ("funday: off", "start each line with a day"),
+    ]:
+        with pytest.raises(ValidationError) as exc:
+            field.clean(bad)
+        assert says in exc.value.messages[0]
+    assert not field.has_changed(week, text) and field.has_changed(week, "mon: off")
+
+
+def test_admin_edits_working_hours_as_lines_and_the_model_still_checks_each_window(client_for, db):
+    client = client_for(UserFactory(is_staff=True, is_superuser=True))
+    profile = make_rep().rep_profile
+    profile.working_hours = {"mon": [["09:00", "17:00"]], "tue": [["09:00", "17:00"]]}
+    profile.save()
+    url = f"/admin/accounts/repprofile/{profile.pk}/change/"
+    page = client.get(url)
+    assert "mon: 09:00-17:00\ntue: 09:00-17:00\nwed: off" in page.content.decode()
+    data = {
+        "user": profile.user_id,
+        "team": profile.team_id,
+        "seniority": profile.seniority,
+        "weight": profile.weight,
+        "time_zone": "UTC",
+        "availability": profile.availability,
+        "availability_since_0": "2026-11-30",
+        "availability_since_1": "09:00:00",
+        "out_of_office-TOTAL_FORMS": 0,
+        "out_of_office-INITIAL_FORMS": 0,
+    }
+    response = client.post(url, {**data, "working_hours": "mon: 18:00-09:00"})
+    assert "a window must end after it starts" in response.content.decode()
+    profile.refresh_from_db()
+    assert profile.working_hours["tue"] == [["09:00", "17:00"]]  # nothing saved
+    response = client.post(url, {**data, "working_hours": "mon: 08:00-16:00\nwed: 10:00-14:00"})
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    profile.refresh_from_db()
+    assert profile.working_hours == {"mon": [["08:00", "16:00"]], "wed": [["10:00", "14:00"]]}
