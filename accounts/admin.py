@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db import models
 from django.utils.text import capfirst
 
-from .forms import StringListField, WorkingHoursField
+from .forms import StringListField, TimeZoneInput, WorkingHoursField
 from .models import (
     OutOfOffice,
     RepProfile,
@@ -15,12 +15,14 @@ from .models import (
 )
 
 
-class JSONAsText:
-    """Admin mixin: JSON an admin edits as plain text. Every list-of-strings field (the
-    ones `validate_string_list` guards) as one comma-separated line; working hours as a
-    line per day."""
+class PlainTextEditing:
+    """Admin mixin: what an admin types, as plain text. Every JSON list of strings (the
+    fields `validate_string_list` guards) as one comma-separated line, working hours as a
+    line per day, and a time zone box that suggests zones."""
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "time_zone":
+            kwargs["widget"] = TimeZoneInput
         if isinstance(db_field, models.JSONField):
             field_class = (
                 StringListField
@@ -50,7 +52,7 @@ REP_PROFILE_FIELDSETS = (
 )
 
 
-class RepProfileInline(JSONAsText, admin.StackedInline):
+class RepProfileInline(PlainTextEditing, admin.StackedInline):
     model = RepProfile
     can_delete = False
     fk_name = "user"
@@ -90,7 +92,7 @@ class OutOfOfficeInline(admin.TabularInline):
 
 
 @admin.register(RepProfile)
-class RepProfileAdmin(JSONAsText, admin.ModelAdmin):
+class RepProfileAdmin(PlainTextEditing, admin.ModelAdmin):
     fieldsets = ((None, {"fields": ("user",)}), *REP_PROFILE_FIELDSETS)
     list_display = ("user", "team", "availability", "seniority", "weight", "time_zone")
     list_filter = ("team", "availability", "seniority", "territories")
@@ -132,6 +134,6 @@ class TeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(Territory)
-class TerritoryAdmin(JSONAsText, admin.ModelAdmin):
+class TerritoryAdmin(PlainTextEditing, admin.ModelAdmin):
     list_display = ("name", "countries", "states", "postal_prefixes", "area_codes")
     search_fields = ("name",)

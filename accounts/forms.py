@@ -1,6 +1,7 @@
 """Form fields for the accounts admin: JSON values an admin edits as plain text."""
 
 import re
+import zoneinfo
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -78,3 +79,19 @@ class WorkingHoursField(forms.CharField):
             return (initial or {}) != self.to_python(data)
         except ValidationError:
             return True
+
+
+class TimeZoneInput(forms.TextInput):
+    """A text box that suggests IANA time zones as the admin types ("Sao" → America/Sao_Paulo);
+    the model's validator still rejects anything else."""
+
+    template_name = "accounts/widgets/datalist.html"
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, {**(attrs or {}), "list": f"{name}-zones"})
+        context["widget"]["options"] = _zones()
+        return context
+
+
+def _zones() -> list[str]:
+    return sorted(zoneinfo.available_timezones())

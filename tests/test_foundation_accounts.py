@@ -120,7 +120,13 @@ def test_admin_edits_working_hours_as_lines_and_the_model_still_checks_each_wind
     profile.save()
     url = f"/admin/accounts/repprofile/{profile.pk}/change/"
     page = client.get(url)
-    assert "mon: 09:00-17:00\ntue: 09:00-17:00\nwed: off" in page.content.decode()
+    html = page.content.decode()
+    assert "mon: 09:00-17:00\ntue: 09:00-17:00\nwed: off" in html
+    # The time zone box suggests zones (the model's validator still decides).
+    assert 'name="time_zone"' in html and 'list="time_zone-zones"' in html
+    assert (
+        '<datalist id="time_zone-zones">' in html and '<option value="America/Sao_Paulo">' in html
+    )
     data = {
         "user": profile.user_id,
         "team": profile.team_id,
