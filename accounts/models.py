@@ -48,6 +48,14 @@ def validate_string_list(value) -> None:
         raise ValidationError('Expected a list of strings, e.g. ["pt", "en"].')
 
 
+def code_list(help_text: str) -> models.JSONField:
+    """A JSON list of short codes (countries, languages, …): the admin edits it as one
+    comma-separated line (`accounts.admin.PlainTextEditing`)."""
+    return models.JSONField(
+        default=list, blank=True, validators=[validate_string_list], help_text=help_text
+    )
+
+
 class User(AbstractUser):
     """Custom from day one; roles are groups (see accounts.roles)."""
 
@@ -115,30 +123,10 @@ class Territory(models.Model):
     code); an empty list matches nothing, so "Brazil" is just countries=["BR"]."""
 
     name = models.CharField(max_length=100, unique=True)
-    countries = models.JSONField(
-        default=list,
-        blank=True,
-        validators=[validate_string_list],
-        help_text="ISO 3166 alpha-2 codes, comma-separated, e.g. BR, PT.",
-    )
-    states = models.JSONField(
-        default=list,
-        blank=True,
-        validators=[validate_string_list],
-        help_text="State or region codes, comma-separated, e.g. SP, RJ.",
-    )
-    postal_prefixes = models.JSONField(
-        default=list,
-        blank=True,
-        validators=[validate_string_list],
-        help_text="Postal-code prefixes, comma-separated, e.g. 01, 02.",
-    )
-    area_codes = models.JSONField(
-        default=list,
-        blank=True,
-        validators=[validate_string_list],
-        help_text="Phone area codes, comma-separated, e.g. 11, 21.",
-    )
+    countries = code_list("ISO 3166 alpha-2 codes, comma-separated, e.g. BR, PT.")
+    states = code_list("State or region codes, comma-separated, e.g. SP, RJ.")
+    postal_prefixes = code_list("Postal-code prefixes, comma-separated, e.g. 01, 02.")
+    area_codes = code_list("Phone area codes, comma-separated, e.g. 11, 21.")
 
     class Meta:
         ordering = ["name"]
@@ -165,30 +153,10 @@ class RepProfile(Caps):
         Team, on_delete=models.PROTECT, related_name="members", null=True, blank=True
     )
     territories = models.ManyToManyField(Territory, related_name="reps", blank=True)
-    languages = models.JSONField(
-        default=list,
-        blank=True,
-        validators=[validate_string_list],
-        help_text="ISO 639-1 codes, comma-separated, e.g. pt, en.",
-    )
-    industries = models.JSONField(
-        default=list,
-        blank=True,
-        validators=[validate_string_list],
-        help_text="Industries as leads name them, comma-separated, e.g. saas, retail.",
-    )
-    company_sizes = models.JSONField(
-        default=list,
-        blank=True,
-        validators=[validate_string_list],
-        help_text="Company-size bands, comma-separated, e.g. 1-10, 11-50.",
-    )
-    products = models.JSONField(
-        default=list,
-        blank=True,
-        validators=[validate_string_list],
-        help_text="Products as leads name them, comma-separated.",
-    )
+    languages = code_list("ISO 639-1 codes, comma-separated, e.g. pt, en.")
+    industries = code_list("Industries as leads name them, comma-separated, e.g. saas, retail.")
+    company_sizes = code_list("Company-size bands, comma-separated, e.g. 1-10, 11-50.")
+    products = code_list("Products as leads name them, comma-separated.")
     seniority = models.PositiveSmallIntegerField(choices=Seniority.choices, default=Seniority.MID)
     weight = models.PositiveSmallIntegerField(default=1, help_text="Share in weighted routing.")
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
