@@ -1,5 +1,6 @@
-"""Form fields for the accounts admin: JSON values an admin edits as plain text."""
+"""Form fields and widgets for the accounts admin: what an admin types, as plain text."""
 
+import functools
 import re
 import zoneinfo
 
@@ -93,5 +94,6 @@ class TimeZoneInput(forms.TextInput):
         return context
 
 
+@functools.cache  # the zone database does not change while a process runs
 def _zones() -> list[str]:
     return sorted(zoneinfo.available_timezones())
