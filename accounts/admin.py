@@ -20,23 +20,24 @@ class PlainTextEditing:
     fields `validate_string_list` guards) as one comma-separated line, working hours as a
     line per day, and a time zone box that suggests zones."""
 
+    # A JSON field's form field, by the validator that says what the JSON holds.
+    TEXT_FIELDS = (
+        (validate_string_list, StringListField),
+        (validate_working_hours, WorkingHoursField),
+    )
+
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "time_zone":
             kwargs["widget"] = TimeZoneInput
-        if isinstance(db_field, models.JSONField):
-            field_class = (
-                StringListField
-                if validate_string_list in db_field.validators
-                else WorkingHoursField
-                if validate_working_hours in db_field.validators
-                else None
+        field_class = next(
+            (cls for check, cls in self.TEXT_FIELDS if check in db_field.validators), None
+        )
+        if isinstance(db_field, models.JSONField) and field_class is not None:
+            return field_class(
+                label=capfirst(db_field.verbose_name),
+                help_text=db_field.help_text,
+                required=not db_field.blank,
             )
-            if field_class is not None:
-                return field_class(
-                    label=capfirst(db_field.verbose_name),
-                    help_text=db_field.help_text,
-                    required=not db_field.blank,
-                )
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
