@@ -134,7 +134,25 @@ class TeamAdmin(admin.ModelAdmin):
         return obj._members
 
 
+def comma_column(model, name: str):
+    """A list column for a JSON list of strings, as the editor shows it ("BR, PT"), not
+    as Python prints the list (['BR', 'PT'])."""
+
+    @admin.display(description=capfirst(model._meta.get_field(name).verbose_name))
+    def column(obj):
+        return ", ".join(getattr(obj, name)) or "—"
+
+    column.__name__ = name  # the cell's CSS class: field-<name>, as for the field itself
+    return column
+
+
 @admin.register(Territory)
 class TerritoryAdmin(PlainTextEditing, admin.ModelAdmin):
-    list_display = ("name", "countries", "states", "postal_prefixes", "area_codes")
+    list_display = (
+        "name",
+        *(
+            comma_column(Territory, f)
+            for f in ("countries", "states", "postal_prefixes", "area_codes")
+        ),
+    )
     search_fields = ("name",)

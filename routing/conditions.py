@@ -6,6 +6,8 @@ the engine and the "test a lead" page all read conditions the same way.
 
 from __future__ import annotations
 
+import csv
+import re
 import zoneinfo
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -143,80 +145,187 @@ def conditions_validate(conditions) -> list:
         if not isinstance(group, list) or not group:
             raise ConditionError(f"Group {g} must be a non-empty list of conditions.")
         for c, cond in enumerate(group, start=1):
-            where = f"Group {g}, condition {c}"
-            if not isinstance(cond, dict):
-                raise ConditionError(f'{where}: expected {{"field": …, "op": …, "value": …}}.')
-            unknown = set(cond) - {"field", "op", "value"}
-            if unknown:
-                raise ConditionError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}.")
-            field, op, value = cond.get("field"), cond.get("op"), cond.get("value")
-            if field not in FIELDS:
-                raise ConditionError(
-                    f"{where}: “{field}” is not a lead field. Use one of: {', '.join(FIELDS)}."
-                )
-            if op not in OPS:
-                raise ConditionError(
-                    f"{where}: “{op}” is not an operator. Use one of: {', '.join(OPS)}."
-                )
-            if op == "in" and (not isinstance(value, list) or not value):
-                raise ConditionError(f'{where}: “in” needs a non-empty list, e.g. ["SP", "RJ"].')
-            single = not isinstance(value, list | dict) and value not in (None, "")
-            if op in ("equals", "prefix") and not single:
-                raise ConditionError(f"{where}: “{op}” needs a single value.")
-            if op == "range":
-                if not isinstance(value, list) or len(value) != 2 or value == [None, None]:
-                    raise ConditionError(
-                        f"{where}: “range” needs [min, max], e.g. [1000, null] for “1000 or more”."
-                    )
-                if not FIELDS[field][1]:
-                    raise ConditionError(
-                        f"{where}: “range” only works on numeric fields "
-                        "(estimated_value, score, arrival_hour)."
-                    )
-                try:
-                    low, high = (_number(v) for v in value)
-                except ConditionError as exc:
-                    raise ConditionError(f"{where}: {exc}") from None
-                if low is not None and high is not None and low > high:
-                    raise ConditionError(f"{where}: the range minimum is above its maximum.")
-            if op == "is_empty" and value not in (True, False, None):
-                raise ConditionError(f"{where}: “is_empty” takes true or false.")
-            if field == "arrival_weekday" and op in ("equals", "in"):
-                days = value if isinstance(value, list) else [value]
-                bad = [d for d in days if _norm(d) not in WEEKDAYS]
-                if bad:
-                    raise ConditionError(
-                        f"{where}: {bad} are not weekdays ({', '.join(WEEKDAYS)})."
-                    )
+            condition_validate(cond, where=f"Group {g}, condition {c}")
     return conditions
+
+
+def condition_validate(cond, *, where: str) -> None:
+    """One condition's checks; `where` opens each message ("Group 1, condition 2")."""
+    if not isinstance(cond, dict):
+        raise ConditionError(f'{where}: expected {{"field": …, "op": …, "value": …}}.')
+    unknown = set(cond) - {"field", "op", "value"}
+    if unknown:
+        raise ConditionError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}.")
+    field, op, value = cond.get("field"), cond.get("op"), cond.get("value")
+    if field not in FIELDS:
+        raise ConditionError(
+            f"{where}: “{field}” is not a lead field. Use one of: {', '.join(FIELDS)}."
+        )
+    if op not in OPS:
+        raise ConditionError(f"{where}: “{op}” is not an operator. Use one of: {', '.join(OPS)}.")
+    if op == "in" and (not isinstance(value, list) or not value):
+        raise ConditionError(f"{where}: “in” needs at least one value, e.g. in SP, RJ.")
+    single = not isinstance(value, list | dict) and value not in (None, "")
+    if op in ("equals", "prefix") and not single:
+        word = "=" if op == "equals" else "starts with"
+        raise ConditionError(f"{where}: “{word}” needs one value after it.")
+    if op == "range":
+        if not isinstance(value, list) or len(value) != 2 or value == [None, None]:
+            raise ConditionError(
+                f"{where}: “range” needs [min, max], e.g. [1000, null] for “1000 or more”."
+            )
+        if not FIELDS[field][1]:
+            raise ConditionError(
+                f"{where}: a range (≥, ≤, from–to) only works on numeric fields "
+                f"({', '.join(k for k, (_, numeric) in FIELDS.items() if numeric)})."
+            )
+        try:
+            low, high = (_number(v) for v in value)
+        except ConditionError as exc:
+            raise ConditionError(f"{where}: {exc}") from None
+        if low is not None and high is not None and low > high:
+            raise ConditionError(f"{where}: the range minimum is above its maximum.")
+    if op == "is_empty" and value not in (True, False, None):
+        raise ConditionError(f"{where}: “is_empty” takes true or false.")
+    if field == "arrival_weekday" and op in ("equals", "in"):
+        days = value if isinstance(value, list) else [value]
+        bad = [str(d) for d in days if _norm(d) not in WEEKDAYS]
+        if bad:
+            verb = "is not a weekday" if len(bad) == 1 else "are not weekdays"
+            raise ConditionError(f"{where}: {', '.join(bad)} {verb} ({', '.join(WEEKDAYS)}).")
+
+
+def condition_text(cond: dict) -> str:
+    """One condition as a person writes it, "state in SP, RJ": the sentence of
+    `conditions_describe` and a line of the admin's editor (`conditions_parse` reads it
+    back)."""
+    field, op, value = cond["field"], cond["op"], cond.get("value")
+    if op == "in":
+        return f"{field} in {_joined(value)}"
+    if op == "range":
+        low, high = value
+        if high is None:
+            return f"{field} ≥ {low}"
+        if low is None:
+            return f"{field} ≤ {high}"
+        return f"{field} {low}–{high}"
+    if op == "is_empty":
+        return f"{field} {'is empty' if value in (True, None) else 'is filled in'}"
+    if op == "prefix":
+        return f"{field} starts with {value}"
+    return f"{field} = {value}"
 
 
 def conditions_describe(conditions: list) -> str:
     """A sentence for list columns and the decision panel."""
     if not conditions:
         return "every lead"
-    groups = []
-    for group in conditions:
-        parts = []
-        for c in group:
-            value = c.get("value")
-            if c["op"] == "in":
-                text = f"{c['field']} in {', '.join(map(str, value))}"
-            elif c["op"] == "range":
-                low, high = value
-                text = (
-                    f"{c['field']} ≥ {low}"
-                    if high is None
-                    else f"{c['field']} ≤ {high}"
-                    if low is None
-                    else f"{c['field']} {low}–{high}"
-                )
-            elif c["op"] == "is_empty":
-                text = f"{c['field']} {'is empty' if value in (True, None) else 'is filled in'}"
-            elif c["op"] == "prefix":
-                text = f"{c['field']} starts with {value}"
-            else:
-                text = f"{c['field']} = {value}"
-            parts.append(text)
-        groups.append(" and ".join(parts))
+    groups = [" and ".join(condition_text(c) for c in group) for group in conditions]
     return " or ".join(f"({g})" if len(groups) > 1 else g for g in groups)
+
+
+# -- the admin's text form -----------------------------------------------------------------
+# A condition a line, "or" alone on a line between groups: what `condition_text` writes.
+
+OR = "or"
+SYNTAX = (
+    "One condition a line; a lead matches when every line of a group holds. A line that "
+    "says just “or” starts another group. Empty: every lead. Write a line as "
+    "<code>field = value</code>, <code>field in a, b, c</code>, "
+    "<code>field starts with value</code>, <code>field ≥ number</code> (or &gt;=), "
+    "<code>field ≤ number</code> (or &lt;=), <code>field 1000–5000</code> (or 1000 to 5000), "
+    "<code>field is empty</code>, <code>field is filled in</code>. "
+    'Quote a value that holds a comma: <code>city in "Washington, DC", Boston</code>.'
+)
+_HEAD = re.compile(r"([A-Za-z_]*)\s*(.*)$")
+_NUMBER = r"-?\d+(?:\.\d+)?"
+_RANGE = re.compile(rf"^({_NUMBER})\s*(?:–|—|-|to)\s*({_NUMBER})$", re.IGNORECASE)
+_BOUND = re.compile(rf"^(≥|>=|≤|<=)\s*({_NUMBER})$")
+_HOW = (
+    "say how to compare: = value, in a, b, starts with value, ≥ number, ≤ number, "
+    "number–number, is empty or is filled in"
+)
+
+
+def conditions_text(conditions: list) -> str:
+    """Conditions as the editor shows them: a condition a line, "or" between groups."""
+    return f"\n{OR}\n".join("\n".join(condition_text(c) for c in group) for group in conditions)
+
+
+def conditions_parse(text: str) -> list:
+    """The editor's text as conditions, checked. Raises ConditionError naming the line."""
+    groups: list[list[dict]] = [[]]
+    for number, raw in enumerate((text or "").splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        where = f"Line {number} (“{line}”)"
+        if line.casefold() == OR:
+            if not groups[-1]:
+                raise ConditionError(f"{where}: “or” needs a condition above it.")
+            groups.append([])
+            continue
+        cond = _line_condition(line, where)
+        condition_validate(cond, where=where)
+        groups[-1].append(cond)
+    if not groups[-1]:
+        if len(groups) > 1:
+            raise ConditionError("The last “or” needs a condition below it.")
+        groups.pop()
+    return groups
+
+
+def _line_condition(line: str, where: str) -> dict:
+    # The field is the leading word, spaced or not: "country=BR", "score>=50".
+    head = _HEAD.match(line)
+    field, rest = head.group(1).lower(), head.group(2).strip()
+    if field not in FIELDS:
+        raise ConditionError(f"{where}: start with a lead field, one of: {', '.join(FIELDS)}.")
+    lowered = rest.casefold()
+    if rest.startswith("=") and not rest.startswith("=="):
+        return _cond(field, "equals", rest[1:].strip())
+    if lowered == "in" or lowered.startswith("in "):
+        return _cond(field, "in", _split(rest[2:]))
+    if lowered.startswith("starts with"):
+        return _cond(field, "prefix", rest[len("starts with ") :].strip())
+    if lowered in ("is empty", "is blank"):
+        return _cond(field, "is_empty", True)
+    if lowered in ("is filled in", "is not empty"):
+        return _cond(field, "is_empty", False)
+    bound = _BOUND.match(rest)
+    if bound:
+        value = _json_number(bound.group(2))
+        return _cond(
+            field, "range", [value, None] if bound.group(1) in ("≥", ">=") else [None, value]
+        )
+    span = _RANGE.match(rest)
+    if span:
+        return _cond(field, "range", [_json_number(span.group(1)), _json_number(span.group(2))])
+    raise ConditionError(f"{where}: after “{field}”, {_HOW}.")
+
+
+def _cond(field: str, op: str, value) -> dict:
+    return {"field": field, "op": op, "value": value}
+
+
+def _split(text: str) -> list[str]:
+    """ "a, b, "c, d"" → ["a", "b", "c, d"] (csv's quoting, blanks dropped)."""
+    row = next(csv.reader([text], skipinitialspace=True), [])
+    return [item.strip() for item in row if item.strip()]
+
+
+def _joined(values) -> str:
+    """`_split`'s inverse: values joined by commas, quoted (csv-style) where needed."""
+    return ", ".join(_quoted(str(v)) for v in values)
+
+
+def _quoted(text: str) -> str:
+    if "," in text or '"' in text or text != text.strip():
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _json_number(text: str) -> int | float:
+    """A typed number as JSON keeps it: 1000 stays an integer."""
+    number = Decimal(text)
+    return int(number) if number == number.to_integral_value() else float(number)

@@ -1,4 +1,3 @@
-import json
 from decimal import Decimal, InvalidOperation
 
 from django import forms
@@ -7,11 +6,10 @@ from django.utils.dateparse import parse_datetime
 
 from pools.models import Lead
 
-from .conditions import FIELDS, OPS, ConditionError, conditions_validate
+from .conditions import FIELDS, SYNTAX, ConditionError, conditions_parse, conditions_text
 from .models import RoutingRule
 
 FIELD_HELP = "Fields: " + "; ".join(f"{k} — {label}" for k, (label, _) in FIELDS.items())
-OP_HELP = "Operators: " + "; ".join(f"{k} — {label}" for k, label in OPS.items())
 # Lead columns a pasted test lead may set ("source" is a slug, handled apart).
 PASTABLE = (
     "industry",
@@ -31,22 +29,65 @@ PASTABLE = (
 )
 
 
-class PrettyJSONField(forms.JSONField):
-    """Shown one condition a line, with accents as typed ("São Paulo"), so people can
-    read and edit it."""
+class ConditionsField(forms.CharField):
+    """A rule's conditions as text, a condition a line ("state in SP, RJ") and "or" between
+    groups, for the JSON list of groups the engine reads. Admins used to type that JSON
+    and met a parse error for a missing quote; the text reads as the rule list's "Takes"
+    column, and a mistake is reported by its line."""
+
+    widget = forms.Textarea(attrs={"rows": 8, "cols": 70, "style": "font-family: monospace"})
+
+    def __init__(self, **kwargs):
+        # Unstripped: a message's line number counts the lines as the admin sees them.
+        super().__init__(strip=False, **kwargs)
 
     def prepare_value(self, value):
-        if isinstance(value, forms.fields.InvalidJSONInput):
-            return value
-        if isinstance(value, list) and value and all(isinstance(g, list) for g in value):
-            groups = [
-                "  [\n"
-                + ",\n".join(f"    {json.dumps(c, ensure_ascii=False)}" for c in g)
-                + "\n  ]"
-                for g in value
-            ]
-            return "[\n" + ",\n".join(groups) + "\n]"
-        return json.dumps(value, ensure_ascii=False)
+        # Stored conditions as lines; text (re-shown after an error) as typed.
+        return conditions_text(value) if isinstance(value, list) else value
+
+    def to_python(self, value) -> list:
+        try:
+            return conditions_parse(super().to_python(value))
+        except ConditionError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def has_changed(self, initial, data) -> bool:
+        try:
+            return (initial or []) != self.to_python(data)
+        except forms.ValidationError:
+            return True
+
+
+class NumberListField(forms.CharField):
+    """Numbers as one comma-separated line, "50000, 10000", for a JSON list of numbers."""
+
+    widget = forms.TextInput(attrs={"size": 40})
+
+    def prepare_value(self, value):
+        return ", ".join(str(v) for v in value) if isinstance(value, list) else value
+
+    def to_python(self, value) -> list:
+        numbers = []
+        for part in super().to_python(value).split(","):
+            part = part.strip()
+            if not part:
+                continue
+            try:
+                number = Decimal(part)
+            except InvalidOperation:
+                raise forms.ValidationError(
+                    f"“{part}” is not a number (write 50000, not 50,000 or $50k)."
+                ) from None
+            if not number.is_finite():
+                raise forms.ValidationError(f"“{part}” is not a number.")
+            numbers.append(int(number) if number == number.to_integral_value() else float(number))
+        return numbers
+
+    def has_changed(self, initial, data) -> bool:
+        try:
+            return (initial or []) != self.to_python(data)
+        except forms.ValidationError:
+            return True
 
 
 class RepChoiceLabels:
@@ -63,17 +104,12 @@ class RepMultipleChoiceField(RepChoiceLabels, forms.ModelMultipleChoiceField):
 
 
 class RoutingRuleForm(forms.ModelForm):
-    conditions = PrettyJSONField(
+    conditions = ConditionsField(
         required=False,
-        initial=list,
-        widget=forms.Textarea(attrs={"rows": 12, "cols": 80, "style": "font-family: monospace"}),
-        help_text=RoutingRule._meta.get_field("conditions").help_text
-        + f"<br>{FIELD_HELP}.<br>{OP_HELP}.",
+        help_text=f"{SYNTAX}<br>{FIELD_HELP}.<br>Try a rule with “Test a lead” on the rules list.",
     )
-    value_tiers = forms.JSONField(
+    value_tiers = NumberListField(
         required=False,
-        initial=list,
-        widget=forms.TextInput(attrs={"size": 40}),
         help_text=RoutingRule._meta.get_field("value_tiers").help_text,
     )
 
@@ -117,21 +153,15 @@ class RoutingRuleForm(forms.ModelForm):
         if "fallback_rule" in self.fields and self.instance.pk:
             self.fields["fallback_rule"].queryset = RoutingRule.objects.exclude(pk=self.instance.pk)
 
-    def clean_conditions(self):
-        try:
-            return conditions_validate(self.cleaned_data.get("conditions") or [])
-        except ConditionError as exc:
-            raise forms.ValidationError(str(exc)) from None
-
     def clean_value_tiers(self):
         tiers = self.cleaned_data.get("value_tiers") or []
-        if not isinstance(tiers, list):
-            raise forms.ValidationError("Enter a list of numbers, e.g. [50000, 10000].")
-        try:
-            numbers = [Decimal(str(t)) for t in tiers]
-        except InvalidOperation:
-            raise forms.ValidationError("Every tier threshold must be a number.") from None
-        if numbers != sorted(numbers, reverse=True):
+        if any(t <= 0 for t in tiers):
+            # Also what "50,000" becomes (50 and 0): the comma separates thresholds.
+            raise forms.ValidationError(
+                "Thresholds are amounts above zero, without thousands separators "
+                "(50000, not 50,000)."
+            )
+        if tiers != sorted(tiers, reverse=True):
             raise forms.ValidationError("List the thresholds from highest to lowest.")
         return tiers
 
@@ -161,29 +191,55 @@ class RoutingRuleForm(forms.ModelForm):
 
 
 class TestLeadForm(forms.Form):
-    """“Test a lead”: an existing lead's id, or fields pasted as JSON."""
+    """“Test a lead”: an existing lead's id, or its fields typed a line each."""
 
     lead_id = forms.IntegerField(required=False, min_value=1, label="Existing lead id")
-    fields_json = forms.JSONField(
+    fields_text = forms.CharField(
         required=False,
-        label="…or lead fields (JSON)",
+        strip=False,  # line numbers as typed
+        label="…or lead fields",
         widget=forms.Textarea(
             attrs={
                 "rows": 6,
-                "cols": 70,
+                "cols": 60,
                 "style": "font-family: monospace",
-                "placeholder": '{"source": "paid_search", "country": "BR",'
-                ' "state": "SP", "industry": "pet"}',
+                "placeholder": "source: paid_search\ncountry: BR\nstate: SP\nindustry: pet",
             }
         ),
-        help_text="Keys: source (slug), " + ", ".join(PASTABLE) + ".",
+        help_text="One field a line, “name: value”. Names: source (slug), "
+        + ", ".join(PASTABLE)
+        + ". Dates as 2026-03-04T10:00:00+00:00.",
     )
+
+    def clean_fields_text(self) -> dict:
+        fields: dict[str, str] = {}
+        for number, line in enumerate(self.cleaned_data["fields_text"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            name, colon, value = line.partition(":")
+            name = name.strip().lower()
+            if not colon:
+                raise forms.ValidationError(f"Line {number}: write “name: value”.")
+            if name not in PASTABLE and name != "source":
+                raise forms.ValidationError(f"Line {number}: “{name}” is not a field to test.")
+            fields[name] = value.strip()
+        try:
+            for name, read in _READERS.items():
+                if fields.get(name):
+                    fields[name] = read(fields[name])
+        except (InvalidOperation, ValueError):
+            raise forms.ValidationError(
+                f"“{fields[name]}” is not a valid {name.replace('_', ' ')}."
+            ) from None
+        return fields
 
     def clean(self):
         data = super().clean()
-        lead_id, pasted = data.get("lead_id"), data.get("fields_json")
+        lead_id, pasted = data.get("lead_id"), data.get("fields_text")
+        if self.errors:
+            return data
         if not lead_id and not pasted:
-            raise forms.ValidationError("Give a lead id or paste the lead's fields.")
+            raise forms.ValidationError("Give a lead id or type the lead's fields.")
         if lead_id:
             lead = Lead.objects.filter(pk=lead_id).select_related("source").first()
             if lead is None:
@@ -191,30 +247,25 @@ class TestLeadForm(forms.Form):
                 return data
             data["lead"], data["source_slug"] = lead, None
             return data
-        if not isinstance(pasted, dict):
-            self.add_error("fields_json", 'Paste an object, e.g. {"country": "BR"}.')
-            return data
-        unknown = sorted(set(pasted) - set(PASTABLE) - {"source"})
-        if unknown:
-            self.add_error("fields_json", f"Unknown field(s): {', '.join(unknown)}.")
-            return data
-        values = {k: v for k, v in pasted.items() if k != "source"}
-        try:
-            if values.get("estimated_value") not in (None, ""):
-                values["estimated_value"] = Decimal(str(values["estimated_value"]))
-            if "score" in values:
-                values["score"] = int(values["score"])
-            if "created_at" in values:
-                values["created_at"] = parse_datetime(str(values["created_at"]))
-                if values["created_at"] is None:
-                    raise ValueError("created_at")
-        except (InvalidOperation, ValueError, TypeError) as exc:
-            self.add_error(
-                "fields_json",
-                f"Could not read {exc}: check numbers and dates "
-                "(ISO, e.g. 2026-03-04T10:00:00+00:00).",
-            )
-            return data
-        data["lead"] = Lead(**{k: ("" if v is None else v) for k, v in values.items()})
-        data["source_slug"] = str(pasted.get("source") or "")
+        values = {k: v for k, v in pasted.items() if k != "source" and v != ""}
+        data["lead"] = Lead(**values)
+        data["source_slug"] = pasted.get("source", "")
         return data
+
+
+def _decimal(text: str) -> Decimal:
+    value = Decimal(text)
+    if not value.is_finite():
+        raise ValueError(text)
+    return value
+
+
+def _datetime(text: str):
+    value = parse_datetime(text)
+    if value is None:
+        raise ValueError(text)
+    return value
+
+
+# Typed values that are not text, read into what the Lead field holds.
+_READERS = {"estimated_value": _decimal, "score": int, "created_at": _datetime}

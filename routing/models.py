@@ -1,9 +1,12 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
 from accounts.models import RepProfile, Team
 from pools.models import Lead, Pool
+
+from .conditions import ConditionError, conditions_validate
 
 
 class Heartbeat(models.Model):
@@ -19,13 +22,17 @@ class Heartbeat(models.Model):
 
 
 CONDITIONS_HELP = (
-    "Which leads this rule takes. A list of groups; a lead matches when ALL conditions of "
-    "ANY group hold. Leave as [] to match every lead. Example: "
-    '[[{"field": "source", "op": "in", "value": ["paid_search", "social"]}, '
-    '{"field": "country", "op": "equals", "value": "BR"}], '
-    '[{"field": "estimated_value", "op": "range", "value": [10000, null]}]]. '
-    "Use “Test a lead” on the rules list to try it out."
+    "Which leads this rule takes: groups of conditions on lead fields; a lead matches when "
+    "all the conditions of any group hold. No conditions: every lead."
 )
+
+
+def validate_conditions(value) -> None:
+    """The stored shape, whoever writes it (the admin's editor checks its text first)."""
+    try:
+        conditions_validate(value)
+    except ConditionError as exc:
+        raise ValidationError(str(exc)) from None
 
 
 class RoutingRule(models.Model):
@@ -61,7 +68,9 @@ class RoutingRule(models.Model):
     )
     is_active = models.BooleanField("active", default=True)
     description = models.TextField(blank=True, help_text="Why this rule exists (for people).")
-    conditions = models.JSONField(default=list, blank=True, help_text=CONDITIONS_HELP)
+    conditions = models.JSONField(
+        default=list, blank=True, help_text=CONDITIONS_HELP, validators=[validate_conditions]
+    )
 
     action = models.CharField(max_length=10, choices=Action.choices, default=Action.ASSIGN)
     method = models.CharField(
@@ -126,7 +135,7 @@ class RoutingRule(models.Model):
         default=list,
         blank=True,
         help_text="Top performer tiers: estimated-value thresholds, highest first, e.g. "
-        "[50000, 10000]. Leads above the first go to the best reps, and so on. "
+        "50000, 10000. Leads above the first go to the best reps, and so on. "
         "Empty = one tier.",
     )
 

@@ -236,6 +236,9 @@ def test_admin_edits_code_lists_as_comma_separated_lines(client_for, admin_user,
     territory = Territory.objects.get(name="Southeast")
     assert territory.countries == ["BR"] and territory.states == ["SP", "RJ"]
     assert territory.postal_prefixes == [] and territory.area_codes == []
+    listing = c.get("/admin/accounts/territory/").content.decode()
+    assert '<td class="field-states">SP, RJ</td>' in listing
+    assert '<td class="field-area_codes">—</td>' in listing
 
 
 def test_reps_cannot_use_the_admin(client_for, rep):

@@ -1,19 +1,24 @@
 """Rule conditions: matching and the admin's validation messages (pure)."""
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from pools.models import Lead
 from routing.conditions import (
     ConditionError,
     conditions_describe,
     conditions_match,
+    conditions_parse,
+    conditions_text,
     conditions_validate,
     lead_fields,
     phone_area_code,
 )
+from routing.models import RoutingRule
 
 
 def c(field, op, value):
@@ -82,12 +87,12 @@ def test_lead_fields_derive_area_code_and_arrival_time():
         ([{"field": "state", "op": "equals", "value": "SP"}], "wrap it in brackets"),
         ([[c("colour", "equals", "red")]], "“colour” is not a lead field"),
         ([[c("state", "like", "S")]], "“like” is not an operator"),
-        ([[c("state", "in", "SP")]], "needs a non-empty list"),
-        ([[c("state", "equals", ["SP"])]], "needs a single value"),
+        ([[c("state", "in", "SP")]], "needs at least one value"),
+        ([[c("state", "equals", ["SP"])]], "“=” needs one value after it"),
         ([[c("state", "range", [1, 2])]], "only works on numeric fields"),
         ([[c("score", "range", [50, 10])]], "minimum is above its maximum"),
         ([[c("score", "range", ["a", 10])]], "“a” is not a number"),
-        ([[c("arrival_weekday", "equals", "funday")]], "are not weekdays"),
+        ([[c("arrival_weekday", "equals", "funday")]], "is not a weekday"),
         ([[{**c("state", "equals", "SP"), "extra": 1}]], "unknown key"),
     ],
 )
@@ -108,3 +113,70 @@ def test_valid_conditions_pass_and_read_as_a_sentence():
     assert conditions_describe(conditions) == (
         "(source in paid_search, social and estimated_value ≥ 10000) or (state = SP)"
     )
+
+
+# -- the admin's text form -----------------------------------------------------------------
+
+
+def test_text_lines_read_as_conditions_and_back():
+    text = """
+        source in paid_search, social
+        estimated_value >= 10000
+        city in "Washington, DC", Boston
+        OR
+        state=SP
+        score 10 to 50.5
+        arrival_hour ≤ 12
+        industry is filled in
+        campaign is empty
+        postal_code starts with 01
+    """
+    conditions = conditions_parse(text)
+    assert conditions == [
+        [
+            c("source", "in", ["paid_search", "social"]),
+            c("estimated_value", "range", [10000, None]),
+            c("city", "in", ["Washington, DC", "Boston"]),
+        ],
+        [
+            c("state", "equals", "SP"),
+            c("score", "range", [10, 50.5]),
+            c("arrival_hour", "range", [None, 12]),
+            c("industry", "is_empty", False),
+            c("campaign", "is_empty", True),
+            c("postal_code", "prefix", "01"),
+        ],
+    ]
+    shown = conditions_text(conditions)
+    assert shown.splitlines()[2:5] == ['city in "Washington, DC", Boston', "or", "state = SP"]
+    assert conditions_parse(shown) == conditions  # what the editor shows saves unchanged
+    assert conditions_parse("  \n") == [] and conditions_text([]) == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("state = SP\ncolour = red", "Line 2 (“colour = red”): start with a lead field"),
+        ("score 50", "after “score”, say how to compare"),
+        ("state in", "“in” needs at least one value"),
+        ("state =", "“=” needs one value after it"),
+        ("postal_code starts with", "“starts with” needs one value after it"),
+        ("state ≥ 5", "only works on numeric fields (estimated_value, score, arrival_hour)"),
+        ("score 50-10", "the range minimum is above its maximum"),
+        ("score 1,000-5,000", "say how to compare"),
+        ("arrival_weekday in mon, funday", "funday is not a weekday"),
+        ("or\nstate = SP", "Line 1 (“or”): “or” needs a condition above it"),
+        ("state = SP\nor\n", "The last “or” needs a condition below it"),
+        ("state = SP\nor\nor\nstate = RJ", "Line 3 (“or”): “or” needs a condition above"),
+    ],
+)
+def test_text_mistakes_are_reported_by_line(text, message):
+    with pytest.raises(ConditionError, match=re.escape(message)):
+        conditions_parse(text)
+
+
+def test_the_model_field_rejects_a_malformed_shape_whoever_writes_it():
+    field = RoutingRule._meta.get_field("conditions")
+    with pytest.raises(ValidationError, match="“colour” is not a lead field"):
+        field.run_validators([[c("colour", "equals", "red")]])
+    field.run_validators([[c("state", "equals", "SP")]])  # a good shape passes

@@ -2,6 +2,7 @@
 
 import pytest
 from django.utils import timezone
+from django.utils.html import escape
 
 from pools.claiming import lead_claim, lead_release
 from pools.lifecycle import LeadState
@@ -149,14 +150,14 @@ def _rule_post(**overrides):
         "name": "R",
         "priority": 1,
         "is_active": "on",
-        "conditions": "[]",
+        "conditions": "",
         "action": "assign",
         "method": "round_robin",
         "target": "team",
         "keep_turn": "on",
         "performance_window_days": 90,
         "performance_min_sample": 5,
-        "value_tiers": "[]",
+        "value_tiers": "",
         "fallback": "skim",
         "rotation-TOTAL_FORMS": 0,
         "rotation-INITIAL_FORMS": 0,
@@ -169,23 +170,32 @@ def _rule_post(**overrides):
 
 def test_admin_rejects_bad_conditions_with_a_clear_message(admin_user, client_for, team):
     client = client_for(admin_user)
+    for conditions, message in [
+        ("state = SP\ncolour = red", "Line 2 (“colour = red”): start with a lead field"),
+        ("score 50-10", "Line 1 (“score 50-10”): the range minimum is above its maximum"),
+        ("score 50", "after “score”, say how to compare"),
+        ("value_tiers", "start with a lead field"),
+        ("\n\nstate = SP\nscore high", "Line 4 (“score high”)"),  # counted as typed
+    ]:
+        response = client.post(
+            "/admin/routing/routingrule/add/", _rule_post(team=team.pk, conditions=conditions)
+        )
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert escape(message) in body
+        assert escape(conditions.splitlines()[-1]) in body  # re-shown as typed
     response = client.post(
-        "/admin/routing/routingrule/add/",
-        _rule_post(
-            team=team.pk, conditions='[[{"field": "colour", "op": "equals", "value": "red"}]]'
-        ),
+        "/admin/routing/routingrule/add/", _rule_post(team=team.pk, value_tiers="50,000")
     )
-    assert response.status_code == 200
-    assert "“colour” is not a lead field" in response.content.decode()
+    assert "without thousands separators" in response.content.decode()
     response = client.post(
-        "/admin/routing/routingrule/add/",
-        _rule_post(
-            team=team.pk, conditions='[[{"field": "score", "op": "range", "value": [50, 10]}]]'
-        ),
+        "/admin/routing/routingrule/add/", _rule_post(team=team.pk, value_tiers="50k")
     )
-    assert "minimum is above its maximum" in response.content.decode()
-    response = client.post("/admin/routing/routingrule/add/", _rule_post(conditions="[[{oops"))
-    assert "Enter a valid JSON" in response.content.decode()
+    assert "“50k” is not a number" in response.content.decode()
+    response = client.post(
+        "/admin/routing/routingrule/add/", _rule_post(team=team.pk, value_tiers="10, 500")
+    )
+    assert "from highest to lowest" in response.content.decode()
     assert not RoutingRule.objects.exists()
 
 
@@ -200,12 +210,36 @@ def test_admin_saves_a_valid_rule(admin_user, client_for, team):
     response = client_for(admin_user).post(
         "/admin/routing/routingrule/add/",
         _rule_post(
-            team=team.pk, conditions='[[{"field": "state", "op": "in", "value": ["SP", "RJ"]}]]'
+            team=team.pk,
+            conditions="state in SP, RJ\nestimated_value >= 10000\nor\nsource = partner",
+            value_tiers="50000, 10000.5",
         ),
     )
     assert response.status_code == 302
     rule = RoutingRule.objects.get()
-    assert rule.conditions[0][0]["value"] == ["SP", "RJ"] and rule.rotation.state == {}
+    assert rule.conditions == [
+        [
+            {"field": "state", "op": "in", "value": ["SP", "RJ"]},
+            {"field": "estimated_value", "op": "range", "value": [10000, None]},
+        ],
+        [{"field": "source", "op": "equals", "value": "partner"}],
+    ]
+    assert rule.value_tiers == [50000, 10000.5] and rule.rotation.state == {}
+
+
+def test_admin_shows_stored_conditions_as_lines(admin_user, client_for, team):
+    rule = RuleFactory(
+        team=team,
+        conditions=[
+            [{"field": "city", "op": "in", "value": ["Washington, DC", "Boston"]}],
+            [{"field": "score", "op": "range", "value": [None, 40]}],
+        ],
+        value_tiers=[50000, 10000],
+    )
+    body = client_for(admin_user).get(f"/admin/routing/routingrule/{rule.pk}/change/")
+    body = body.content.decode()
+    assert escape('city in "Washington, DC", Boston\nor\nscore ≤ 40') in body
+    assert 'value="50000, 10000"' in body
 
 
 def test_admin_rule_list_reads_as_sentences(admin_user, client_for, team):
@@ -239,13 +273,18 @@ def test_admin_test_a_pasted_lead(admin_user, client_for, team, rep):
     client = client_for(admin_user)
     body = client.get(
         "/admin/routing/routingrule/test/",
-        {"fields_json": '{"source": "paid_search", "country": "BR"}'},
+        {"fields_text": "source: paid_search\ncountry: BR\ncreated_at: 2026-03-04T10:00:00+00:00"},
     ).content.decode()
     assert "Assigned to" in body and "Paid" in body
-    body = client.get(
-        "/admin/routing/routingrule/test/", {"fields_json": '{"colour": "red"}'}
-    ).content.decode()
-    assert "Unknown field(s): colour" in body
+    for text, message in [
+        ("colour: red", "Line 1: “colour” is not a field to test."),
+        ("country BR", "Line 1: write “name: value”."),
+        ("score: high", "“high” is not a valid score."),
+        ("estimated_value: NaN", "“NaN” is not a valid estimated value."),
+        ("created_at: 2026-13-45T10:00", "is not a valid created at."),
+    ]:
+        body = client.get("/admin/routing/routingrule/test/", {"fields_text": text})
+        assert escape(message) in body.content.decode()
     body = client.get("/admin/routing/routingrule/test/", {"lead_id": 999999}).content.decode()
     assert "There is no lead #999999" in body
 
