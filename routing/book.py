@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from accounts.models import RepProfile
 
-from .eligibility import RepRow, performance_counts, periods, roster_needs_territories
+from .eligibility import RepRow, performance_counts, roster_needs_territories
 from .facts import CAP_COLUMNS, book_facts, roster_sql
 from .models import RoutingRule
 from .strategies import LeadSnapshot
@@ -53,14 +53,10 @@ class RepBook:
             )
         lead_territories = sorted({t for lead in leads for t in lead.territories}) or [-1]
         rosters = {r.pk: roster_sql(rule=r, territory_ids=lead_territories) for r in rules}
-        today, week, month = periods(now)
         facts = book_facts(
             rosters=rosters,
             stateful=[r.pk for r in rules if r.method in STATEFUL],
             lead_ids=[lead.id for lead in leads if lead.id is not None],
-            today=today,
-            week=week,
-            month=month,
             now=now,
             lock=lock,
         )
@@ -154,6 +150,7 @@ def _rows(reps: dict[int, dict], territories: dict[int, set], now: datetime) -> 
             seniority=f["seniority"],
             weight=f["weight"],
             caps={c: f[c] for c in CAP_COLUMNS},
+            day=f["day"],
             today=f["today"],
             week=f["week"],
             month=f["month"],

@@ -7,8 +7,9 @@ one rep's facts, so each filter is tested without the database.
 
 from __future__ import annotations
 
+import zoneinfo
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.db.models import Count, Q
 
@@ -16,7 +17,6 @@ from accounts.models import RepProfile
 from pools.lifecycle import LeadState
 from pools.models import Lead
 
-from .conditions import routing_time_zone
 from .models import RoutingRule
 from .strategies import Candidate, LeadSnapshot
 
@@ -47,6 +47,7 @@ class RepRow:
     seniority: int = RepProfile.Seniority.MID
     weight: int = 1
     caps: dict = field(default_factory=dict)  # effective caps: field -> int | None
+    day: date | None = None  # the rep's own today: the day its counter row is for
     today: int = 0
     week: int = 0
     month: int = 0
@@ -171,9 +172,26 @@ def lead_territories(fields: dict, territories: list[dict]) -> dict[int, int]:
     return found
 
 
-def periods(now: datetime) -> tuple[date, date, date]:
-    """Today, the week's Monday and the month's first day, in the routing time zone."""
-    today = now.astimezone(routing_time_zone()).date()
+def periods(now: datetime, zone: str) -> tuple[date, date, date]:
+    """Today, the week's Monday and the month's first day in the time zone `zone` (a
+    rep's own: a cap's day is the rep's day, as for claim caps)."""
+    return _periods(now.astimezone(zoneinfo.ZoneInfo(zone)).date())
+
+
+def periods_anywhere(now: datetime) -> list[tuple[date, date, date]]:
+    """`periods` for each date it is somewhere at `now`: UTC's day before, its day and its
+    day after (zones run from UTC−12 to UTC+14). A rep's are the ones of
+    `local_day_index`."""
+    utc = now.astimezone(UTC).date()
+    return [_periods(utc + timedelta(days=shift)) for shift in (-1, 0, 1)]
+
+
+def local_day_index(now: datetime, zone: str) -> int:
+    """Which of `periods_anywhere(now)` is the rep's, in the time zone `zone`."""
+    return (now.astimezone(zoneinfo.ZoneInfo(zone)).date() - now.astimezone(UTC).date()).days + 1
+
+
+def _periods(today: date) -> tuple[date, date, date]:
     return today, today - timedelta(days=today.weekday()), today.replace(day=1)
 
 

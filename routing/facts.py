@@ -24,6 +24,7 @@ from leadroute.sql import run_batch
 from pools.lifecycle import OPEN_OWNED_STATES, LeadState
 from pools.models import Lead, LeadEvent, LeadSource
 
+from .eligibility import local_day_index, periods, periods_anywhere
 from .models import RepIntake, RoutingDecision, RoutingRule, RuleRotation
 
 CAP_COLUMNS = ("max_per_day", "max_per_week", "max_per_month", "max_open_untouched")
@@ -109,20 +110,25 @@ def _profiles_sql(where: str) -> str:
         WHERE {where} ORDER BY p.user_id"""
 
 
-def _counts_statements(
-    r_sql: str, r_params: list, *, today: date, week: date, month: date
-) -> list[tuple[str, list]]:
+def _counts_statements(r_sql: str, r_params: list, *, now: datetime) -> list[tuple[str, list]]:
     d = connection.ops.adapt_datefield_value
     open_states = sorted(OPEN_OWNED_STATES)
+    # A rep's day, week and month are their own time zone's, and this statement cannot
+    # know the zone (it is read beside it): so a rep's leads today, this week and this
+    # month for each date it can be somewhere now; `_intake_counts` keeps the rep's own.
+    # One row per rep, whatever the rows of the month.
+    anywhere = periods_anywhere(now)
+    sums, params = [], []
+    for today, week, month in anywhere:
+        sums.append("SUM(CASE WHEN day = %s THEN count ELSE 0 END)")
+        sums += ["SUM(CASE WHEN day >= %s AND day <= %s THEN count ELSE 0 END)"] * 2
+        params += [d(today), d(week), d(today), d(month), d(today)]
+    since = min(min(week, month) for _, week, month in anywhere)
     intake = (
-        f"""SELECT user_id,
-                   SUM(CASE WHEN day = %s THEN count ELSE 0 END),
-                   SUM(CASE WHEN day >= %s THEN count ELSE 0 END),
-                   SUM(CASE WHEN day >= %s THEN count ELSE 0 END),
-                   MAX(last_at)
+        f"""SELECT user_id, {", ".join(sums)}, MAX(last_at)
             FROM {RepIntake._meta.db_table}
             WHERE user_id IN ({r_sql}) AND day >= %s GROUP BY user_id""",
-        [d(today), d(week), d(month), *r_params, d(min(week, month))],
+        [*params, *r_params, d(since)],
     )
     leads = (
         f"""SELECT owner_id, COUNT(*),
@@ -146,14 +152,21 @@ def db_datetime(value) -> datetime | None:
     return value
 
 
+def _intake_counts(row: tuple | None, *, zone: str, now: datetime) -> dict:
+    """A rep's `_counts_statements` row as their leads today, this week and this month,
+    in their own time zone, and the time of the last one."""
+    if row is None:
+        return {"today": 0, "week": 0, "month": 0, "last": None}
+    k = 1 + 3 * local_day_index(now, zone)
+    today, week, month = (int(n or 0) for n in row[k : k + 3])
+    return {"today": today, "week": week, "month": month, "last": db_datetime(row[-1])}
+
+
 def book_facts(
     *,
     rosters: dict[int, tuple[str, list]],
     stateful: list[int],
     lead_ids: list[int],
-    today: date,
-    week: date,
-    month: date,
     now: datetime,
     lock: bool,
 ) -> dict:
@@ -212,7 +225,7 @@ def book_facts(
         )
     )
     statements.append((_profiles_sql(f"p.user_id IN ({users_sql})"), users_params))
-    statements += _counts_statements(users_sql, users_params, today=today, week=week, month=month)
+    statements += _counts_statements(users_sql, users_params, now=now)
     at = connection.ops.adapt_datetimefield_value(now)
     statements.append(
         (
@@ -246,13 +259,10 @@ def book_facts(
         f = dict(zip(PROFILE_COLUMNS, row, strict=True))
         for c in JSON_COLUMNS:
             f[c] = _json(f[c])
-        _, t, w, m, last = intake.get(f["user_id"], (0, 0, 0, 0, None))
         _, n_open, untouched = open_leads.get(f["user_id"], (0, 0, 0))
         f.update(
-            today=int(t or 0),
-            week=int(w or 0),
-            month=int(m or 0),
-            last=db_datetime(last),
+            _intake_counts(intake.get(f["user_id"]), zone=f["time_zone"], now=now),
+            day=periods(now, f["time_zone"])[0],
             open=int(n_open or 0),
             untouched=int(untouched or 0),
             is_active=bool(f["is_active"]),
@@ -270,12 +280,15 @@ def book_facts(
     }
 
 
-def intake_bump_sql(*, counts: dict[int, int], day: date, at: datetime) -> tuple[str, list]:
-    """Count routed leads per rep today (`counts`: user id -> leads): one upsert, whether
-    or not today's rows exist yet (ON CONFLICT works on PostgreSQL and on SQLite ≥ 3.24)."""
+def intake_bump_sql(
+    *, counts: dict[int, int], days: dict[int, date], at: datetime
+) -> tuple[str, list]:
+    """Count routed leads per rep on the rep's own today (`counts`: user id -> leads;
+    `days`: user id -> that day): one upsert, whether or not the rows exist yet (ON
+    CONFLICT works on PostgreSQL and on SQLite ≥ 3.24)."""
     table = RepIntake._meta.db_table
     ops = connection.ops
-    rows = sorted(counts.items())
+    rows = [(user_id, days[user_id], n) for user_id, n in sorted(counts.items())]
     return (
         f"INSERT INTO {table} (user_id, day, count, last_at) VALUES "
         + ", ".join(["(%s, %s, %s, %s)"] * len(rows))
@@ -283,7 +296,7 @@ def intake_bump_sql(*, counts: dict[int, int], day: date, at: datetime) -> tuple
         "excluded.count, last_at = excluded.last_at",
         [
             p
-            for user_id, n in rows
+            for user_id, day, n in rows
             for p in (user_id, ops.adapt_datefield_value(day), n, ops.adapt_datetimefield_value(at))
         ],
     )

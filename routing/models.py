@@ -210,9 +210,10 @@ class RuleRotation(models.Model):
 
 
 class RepIntake(models.Model):
-    """Leads routed to a rep per day: caps read a handful of these rows instead of counting
-    leads. Bumped by one upsert per routed batch (routing.facts.intake_bump_sql), while a
-    capped rep's profile row is locked (routing.book)."""
+    """Leads routed to a rep per day, the rep's own day (in their time zone, as the caps
+    count it): caps read a handful of these rows instead of counting leads. Bumped by one
+    upsert per routed batch (routing.facts.intake_bump_sql), while a capped rep's profile
+    row is locked (routing.book)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()

@@ -13,7 +13,6 @@ from pools.lifecycle import LeadState
 from pools.models import Lead, LeadEvent
 from pools.services import Move, leads_transition
 
-from .eligibility import periods
 from .facts import decisions_insert_sql, intake_bump_sql, rotation_save_sql
 from .models import RoutingDecision
 
@@ -79,7 +78,8 @@ def batch_write(batch: Batch, routers: list[Router], placements: list[Placement]
     ]
     counts = Counter(p.owner_id for p in placements if p.owner_id)
     if counts:
-        writes.append(intake_bump_sql(counts=counts, day=periods(batch.now)[0], at=batch.now))
+        days = {user_id: batch.book.rows[user_id].day for user_id in counts}
+        writes.append(intake_bump_sql(counts=counts, days=days, at=batch.now))
     writes += [
         rotation_save_sql(rule_id=rule_id, state=batch.book.rotations[rule_id], at=batch.now)
         for rule_id in sorted(batch.rotated)

@@ -1,6 +1,6 @@
 """Each eligibility filter, pure (RepRow facts) and as loaded from the database."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -130,6 +130,25 @@ def test_loader_reads_facts_from_the_database(team):
     assert rows[ooo.pk].out_of_office
     assert rows[capped.pk].today == 2 and rows[capped.pk].caps["max_per_day"] == 2
     assert excluded(rows[capped.pk]) == "cap_day"
+
+
+@pytest.mark.django_db
+def test_a_caps_day_week_and_month_are_the_reps_own(team):
+    # 23:30 UTC on Tuesday 31 March: already Wednesday 1 April in Tokyo (and in London, on
+    # summer time since the 29th), still Tuesday evening in São Paulo.
+    now = datetime(2026, 3, 31, 23, 30, tzinfo=UTC)
+    tokyo = make_rep(team=team, time_zone="Asia/Tokyo", max_per_day=2)
+    saopaulo = make_rep(team=team, time_zone="America/Sao_Paulo", max_per_day=2)
+    for rep in (tokyo, saopaulo):
+        RepIntake.objects.create(user=rep, day=date(2026, 3, 31), count=2, last_at=now)
+        RepIntake.objects.create(user=rep, day=date(2026, 3, 29), count=5)  # last Sunday
+    rows = {r.user_id: r for r in rows_load(RuleFactory(team=team), now)}
+    assert (rows[tokyo.pk].today, rows[tokyo.pk].week, rows[tokyo.pk].month) == (0, 2, 0)
+    assert (rows[saopaulo.pk].today, rows[saopaulo.pk].week, rows[saopaulo.pk].month) == (2, 2, 7)
+    assert rows[tokyo.pk].day == date(2026, 4, 1) and rows[saopaulo.pk].day == date(2026, 3, 31)
+    assert excluded(rows[tokyo.pk]) is None  # a new day in Tokyo
+    assert excluded(rows[saopaulo.pk]) == "cap_day"
+    assert rows[tokyo.pk].last_assigned_at == now
 
 
 @pytest.mark.django_db

@@ -1,11 +1,13 @@
 """The engine on PostgreSQL: rule order, actions, fallbacks, the decision record."""
 
+import zoneinfo
 from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import RepProfile
 from pools.lifecycle import LeadState
@@ -183,6 +185,21 @@ def test_assignment_counts_against_the_daily_cap(team):
     assert [r.owner for r in results[:2]] == [rep, rep]
     assert results[2].status == LeadState.SKIMMING
     assert RepIntake.objects.get(user=rep).count == 2
+
+
+def test_a_routed_lead_counts_on_the_reps_own_today(team):
+    # 25 hours apart: at any moment these two reps' dates differ.
+    early = make_rep(team=team, time_zone="Pacific/Kiritimati")  # UTC+14
+    late = make_rep(team=team, time_zone="Pacific/Pago_Pago")  # UTC-11
+    RuleFactory(team=team)
+    owners = {route(screened_lead()).owner for _ in range(2)}
+    assert owners == {early, late}
+    for rep in (early, late):
+        local = timezone.now().astimezone(zoneinfo.ZoneInfo(rep.rep_profile.time_zone))
+        assert RepIntake.objects.get(user=rep).day in (
+            local.date(),
+            (local - timedelta(minutes=1)).date(),  # the day turned during the test
+        )
 
 
 def test_routing_task_run_twice_routes_the_lead_once(team, rep):
@@ -434,14 +451,6 @@ def test_a_batch_sends_each_lead_its_own_way(team, other_team):
     assert de.status == LeadState.SKIMMING  # its only candidate owned it before
     (step,) = de.routing_decisions.get().details["steps"]
     assert step["candidates"][0]["code"] == "previous_owner"
-
-
-def timezone_today():
-    from django.utils import timezone
-
-    from routing.eligibility import periods
-
-    return periods(timezone.now())[0]
 
 
 def test_the_placement_decides_the_leads_team(team, other_team, other_rep):
