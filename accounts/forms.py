@@ -2,12 +2,11 @@
 
 import functools
 import re
-import zoneinfo
 
 from django import forms
 from django.core.exceptions import ValidationError
 
-from .models import WEEKDAYS
+from .models import WEEKDAYS, time_zone_names
 
 _CLOCK = re.compile(r"([01]\d|2[0-3]):[0-5]\d|24:00")
 
@@ -94,6 +93,6 @@ class TimeZoneInput(forms.TextInput):
         return context
 
 
-@functools.cache  # the zone database does not change while a process runs
+@functools.cache
 def _zones() -> list[str]:
-    return sorted(zoneinfo.available_timezones())
+    return sorted(time_zone_names())

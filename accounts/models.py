@@ -1,3 +1,4 @@
+import functools
 import zoneinfo
 from datetime import datetime, time
 
@@ -15,8 +16,13 @@ def default_working_hours() -> dict:
     return {day: [["09:00", "17:00"]] for day in WEEKDAYS[:5]}
 
 
+@functools.cache  # the zone database does not change while a process runs
+def time_zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
 def validate_time_zone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    if value not in time_zone_names():
         raise ValidationError(f"“{value}” is not an IANA time zone (e.g. Europe/Lisbon).")
 
 

@@ -10,7 +10,8 @@ from pools.models import Lead, Pool
 
 def team_overview(*, teams) -> dict:
     """Per rep and per pool counts for `teams`, in a fixed number of queries."""
-    start_of_day = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    # The reader's today (accounts.middleware activates their zone).
+    start_of_day = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     reps = (
         RepProfile.objects.filter(team__in=teams)
         .select_related("user", "team")

@@ -1,6 +1,8 @@
 """Who may see which page, for every foundation view."""
 
-from datetime import timedelta
+import re
+import zoneinfo
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -253,3 +255,33 @@ def test_my_leads_gives_phones_a_short_age_beside_the_long_one(client_for, rep):
     # The long form for wide screens, the pool pages' short form for phones (CSS picks).
     assert '<span class="hide-sm">1\xa0day, 6\xa0hours</span>' in html
     assert '<span class="only-sm nowrap">30 h</span>' in html
+
+
+# -- times on the reader's clock ----------------------------------------------------------
+
+
+def test_pages_show_times_on_the_readers_clock(client_for, rep):
+    when = datetime(2026, 3, 4, 2, 30, tzinfo=UTC)
+    lead = LeadFactory(status=LeadState.ASSIGNED, owner=rep, created_at=when)
+    client = client_for(rep)
+    url = f"/leads/{lead.pk}/"
+    assert "2026-03-04 02:30" in client.get(url).content.decode()  # no cookie: UTC
+    client.cookies["tz"] = "America/Sao_Paulo"  # what static/js/app.js sets
+    html = client.get(url).content.decode()
+    assert "2026-03-03 23:30" in html and "2026-03-04 02:30" not in html
+    for bad in ("Mars/Olympus_Mons", "../../etc/passwd", ""):
+        client.cookies["tz"] = bad
+        response = client.get(url)
+        assert response.status_code == 200 and "2026-03-04 02:30" in response.content.decode()
+
+
+def test_team_page_counts_new_leads_since_the_readers_midnight(client_for, manager, rep):
+    zone = zoneinfo.ZoneInfo("Asia/Tokyo")
+    midnight = timezone.localtime(timezone.now(), zone).replace(hour=0, minute=0, second=0)
+    team = rep.rep_profile.team
+    LeadFactory(team=team, created_at=midnight + timedelta(seconds=1))
+    LeadFactory(team=team, created_at=midnight - timedelta(seconds=1))  # yesterday in Tokyo
+    client = client_for(manager)
+    client.cookies["tz"] = "Asia/Tokyo"
+    html = client.get("/reports/team/").content.decode()
+    assert re.search(r'stat-n">1</span><span class="stat-l">new today', html)

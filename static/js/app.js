@@ -1,5 +1,16 @@
 // Small progressive enhancements; every page works without this file.
 (function () {
+  // Times on the pages are shown on the reader's clock: the server reads the browser's
+  // time zone from this cookie (accounts/middleware.py). Set on every page, so a change
+  // of zone (travel) shows from the next request on.
+  try {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    // IANA names ("America/Sao_Paulo") need no escaping in a cookie, and Django does
+    // not unescape one.
+    if (zone && (" " + document.cookie + ";").indexOf(" tz=" + zone + ";") === -1) {
+      document.cookie = "tz=" + zone + "; path=/; max-age=31536000; samesite=lax";
+    }
+  } catch (e) { /* no Intl: times stay in UTC */ }
   // Tell the user when the live channel drops and comes back; on reconnect, re-sync
   // (the channel layer delivers at most once, so missed pushes are re-read from the server).
   document.addEventListener("htmx:wsClose", function () {

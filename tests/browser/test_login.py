@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -11,9 +11,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_rep_logs_in_and_sees_their_leads(browser, live_url, rep, other_rep):
-    mine = LeadFactory(status=LeadState.ASSIGNED, owner=rep, company="Mine Ltda")
+    created = datetime(2026, 3, 4, 2, 30, tzinfo=UTC)
+    mine = LeadFactory(
+        status=LeadState.ASSIGNED, owner=rep, company="Mine Ltda", created_at=created
+    )
     theirs = LeadFactory(status=LeadState.ASSIGNED, owner=other_rep, company="Theirs SA")
-    page = browser.new_page()
+    context = browser.new_context(timezone_id="America/Sao_Paulo")  # the rep's laptop
+    page = context.new_page()
     login(page, live_url, rep.username, PASSWORD)
     assert page.url.endswith("/leads/mine/")
     table = page.locator("#lead-table")
@@ -26,7 +30,9 @@ def test_rep_logs_in_and_sees_their_leads(browser, live_url, rep, other_rep):
     page.click(f"text={mine.display_name}")
     page.wait_for_load_state("networkidle")
     assert "Timeline" in page.inner_text("main")
-    page.close()
+    # Times on the rep's own clock: the browser told the server its zone.
+    assert "Created\n2026-03-03 23:30" in page.inner_text("main")
+    context.close()
 
 
 def test_my_leads_on_a_phone_shows_the_short_age(browser, live_url, rep):
