@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import role_required
@@ -8,6 +9,7 @@ from accounts.roles import Role
 from . import claiming, selectors, workspace
 from .lifecycle import OPEN_OWNED_STATES, can_transition
 from .models import Pool
+from .timezones import lead_time_zone
 
 
 @role_required(Role.REP)
@@ -33,6 +35,9 @@ def _workspace_context(request, lead) -> dict:
     is_owner = lead.owner_id == request.user.pk and lead.status in OPEN_OWNED_STATES
     context = {
         "lead": lead,
+        # The lead's clock, for a rep about to call (their zone by state, else country).
+        "lead_zone": lead_time_zone(country=lead.country, state=lead.state),
+        "now": timezone.now(),
         "events": selectors.lead_timeline(lead=lead),
         "is_owner": is_owner,
         "touch_kinds": workspace.TOUCH_KINDS,

@@ -1,6 +1,8 @@
 """The owner's workspace on the lead page: touches, dispositions, notes, release; the
 manager's return to pool."""
 
+import re
+import zoneinfo
 from datetime import timedelta
 
 import pytest
@@ -146,3 +148,19 @@ def test_closed_lead_cannot_be_touched(rep, client_for):
     lead = LeadFactory(status=LeadState.WON, owner=rep, closed_at=timezone.now())
     response = client_for(rep).post(url("touch", lead), {"kind": "call"}, **HTMX)
     assert "closed" in response.content.decode()
+
+
+def test_lead_page_shows_the_leads_own_time(client_for, rep):
+    lead = LeadFactory(status=LeadState.ASSIGNED, owner=rep, country="BR", state="AM")
+    html = client_for(rep).get(f"/leads/{lead.pk}/").content.decode()
+    manaus = timezone.now().astimezone(zoneinfo.ZoneInfo("America/Manaus"))
+    shown = re.search(
+        r"id=\"lead-local-time\">(\w{3} \d\d:\d\d) <span class=\"muted\">in ([^<]+)<", html
+    )
+    assert shown.group(2) == "America/Manaus"
+    assert shown.group(1) in {
+        (manaus - timedelta(minutes=m)).strftime("%a %H:%M")
+        for m in (0, 1)  # a minute turned
+    }
+    unknown = LeadFactory(status=LeadState.ASSIGNED, owner=rep, country="")
+    assert "lead-local-time" not in client_for(rep).get(f"/leads/{unknown.pk}/").content.decode()
