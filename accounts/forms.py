@@ -11,7 +11,19 @@ from .models import WEEKDAYS, time_zone_names
 _CLOCK = re.compile(r"([01]\d|2[0-3]):[0-5]\d|24:00")
 
 
-class StringListField(forms.CharField):
+class JSONAsTextField(forms.CharField):
+    """Base for a JSON value an admin edits as text: a subclass shows the stored value as
+    text (`prepare_value`) and reads text back (`to_python`). The field has changed when
+    what the text reads as differs from what is stored, not when only its spacing does."""
+
+    def has_changed(self, initial, data) -> bool:
+        try:
+            return (initial or None) != (self.to_python(data) or None)  # [] and {} alike
+        except ValidationError:
+            return True
+
+
+class StringListField(JSONAsTextField):
     """A list of short codes edited as one line, "pt, en", for a JSON list of strings (an
     admin once had to type ["pt", "en"], brackets and quotes, and got a JSON error for a
     missing quote). Blanks and repeats are dropped, the order is kept."""
@@ -28,11 +40,8 @@ class StringListField(forms.CharField):
         items = (part.strip() for part in super().to_python(value).split(","))
         return list(dict.fromkeys(item for item in items if item))
 
-    def has_changed(self, initial, data) -> bool:
-        return (initial or []) != self.to_python(data)
 
-
-class WorkingHoursField(forms.CharField):
+class WorkingHoursField(JSONAsTextField):
     """A rep's week as a line per day, "mon: 09:00-12:00, 13:00-18:00" or "sat: off", for
     the {"mon": [["09:00", "12:00"], …]} the routing engine reads. A day left out is off.
     Each window is checked by the model's `validate_working_hours` (an end after its
@@ -73,12 +82,6 @@ class WorkingHoursField(forms.CharField):
         if not sep or not _CLOCK.fullmatch(start.strip()) or not _CLOCK.fullmatch(end.strip()):
             raise ValidationError(f"{day}: “{text}” is not a window like 09:00-17:00.")
         return [start.strip(), end.strip()]
-
-    def has_changed(self, initial, data) -> bool:
-        try:
-            return (initial or {}) != self.to_python(data)
-        except ValidationError:
-            return True
 
 
 class TimeZoneInput(forms.TextInput):

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.dateparse import parse_datetime
 
+from accounts.forms import JSONAsTextField
 from pools.models import Lead
 
 from .conditions import FIELDS, SYNTAX, ConditionError, conditions_parse, conditions_text
@@ -29,7 +30,7 @@ PASTABLE = (
 )
 
 
-class ConditionsField(forms.CharField):
+class ConditionsField(JSONAsTextField):
     """A rule's conditions as text, a condition a line ("state in SP, RJ") and "or" between
     groups, for the JSON list of groups the engine reads. Admins used to type that JSON
     and met a parse error for a missing quote; the text reads as the rule list's "Takes"
@@ -51,14 +52,8 @@ class ConditionsField(forms.CharField):
         except ConditionError as exc:
             raise forms.ValidationError(str(exc)) from None
 
-    def has_changed(self, initial, data) -> bool:
-        try:
-            return (initial or []) != self.to_python(data)
-        except forms.ValidationError:
-            return True
 
-
-class NumberListField(forms.CharField):
+class NumberListField(JSONAsTextField):
     """Numbers as one comma-separated line, "50000, 10000", for a JSON list of numbers."""
 
     widget = forms.TextInput(attrs={"size": 40})
@@ -82,12 +77,6 @@ class NumberListField(forms.CharField):
                 raise forms.ValidationError(f"“{part}” is not a number.")
             numbers.append(int(number) if number == number.to_integral_value() else float(number))
         return numbers
-
-    def has_changed(self, initial, data) -> bool:
-        try:
-            return (initial or []) != self.to_python(data)
-        except forms.ValidationError:
-            return True
 
 
 class RepChoiceLabels:

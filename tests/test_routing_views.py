@@ -292,3 +292,18 @@ def test_admin_test_a_pasted_lead(admin_user, client_for, team, rep):
 def test_admin_test_page_is_for_staff_only(rep, client_for):
     response = client_for(rep).get("/admin/routing/routingrule/test/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_conditions_and_tiers_count_as_changed_only_when_their_meaning_does():
+    from routing.forms import ConditionsField, NumberListField
+
+    stored = [[{"field": "state", "op": "in", "value": ["SP", "RJ"]}]]
+    field = ConditionsField(required=False)
+    assert not field.has_changed(stored, "state in SP, RJ")
+    assert not field.has_changed(stored, "\n  state in SP,RJ  \n")  # spacing only
+    assert field.has_changed(stored, "state in SP")
+    assert field.has_changed(stored, "colour = red")  # unreadable: shown again, changed
+    assert not field.has_changed([], "") and not field.has_changed(None, "  ")
+    tiers = NumberListField(required=False)
+    assert not tiers.has_changed([50000, 10000], "50000,10000")
+    assert tiers.has_changed([50000], "50000, 100")
