@@ -21,6 +21,11 @@ def time_zone_names() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
+def zone_city(name: str) -> str:
+    """ "America/Sao_Paulo" → "Sao Paulo": how pages name a time zone to people."""
+    return name.rsplit("/", 1)[-1].replace("_", " ")
+
+
 def validate_time_zone(value: str) -> None:
     if value not in time_zone_names():
         raise ValidationError(f"“{value}” is not an IANA time zone (e.g. Europe/Lisbon).")
@@ -186,8 +191,7 @@ class RepProfile(Caps):
 
     @property
     def time_zone_city(self) -> str:
-        """ "America/Sao_Paulo" → "Sao Paulo": how a team page names where a rep works."""
-        return self.time_zone.rsplit("/", 1)[-1].replace("_", " ")
+        return zone_city(self.time_zone)
 
     def local_time(self, when: datetime) -> datetime:
         return when.astimezone(zoneinfo.ZoneInfo(self.time_zone))

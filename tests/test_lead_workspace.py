@@ -154,10 +154,8 @@ def test_lead_page_shows_the_leads_own_time(client_for, rep):
     lead = LeadFactory(status=LeadState.ASSIGNED, owner=rep, country="BR", state="AM")
     html = client_for(rep).get(f"/leads/{lead.pk}/").content.decode()
     manaus = timezone.now().astimezone(zoneinfo.ZoneInfo("America/Manaus"))
-    shown = re.search(
-        r"id=\"lead-local-time\">(\w{3} \d\d:\d\d) <span class=\"muted\">in ([^<]+)<", html
-    )
-    assert shown.group(2) == "America/Manaus"
+    shown = re.search(r'id="lead-local-time">(\w{3} \d\d:\d\d) <span[^>]*>in ([^<]+)<', html)
+    assert shown.group(2) == "Manaus"
     assert shown.group(1) in {
         (manaus - timedelta(minutes=m)).strftime("%a %H:%M")
         for m in (0, 1)  # a minute turned

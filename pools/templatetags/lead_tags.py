@@ -6,6 +6,8 @@ from django import template
 from django.utils import timezone
 from django.utils.timesince import timesince
 
+from accounts.models import zone_city as _zone_city
+
 from ..pool_selectors import age_label
 
 register = template.Library()
@@ -26,3 +28,9 @@ def time_since(since):
     if timezone.now() - since < timedelta(minutes=1):
         return "less than a minute"
     return timesince(since)
+
+
+@register.filter
+def zone_city(name: str) -> str:
+    """A time zone as people name it: "America/Sao_Paulo" → "Sao Paulo"."""
+    return _zone_city(name or "")
