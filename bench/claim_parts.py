@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from types import SimpleNamespace
 
 import _pool_django  # noqa: F401  (sets Django up: before the imports below)
 from _pool_seed import make_leads, setup
@@ -34,6 +35,7 @@ from django.utils import timezone
 from pools import claim_sql
 from pools.claim_statements import CLAIM_NEXT
 from pools.claiming import pool_claim_next
+from pools.libpq_call import PreparedCall
 from pools.models import Lead, Pool
 
 CORE = "lr_bench_claim_core"
@@ -67,7 +69,15 @@ BEGIN
 END $fn$"""
 
 
-CORE_CALL = f"SELECT {CORE}(%s, %s, %s)"
+# Called the way the claim functions are (`claim_sql._execute`): the same caller's path.
+CORE_CALL = SimpleNamespace(
+    call=f"SELECT {CORE}(%s, %s, %s)",
+    prepared=PreparedCall(
+        name=CORE,
+        sql=f"SELECT {CORE}($1::bigint, $2::timestamptz, $3::bigint)",
+        columns=[("lead_id", "bigint")],
+    ),
+)
 UPDATE_SQL = (  # bench/pool.py's floor
     "UPDATE pools_lead SET status = 'assigned', owner_id = %s, pool_id = NULL,"
     " assigned_at = now() WHERE id = %s AND status = 'pooled' AND pool_id = %s"
@@ -116,7 +126,7 @@ def main() -> None:
                             pool_claim_next(user=user, pool_id=pool_id)
                         elif side == "function":
                             params = (user.pk, timezone.now(), claim_sql.LOCK_TIMEOUT, pool_id)
-                            assert claim_sql._execute(conn, CLAIM_NEXT.call, params)[13]
+                            assert claim_sql._execute(conn, CLAIM_NEXT, params)[13]
                         elif side == "core":
                             params = (user.pk, timezone.now(), pool_id)
                             assert claim_sql._execute(conn, CORE_CALL, params)[0]

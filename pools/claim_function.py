@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 
+from .libpq_call import PreparedCall
 from .models import Lead
 
 # The claimed lead comes back with the fields that say where it is now; the others are
@@ -71,7 +72,13 @@ class ClaimFunction:
         # The name carries the text's hash: changed code never runs an older function.
         self.name = f"lr_{name}_{hashlib.sha1(create.encode()).hexdigest()[:10]}"
         self.create = create.replace("{name}", self.name, 1)
-        # Positional parameters, in the signature's order (`claim_sql` passes a tuple).
-        args = ", ".join("%s" for _ in signature.split(", "))
+        # Positional parameters, in the signature's order (`claim_sql` passes a tuple):
+        # as psycopg takes them, and as libpq prepares them (`pools.libpq_call`).
+        kinds = [part.split()[1] for part in signature.split(", ")]
         columns = ", ".join(f"r.{name}" for name, _ in _COLUMNS)
+        args = ", ".join("%s" for _ in kinds)
         self.call = f"SELECT {columns} FROM {self.name}({args}) r"
+        numbered = ", ".join(f"${i}::{kind}" for i, kind in enumerate(kinds, start=1))
+        self.prepared = PreparedCall(
+            name=self.name, sql=f"SELECT {columns} FROM {self.name}({numbered}) r", columns=_COLUMNS
+        )

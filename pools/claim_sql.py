@@ -5,7 +5,9 @@ transaction of its own.
 
 With 50 reps claiming at once on a 2-core machine, what queues them is each claim's CPU:
 the ORM version spent ~10 ms of Python per claim compiling eight queries, and a single
-statement of CTEs cost PostgreSQL ~15 ms of planning on every new connection.
+statement of CTEs cost PostgreSQL ~15 ms of planning on every new connection. On its own
+(autocommit, the usual claim) the call goes through libpq directly (`pools.libpq_call`);
+in a caller's transaction, through a kept psycopg cursor.
 
 The rules are the same as the per-statement path in `claim_orm` (SQLite), and the
 restriction tests run against both paths.
@@ -62,33 +64,35 @@ class _PreparedCursor(psycopg.Cursor):
         return super().execute(query, params, prepare=True)
 
 
-def _kept_cursor(conn) -> _PreparedCursor:
+def _kept_cursor(conn, raw) -> _PreparedCursor:
     # A psycopg cursor of our choosing, kept for the connection's life: a claim is one
     # execute and one fetch, and making a cursor cost as much Python as reading the row.
     # (A connection belongs to one thread.)
-    conn.close_if_health_check_failed()
-    conn.ensure_connection()
-    raw = conn.connection
     kept = getattr(conn, "_lr_claim_cursor", None)
     if kept is None or kept.connection is not raw or kept.closed:
         kept = conn._lr_claim_cursor = _PreparedCursor(raw)
     return kept
 
 
-def _execute(conn, sql: str, params: tuple) -> tuple:
-    cursor = _kept_cursor(conn)
+def _execute(conn, function: ClaimFunction, params: tuple) -> tuple:
+    conn.close_if_health_check_failed()
+    conn.ensure_connection()
+    raw = conn.connection
     if conn.queries_logged or conn.execute_wrappers:
         # Someone is watching (tests counting queries, execute wrappers): through Django's
         # own cursor wrapper, so this query is seen like any other.
-        wrapped = conn._prepare_cursor(cursor)
-        wrapped.execute(sql, params)
+        wrapped = conn._prepare_cursor(_kept_cursor(conn, raw))
+        wrapped.execute(function.call, params)
         return wrapped.fetchone()
     # Otherwise what that wrapper would do, without its layers of calls: the same checks
     # and Django's database exceptions.
     conn.validate_thread_sharing()
     conn.validate_no_broken_transaction()
     with conn.wrap_database_errors:
-        cursor.execute(sql, params)
+        if conn.get_autocommit():  # the usual claim: its own implicit transaction
+            return function.prepared.run(raw, params)
+        cursor = _kept_cursor(conn, raw)  # in the caller's transaction (psycopg's BEGIN)
+        cursor.execute(function.call, params)
         return cursor.fetchone()
 
 
@@ -97,8 +101,8 @@ def _call(conn, function: ClaimFunction, params: tuple) -> tuple:
     # poisoning it. Alone, the call is its own implicit transaction: no BEGIN, no COMMIT.
     if conn.in_atomic_block:
         with transaction.atomic(using=conn.alias):
-            return _execute(conn, function.call, params)
-    return _execute(conn, function.call, params)
+            return _execute(conn, function, params)
+    return _execute(conn, function, params)
 
 
 def _run(conn, function: ClaimFunction, params: tuple) -> tuple:

@@ -116,6 +116,80 @@ def test_a_timed_out_claim_inside_a_transaction_leaves_it_usable(rep, stuck):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_claim_waiting_on_postgresql_lets_the_servers_other_threads_run(rep, stuck):
+    """The claim goes through libpq itself (pools.libpq_call): its wait must let go of
+    the GIL, or one claim queued on a lock would freeze every thread of the server."""
+    pool, _lead, holder = stuck
+    claim_sql.LOCK_TIMEOUT = "2s"  # (monkeypatched by `stuck`: restored after the test)
+    outcome = {}
+
+    def claim():
+        try:
+            pool_claim_next(user=rep, pool_id=pool.pk)
+        except ClaimError as exc:
+            outcome["message"] = exc.message
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=claim)
+    thread.start()
+    try:
+        time.sleep(0.3)  # the claim is now waiting for the rep's profile lock
+        spins, stop = 0, time.perf_counter() + 0.3
+        while time.perf_counter() < stop:
+            spins += 1
+        assert thread.is_alive()  # still waiting all along
+        assert spins > 10_000  # this thread ran meanwhile (held GIL: a handful at most)
+    finally:
+        thread.join(timeout=10)
+        holder.rollback()
+        holder.close()
+    assert outcome["message"] == BUSY
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_deallocated_claim_statement_is_prepared_again(rep, team):
+    pool = PoolFactory(team=team, mode=Pool.Mode.BLIND)
+    first, second = pooled(pool), pooled(pool)
+    assert pool_claim_next(user=rep, pool_id=pool.pk).pk == first.pk
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")  # what a pooler's DISCARD ALL does too
+    assert pool_claim_next(user=rep, pool_id=pool.pk).pk == second.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_prepared_statements_off_a_claim_prepares_nothing(rep, team):
+    """DB_PREPARED_STATEMENTS=false (behind a pooler that cannot keep them) sets psycopg's
+    prepare_threshold to None: the claim then leaves no statement on the connection."""
+    pool = PoolFactory(team=team, mode=Pool.Mode.BLIND)
+    first, second = pooled(pool), pooled(pool)
+    connection.ensure_connection()
+    connection.connection.prepare_threshold = None
+    try:
+        assert pool_claim_next(user=rep, pool_id=pool.pk).pk == first.pk
+        assert pool_claim_next(user=rep, pool_id=pool.pk).pk == second.pk
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+            assert cursor.fetchone() == (0,)
+    finally:
+        connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_connection_is_a_calm_try_again_and_the_next_request_reconnects(rep, team):
+    pool = PoolFactory(team=team, mode=Pool.Mode.BLIND)
+    first, second = pooled(pool), pooled(pool)
+    assert pool_claim_next(user=rep, pool_id=pool.pk).pk == first.pk
+    with _other_connection() as other:  # the server drops this process's connection
+        other.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
+    with pytest.raises(ClaimError) as exc:
+        pool_claim_next(user=rep, pool_id=pool.pk)
+    assert exc.value.message == BUSY
+    connection.close_if_unusable_or_obsolete()  # what the end of a request does
+    assert pool_claim_next(user=rep, pool_id=pool.pk).pk == second.pk
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_rep_without_caps_is_not_serialised_on_their_profile(rep, team):
     """Nothing to overshoot, so nothing to wait for: a held profile lock does not delay a
     claim by a rep without claim or untouched caps."""
