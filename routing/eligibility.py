@@ -172,16 +172,11 @@ def lead_territories(fields: dict, territories: list[dict]) -> dict[int, int]:
     return found
 
 
-def periods(now: datetime, zone: str) -> tuple[date, date, date]:
-    """Today, the week's Monday and the month's first day in the time zone `zone` (a
-    rep's own: a cap's day is the rep's day, as for claim caps)."""
-    return _periods(now.astimezone(zoneinfo.ZoneInfo(zone)).date())
-
-
 def periods_anywhere(now: datetime) -> list[tuple[date, date, date]]:
-    """`periods` for each date it is somewhere at `now`: UTC's day before, its day and its
-    day after (zones run from UTC−12 to UTC+14). A rep's are the ones of
-    `local_day_index`."""
+    """Today, the week's Monday and the month's first day for each date it is somewhere
+    at `now`: UTC's day before, its day and its day after (zones run from UTC−12 to
+    UTC+14). A rep's own (a cap's day is the rep's day, as for claim caps) are the ones
+    `local_day_index` picks."""
     utc = now.astimezone(UTC).date()
     return [_periods(utc + timedelta(days=shift)) for shift in (-1, 0, 1)]
 

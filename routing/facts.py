@@ -24,7 +24,7 @@ from leadroute.sql import run_batch
 from pools.lifecycle import OPEN_OWNED_STATES, LeadState
 from pools.models import Lead, LeadEvent, LeadSource
 
-from .eligibility import local_day_index, periods, periods_anywhere
+from .eligibility import local_day_index, periods_anywhere
 from .models import RepIntake, RoutingDecision, RoutingRule, RuleRotation
 
 CAP_COLUMNS = ("max_per_day", "max_per_week", "max_per_month", "max_open_untouched")
@@ -154,12 +154,13 @@ def db_datetime(value) -> datetime | None:
 
 def _intake_counts(row: tuple | None, *, zone: str, now: datetime) -> dict:
     """A rep's `_counts_statements` row as their leads today, this week and this month,
-    in their own time zone, and the time of the last one."""
+    in their own time zone, the time of the last one, and which day today is for them."""
+    index = local_day_index(now, zone)
+    day = periods_anywhere(now)[index][0]
     if row is None:
-        return {"today": 0, "week": 0, "month": 0, "last": None}
-    k = 1 + 3 * local_day_index(now, zone)
-    today, week, month = (int(n or 0) for n in row[k : k + 3])
-    return {"today": today, "week": week, "month": month, "last": db_datetime(row[-1])}
+        return {"day": day, "today": 0, "week": 0, "month": 0, "last": None}
+    today, week, month = (int(n or 0) for n in row[1 + 3 * index : 4 + 3 * index])
+    return {"day": day, "today": today, "week": week, "month": month, "last": db_datetime(row[-1])}
 
 
 def book_facts(
@@ -262,7 +263,6 @@ def book_facts(
         _, n_open, untouched = open_leads.get(f["user_id"], (0, 0, 0))
         f.update(
             _intake_counts(intake.get(f["user_id"]), zone=f["time_zone"], now=now),
-            day=periods(now, f["time_zone"])[0],
             open=int(n_open or 0),
             untouched=int(untouched or 0),
             is_active=bool(f["is_active"]),
