@@ -88,7 +88,8 @@ class PreparedCall:
 
 class _Session:
     """What a psycopg connection's libpq handle has been told: the statements prepared on
-    it. Kept on the connection, so a new connection starts with none."""
+    it. Kept on the psycopg connection itself (whose handle is its own for life), so a new
+    connection starts with none."""
 
     def __init__(self, raw: psycopg.Connection):
         self.pgconn = raw.pgconn
@@ -100,9 +101,8 @@ class _Session:
     @classmethod
     def of(cls, raw: psycopg.Connection) -> _Session:
         session = getattr(raw, "_lr_libpq_session", None)
-        if session is None or session.pgconn is not raw.pgconn:
-            session = cls(raw)
-            raw._lr_libpq_session = session
+        if session is None:
+            session = raw._lr_libpq_session = cls(raw)
         return session
 
     def round_trip(self, send) -> pq.abc.PGresult:
