@@ -3,8 +3,11 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# Runs a command with DATABASE_URL / REDIS_URL set, starting an embedded PostgreSQL and
+# Valkey for whichever is unset, and stopping them after.
+WITH_SERVICES := $(BIN)/python -m leadroute.local_services --
 
-.PHONY: run test install lint format migrate seed bench-help clean
+.PHONY: run test manage install lint format migrate seed clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -13,30 +16,40 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
-install: $(STAMP)
+# Local settings for this checkout (never committed): debug on and a secret key of its own.
+.env:
+	@$(PYTHON) -c "import secrets; print('DEBUG=true'); print('SECRET_KEY=' + secrets.token_urlsafe(50))" > $@
+	@echo "wrote .env (DEBUG=true, a new SECRET_KEY)"
 
-## Start web (ASGI), Celery worker and beat, plus an embedded Redis-compatible server and a
-## SQLite database when REDIS_URL / DATABASE_URL are unset. Ctrl-C stops everything.
-run: $(STAMP)
+install: $(STAMP) .env
+
+## The whole app: web (ASGI), Celery worker and beat, plus an embedded PostgreSQL and Valkey
+## when DATABASE_URL / REDIS_URL are unset. Ctrl-C stops everything.
+run: install
 	$(BIN)/python -m leadroute.devserver
 
 ## Every test: unit, PostgreSQL concurrency, real Celery worker, Playwright browser tests.
-test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+test: install
+	@chromium="$$($(BIN)/python -m tests.browser.chromium)" && \
+	CHROMIUM="$$chromium" $(WITH_SERVICES) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP)
+## A management command with the same setup as `make run`: make manage ARGS="createsuperuser"
+manage: install
+	$(WITH_SERVICES) $(BIN)/python manage.py $(ARGS)
+
+lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: $(STAMP)
+format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-migrate: $(STAMP)
-	$(BIN)/python manage.py migrate
+migrate:
+	$(MAKE) manage ARGS="migrate"
 
-seed: $(STAMP)
-	$(BIN)/python manage.py seed_demo
+seed:
+	$(MAKE) manage ARGS="seed_demo"
 
 clean:
-	rm -rf $(VENV) .run db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles
+	rm -rf $(VENV) .run staticfiles

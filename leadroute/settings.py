@@ -7,9 +7,18 @@ from urllib.parse import urlsplit
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from leadroute import local_services
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
+# A local `.env` (written by the first `make`: DEBUG on and a generated SECRET_KEY, never
+# committed) so that `make run`, `make manage` and `python manage.py` share one setup. The
+# environment wins over it.
+environ.Env.read_env(BASE_DIR / ".env")
+# Without the variables: the embedded servers a `make run` on this checkout is serving.
+_both_set = env.str("DATABASE_URL", "") and env.str("REDIS_URL", "")
+_local = {} if _both_set else local_services.running_urls()
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
@@ -77,17 +86,16 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------
-# Production and CI: PostgreSQL through DATABASE_URL. Bare `make run`: a SQLite file in WAL
-# mode. Web, worker and beat write at once, so SQLite takes its write lock at BEGIN
-# (IMMEDIATE) instead of failing mid-transaction on lock upgrade, and waits for it.
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["OPTIONS"] = {
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-    }
-elif DB_POOL_MAX_SIZE := env.int("DB_POOL_MAX_SIZE", default=0):
+# PostgreSQL only, everywhere. Without DATABASE_URL, the embedded server that `make run`,
+# `make test` or `make manage` started (leadroute.local_services).
+_DATABASE_URL = env.str("DATABASE_URL", default="") or _local.get("DATABASE_URL", "")
+if not _DATABASE_URL:
+    raise ImproperlyConfigured(
+        "DATABASE_URL is unset and no embedded PostgreSQL is running: run commands through"
+        ' `make manage ARGS="…"` (or while `make run` is up), or set DATABASE_URL.'
+    )
+DATABASES = {"default": env.db_url_config(_DATABASE_URL)}
+if DB_POOL_MAX_SIZE := env.int("DB_POOL_MAX_SIZE", default=0):
     # Under ASGI each request runs in a fresh thread: without a pool every request opens a
     # new PostgreSQL backend. The pool keeps the connections, so CONN_MAX_AGE stays 0.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -96,18 +104,17 @@ elif DB_POOL_MAX_SIZE := env.int("DB_POOL_MAX_SIZE", default=0):
     }
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Lets the claim call (`pools.claim_sql`, the one statement that binds server-side and
-    # asks to be prepared) be parsed and planned once per connection; Django's own
-    # statements bind client-side and are never prepared. Turn it off behind a pooler that
-    # cannot keep prepared statements (PgBouncer before 1.21 in transaction mode).
-    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
-        5 if env.bool("DB_PREPARED_STATEMENTS", default=True) else None
-    )
+# Lets the claim call (`pools.claim_sql`, the one statement that binds server-side and
+# asks to be prepared) be parsed and planned once per connection; Django's own
+# statements bind client-side and are never prepared. Turn it off behind a pooler that
+# cannot keep prepared statements (PgBouncer before 1.21 in transaction mode).
+DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+    5 if env.bool("DB_PREPARED_STATEMENTS", default=True) else None
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, channel layer, Celery broker ----------------------------------------
-REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+REDIS_URL = env.str("REDIS_URL", default="") or _local.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",

@@ -6,25 +6,20 @@ from django.db import connection
 
 
 def run_batch(statements: list[tuple[str, list]]) -> list[list[tuple]]:
-    """Run statements in order and return each one's rows; one round trip on PostgreSQL.
+    """Run statements in order and return each one's rows, in one round trip.
 
     Each statement still takes its own snapshot (READ COMMITTED), so a lock taken by one is
-    honoured by the reads after it. Elsewhere (the SQLite dev database) they run one by one.
+    honoured by the reads after it.
     """
     results = []
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                ";\n".join(sql for sql, _ in statements),
-                [p for _, params in statements for p in params],
-            )
+        cursor.execute(
+            ";\n".join(sql for sql, _ in statements),
+            [p for _, params in statements for p in params],
+        )
+        results.append(cursor.fetchall() if cursor.description else [])
+        while cursor.nextset():
             results.append(cursor.fetchall() if cursor.description else [])
-            while cursor.nextset():
-                results.append(cursor.fetchall() if cursor.description else [])
-        else:
-            for sql, params in statements:
-                cursor.execute(sql, params)
-                results.append(cursor.fetchall() if cursor.description else [])
     return results
 
 

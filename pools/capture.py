@@ -5,12 +5,12 @@ once whether its inquiry made a new lead or joined an existing one (the API answ
 that lead's id), and two copies of one person never both reach the router. Scoring and
 qualification stay in `pools.screening`, which runs in the intake drain after commit.
 
-Races: on PostgreSQL the identities of an inquiry (idempotency key, external id, e-mail,
+Races: the identities of an inquiry (idempotency key, external id, e-mail,
 phone) are taken as transaction-scoped advisory locks, in sorted order, before anything is
 looked up. Twenty simultaneous identical posts therefore queue on the lock; the first
 creates, the others then see its committed lead (READ COMMITTED gives each statement a fresh
 snapshot). The unique constraints on (source, external_id) and (source, idempotency key)
-stay as the backstop (and do the whole job on SQLite, which serialises writers anyway).
+stay as the backstop.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def lead_find_open_duplicate(*, email: str, phone: str) -> Lead | None:
 
 
 def _lock_identities(keys: list[str]) -> None:
-    if connection.vendor != "postgresql" or not keys:
+    if not keys:
         return
     with connection.cursor() as cursor:
         # Sorted, and unnest keeps array order: every request takes its locks in the same

@@ -221,7 +221,7 @@ def lead_create(*, actor=None, reason: str = "", **fields) -> Lead:
 def _insert_together_possible() -> bool:
     # The one-statement insert skips model save signals, so it is used only while nothing
     # listens to them (a receiver added later gets the ORM path without anyone noticing).
-    return connection.vendor == "postgresql" and not any(
+    return not any(
         signal.has_listeners(model)
         for signal in (pre_save, post_save)
         for model in (Lead, LeadEvent)

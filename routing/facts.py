@@ -2,11 +2,10 @@
 
 Routing runs this for every batch (a single lead is a batch of one), so it is
 hand-written SQL: the rules' rosters, the reps' profiles with effective caps, and grouped
-reads of intake counters, open/untouched leads, out-of-office and previous ownership. On
-PostgreSQL the statements travel together (leadroute.sql.run_batch: one round trip, each
-statement planned on its own — one big join took longer to plan than to run); elsewhere
-(the SQLite dev database) they run one by one. The ORM equivalent compiled several times
-slower than the SQL ran.
+reads of intake counters, open/untouched leads, out-of-office and previous ownership. The
+statements travel together (leadroute.sql.run_batch: one round trip, each statement
+planned on its own — one big join took longer to plan than to run). The ORM equivalent
+compiled several times slower than the SQL ran.
 """
 
 from __future__ import annotations
@@ -16,7 +15,6 @@ from datetime import UTC, date, datetime
 
 from django.db import connection
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from accounts.models import OutOfOffice, RepProfile, Team, Territory, User
 from leadroute.sql import placeholders as _in
@@ -46,7 +44,8 @@ PROFILE_COLUMNS = (
 
 
 def _json(value):
-    return json.loads(value) if isinstance(value, str) else value  # SQLite: text
+    # Django has psycopg load jsonb as text (JSONField decodes it); raw reads do the same.
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def lead_context(*, source_ids: list[int]) -> tuple[tuple, list[dict], dict[int, str]]:
@@ -142,11 +141,8 @@ def _counts_statements(r_sql: str, r_params: list, *, now: datetime) -> list[tup
 
 
 def db_datetime(value) -> datetime | None:
-    """A timestamp read by raw SQL, always aware. SQLite hands back naive UTC text (and so,
-    seen under Django's debug cursor, can psycopg): compared with an aware `now`, a naive
+    """A timestamp read by raw SQL, always aware: compared with an aware `now`, a naive
     value raised TypeError in the strategies' tie-breaks."""
-    if isinstance(value, str):
-        value = parse_datetime(value)
     if value is not None and timezone.is_naive(value):
         value = timezone.make_aware(value, UTC)
     return value
@@ -284,8 +280,7 @@ def intake_bump_sql(
     *, counts: dict[int, int], days: dict[int, date], at: datetime
 ) -> tuple[str, list]:
     """Count routed leads per rep on the rep's own today (`counts`: user id -> leads;
-    `days`: user id -> that day): one upsert, whether or not the rows exist yet (ON
-    CONFLICT works on PostgreSQL and on SQLite ≥ 3.24)."""
+    `days`: user id -> that day): one upsert, whether or not the rows exist yet."""
     table = RepIntake._meta.db_table
     ops = connection.ops
     rows = [(user_id, days[user_id], n) for user_id, n in sorted(counts.items())]

@@ -22,6 +22,9 @@ def test_database_url() -> str:
     s = connection.settings_dict
     user = s.get("USER") or "postgres"
     password = f":{s['PASSWORD']}" if s.get("PASSWORD") else ""
+    socket_dir = s.get("OPTIONS", {}).get("host")  # the embedded server's socket
+    if socket_dir:
+        return f"postgres://{user}{password}@/{s['NAME']}?host={socket_dir}"
     host = s.get("HOST") or "127.0.0.1"
     port = s.get("PORT") or "5432"
     return f"postgres://{user}{password}@{host}:{port}/{s['NAME']}"

@@ -213,17 +213,3 @@ def test_skills_scores_overlap_of_the_rules_criteria():
 def test_direct_picks_the_named_rep_only_if_eligible():
     assert run("direct", reps(3), direct_rep_id=2).rep_id == 2
     assert run("direct", reps(1), direct_rep_id=2).rep_id is None
-
-
-def test_timestamps_read_as_naive_text_become_aware_utc():
-    """SQLite returns raw-SQL timestamps as naive UTC text; the book compares them with an
-    aware `now` (load balanced's tie-break raised TypeError on mixed values)."""
-    from datetime import UTC, datetime
-
-    from routing.facts import db_datetime
-
-    assert db_datetime("2026-11-23 15:12:33.400792") == datetime(
-        2026, 11, 23, 15, 12, 33, 400792, tzinfo=UTC
-    )
-    aware = datetime(2026, 1, 1, tzinfo=UTC)
-    assert db_datetime(aware) is aware and db_datetime(None) is None

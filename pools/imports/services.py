@@ -185,7 +185,7 @@ def _commit_without_waiting_for_disk(on: bool) -> None:
     a lead); a database crash may only forget the last fraction of a second of rows, and
     the progress saved with them, so re-running the import (which is idempotent) restores
     them. Session-scoped, and reset: the worker's connection serves other tasks after."""
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
+    if connection.in_atomic_block:
         return
     with connection.cursor() as cursor:
         cursor.execute("SET synchronous_commit TO OFF" if on else "RESET synchronous_commit")

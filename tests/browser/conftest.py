@@ -1,6 +1,7 @@
-"""Browser rig: Playwright drives Debian's Chromium against a real uvicorn ASGI server.
+"""Browser rig: Playwright drives Chromium against a real uvicorn ASGI server.
 
-Browser downloads do not work on our machines; `.ci/run` installs Debian's `chromium`.
+`make test` finds or provides the browser first (tests/browser/chromium.py) and passes
+its path in CHROMIUM.
 """
 
 import os
@@ -8,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.chromium import find_chromium
 from tests.servers import asgi_server
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
 # between page actions are ordinary synchronous ones.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -27,16 +28,14 @@ def live_url(django_db_setup, django_db_blocker):
 # would stop async tests (websocket consumers) from running in the same session.
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)."
-            " .ci/run does this."
-        )
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.fail("No Chromium: `make test` finds or installs one (tests/browser/chromium.py).")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(
-            executable_path=CHROMIUM,
+            executable_path=str(chromium),
             args=[
                 "--no-sandbox",
                 "--disable-gpu",

@@ -23,9 +23,31 @@ def test_command_creates_prints_once_lists_and_revokes(source):
     assert apikey_authenticate(raw=raw) is None
 
 
-def test_command_rejects_unknown_source(db):
-    with pytest.raises(CommandError, match="No lead source"):
+def test_command_rejects_unknown_source_naming_the_ones_that_exist(source):
+    with pytest.raises(CommandError, match="No lead source named “nope”. Sources: “Website”"):
         call_command("apikey", "create", "--source", "nope")
+    assert not ApiKey.objects.exists()
+
+
+def test_command_on_an_empty_database_says_how_to_create_the_source(db):
+    with pytest.raises(CommandError, match="no source yet.*--create-source"):
+        call_command("apikey", "create", "--source", "Organic search")
+
+
+def test_command_creates_the_missing_source_when_asked(db):
+    out, err = io.StringIO(), io.StringIO()
+    call_command(
+        "apikey", "create", "--source", "Organic search", "--create-source", stdout=out, stderr=err
+    )
+    key = apikey_authenticate(raw=out.getvalue().strip())
+    assert (key.source.name, key.source.slug) == ("Organic search", "organic-search")
+    assert "Created the lead source" in err.getvalue()
+
+
+def test_command_finds_a_source_whatever_the_case(source):
+    out = io.StringIO()
+    call_command("apikey", "create", "--source", "website", stdout=out, stderr=io.StringIO())
+    assert apikey_authenticate(raw=out.getvalue().strip()).source == source
 
 
 def test_admin_add_shows_key_once_and_revoke_action(admin_user, client_for, source):
