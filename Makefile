@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 # Valkey for whichever is unset, and stopping them after.
 WITH_SERVICES := $(BIN)/python -m leadroute.local_services --
 
-.PHONY: run test manage install lint format migrate seed clean
+.PHONY: run test manage bench install lint format migrate seed clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -36,6 +36,10 @@ test: install
 ## A management command with the same setup as `make run`: make manage ARGS="createsuperuser"
 manage: install
 	$(WITH_SERVICES) $(BIN)/python manage.py $(ARGS)
+
+## A benchmark, with the same services: make bench ARGS="bench/route.py --leads 500"
+bench: install
+	$(WITH_SERVICES) $(BIN)/python $(ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -18,7 +18,12 @@ def bench_env() -> dict[str, str]:
     DATABASE_URL's server with a database named <name>_bench, so a benchmark never fills
     the development database with thousands of leads."""
     env = dict(os.environ)
-    base = env.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/leadroute")
+    base = env.get("DATABASE_URL")
+    if not base:
+        sys.exit(
+            "DATABASE_URL is unset: run the benchmark through `make bench ARGS=\"bench/….py …\"`"
+            " (embedded servers) or point DATABASE_URL at a PostgreSQL server."
+        )
     if "BENCH_DATABASE_URL" in env:
         url = env["BENCH_DATABASE_URL"]
     else:
@@ -35,7 +40,8 @@ def bench_env() -> dict[str, str]:
         # connects, as the project's default settings do.
         CONN_MAX_AGE="0",
     )
-    env.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+    if not env.get("REDIS_URL"):
+        sys.exit("REDIS_URL is unset: run the benchmark through `make bench ARGS=…`.")
     return env
 
 

@@ -2,7 +2,7 @@
 import task on a real Celery worker → every lead screened and routed. Then the same file
 again (everything must come back as a duplicate).
 
-    /work/main/.venv/bin/python bench/import.py [--file PATH] [--concurrency 2]
+    make bench ARGS="bench/import.py [--file PATH] [--concurrency 2]"
 
 Uses its own database (bench/_common.py). Needs ../shared/data (or SHARED_DATA_DIR)."""
 

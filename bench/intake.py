@@ -2,8 +2,8 @@
 and server (Server-Timing) latency percentiles, and the CPU each lead costs the server
 processes, PostgreSQL and this client.
 
-    /work/main/.venv/bin/python bench/intake.py [--requests 3000] [--concurrency 16]
-        [--workers 2] [--port 8765] [--worker]
+    make bench ARGS="bench/intake.py [--requests 3000] [--concurrency 16]
+        [--workers 2] [--port 8765] [--worker]"
 
 The server runs as the README's "Running in production" section says (uvicorn workers,
 no access log, the psycopg pool). Every request is a distinct, valid lead; only 201s

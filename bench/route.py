@@ -1,7 +1,7 @@
 """Routing throughput: 10 rules, 50 reps, PostgreSQL, in-process.
 
-    DATABASE_URL=postgres://…/leadroute /work/main/.venv/bin/python bench/route.py [--leads N]
-        [--reps N] [--batch N] [--workers N] [--profile]
+    make bench ARGS="bench/route.py [--leads N]
+        [--reps N] [--batch N] [--workers N] [--profile]"
         BENCH_SQL=1 also prints SQL time by statement
 
 Creates a throwaway test database (test_<name>) and routes N screened leads twice over
