@@ -21,7 +21,7 @@ def bench_env() -> dict[str, str]:
     base = env.get("DATABASE_URL")
     if not base:
         sys.exit(
-            "DATABASE_URL is unset: run the benchmark through `make bench ARGS=\"bench/….py …\"`"
+            'DATABASE_URL is unset: run the benchmark through `make bench ARGS="bench/….py …"`'
             " (embedded servers) or point DATABASE_URL at a PostgreSQL server."
         )
     if "BENCH_DATABASE_URL" in env:
