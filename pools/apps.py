@@ -5,11 +5,9 @@ from django.db.models.signals import post_migrate
 def _install_claim_functions(sender, using, **kwargs):
     from django.db import connections
 
-    connection = connections[using]
-    if connection.vendor == "postgresql":
-        from .claim_sql import install
+    from .claim_function import install
 
-        install(connection)
+    install(connections[using])
 
 
 class PoolsConfig(AppConfig):
