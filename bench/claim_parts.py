@@ -24,18 +24,15 @@ from __future__ import annotations
 
 import argparse
 import time
-from types import SimpleNamespace
 
 import _pool_django  # noqa: F401  (sets Django up: before the imports below)
 from _pool_seed import make_leads, setup
 from _procs import Workers, cpu_line, with_cpu
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
-from pools import claim_sql
-from pools.claim_statements import CLAIM_NEXT
-from pools.claiming import pool_claim_next
-from pools.libpq_call import PreparedCall
+from pools.claim_function import CLAIM_NEXT
+from pools.claiming import LOCK_TIMEOUT, pool_claim_next
 from pools.models import Lead, Pool
 
 CORE = "lr_bench_claim_core"
@@ -69,15 +66,8 @@ BEGIN
 END $fn$"""
 
 
-# Called the way the claim functions are (`claim_sql._execute`): the same caller's path.
-CORE_CALL = SimpleNamespace(
-    call=f"SELECT {CORE}(%s, %s, %s)",
-    prepared=PreparedCall(
-        name=CORE,
-        sql=f"SELECT {CORE}($1::bigint, $2::timestamptz, $3::bigint)",
-        columns=[("lead_id", "bigint")],
-    ),
-)
+# Called the way the claim functions are (`pools.claiming`): a plain cursor.
+CORE_CALL = f"SELECT {CORE}(%s::bigint, %s::timestamptz, %s::bigint)"
 UPDATE_SQL = (  # bench/pool.py's floor
     "UPDATE pools_lead SET status = 'assigned', owner_id = %s, pool_id = NULL,"
     " assigned_at = now() WHERE id = %s AND status = 'pooled' AND pool_id = %s"
@@ -117,19 +107,20 @@ def main() -> None:
             pool_id = pools[side].pk
 
             def claims(i, r):
-                user, conn, own = reps[i], connections["default"], []
+                user, own = reps[i], []
                 # The bare UPDATEs share one cursor per round, as bench/pool.py's do.
-                with conn.cursor() as cursor:
+                with connection.cursor() as cursor:
                     for k in range(per):
                         start = time.perf_counter()
                         if side == "service":
                             pool_claim_next(user=user, pool_id=pool_id)
                         elif side == "function":
-                            params = (user.pk, timezone.now(), claim_sql.LOCK_TIMEOUT, pool_id)
-                            assert claim_sql._execute(conn, CLAIM_NEXT, params)[13]
+                            params = (user.pk, timezone.now(), LOCK_TIMEOUT, pool_id)
+                            cursor.execute(CLAIM_NEXT.call, params)
+                            assert cursor.fetchone()[13]
                         elif side == "core":
-                            params = (user.pk, timezone.now(), pool_id)
-                            assert claim_sql._execute(conn, CORE_CALL, params)[0]
+                            cursor.execute(CORE_CALL, (user.pk, timezone.now(), pool_id))
+                            assert cursor.fetchone()[0]
                         else:
                             cursor.execute(
                                 UPDATE_SQL, [user.pk, by_id[(r * n + i) * per + k], pool_id]

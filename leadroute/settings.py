@@ -104,13 +104,6 @@ if DB_POOL_MAX_SIZE := env.int("DB_POOL_MAX_SIZE", default=0):
     }
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
-# Lets the claim call (`pools.claim_sql`, the one statement that binds server-side and
-# asks to be prepared) be parsed and planned once per connection; Django's own
-# statements bind client-side and are never prepared. Turn it off behind a pooler that
-# cannot keep prepared statements (PgBouncer before 1.21 in transaction mode).
-DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
-    5 if env.bool("DB_PREPARED_STATEMENTS", default=True) else None
-)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, channel layer, Celery broker ----------------------------------------

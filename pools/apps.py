@@ -5,7 +5,7 @@ from django.db.models.signals import post_migrate
 def _install_claim_functions(sender, using, **kwargs):
     from django.db import connections
 
-    from .claim_sql import install
+    from .claim_function import install
 
     install(connections[using])
 

@@ -1,9 +1,8 @@
 """Why a claim did not happen, and the one place its message is written.
 
-Both claim paths (the single round trip on PostgreSQL, the per-statement one on SQLite)
-decide *which* restriction blocks; `refusal` turns that decision into the exception and
-the text the rep sees, so the two paths cannot drift apart in wording. Messages never
-name the lead: in a blind pool that alone would leak it.
+The claim functions (`pools.claim_function`) decide *which* restriction blocks; `refusal`
+turns that verdict into the exception and the text the rep sees. Messages never name the
+lead: in a blind pool that alone would leak it.
 """
 
 from __future__ import annotations
@@ -62,8 +61,8 @@ def refusal(
     end: time | None = None,
     weekdays_only: bool = False,
 ) -> ClaimError:
-    """The exception for a blocked claim. `reason` is the path's verdict: one of the keys
-    below; the keyword arguments carry the figures its message quotes."""
+    """The exception for a blocked claim. `reason` is the claim function's verdict: one of
+    the keys below; the keyword arguments carry the figures its message quotes."""
     if reason == "not_rep":
         return ClaimError("Only reps can claim leads.")
     if reason == "no_profile":

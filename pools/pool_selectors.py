@@ -17,12 +17,13 @@ from datetime import datetime, timedelta
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
-from django.db.models import Exists, Q, QuerySet
+from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from accounts.models import RepProfile
 from accounts.roles import Role, has_role
 
+from .claim_function import POOL_SCOPE
 from .field_labels import LEAD_FIELD_LABELS
 from .lifecycle import LeadState
 from .models import PREVIEWABLE_FIELDS, PROTECTED_FIELDS, Lead, LeadSource, Pool
@@ -48,19 +49,11 @@ FIELD_LABELS = {
 
 def pools_usable_by(*, user) -> QuerySet[Pool]:
     """Active pools in the rep's scope: the pool's team (or no team) and, for a pool tied
-    to a territory, only reps covering it. One query."""
+    to a territory, only reps covering it. The rule is the claim's own (`POOL_SCOPE`)."""
     if not has_role(user, Role.REP):
         return Pool.objects.none()
-    profiles = RepProfile.objects.filter(user=user)
-    territory_ids = RepProfile.territories.through.objects.filter(repprofile__user=user).values(
-        "territory_id"
-    )
-    return (
-        Pool.objects.filter(is_active=True)
-        .filter(Exists(profiles))
-        .filter(Q(team__isnull=True) | Q(team_id__in=profiles.values("team_id")))
-        .filter(Q(territory__isnull=True) | Q(territory_id__in=territory_ids))
-    )
+    scope = RawSQL(f"SELECT pool_id FROM {POOL_SCOPE.name}(%s) AS pool_id", [user.pk])
+    return Pool.objects.filter(pk__in=scope)
 
 
 def pool_visible_fields(*, pool: Pool) -> tuple[str, ...]:

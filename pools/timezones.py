@@ -2,15 +2,12 @@
 
 A deliberately small, documented mapping (no network, no extra dependency): one zone per
 country, plus per-state zones for the large countries that span several. A lead whose
-country is not listed has no known local time; calling-hours checks let it through rather
-than hide it forever (`lead_time_zone` returns None). Extend the tables as markets open.
+country is not listed has no known local time; the calling-hours rule (in the claim
+functions, `pools.claim_function`, which inline these tables) lets it through rather than
+hide it forever. Extend the tables as markets open.
 """
 
 from __future__ import annotations
-
-import zoneinfo
-from datetime import datetime, time
-from functools import cache
 
 COUNTRY_TZ = {
     "AR": "America/Argentina/Buenos_Aires",
@@ -105,31 +102,8 @@ REGION_TZ: dict[tuple[str, str], str] = {
 
 
 def lead_time_zone(*, country: str, state: str = "") -> str | None:
-    """The IANA zone for a lead's country/state, or None when unknown."""
+    """The IANA zone for a lead's country/state, or None when unknown: for display (the lead
+    page); the claim's calling-hours rule looks the zone up in SQL, from the same tables."""
     country = (country or "").strip().upper()
     state = (state or "").strip().upper()
     return REGION_TZ.get((country, state)) or COUNTRY_TZ.get(country)
-
-
-@cache
-def _zone(name: str) -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(name)
-
-
-def within_calling_hours(
-    *, tz: str, start: time, end: time, weekdays_only: bool, now: datetime
-) -> bool:
-    local = now.astimezone(_zone(tz))
-    if weekdays_only and local.weekday() >= 5:
-        return False
-    return start <= local.time() < end
-
-
-def zones_open_now(*, start: time, end: time, weekdays_only: bool, now: datetime) -> set[str]:
-    """Every zone of the mapping whose local time is inside the window right now."""
-    zones = set(COUNTRY_TZ.values()) | set(REGION_TZ.values())
-    return {
-        z
-        for z in zones
-        if within_calling_hours(tz=z, start=start, end=end, weekdays_only=weekdays_only, now=now)
-    }

@@ -20,20 +20,3 @@ def pooled(pool, *, age_minutes: int = 60, **fields):
 
 def pooled_many(pool, n: int, **fields):
     return [pooled(pool, age_minutes=n - i, **fields) for i in range(n)]
-
-
-CLAIM_PATHS = ["sql", "orm"]
-
-
-def force_claim_path(monkeypatch, path: str) -> None:
-    """Run claims through one path: "sql" (PostgreSQL's single round trip, the default
-    here) or "orm" (the per-statement path `make run` uses on SQLite), so each rule is
-    proven on both."""
-    from django.db import connection
-
-    from pools import claim_orm, claiming
-
-    if path == "orm":
-        monkeypatch.setattr(claiming, "_path", lambda: claim_orm)
-    else:
-        assert connection.vendor == "postgresql", "the SQL path needs PostgreSQL"

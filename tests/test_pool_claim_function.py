@@ -1,6 +1,6 @@
-"""The PostgreSQL claim path's own mechanics: which claims lock the rep's profile, lock
-order, lock timeout, and installing the claim functions. Other connections are real
-psycopg connections."""
+"""The claim function's own mechanics: which claims lock the rep's profile, lock order,
+lock timeout, and installing the functions. Other connections are real psycopg
+connections."""
 
 import threading
 import time
@@ -8,15 +8,14 @@ import time
 import psycopg
 import pytest
 from django.db import connection, transaction
-from django.db.models.signals import post_init
 from django.test.utils import CaptureQueriesContext
 
 from accounts.roles import Role, has_role
-from pools import claim_sql
-from pools.claim_statements import CLAIM_NEXT, FUNCTIONS
+from pools import claiming
+from pools.claim_function import CLAIM_NEXT, FUNCTIONS, install
 from pools.claiming import BUSY, ClaimError, pool_claim_next
 from pools.lifecycle import LeadState
-from pools.models import Lead, Pool
+from pools.models import Pool
 from tests.factories import PoolFactory
 from tests.pool_helpers import pooled
 
@@ -77,7 +76,7 @@ def test_a_capped_claim_takes_the_profile_lock_before_any_lead_lock(rep, team):
 def stuck(rep, team, monkeypatch):
     """A capped rep whose profile another session holds locked, a short lock timeout,
     and a blind pool with one lead: (pool, lead, the holding connection)."""
-    monkeypatch.setattr(claim_sql, "LOCK_TIMEOUT", "200ms")
+    monkeypatch.setattr(claiming, "LOCK_TIMEOUT", "200ms")
     _capped(rep)
     pool = PoolFactory(team=team, mode=Pool.Mode.BLIND)
     return pool, pooled(pool), _hold_profile_lock(rep)
@@ -117,10 +116,10 @@ def test_a_timed_out_claim_inside_a_transaction_leaves_it_usable(rep, stuck):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_claim_waiting_on_postgresql_lets_the_servers_other_threads_run(rep, stuck):
-    """The claim goes through libpq itself (pools.libpq_call): its wait must let go of
-    the GIL, or one claim queued on a lock would freeze every thread of the server."""
+    """A claim queued on a lock must wait without the GIL, or it would freeze every thread
+    of the server."""
     pool, _lead, holder = stuck
-    claim_sql.LOCK_TIMEOUT = "2s"  # (monkeypatched by `stuck`: restored after the test)
+    claiming.LOCK_TIMEOUT = "2s"  # (monkeypatched by `stuck`: restored after the test)
     outcome = {}
 
     def claim():
@@ -145,34 +144,6 @@ def test_a_claim_waiting_on_postgresql_lets_the_servers_other_threads_run(rep, s
         holder.rollback()
         holder.close()
     assert outcome["message"] == BUSY
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_deallocated_claim_statement_is_prepared_again(rep, team):
-    pool = PoolFactory(team=team, mode=Pool.Mode.BLIND)
-    first, second = pooled(pool), pooled(pool)
-    assert pool_claim_next(user=rep, pool_id=pool.pk).pk == first.pk
-    with connection.cursor() as cursor:
-        cursor.execute("DEALLOCATE ALL")  # what a pooler's DISCARD ALL does too
-    assert pool_claim_next(user=rep, pool_id=pool.pk).pk == second.pk
-
-
-@pytest.mark.django_db(transaction=True)
-def test_with_prepared_statements_off_a_claim_prepares_nothing(rep, team):
-    """DB_PREPARED_STATEMENTS=false (behind a pooler that cannot keep them) sets psycopg's
-    prepare_threshold to None: the claim then leaves no statement on the connection."""
-    pool = PoolFactory(team=team, mode=Pool.Mode.BLIND)
-    first, second = pooled(pool), pooled(pool)
-    connection.ensure_connection()
-    connection.connection.prepare_threshold = None
-    try:
-        assert pool_claim_next(user=rep, pool_id=pool.pk).pk == first.pk
-        assert pool_claim_next(user=rep, pool_id=pool.pk).pk == second.pk
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_prepared_statements")
-            assert cursor.fetchone() == (0,)
-    finally:
-        connection.close()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -205,7 +176,7 @@ def test_a_rep_without_caps_is_not_serialised_on_their_profile(rep, team):
 
 def _installed() -> set[str]:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT proname FROM pg_proc WHERE proname LIKE 'lr_claim_%%'")
+        cursor.execute("SELECT proname FROM pg_proc WHERE proname ~ '^lr_(claim|pools)_'")
         return {name for (name,) in cursor.fetchall()}
 
 
@@ -222,26 +193,13 @@ def test_missing_claim_functions_are_installed_on_first_use(rep, team):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_claim_call_is_prepared_once_per_connection_and_survives_a_reinstall(rep, team):
+def test_a_claim_function_dropped_under_a_live_session_is_reinstalled(rep, team):
     pool = PoolFactory(team=team, mode=Pool.Mode.BLIND)
-    first, second, third = pooled(pool), pooled(pool), pooled(pool)
-
-    def prepared_claims() -> list[int]:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT generic_plans + custom_plans FROM pg_prepared_statements"
-                " WHERE statement LIKE %s",
-                [f"%{CLAIM_NEXT.name}%"],
-            )
-            return [n for (n,) in cursor.fetchall()]
-
-    assert pool_claim_next(user=rep, pool_id=pool.pk).pk == first.pk
-    assert pool_claim_next(user=rep, pool_id=pool.pk).pk == second.pk
-    assert prepared_claims() == [2]  # one statement, planned once, executed twice
-    # Dropped under a prepared statement (a restore): the next claim reinstalls and runs.
-    with connection.cursor() as cursor:
+    first, second = pooled(pool), pooled(pool)
+    assert pool_claim_next(user=rep, pool_id=pool.pk).pk == first.pk  # planned in session
+    with connection.cursor() as cursor:  # a restore, say
         cursor.execute(f"DROP FUNCTION {CLAIM_NEXT.name}")
-    assert pool_claim_next(user=rep, pool_id=pool.pk).pk == third.pk
+    assert pool_claim_next(user=rep, pool_id=pool.pk).pk == second.pk
     assert _installed() == {f.name for f in FUNCTIONS}
 
 
@@ -252,14 +210,14 @@ def test_install_replaces_the_versions_older_code_left_behind():
             "CREATE FUNCTION lr_claim_next_0000000000(p_user bigint) RETURNS int"
             " LANGUAGE sql AS 'SELECT 1'"
         )
-    claim_sql.install()
+    install()
     assert _installed() == {f.name for f in FUNCTIONS}
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_claim_is_seen_by_query_capture_and_execute_wrappers(rep, team):
-    """Unwatched, the call skips Django's cursor wrapper; watched, it goes through it like
-    any other query (query counts in tests, DEBUG's log, execute wrappers)."""
+    """The call is an ordinary query to Django (query counts in tests, DEBUG's log,
+    execute wrappers), and the whole claim is one round trip."""
     pool = PoolFactory(team=team, mode=Pool.Mode.BLIND)
     first, second = pooled(pool), pooled(pool)
     assert has_role(rep, Role.REP)  # as the view's role check does first (cached on rep)
@@ -277,40 +235,11 @@ def test_a_claim_is_seen_by_query_capture_and_execute_wrappers(rep, team):
     assert [sql for sql in seen if CLAIM_NEXT.name in sql]
 
 
-def _instance_state(lead) -> tuple:
-    return (
-        {k: v for k, v in vars(lead).items() if k != "_state"},
-        lead.get_deferred_fields(),
-        lead._state.adding,
-        lead._state.db,
-    )
-
-
 @pytest.mark.django_db
-def test_the_claimed_lead_is_the_instance_from_db_would_make(rep, team):
+def test_the_claimed_lead_defers_what_the_claim_did_not_return(rep, team):
     pool = PoolFactory(team=team)
     lead = pooled(pool)
     claimed = pool_claim_next(user=rep, pool_id=pool.pk)
-    row = [getattr(claimed, attname) for attname in claim_sql.LEAD_ATTNAMES]
-    made = type(claimed).from_db("default", claim_sql.LEAD_ATTNAMES, row)
-    assert _instance_state(claimed) == _instance_state(made)
     assert claimed.status == LeadState.ASSIGNED and claimed.owner == rep
     assert "email" in claimed.get_deferred_fields()
     assert claimed.email == lead.email  # a deferred field loads when read
-
-
-@pytest.mark.django_db
-def test_a_listener_to_the_leads_init_signals_still_hears_the_claimed_lead(rep, team):
-    pool = PoolFactory(team=team)
-    lead = pooled(pool)
-    heard = []
-
-    def listener(sender, instance, **kwargs):
-        heard.append(instance.pk)
-
-    post_init.connect(listener, sender=Lead)
-    try:
-        claimed = pool_claim_next(user=rep, pool_id=pool.pk)
-    finally:
-        post_init.disconnect(listener, sender=Lead)
-    assert claimed.pk == lead.pk and heard == [lead.pk]
