@@ -22,6 +22,8 @@ reused, claim leads are created and deleted per run). Three parts:
    (`GET /`, a redirect after the session and role lookup) on the same uvicorn server,
    served with the psycopg pool README recommends under ASGI (`--no-pool`: without it,
    every request opens a new PostgreSQL backend whose cold caches dominate a claim).
+   Then the live frame delay: a socket open on the pool's page (`/ws/live/?pool=…`), one
+   claim at a time, the time from sending the claim to its "lead left" frame arriving.
 """
 
 from __future__ import annotations
@@ -342,12 +344,60 @@ def bench_http(team, sources, reps, seconds: float, workers: int, db_pool: bool)
         print(f"  trivial logged-in view (GET /):   {trivial_rate:7.1f} req/s  {trivial_status}")
         print(f"  POST /api/pool/{{id}}/claim:        {claim_rate:7.1f} req/s  {claim_status}")
         print(f"  → claims at {claim_rate / trivial_rate * 100:.0f}% of the trivial view")
+        bench_live_delay(port, pool, claims, sessions[0][0])
     finally:
         server.terminate()
         server.wait(timeout=10)
         Lead.objects.filter(pool=pool).delete()
         Lead.objects.filter(team=team, owner__in=reps).delete()
         pool.delete()
+
+
+def bench_live_delay(port: int, pool: Pool, claims: list, cookie: str, count: int = 100) -> None:
+    """One claim at a time over HTTP; for each, the time from sending it to its frame
+    reaching a socket open on the pool's page (the browser's view of a claim elsewhere)."""
+    from websockets.sync.client import connect
+
+    arrived: list[float] = []
+    url = f"ws://127.0.0.1:{port}/ws/live/?pool={pool.pk}"
+    with connect(
+        url, origin=f"http://127.0.0.1:{port}", additional_headers={"Cookie": cookie}
+    ) as ws:
+
+        def listen() -> None:
+            try:
+                for _ in ws:
+                    arrived.append(time.perf_counter())
+            except Exception:  # closed at the end
+                pass
+
+        listener = threading.Thread(target=listen, daemon=True)
+        listener.start()
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        delays, responses, missing = [], [], 0
+        for i in range(count):
+            method, path, body, headers = claims[i % len(claims)]
+            seen = len(arrived)
+            start = time.perf_counter()
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            responses.append(time.perf_counter() - start)
+            assert response.status == 200, response.status
+            deadline = time.perf_counter() + 2
+            while len(arrived) == seen and time.perf_counter() < deadline:
+                time.sleep(0.0002)
+            if len(arrived) == seen:
+                missing += 1
+            else:
+                delays.append(arrived[seen] - start)
+            time.sleep(0.01)  # one claim's frame at a time
+        conn.close()
+    print(
+        f"live frame delay, {count} claims one at a time (claim sent → frame on the pool's socket):"
+    )
+    print(f"  frame     {ms(delays)}  max {max(delays) * 1000:.1f} ms, {missing} missing")
+    print(f"  response  {ms(responses)}")
 
 
 def main() -> None:

@@ -1,17 +1,21 @@
 """The live channel (real Redis channel layer), the Celery worker (real process against
 Redis) and /healthz."""
 
+import asyncio
 import time
 import uuid
+from contextlib import suppress
 
 import pytest
+from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
+from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
 from leadroute.asgi import application
-from leadroute.live import broadcast, team_group, user_group
+from leadroute.live import SEND_TIMEOUT, broadcast_on_commit, team_group, user_group
 from routing.models import Heartbeat
 from routing.tasks import sweep
 from tests.servers import celery_worker
@@ -69,21 +73,26 @@ async def test_signed_in_user_receives_group_messages_for_them_and_their_team(re
     await communicator.disconnect()
 
 
-@ws_db
-async def test_a_sync_broadcast_reaches_the_socket_and_only_its_group(rep, other_rep):
-    """`broadcast` publishes straight to Redis (no event loop) on the channel the Pub/Sub
-    layer subscribed the consumer to: a frame for this rep arrives; another rep's does not."""
-    from asgiref.sync import sync_to_async
+def _in_a_thread_of_its_own(fn):
+    """Run `fn` as Celery or a command would: on a thread with no event loop above it
+    (not sync_to_async's, which async_to_sync hops back from)."""
 
-    cookie = await sync_to_async(_session_cookie)(rep)
-    communicator = _communicator(cookie=cookie)
-    connected, _ = await communicator.connect()
-    assert connected
-    await sync_to_async(broadcast)(user_group(other_rep.pk), html="<p>not yours</p>")
-    await sync_to_async(broadcast)(user_group(rep.pk), html="<p>sync</p>")
-    assert await communicator.receive_from(timeout=5) == "<p>sync</p>"
-    assert await communicator.receive_nothing(timeout=0.5)
-    await communicator.disconnect()
+    def run():
+        try:
+            fn()
+        finally:
+            connection.close()
+
+    return asyncio.to_thread(run)
+
+
+def _via_sync_to_async(fn):
+    return sync_to_async(fn)()
+
+
+committers = pytest.mark.parametrize(
+    "commit_from", [_via_sync_to_async, _in_a_thread_of_its_own], ids=["asgi", "celery"]
+)
 
 
 async def _received(communicator) -> list[str]:
@@ -94,60 +103,101 @@ async def _received(communicator) -> list[str]:
     return frames
 
 
-@ws_db
-async def test_broadcasts_arrive_in_order_batched_and_redis_sends_the_publisher_no_replies(rep):
-    """Frames leave in batches: a burst to one group reaches the socket as a few frames
-    that carry every fragment, in order. The publisher does not wait for PUBLISH's answer:
-    its connection asked for none, so nothing piles up unread however many frames it
-    sends. After Redis drops the connection, the next batch goes out on a new one."""
-    import select
-
-    from asgiref.sync import sync_to_async
-
-    from leadroute.live import _publisher
-    from leadroute.redis_client import redis_client
-
-    cookie = await sync_to_async(_session_cookie)(rep)
-    communicator = _communicator(cookie=cookie)
+async def _connected(user):
+    communicator = _communicator(cookie=await sync_to_async(_session_cookie)(user))
     assert (await communicator.connect())[0]
+    return communicator
 
-    def send(first: int, last: int) -> None:
-        for i in range(first, last):
-            broadcast(user_group(rep.pk), html=f"<p>{i}</p>")
 
-    def replies_waiting() -> bool:
-        # Readable within 0.2 s: Redis answered (or closed) the publisher's connection.
-        return bool(select.select([_publisher._conn._sock], [], [], 0.2)[0])
+@ws_db
+@committers
+async def test_a_committed_broadcast_reaches_the_socket_and_only_its_group(
+    rep, other_rep, commit_from
+):
+    """Through the configured channel layer on the real Redis, sent by the committing
+    thread: a frame for this rep arrives; another rep's does not."""
+    communicator = await _connected(rep)
 
-    await sync_to_async(send)(0, 200)
-    frames = await _received(communicator)
-    assert "".join(frames) == "".join(f"<p>{i}</p>" for i in range(200))
-    assert len(frames) < 20  # batched: 200 broadcasts, far fewer frames
-    assert not await sync_to_async(replies_waiting)()
+    def send() -> None:
+        with transaction.atomic():
+            broadcast_on_commit(user_group(other_rep.pk), html="<p>not yours</p>")
+            broadcast_on_commit(user_group(rep.pk), html="<p>committed</p>")
 
-    # Redis drops the publisher's connection (a restart, a timeout): the next batch sees
-    # the closed socket before writing and reconnects, so nothing is lost.
-    def kill_publisher_connection() -> None:
-        port = _publisher._conn._sock.getsockname()[1]
-        (ours,) = [c for c in redis_client().client_list() if c["addr"].endswith(f":{port}")]
-        assert ours["name"] == _publisher.NAME
-        redis_client().client_kill_filter(_id=ours["id"])
-
-    await sync_to_async(kill_publisher_connection)()
-    await sync_to_async(send)(200, 260)
-    assert "".join(await _received(communicator)) == "".join(f"<p>{i}</p>" for i in range(200, 260))
-    assert not await sync_to_async(replies_waiting)()
+    await commit_from(send)
+    assert await communicator.receive_from(timeout=5) == "<p>committed</p>"
+    assert await communicator.receive_nothing(timeout=0.5)
     await communicator.disconnect()
 
 
-def test_a_batch_is_one_message_per_channel_and_type_with_fragments_in_order():
-    from leadroute.live import _Frame, _merged
+@ws_db
+@committers
+async def test_a_rolled_back_broadcast_sends_nothing_and_the_next_transaction_sends_its_own(
+    rep, commit_from
+):
+    """A rolled-back transaction sends nothing, nor does a rolled-back savepoint inside a
+    committed one, while the frames around it go; a transaction after a rolled-back one
+    is sent on its own."""
+    communicator = await _connected(rep)
+    group = user_group(rep.pk)
 
-    def frame(channel, html, kind="live.html", **extra):
-        message = {"type": kind, "html": html, **extra}
-        return _Frame("redis://x", channel, channel, message, repr)
+    def send() -> None:
+        with transaction.atomic():
+            broadcast_on_commit(group, html="<p>rolled back</p>")
+            transaction.set_rollback(True)
+        with transaction.atomic():
+            with transaction.atomic():
+                broadcast_on_commit(group, html="<p>savepoint kept</p>")
+            broadcast_on_commit(group, html="<p>one</p>")
+            with suppress(ValueError), transaction.atomic():
+                broadcast_on_commit(group, html="<p>savepoint undone</p>")
+                raise ValueError
+            broadcast_on_commit(group, html="<p>two</p>")
 
-    batch = [
+    await commit_from(send)
+    assert await _received(communicator) == ["<p>savepoint kept</p><p>one</p><p>two</p>"]
+
+    def opened_in_a_rolled_back_savepoint() -> None:
+        # The transaction's first frame (the one that registers its send) is undone.
+        with transaction.atomic():
+            with suppress(ValueError), transaction.atomic():
+                broadcast_on_commit(group, html="<p>undone</p>")
+                raise ValueError
+            broadcast_on_commit(group, html="<p>after</p>")
+
+    await commit_from(opened_in_a_rolled_back_savepoint)
+    assert await _received(communicator) == ["<p>after</p>"]
+    await communicator.disconnect()
+
+
+@ws_db
+@committers
+async def test_broadcasts_to_one_group_in_one_transaction_arrive_as_one_frame(
+    rep, other_rep, commit_from
+):
+    """Many frames for one group in one transaction: one group_send, every fragment in
+    order; each group gets its own; a fragment repeated back to back goes once."""
+    mine, theirs = await _connected(rep), await _connected(other_rep)
+
+    def send() -> None:
+        with transaction.atomic():
+            for i in range(50):
+                broadcast_on_commit(user_group(rep.pk), html=f"<p>{i}</p>")
+                broadcast_on_commit(user_group(other_rep.pk), html="<p>same</p>")
+
+    await commit_from(send)
+    assert await _received(mine) == ["".join(f"<p>{i}</p>" for i in range(50))]
+    assert await _received(theirs) == ["<p>same</p>"]
+    await mine.disconnect()
+    await theirs.disconnect()
+
+
+def test_a_transaction_is_one_message_per_group_and_type_with_fragments_in_order():
+    from leadroute.live import _coalesced
+
+    def frame(group, html, kind="live.html", **extra):
+        return group, {"type": kind, "html": html, **extra}
+
+    frames = [
         frame("a", "<p>1</p>"),
         frame("b", "<p>x</p>"),
         frame("a", "<p>2</p>"),
@@ -158,109 +208,35 @@ def test_a_batch_is_one_message_per_channel_and_type_with_fragments_in_order():
         frame("b", "<p>offer</p>", offer=7),  # more than HTML: never merged
         frame("b", "<p>y</p>"),
     ]
-    assert _merged(batch) == [
-        ("a", repr({"type": "live.html", "html": "<p>1</p><p>2</p><p>1</p>"})),
-        ("a", repr({"type": "live.other", "html": "<p>ping</p>"})),
-        ("a", repr({"type": "live.html", "html": "<p>3</p>"})),
-        ("b", repr({"type": "live.html", "html": "<p>x</p>"})),
-        ("b", repr({"type": "live.html", "html": "<p>offer</p>", "offer": 7})),
-        ("b", repr({"type": "live.html", "html": "<p>y</p>"})),
+    assert _coalesced(frames) == [
+        ("a", {"type": "live.html", "html": "<p>1</p><p>2</p><p>1</p>"}),
+        ("a", {"type": "live.other", "html": "<p>ping</p>"}),
+        ("a", {"type": "live.html", "html": "<p>3</p>"}),
+        ("b", {"type": "live.html", "html": "<p>x</p>"}),
+        ("b", {"type": "live.html", "html": "<p>offer</p>", "offer": 7}),
+        ("b", {"type": "live.html", "html": "<p>y</p>"}),
     ]
 
 
-def test_a_forked_process_publishes_on_its_own_connection():
-    """Celery and server workers are forked: the child gets its own queue, thread and
-    connection (the parent's are the parent's), and its frames arrive."""
-    import os
+@pytest.mark.django_db(transaction=True)
+def test_a_broadcast_with_redis_down_is_logged_and_the_commit_stands(settings, caplog, rep):
+    """Nothing listens on port 1: the transaction commits, its request goes on within the
+    send's timeout, and the lost frame is logged."""
+    from accounts.models import User
 
-    from leadroute.live import _publisher, _pubsub_channel
-    from leadroute.redis_client import redis_client
-
-    broadcast(user_group(1), html="<p>parent</p>")
-    _publisher.flush()  # the parent has a connection and a thread
-    # The child's own group: the parent's frame, sent without waiting for Redis, may still
-    # be on its way when the subscription starts.
-    group = f"fork-test.{uuid.uuid4().hex}"
-    subscriber = redis_client().pubsub()
-    subscriber.subscribe(_pubsub_channel(group))
-    assert subscriber.get_message(timeout=5)["type"] == "subscribe"
-    pid = os.fork()
-    if pid == 0:  # the child: publish through its own publisher, then leave at once
-        code = 1
-        try:
-            broadcast(group, html="<p>child</p>")
-            code = 0 if _publisher._conn is None else 2  # nothing inherited
-            _publisher.flush()
-        finally:
-            os._exit(code)
-    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
-    message = subscriber.get_message(timeout=5)
-    assert message is not None and b"<p>child</p>" in message["data"]
-    subscriber.close()
-
-
-@ws_db
-async def test_fragments_made_later_go_after_commit_in_order_and_a_failing_one_alone_is_lost(
-    rep, caplog
-):
-    """`broadcast_later_on_commit`: nothing is made while the transaction is open (nor if
-    it rolls back); after commit the publisher makes the fragments with its batch, in
-    their place among plain frames, and a fragment that fails to render is logged and
-    skipped without costing the others."""
-    from asgiref.sync import sync_to_async
-    from django.db import transaction
-
-    from leadroute.live import broadcast_later_on_commit, broadcast_on_commit
-
-    cookie = await sync_to_async(_session_cookie)(rep)
-    communicator = _communicator(cookie=cookie)
-    assert (await communicator.connect())[0]
-    group, made = user_group(rep.pk), []
-
-    def fragment(text: str):
-        def render():
-            made.append(text)
-            return [(group, f"<p>{text}</p>")]
-
-        return render
-
-    def broken():
-        raise ValueError("no such row")
-
-    def send() -> None:
-        with transaction.atomic():
-            broadcast_later_on_commit(fragment("rolled back"))
-            transaction.set_rollback(True)
-        with transaction.atomic():
-            broadcast_later_on_commit(fragment("one"))
-            broadcast_later_on_commit(broken)
-            broadcast_on_commit(group, html="<p>two</p>")
-            broadcast_later_on_commit(fragment("three"))
-            assert made == []  # not before commit
-
-    await sync_to_async(send)()
-    frames = await _received(communicator)
-    assert "".join(frames) == "<p>one</p><p>two</p><p>three</p>"
-    assert made == ["one", "three"]
-    assert "live fragment failed to render" in caplog.text
-    await communicator.disconnect()
-
-
-def test_a_broadcast_with_redis_down_is_logged_not_raised(settings, caplog):
-    from leadroute import redis_client as module
-    from leadroute.live import _publisher
-
-    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     settings.CHANNEL_LAYERS = {
-        "default": {**settings.CHANNEL_LAYERS["default"], "CONFIG": {"hosts": [settings.REDIS_URL]}}
+        "default": {
+            **settings.CHANNEL_LAYERS["default"],
+            "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]},
+        }
     }
-    saved, module._client = module._client, None
-    try:
-        broadcast(user_group(1), html="<p>x</p>")
-        _publisher.flush()  # what the publisher's thread does a moment later
-    finally:
-        module._client = saved
-    assert "live broadcast to user.1 failed" in caplog.text
+    start = time.monotonic()
+    with transaction.atomic():
+        User.objects.filter(pk=rep.pk).update(first_name="Committed")
+        broadcast_on_commit(user_group(rep.pk), html="<p>x</p>")
+    assert time.monotonic() - start < SEND_TIMEOUT + 1
+    assert User.objects.get(pk=rep.pk).first_name == "Committed"
+    assert f"live broadcast to {user_group(rep.pk)} failed" in caplog.text
 
 
 @pytest.mark.worker
