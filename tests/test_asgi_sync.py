@@ -1,11 +1,9 @@
 """The /api/ fast path: Django's sync handler on a fixed thread pool under ASGI
 (leadroute/asgi_sync.py), driven through the real ASGI application."""
 
-import asyncio
 import json
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.testing import HttpCommunicator
 from django.http import HttpResponse, StreamingHttpResponse
@@ -76,16 +74,7 @@ def _boom(request):
     raise RuntimeError("view failed")
 
 
-async def _loop_id() -> int:
-    return id(asyncio.get_running_loop())
-
-
-def _which_loop(request):
-    return HttpResponse(str(async_to_sync(_loop_id)()).encode())
-
-
 urlpatterns = [
-    path("loop", _which_loop),
     path("stream", _stream),
     path("boom", _boom),
     path("plain", lambda request: HttpResponse(b"plain")),
@@ -134,11 +123,3 @@ async def test_the_pool_thread_hands_its_db_connection_back():
         handler._executor, lambda: connection.connection is not None
     )
     assert not open_after
-
-
-@override_settings(ROOT_URLCONF=__name__)
-async def test_async_code_called_from_a_view_runs_on_the_servers_loop():
-    """What a live broadcast does after commit: async_to_sync from the pool thread hops
-    back to the server's loop (and its channel layer's connection), no loop of its own."""
-    response = await _request(SyncThreadPoolHandler(threads=1), "GET", "/loop")
-    assert int(response["body"]) == id(asyncio.get_running_loop())
