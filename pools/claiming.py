@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.roles import Role, has_role
+from accounts.selectors import teams_managed_by
 
 from . import claim_orm, claim_sql
 from .claim_errors import (  # noqa: F401  (re-exported: callers import them from here)
@@ -36,7 +37,7 @@ from .claim_errors import (  # noqa: F401  (re-exported: callers import them fro
 )
 from .lifecycle import OPEN_OWNED_STATES, LeadState
 from .models import Lead, LeadEvent, Pool
-from .selectors import lead_last_claim, leads_visible_to, teams_managed_by
+from .selectors import lead_last_claim, leads_visible_to
 from .services import LeadChanged, lead_transition
 
 
