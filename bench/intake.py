@@ -11,7 +11,7 @@ count as leads. Uses its own database (see bench/_common.py) and its own Redis q
 contents are purged at the end.
 
 Without --worker this measures capture alone: captures kick an intake drain (one task
-publish while none is pending, see leadroute.tasks), and with no worker to run it the
+publish while none is pending, see routing.intake.kick), and with no worker to run it the
 first kick's flag stays set, so the run publishes about once. With --worker a Celery
 worker on the same cores screens and routes the leads as they arrive, each drain clears
 the flag and the next capture publishes again: the deployment's real cost, and the time
@@ -257,7 +257,7 @@ def _wait_routed(Lead, *, timeout: float) -> float:
 
 
 def _intake_flag_clear() -> None:
-    from leadroute.tasks import intake_pending_clear
+    from routing.intake.kick import intake_pending_clear
 
     intake_pending_clear()
 

@@ -12,7 +12,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 
 from leadroute.asgi_sync import SyncThreadPoolHandler  # noqa: E402
-from routing.ws_urls import websocket_urlpatterns  # noqa: E402
+from routing.live.ws_urls import websocket_urlpatterns  # noqa: E402
 
 # The JSON API is the hot path (integrations post leads in bursts): it is served by the
 # sync handler on a fixed thread pool, one thread hop per request (see asgi_sync). Pages

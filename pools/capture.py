@@ -24,11 +24,11 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from leadroute.live import broadcast_on_commit, user_group
-from leadroute.tasks import intake_kick_on_commit
 
 from .lifecycle import CLOSED_STATES, LeadState
 from .models import IdempotencyKey, Lead, LeadEvent, LeadSource
 from .services import lead_create, lead_record_event
+from .signals import leads_waiting_on_commit
 
 CREATED, REPLAYED, MERGED = "created", "replayed", "merged"
 # Leads in these states are not "open": a new inquiry from the same person starts afresh.
@@ -237,5 +237,5 @@ def _capture(
         )
         _remember(source=source, lead=lead, keys=remember)
         if hand_off:
-            intake_kick_on_commit()
+            leads_waiting_on_commit(lead_ids=[lead.pk])
     return CaptureResult(lead, CREATED)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from psycopg import errors
 
 from accounts.roles import Role, has_role
+from accounts.selectors import teams_managed_by
 
 from . import live as pool_live
 from .claim_errors import (  # noqa: F401  (re-exported: callers import them from here)
@@ -32,7 +33,7 @@ from .claim_errors import (  # noqa: F401  (re-exported: callers import them fro
 from .claim_function import CLAIM_NEXT, CLAIM_ONE, LEAD_ATTNAMES, VERDICT_LENGTH, install
 from .lifecycle import OPEN_OWNED_STATES, LeadState
 from .models import Lead, LeadEvent, Pool
-from .selectors import lead_last_claim, leads_visible_to, teams_managed_by
+from .selectors import lead_last_claim, leads_visible_to
 from .services import LeadChanged, lead_transition
 
 LOCK_TIMEOUT = "5s"

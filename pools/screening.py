@@ -7,73 +7,37 @@ Screening runs in the intake drain (a Celery task), after the capture committed.
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal, InvalidOperation
-
 from django.db import transaction
 
-from leadroute.tasks import intake_kick_on_commit
-
+from .conditions import lead_field_values, values_hold
 from .lifecycle import LeadState
 from .models import Lead, LeadEvent, ScoringRule
 from .services import Move, lead_transition, leads_transition
+from .signals import leads_waiting_on_commit
 
 Op = ScoringRule.Operator
-NUMERIC_OPERATORS = frozenset({Op.GTE, Op.LTE, Op.GT, Op.LT})
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
-
-
-def _number(value) -> Decimal | None:
-    """The first number in a value: 1000 for "1000+", 11 for the band "11-50"."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int | float | Decimal):
-        return Decimal(str(value))
-    match = _NUMBER.search(str(value).replace(",", ""))
-    try:
-        return Decimal(match.group()) if match else None
-    except InvalidOperation:
-        return None
-
-
-def lead_field_values(lead: Lead, field: str) -> list:
-    """The value(s) a rule's field names on `lead`; `source` matches by name or slug."""
-    if field.startswith("attributes."):
-        return [(lead.attributes or {}).get(field.removeprefix("attributes."))]
-    if field == "source":
-        return [lead.source.name, lead.source.slug] if lead.source_id else [""]
-    return [getattr(lead, field, None)]
+# A scoring rule's operator as the shared evaluator names it (pools.conditions).
+_OPERATORS = {
+    Op.EQUALS: "equals",
+    Op.NOT_EQUALS: "not_equals",
+    Op.CONTAINS: "contains",
+    Op.IN: "in",
+    Op.GTE: "gte",
+    Op.LTE: "lte",
+    Op.GT: "gt",
+    Op.LT: "lt",
+    Op.IS_SET: "is_empty",
+    Op.IS_BLANK: "is_empty",
+}
 
 
 def rule_matches(rule: ScoringRule, values: list) -> bool:
-    def one(actual) -> bool:
-        text = "" if actual is None else str(actual).strip().lower()
-        expected = rule.value.strip().lower()
-        if rule.operator == Op.IS_SET:
-            return bool(text)
-        if rule.operator == Op.IS_BLANK:
-            return not text
-        if rule.operator == Op.EQUALS:
-            return text == expected
-        if rule.operator == Op.NOT_EQUALS:
-            return text != expected
-        if rule.operator == Op.CONTAINS:
-            return bool(expected) and expected in text
-        if rule.operator == Op.IN:
-            return text in {v.strip() for v in expected.split(",")}
-        left, right = _number(actual), _number(rule.value)
-        if left is None or right is None:
-            return False
-        return {
-            Op.GTE: left >= right,
-            Op.LTE: left <= right,
-            Op.GT: left > right,
-            Op.LT: left < right,
-        }[rule.operator]
-
-    if rule.operator == Op.NOT_EQUALS:
-        return all(one(v) for v in values)
-    return any(one(v) for v in values)
+    expected = {
+        Op.IN: rule.value.split(","),
+        Op.IS_SET: False,
+        Op.IS_BLANK: True,
+    }.get(rule.operator, rule.value)
+    return values_hold(_OPERATORS[rule.operator], values, expected)
 
 
 def lead_score(*, lead: Lead, rules: list[ScoringRule]) -> tuple[int, list[dict]]:
@@ -151,5 +115,5 @@ def lead_override_rejection(*, lead: Lead, actor) -> Lead:
             data={"was": lead.rejection_reason},
             extra={"rejection_reason": ""},
         )
-        intake_kick_on_commit()  # a screened lead waits for intake, like a new one
+        leads_waiting_on_commit(lead_ids=[lead.pk])  # screened, it waits like a new one
     return lead

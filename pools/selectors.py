@@ -2,19 +2,11 @@
 
 from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 
-from accounts.models import Team
 from accounts.roles import Role, has_role
+from accounts.selectors import teams_managed_by
 
 from .lifecycle import OPEN_OWNED_STATES, LeadState
 from .models import ImportJob, Lead, LeadEvent, LeadSource
-
-
-def teams_managed_by(*, user) -> QuerySet[Team]:
-    if has_role(user, Role.ADMIN):
-        return Team.objects.all()
-    if has_role(user, Role.MANAGER):
-        return user.managed_teams.all()
-    return Team.objects.none()
 
 
 def leads_visible_to(*, user) -> QuerySet[Lead]:

@@ -5,6 +5,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import role_required
 from accounts.roles import Role
+from accounts.selectors import teams_managed_by
 
 from . import claiming, selectors, workspace
 from .lifecycle import OPEN_OWNED_STATES, can_transition
@@ -53,7 +54,7 @@ def _workspace_context(request, lead) -> dict:
         and (request.user.is_manager or request.user.is_admin_role)
     ):
         context["return_pools"] = Pool.objects.filter(
-            team__in=selectors.teams_managed_by(user=request.user), is_active=True
+            team__in=teams_managed_by(user=request.user), is_active=True
         )
     return context
 

@@ -3,7 +3,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.decorators import role_required
 from accounts.roles import Role
-from pools.selectors import teams_managed_by
+from accounts.selectors import teams_managed_by
 
 from . import selectors
 

@@ -6,11 +6,11 @@ from django.utils.html import format_html
 
 from leadroute.admin_mixins import AppendOnlyAdminMixin
 
-from .conditions import conditions_describe
+from .decisions.selectors import decision_view_model
 from .engine import lead_route_preview
-from .forms import RoutingRuleForm, TestLeadForm
 from .models import Heartbeat, RepIntake, RoutingDecision, RoutingRule, RuleRotation
-from .selectors import decision_view_model
+from .rules.conditions import conditions_describe
+from .rules.forms import RoutingRuleForm, TestLeadForm
 
 
 @admin.register(Heartbeat)

@@ -6,4 +6,10 @@ class RoutingConfig(AppConfig):
     name = "routing"
 
     def ready(self):
+        from pools.signals import leads_waiting
+
         from . import signals  # noqa: F401
+        from .intake.kick import leads_waiting_kick
+
+        # Pools announce waiting leads; routing kicks a drain (pools may not name it).
+        leads_waiting.connect(leads_waiting_kick, dispatch_uid="routing.intake.kick")

@@ -6,7 +6,7 @@ from django.utils import timezone
 from accounts.models import RepProfile, Team
 from pools.models import Lead, Pool
 
-from .conditions import ConditionError, conditions_validate
+from .rules.conditions import ConditionError, conditions_validate
 
 
 class Heartbeat(models.Model):
@@ -212,8 +212,8 @@ class RuleRotation(models.Model):
 class RepIntake(models.Model):
     """Leads routed to a rep per day, the rep's own day (in their time zone, as the caps
     count it): caps read a handful of these rows instead of counting leads. Bumped by one
-    upsert per routed batch (routing.facts.intake_bump_sql), while a capped rep's profile
-    row is locked (routing.book)."""
+    upsert per routed batch (routing.engine.facts.intake_bump_sql), while a capped rep's profile
+    row is locked (routing.engine.book)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()

@@ -1,8 +1,7 @@
 from django.utils import timezone
 
-from leadroute.tasks import intake_kick
-
-from .intake import waiting_leads_overdue
+from .intake.drain import waiting_leads_overdue
+from .intake.kick import intake_kick
 from .models import Heartbeat
 
 

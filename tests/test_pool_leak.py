@@ -12,7 +12,7 @@ from django.urls import reverse
 from pools.claiming import lead_release, pool_claim_next
 from pools.models import PROTECTED_FIELDS, Pool
 from pools.pool_selectors import pool_visible_fields
-from routing.consumers import LiveConsumer
+from routing.live.consumers import LiveConsumer
 from tests.factories import LeadSourceFactory, PoolFactory, make_rep
 from tests.pool_helpers import pooled
 

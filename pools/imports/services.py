@@ -20,11 +20,12 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from leadroute.tasks import LEADS_INTAKE_TASK, enqueue_by_name_on_commit, enqueue_on_commit
+from leadroute.tasks import enqueue_on_commit
 
 from .. import normalise
 from ..capture import CREATED, lead_capture
 from ..models import IdempotencyKey, ImportJob, ImportRowError, Lead, LeadSource
+from ..signals import leads_waiting_on_commit
 from . import mapping as m
 from .parsing import CsvProblem, csv_inspect, csv_rows
 
@@ -210,14 +211,14 @@ class _Batch:
     def flush(self) -> None:
         # One UPDATE of relative increments: the page polling progress sees a consistent
         # snapshot, and a resumed run adds to what the interrupted one saved. The batch's
-        # new leads go to screening and routing as one task, not one message per lead.
+        # new leads are announced together, after commit, not one message per lead.
         with transaction.atomic():
             ImportRowError.objects.bulk_create(self.errors)
             ImportJob.objects.filter(pk=self.job.pk).update(
                 **{k: F(k) + v for k, v in self.counts.items()}
             )
             if self.created_ids:
-                enqueue_by_name_on_commit(LEADS_INTAKE_TASK, list(self.created_ids))
+                leads_waiting_on_commit(lead_ids=self.created_ids)
         self.errors.clear()
         self.created_ids.clear()
         self.counts = dict.fromkeys(self.counts, 0)

@@ -1,21 +1,16 @@
-"""Rule conditions: a list of groups (OR) of conditions (AND) over lead fields.
+"""Routing rules' conditions as people write and read them: a list of groups (OR) of
+conditions (AND) over lead fields, checked, described, and parsed from the admin's text.
 
-Pure functions over a plain dict of lead fields (see `lead_fields`), so the admin form,
-the engine and the "test a lead" page all read conditions the same way.
+Evaluating them is pools.conditions' (one evaluator for scoring and routing rules).
 """
 
 from __future__ import annotations
 
 import csv
 import re
-import zoneinfo
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-import phonenumbers
-from django.conf import settings
-
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from pools.conditions import WEEKDAYS, ConditionError, norm
 
 # field -> (label, numeric?)
 FIELDS: dict[str, tuple[str, bool]] = {
@@ -44,91 +39,14 @@ OPS = {
 }
 
 
-class ConditionError(ValueError):
-    pass
-
-
-def routing_time_zone() -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(getattr(settings, "ROUTING_TIME_ZONE", None) or settings.TIME_ZONE)
-
-
-def phone_area_code(phone: str) -> str:
-    """The geographic area code of an E.164 number ("+5511912345678" → "11"), or ""."""
-    if not phone:
-        return ""
-    try:
-        number = phonenumbers.parse(phone, None)
-    except phonenumbers.NumberParseException:
-        return ""
-    length = phonenumbers.length_of_geographical_area_code(number)
-    return str(number.national_number)[:length] if length else ""
-
-
-def lead_fields(lead, *, source_slug: str | None = None) -> dict:
-    """The routable fields of a lead (a model instance, saved or not)."""
-    arrived = (lead.created_at or datetime.now(tz=zoneinfo.ZoneInfo("UTC"))).astimezone(
-        routing_time_zone()
-    )
-    if source_slug is None:
-        source_slug = lead.source.slug if lead.source_id else ""
-    return {
-        "source": source_slug,
-        "campaign": lead.campaign or "",
-        "country": (lead.country or "").upper(),
-        "state": lead.state or "",
-        "city": lead.city or "",
-        "postal_code": lead.postal_code or "",
-        "area_code": phone_area_code(lead.phone),
-        "industry": lead.industry or "",
-        "company_size": lead.company_size or "",
-        "language": (lead.language or "").lower(),
-        "product_interest": lead.product_interest or "",
-        "estimated_value": lead.estimated_value,
-        "score": lead.score,
-        "arrival_weekday": WEEKDAYS[arrived.weekday()],
-        "arrival_hour": arrived.hour,
-    }
-
-
 def _number(value):
+    # Strict, unlike the evaluator's reading of a lead's value: a rule's bound is typed.
     if value is None or value == "":
         return None
     try:
         return Decimal(str(value))
     except InvalidOperation:
         raise ConditionError(f"“{value}” is not a number.") from None
-
-
-def _norm(value) -> str:
-    return str(value).strip().casefold() if value is not None else ""
-
-
-def condition_holds(condition: dict, fields: dict) -> bool:
-    field, op, expected = condition["field"], condition["op"], condition.get("value")
-    actual = fields.get(field)
-    empty = actual is None or actual == ""
-    if op == "is_empty":
-        return empty if expected in (True, None, "true", "yes") else not empty
-    if empty:
-        return False
-    if op == "equals":
-        return _norm(actual) == _norm(expected)
-    if op == "in":
-        return _norm(actual) in {_norm(v) for v in expected}
-    if op == "prefix":
-        return _norm(actual).startswith(_norm(expected))
-    if op == "range":
-        low, high = (_number(v) for v in expected)
-        value = _number(actual)
-        return (low is None or value >= low) and (high is None or value <= high)
-    raise ConditionError(f"Unknown operator “{op}”.")
-
-
-def conditions_match(conditions: list, fields: dict) -> bool:
-    """No groups: matches every lead. Otherwise any group whose conditions all hold."""
-    if not conditions:
-        return True
-    return any(all(condition_holds(c, fields) for c in group) for group in conditions)
 
 
 def conditions_validate(conditions) -> list:
@@ -189,7 +107,7 @@ def condition_validate(cond, *, where: str) -> None:
         raise ConditionError(f"{where}: “is_empty” takes true or false.")
     if field == "arrival_weekday" and op in ("equals", "in"):
         days = value if isinstance(value, list) else [value]
-        bad = [str(d) for d in days if _norm(d) not in WEEKDAYS]
+        bad = [str(d) for d in days if norm(d) not in WEEKDAYS]
         if bad:
             verb = "is not a weekday" if len(bad) == 1 else "are not weekdays"
             raise ConditionError(f"{where}: {', '.join(bad)} {verb} ({', '.join(WEEKDAYS)}).")

@@ -8,10 +8,11 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from accounts.roles import Role, has_role
+from accounts.selectors import teams_managed_by
 from pools.models import Lead, LeadEvent, Pool
-from pools.selectors import lead_last_claim, teams_managed_by
+from pools.selectors import lead_last_claim
 
-from .models import RoutingDecision, RoutingRule
+from ..models import RoutingDecision, RoutingRule
 
 
 def lead_decisions(*, lead: Lead) -> QuerySet[RoutingDecision]:

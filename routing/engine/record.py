@@ -13,11 +13,11 @@ from pools.lifecycle import LeadState
 from pools.models import Lead, LeadEvent
 from pools.services import Move, leads_transition
 
+from ..models import RoutingDecision
 from .facts import decisions_insert_sql, intake_bump_sql, rotation_save_sql
-from .models import RoutingDecision
 
 if TYPE_CHECKING:
-    from .engine import Batch, Placement, Router
+    from .router import Batch, Placement, Router
 
 
 def decision_record(router: Router, placement: Placement) -> RoutingDecision:

@@ -16,15 +16,17 @@ from django.test import Client
 from django.utils import timezone
 
 import leadroute.redis_client
-from leadroute.tasks import INTAKE_DRAIN_TASK, intake_pending_key
 from pools.capture import lead_capture
 from pools.lifecycle import LeadState
 from pools.models import Lead
-from routing import intake
+from pools.signals import leads_waiting_on_commit
+from routing.intake import drain as intake
+from routing.intake.kick import intake_pending_key
 from routing.models import RoutingDecision
 from routing.tasks import intake_drain, sweep
 from tests.servers import celery_worker, free_port
 
+INTAKE_DRAIN_TASK = intake_drain.name
 QUEUE = "celery"  # Celery's default queue, where the kick publishes
 WAITING = (LeadState.NEW, LeadState.SCREENED)
 
@@ -72,6 +74,17 @@ def test_a_burst_of_captures_publishes_one_drain_which_routes_them_all(
     # The drain cleared the flag before it looked, so the next lead publishes again.
     post(api, django_capture_on_commit_callbacks, 1, tag="next")
     assert queued_tasks() == [INTAKE_DRAIN_TASK] * 2
+
+
+@pytest.mark.django_db
+def test_pools_signal_waiting_leads_after_commit_and_routing_kicks_one_drain(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        leads_waiting_on_commit(lead_ids=[1, 2])  # an import's chunk, say
+        leads_waiting_on_commit(lead_ids=[3])
+        assert queued_tasks() == []  # nobody hears of leads that may yet roll back
+    assert queued_tasks() == [INTAKE_DRAIN_TASK]
 
 
 @pytest.mark.django_db

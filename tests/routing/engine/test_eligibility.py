@@ -6,9 +6,9 @@ import pytest
 
 from accounts.models import OutOfOffice, RepProfile
 from pools.lifecycle import LeadState
-from routing.book import RepBook
-from routing.eligibility import RepRow, Requirements, lead_territories, rep_exclusion
-from routing.facts import lead_context
+from routing.engine.book import RepBook
+from routing.engine.eligibility import RepRow, Requirements, lead_territories, rep_exclusion
+from routing.engine.facts import lead_context
 from routing.models import RepIntake, RoutingRule
 from routing.strategies import LeadSnapshot
 from tests.factories import LeadFactory, TerritoryFactory, make_rep

@@ -2,7 +2,7 @@
 
 Every lead asks one cheap question — have the rules changed? (count, newest edit and
 highest id of the rules table, read in the same round trip as the territories, see
-routing.facts.lead_context) — and reloads them only when the answer differs. An edit in
+routing.engine.facts.lead_context) — and reloads them only when the answer differs. An edit in
 the admin therefore applies to the very next lead in every process, with no restart and no
 cache to invalidate by hand. Cached rules carry ids, not related objects: pools and teams
 are read when used, so their own edits are never stale.
@@ -14,7 +14,7 @@ import threading
 
 from django.db import connection
 
-from .models import RoutingRule
+from ..models import RoutingRule
 
 _lock = threading.Lock()
 _cached: tuple[tuple | None, list[RoutingRule]] = (None, [])

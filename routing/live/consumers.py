@@ -16,8 +16,8 @@ def _requested_pool(scope) -> int | None:
 
 @database_sync_to_async
 def _groups_for(user, pool_id: int | None = None) -> list[str]:
+    from accounts.selectors import teams_managed_by
     from pools.pool_selectors import pools_usable_by
-    from pools.selectors import teams_managed_by
 
     groups = [user_group(user.pk)]
     # A pool page's socket also joins the pool's group — only if the user may use the pool

@@ -1,7 +1,7 @@
 """The reps a batch of leads can reach: read once, then kept current as leads are placed.
 
 `RepBook.load` reads every fact eligibility needs about every rep of every rule the batch
-may use (routing.facts.book_facts: one round trip, whatever the number of reps or leads),
+may use (routing.engine.facts.book_facts: one round trip, whatever the number of reps or leads),
 after locking what parallel routers contend for — the rules' rotation rows, then the
 profiles of reps with a cap. From then on this router is the only one counting leads for
 those reps until it commits, so it counts each lead it places in memory (`RepBook.count`)
@@ -16,10 +16,10 @@ from datetime import datetime, timedelta
 
 from accounts.models import RepProfile
 
+from ..models import RoutingRule
+from ..strategies import LeadSnapshot
 from .eligibility import RepRow, performance_counts, roster_needs_territories
 from .facts import CAP_COLUMNS, book_facts, roster_sql
-from .models import RoutingRule
-from .strategies import LeadSnapshot
 
 STATEFUL = frozenset({RoutingRule.Method.ROUND_ROBIN, RoutingRule.Method.WEIGHTED})
 

@@ -1,13 +1,13 @@
 """The routing engine: decides where screened leads go, and records why.
 
 Leads are routed in batches: whatever waits when an intake drain runs (one lead, or a
-burst's hundreds), or an import's chunk. A batch reads the rules' version, the territories
+burst's or an import's hundreds). A batch reads the rules' version, the territories
 and its sources in one round trip (an edit in the admin applies to the next batch, see
-routing.rules), matches each lead against the rules (pure Python), reads every fact about
-the reps the matched rules and their fallbacks can reach in one more (routing.book),
+routing.rules.cache), matches each lead against the rules (pure Python), reads every fact about
+the reps the matched rules and their fallbacks can reach in one more (routing.engine.book),
 places the leads one by one in arrival order — keeping counts and rotations current in
 memory — and writes the moves, events, counters, rotations and decision records in a few
-round trips (routing.record), whatever the number of leads. The first active rule whose
+round trips (routing.engine.record), whatever the number of leads. The first active rule whose
 conditions match wins; nobody eligible follows the rule's fallback; no match at all falls
 back to the team's default pool or its skim queue. A lead is never left unrouted. A new
 kind of placement (the live offers to come: shotgun, sequential, cascade) is a new
@@ -16,7 +16,7 @@ the decision record are shared.
 
 Locks, always in this order (so routers never deadlock each other): the lead rows (taken
 by the caller), the rules' rotation rows (by rule id), then the profiles of the reps with
-a cap (by id), under which their counts are read (routing.book).
+a cap (by id), under which their counts are read (routing.engine.book).
 """
 
 from __future__ import annotations
@@ -28,17 +28,18 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from pools.conditions import ConditionError, conditions_match, lead_fields
 from pools.lifecycle import LeadState
 from pools.models import Lead, Pool
 
+from ..models import RoutingDecision, RoutingRule
+from ..rules.cache import active_rules
+from ..rules.conditions import conditions_describe
+from ..strategies import STRATEGIES, LeadSnapshot, Options
 from .book import STATEFUL, RepBook
-from .conditions import ConditionError, conditions_describe, conditions_match, lead_fields
 from .eligibility import TEMPORARY, Requirements, lead_territories, rep_exclusion
 from .facts import lead_context
-from .models import RoutingDecision, RoutingRule
 from .record import batch_write, decision_record
-from .rules import active_rules
-from .strategies import STRATEGIES, LeadSnapshot, Options
 
 
 @dataclass

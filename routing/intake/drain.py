@@ -1,9 +1,9 @@
-"""Intake: screening and routing the leads that wait for it, in batches.
+"""The intake drain: screening and routing the leads that wait for it, in batches.
 
 A lead waits (`new`, or `screened` by a manager's override) from the commit that captured
 it until a drain takes it. Captures do not publish a task per lead: they kick a drain
-(`leadroute.tasks.intake_kick`, one publish per burst; the module explains why no lead is
-stranded), and the beat sweep kicks one for leads that waited too long anyway.
+(routing.intake.kick, one publish per burst; it explains why no lead is stranded), and
+the beat sweep kicks one for leads that waited too long anyway.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 
-from leadroute.tasks import intake_kick, intake_pending_clear
 from pools.lifecycle import LeadState
 from pools.models import Lead
 from pools.screening import leads_screen
 
-from .engine import leads_route
+from ..engine import leads_route
+from .kick import intake_kick, intake_pending_clear
 
 log = logging.getLogger(__name__)
 

@@ -7,18 +7,15 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
+from pools.conditions import ConditionError, conditions_match, lead_fields, phone_area_code
 from pools.models import Lead
-from routing.conditions import (
-    ConditionError,
+from routing.models import RoutingRule
+from routing.rules.conditions import (
     conditions_describe,
-    conditions_match,
     conditions_parse,
     conditions_text,
     conditions_validate,
-    lead_fields,
-    phone_area_code,
 )
-from routing.models import RoutingRule
 
 
 def c(field, op, value):

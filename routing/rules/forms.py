@@ -7,8 +7,8 @@ from django.utils.dateparse import parse_datetime
 from accounts.forms import JSONAsTextField
 from pools.models import Lead
 
+from ..models import RoutingRule
 from .conditions import FIELDS, SYNTAX, ConditionError, conditions_parse, conditions_text
-from .models import RoutingRule
 
 FIELD_HELP = "Fields: " + "; ".join(f"{k} — {label}" for k, (label, _) in FIELDS.items())
 # Lead columns a pasted test lead may set ("source" is a slug, handled apart).

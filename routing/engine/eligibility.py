@@ -1,15 +1,14 @@
 """Who may get a lead under a rule, and why each other rep may not.
 
-routing.book reads every fact the filters need for all of a batch's reps in a constant
+routing.engine.book reads every fact the filters need for all of a batch's reps in a constant
 number of queries (whatever the number of reps); `rep_exclusion` is a pure function of
 one rep's facts, so each filter is tested without the database.
 """
 
 from __future__ import annotations
 
-import zoneinfo
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 
 from django.db.models import Count, Q
 
@@ -17,8 +16,8 @@ from accounts.models import RepProfile
 from pools.lifecycle import LeadState
 from pools.models import Lead
 
-from .models import RoutingRule
-from .strategies import Candidate, LeadSnapshot
+from ..models import RoutingRule
+from ..strategies import Candidate, LeadSnapshot
 
 # Exclusions that pass with time (round robin's keep-turn owes these reps their turn).
 TEMPORARY = frozenset({"availability", "out_of_office", "off_hours"})
@@ -152,7 +151,7 @@ def rep_exclusion(
 
 def lead_territories(fields: dict, territories: list[dict]) -> dict[int, int]:
     """Territories the lead falls in, id -> specificity (postal 4, area code 3, state 2,
-    country 1). `territories` are rows as read by routing.facts.lead_context."""
+    country 1). `territories` are rows as read by routing.engine.facts.lead_context."""
     found = {}
     postal, state = fields.get("postal_code", ""), fields.get("state", "").casefold()
     for t in territories:
@@ -170,24 +169,6 @@ def lead_territories(fields: dict, territories: list[dict]) -> dict[int, int]:
         if score:
             found[t["id"]] = score
     return found
-
-
-def periods_anywhere(now: datetime) -> list[tuple[date, date, date]]:
-    """Today, the week's Monday and the month's first day for each date it is somewhere
-    at `now`: UTC's day before, its day and its day after (zones run from UTC−12 to
-    UTC+14). A rep's own (a cap's day is the rep's day, as for claim caps) are the ones
-    `local_day_index` picks."""
-    utc = now.astimezone(UTC).date()
-    return [_periods(utc + timedelta(days=shift)) for shift in (-1, 0, 1)]
-
-
-def local_day_index(now: datetime, zone: str) -> int:
-    """Which of `periods_anywhere(now)` is the rep's, in the time zone `zone`."""
-    return (now.astimezone(zoneinfo.ZoneInfo(zone)).date() - now.astimezone(UTC).date()).days + 1
-
-
-def _periods(today: date) -> tuple[date, date, date]:
-    return today, today - timedelta(days=today.weekday()), today.replace(day=1)
 
 
 def performance_counts(*, user_ids: list[int], since: datetime) -> dict[int, dict]:

@@ -17,13 +17,13 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import OutOfOffice, RepProfile, Team, Territory, User
+from accounts.periods import local_day_index, periods_anywhere
 from leadroute.sql import placeholders as _in
 from leadroute.sql import run_batch
 from pools.lifecycle import OPEN_OWNED_STATES, LeadState
 from pools.models import Lead, LeadEvent, LeadSource
 
-from .eligibility import local_day_index, periods_anywhere
-from .models import RepIntake, RoutingDecision, RoutingRule, RuleRotation
+from ..models import RepIntake, RoutingDecision, RoutingRule, RuleRotation
 
 CAP_COLUMNS = ("max_per_day", "max_per_week", "max_per_month", "max_open_untouched")
 JSON_COLUMNS = ("working_hours", "languages", "industries", "company_sizes", "products")
@@ -49,7 +49,7 @@ def _json(value):
 
 
 def lead_context(*, source_ids: list[int]) -> tuple[tuple, list[dict], dict[int, str]]:
-    """Before matching, in one round trip: the rules' version (see routing.rules), every
+    """Before matching, in one round trip: the rules' version (see routing.rules.cache), every
     territory, and the slugs of the leads' sources."""
     rules = RoutingRule._meta.db_table
     version_sql = f"SELECT COUNT(*), MAX(updated_at), MAX(id) FROM {rules}"

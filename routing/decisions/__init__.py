@@ -1,0 +1,1 @@
+"""“Why this rep?”: a lead's decision record, as its page shows it."""
