@@ -45,6 +45,20 @@ def bench_env() -> dict[str, str]:
     return env
 
 
+def ensure_database(env: dict[str, str]) -> None:
+    """Create the benchmark's database if it is missing (rows seeded by earlier runs are
+    kept), and migrate it."""
+    import psycopg
+
+    parsed = urlparse(env["DATABASE_URL"])
+    name = parsed.path.lstrip("/")
+    admin = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+
+
 def prepare_database(env: dict[str, str]) -> None:
     import psycopg
 

@@ -1,5 +1,6 @@
 """Django for the pool benchmarks (bench/pool.py, bench/claim_parts.py), set up on import,
-against the database in DATABASE_URL as given (migrated). Import it before anything of
+against `<DATABASE_URL's database>_bench`, created and migrated if missing (its seeded rows
+are kept between runs), never the development database. Import it before anything of
 Django's or the project's."""
 
 from __future__ import annotations
@@ -8,8 +9,12 @@ import os
 import sys
 from pathlib import Path
 
+from _common import bench_env, ensure_database
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+os.environ["DATABASE_URL"] = bench_env()["DATABASE_URL"]  # children inherit it
+ensure_database(dict(os.environ))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadroute.settings")
 os.environ.setdefault("SECRET_KEY", "bench-only-secret")
 os.environ.setdefault("DEBUG", "false")

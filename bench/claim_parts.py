@@ -1,7 +1,6 @@
 """Where a claim's time goes, beside the bare UPDATE — prints figures, asserts nothing.
 
-    DATABASE_URL=postgres://…/lr_bench REDIS_URL=redis://…/5 \\
-        /work/main/.venv/bin/python bench/claim_parts.py [--claimers 50] [--rounds 8]
+    make bench ARGS="bench/claim_parts.py [--claimers 50] [--rounds 8]"
 
 bench/pool.py compares the claim service with a bare conditional UPDATE; this splits the
 difference. Four sides, each "Claim next" on a blind pool of its own with the default
@@ -31,9 +30,9 @@ from _procs import Workers, cpu_line, with_cpu
 from django.db import connection
 from django.utils import timezone
 
-from pools.claim_function import CLAIM_NEXT
-from pools.claiming import LOCK_TIMEOUT, pool_claim_next
 from pools.models import Lead, Pool
+from pools.pull.claim import LOCK_TIMEOUT, pool_claim_next
+from pools.pull.claim_functions import CLAIM_NEXT
 
 CORE = "lr_bench_claim_core"
 CORE_SQL = f"""
@@ -66,7 +65,7 @@ BEGIN
 END $fn$"""
 
 
-# Called the way the claim functions are (`pools.claiming`): a plain cursor.
+# Called the way the claim functions are (`pools.pull.claim`): a plain cursor.
 CORE_CALL = f"SELECT {CORE}(%s::bigint, %s::timestamptz, %s::bigint)"
 UPDATE_SQL = (  # bench/pool.py's floor
     "UPDATE pools_lead SET status = 'assigned', owner_id = %s, pool_id = NULL,"

@@ -31,7 +31,7 @@ def main() -> None:
 
     from accounts.models import Team
     from leadroute.celery import app
-    from pools.imports.services import import_job_create, import_job_start
+    from pools.capture.imports.services import import_job_create, import_job_start
     from pools.lifecycle import LeadState
     from pools.models import ImportJob, Lead, LeadSource, Pool
     from tests.factories import make_manager

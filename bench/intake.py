@@ -59,7 +59,7 @@ def main() -> None:
     prepare_database(env)
     django_setup(env)
     from accounts.models import Team
-    from pools.apikeys import apikey_create
+    from pools.capture.apikeys import apikey_create
     from pools.models import Lead, LeadSource, Pool
 
     team = Team.objects.create(name="Bench")

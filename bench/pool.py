@@ -1,10 +1,9 @@
 """Pool benchmarks — prints figures, asserts nothing.
 
-    DATABASE_URL=postgres://…/lr_bench REDIS_URL=redis://…/5 \\
-        /work/main/.venv/bin/python bench/pool.py [--leads 100000] [--claimers 50]
+    make bench ARGS="bench/pool.py [--leads 100000] [--claimers 50]"
 
-Uses the database in DATABASE_URL (migrated; its "bench-*" rows are created once and
-reused, claim leads are created and deleted per run). Three parts:
+Uses `<DATABASE_URL's database>_bench` (bench/_pool_django.py; its "bench-*" rows are created
+once and reused, claim leads are created and deleted per run). Three parts:
 
 1. Pool page server time (in-process Django test client, full middleware + template) with
    100,000 pooled leads: first page, each sort, a filter, and 20 pages deep via the cursor.
@@ -48,9 +47,9 @@ from django.db import DatabaseError, connection
 from django.test import Client
 
 from accounts.models import User
-from pools.claiming import pool_claim_next
 from pools.lifecycle import LeadState
 from pools.models import Lead, Pool
+from pools.pull.claim import pool_claim_next
 
 
 def bench_pool_page(big: Pool, rep: User) -> None:

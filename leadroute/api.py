@@ -14,9 +14,9 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
 )
 
-from pools.api_claims import router as claims_router  # noqa: E402
+from pools.pull.api import router as claims_router  # noqa: E402
 
 api.add_router("/", claims_router)
 
 # Each app's router, mounted at the API root (paths are /api/leads, …).
-api.add_router("", "pools.api.router")
+api.add_router("", "pools.capture.api.router")

@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
-from .api import api
+from leadroute import views
+from leadroute.api import api
 
 admin.site.site_header = "LeadRoute administration"
 admin.site.site_title = "LeadRoute admin"
@@ -13,7 +13,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("leads/", include("pools.urls")),
-    path("capture/", include("pools.capture_urls")),
+    path("capture/", include("pools.capture.urls")),
     path("routing/", include("routing.urls")),
     path("reports/", include("reports.urls")),
     path("api/", api.urls),

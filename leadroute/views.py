@@ -4,8 +4,7 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_GET
 
 from accounts.roles import Role, has_role
-
-from .health import health_report
+from leadroute.health import health_report
 
 
 @login_required

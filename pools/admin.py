@@ -1,11 +1,10 @@
 from django import forms
 from django.contrib import admin, messages
 
-from leadroute.admin_mixins import AppendOnlyAdminMixin
-
-from .apikeys import apikey_create, apikey_revoke
-from .field_labels import LEAD_FIELD_LABELS
-from .models import (
+from leadroute.shared.admin_mixins import AppendOnlyAdminMixin
+from pools.capture.apikeys import apikey_create, apikey_revoke
+from pools.field_labels import LEAD_FIELD_LABELS
+from pools.models import (
     COMPANY_FIELDS,
     PREVIEWABLE_FIELDS,
     PROTECTED_FIELDS,
@@ -17,7 +16,7 @@ from .models import (
     ScoringRule,
     SourceRestriction,
 )
-from .pool_selectors import BLIND_FIELDS
+from pools.pull.selectors import BLIND_FIELDS
 
 
 class SourceRestrictionInline(admin.TabularInline):

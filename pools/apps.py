@@ -5,7 +5,7 @@ from django.db.models.signals import post_migrate
 def _install_claim_functions(sender, using, **kwargs):
     from django.db import connections
 
-    from .claim_function import install
+    from pools.pull.claim_functions import install
 
     install(connections[using])
 
@@ -15,7 +15,7 @@ class PoolsConfig(AppConfig):
     name = "pools"
 
     def ready(self):
-        from . import signals  # noqa: F401
+        from pools import signals  # noqa: F401
 
         # After every migrate, so the claim functions follow the tables they read.
         post_migrate.connect(

@@ -4,9 +4,8 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 
 from accounts.roles import Role, has_role
 from accounts.selectors import teams_managed_by
-
-from .lifecycle import OPEN_OWNED_STATES, LeadState
-from .models import ImportJob, Lead, LeadEvent, LeadSource
+from pools.lifecycle import OPEN_OWNED_STATES, LeadState
+from pools.models import ImportJob, Lead, LeadEvent, LeadSource
 
 
 def leads_visible_to(*, user) -> QuerySet[Lead]:

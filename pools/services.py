@@ -10,11 +10,10 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
-from leadroute.sql import run_batch
-
-from . import live as pool_live
-from .lifecycle import CLOSED_STATES, OWNED_STATES, LeadState, check_transition
-from .models import Lead, LeadEvent, Pool
+from leadroute.shared.sql import run_batch
+from pools.lifecycle import CLOSED_STATES, OWNED_STATES, LeadState, check_transition
+from pools.models import Lead, LeadEvent, Pool
+from pools.pull import live as pool_live
 
 
 class LeadChanged(Exception):

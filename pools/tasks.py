@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from .imports.services import import_job_run
+from pools.capture.imports.services import import_job_run
 
 
 @shared_task

@@ -3,7 +3,7 @@
 A deliberately small, documented mapping (no network, no extra dependency): one zone per
 country, plus per-state zones for the large countries that span several. A lead whose
 country is not listed has no known local time; the calling-hours rule (in the claim
-functions, `pools.claim_function`, which inline these tables) lets it through rather than
+functions, `pools.pull.claim_functions`, which inline these tables) lets it through rather than
 hide it forever. Extend the tables as markets open.
 """
 

@@ -1,6 +1,10 @@
 from django.urls import path
 
-from . import pool_views, views, views_capture, views_import, views_screening
+from pools.capture import views as views_capture
+from pools.capture.imports import views as views_import
+from pools.pull import views as pool_views
+from pools.screening import views as views_screening
+from pools.work import views
 
 app_name = "pools"
 urlpatterns = [

@@ -4,7 +4,7 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from leadroute.admin_mixins import AppendOnlyAdminMixin
+from leadroute.shared.admin_mixins import AppendOnlyAdminMixin
 
 from .decisions.selectors import decision_view_model
 from .engine import lead_route_preview

@@ -17,7 +17,7 @@ def _no_intake_flag():
     """Redis outlives each test's database. A test that captured a lead without a worker
     (or eager Celery) leaves the intake's "drain pending" flag set for a minute, and every
     capture after it would then publish no drain: each test starts without one."""
-    from leadroute.redis_client import redis_client
+    from leadroute.shared.redis_client import redis_client
     from routing.intake.kick import intake_pending_key
 
     redis_client().delete(intake_pending_key())

@@ -7,8 +7,7 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 
 from accounts.models import zone_city as _zone_city
-
-from ..pool_selectors import age_label
+from pools.pull.selectors import age_label
 
 register = template.Library()
 

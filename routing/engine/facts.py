@@ -3,7 +3,7 @@
 Routing runs this for every batch (a single lead is a batch of one), so it is
 hand-written SQL: the rules' rosters, the reps' profiles with effective caps, and grouped
 reads of intake counters, open/untouched leads, out-of-office and previous ownership. The
-statements travel together (leadroute.sql.run_batch: one round trip, each statement
+statements travel together (leadroute.shared.sql.run_batch: one round trip, each statement
 planned on its own — one big join took longer to plan than to run). The ORM equivalent
 compiled several times slower than the SQL ran.
 """
@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from accounts.models import OutOfOffice, RepProfile, Team, Territory, User
 from accounts.periods import local_day_index, periods_anywhere
-from leadroute.sql import placeholders as _in
-from leadroute.sql import run_batch
+from leadroute.shared.sql import placeholders as _in
+from leadroute.shared.sql import run_batch
 from pools.lifecycle import OPEN_OWNED_STATES, LeadState
 from pools.models import Lead, LeadEvent, LeadSource
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 
-from leadroute.sql import run_batch
+from leadroute.shared.sql import run_batch
 from pools.lifecycle import LeadState
 from pools.models import Lead, LeadEvent
 from pools.services import Move, leads_transition

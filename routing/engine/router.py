@@ -28,9 +28,9 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from pools.conditions import ConditionError, conditions_match, lead_fields
 from pools.lifecycle import LeadState
 from pools.models import Lead, Pool
+from pools.screening.conditions import ConditionError, conditions_match, lead_fields
 
 from ..models import RoutingDecision, RoutingRule
 from ..rules.cache import active_rules

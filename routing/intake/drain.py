@@ -18,7 +18,7 @@ from django.db import transaction
 
 from pools.lifecycle import LeadState
 from pools.models import Lead
-from pools.screening import leads_screen
+from pools.screening.services import leads_screen
 
 from ..engine import leads_route
 from .kick import intake_kick, intake_pending_clear

@@ -21,7 +21,7 @@ import logging
 import redis
 from kombu.exceptions import OperationalError
 
-from leadroute.redis_client import redis_client, redis_key
+from leadroute.shared.redis_client import redis_client, redis_key
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from leadroute.live import pool_group, team_group, user_group
+from leadroute.shared.live import pool_group, team_group, user_group
 
 
 def _requested_pool(scope) -> int | None:
@@ -17,7 +17,7 @@ def _requested_pool(scope) -> int | None:
 @database_sync_to_async
 def _groups_for(user, pool_id: int | None = None) -> list[str]:
     from accounts.selectors import teams_managed_by
-    from pools.pool_selectors import pools_usable_by
+    from pools.pull.selectors import pools_usable_by
 
     groups = [user_group(user.pk)]
     # A pool page's socket also joins the pool's group — only if the user may use the pool

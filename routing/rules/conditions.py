@@ -1,7 +1,7 @@
 """Routing rules' conditions as people write and read them: a list of groups (OR) of
 conditions (AND) over lead fields, checked, described, and parsed from the admin's text.
 
-Evaluating them is pools.conditions' (one evaluator for scoring and routing rules).
+Evaluating them is pools.screening.conditions' (one evaluator for scoring and routing rules).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import csv
 import re
 from decimal import Decimal, InvalidOperation
 
-from pools.conditions import WEEKDAYS, ConditionError, norm
+from pools.screening.conditions import WEEKDAYS, ConditionError, norm
 
 # field -> (label, numeric?)
 FIELDS: dict[str, tuple[str, bool]] = {

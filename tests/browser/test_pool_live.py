@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from pools.models import Pool
-from pools.pool_selectors import row_token
+from pools.pull.selectors import row_token
 from tests.browser.conftest import login, screenshot
 from tests.factories import PASSWORD, PoolFactory, make_rep
 from tests.pool_helpers import pooled
@@ -112,7 +112,8 @@ def test_a_burst_of_claims_and_an_arrival_reaches_the_page_in_order(browser, liv
     burst of claims elsewhere and a release back to the pool all land on the open page."""
     from django.db import transaction
 
-    from pools.claiming import lead_release, pool_claim_next
+    from pools.pull.claim import pool_claim_next
+    from pools.pull.release import lead_release
 
     pool = PoolFactory(
         team=team, name="Busy pool", preview_fields=["company"], claim_cooldown_hours=0

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 from django.utils.text import slugify
 
-from pools.apikeys import apikey_create, apikey_revoke
+from pools.capture.apikeys import apikey_create, apikey_revoke
 from pools.models import ApiKey, LeadSource
 
 

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
-from pools import demo
+from pools.demo import build as demo
 from pools.lifecycle import LeadState
 from pools.models import Lead
 from routing.tasks import lead_intake

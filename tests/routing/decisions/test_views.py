@@ -3,8 +3,9 @@
 import pytest
 from django.utils import timezone
 
-from pools.claiming import lead_claim, lead_release
 from pools.lifecycle import LeadState
+from pools.pull.claim import lead_claim
+from pools.pull.release import lead_release
 from routing.decisions.selectors import owner_claim
 from routing.engine import lead_route
 from routing.models import RoutingRule

@@ -15,8 +15,8 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-import leadroute.redis_client
-from pools.capture import lead_capture
+import leadroute.shared.redis_client
+from pools.capture.services import lead_capture
 from pools.lifecycle import LeadState
 from pools.models import Lead
 from pools.signals import leads_waiting_on_commit
@@ -43,7 +43,7 @@ def queued_tasks() -> list[str]:
 @pytest.fixture(autouse=True)
 def no_pending_drain():
     """No flag and no queued message left over from another test, before or after."""
-    flag = leadroute.redis_client.redis_client()
+    flag = leadroute.shared.redis_client.redis_client()
     flag.delete(intake_pending_key())
     _broker().delete(QUEUE)
     yield
@@ -97,7 +97,7 @@ def test_with_redis_down_every_capture_publishes_a_drain(
     down = redis.Redis.from_url(
         f"redis://127.0.0.1:{free_port()}/0", socket_timeout=1, socket_connect_timeout=1
     )
-    monkeypatch.setattr(leadroute.redis_client, "_client", down)
+    monkeypatch.setattr(leadroute.shared.redis_client, "_client", down)
     ids = post(api, django_capture_on_commit_callbacks, 3)
     assert queued_tasks() == [INTAKE_DRAIN_TASK] * 3
     assert intake_drain.run() == 3  # and the drain does not fail on the flag either
@@ -110,7 +110,7 @@ def test_a_flag_left_without_a_drain_is_recovered_by_the_sweep(
 ):
     # A drain was published and lost (a broker restart, say): its flag is still there,
     # so the captures publish nothing and their leads wait.
-    leadroute.redis_client.redis_client().set(intake_pending_key(), 1, ex=60)
+    leadroute.shared.redis_client.redis_client().set(intake_pending_key(), 1, ex=60)
     ids = post(api, django_capture_on_commit_callbacks, 3)
     waiting = Lead.objects.filter(pk__in=ids, status__in=WAITING)
     assert waiting.count() == 3

@@ -7,8 +7,13 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from pools.conditions import ConditionError, conditions_match, lead_fields, phone_area_code
 from pools.models import Lead
+from pools.screening.conditions import (
+    ConditionError,
+    conditions_match,
+    lead_fields,
+    phone_area_code,
+)
 from routing.models import RoutingRule
 from routing.rules.conditions import (
     conditions_describe,

@@ -1,0 +1,257 @@
+"""Lead intake over HTTP: `POST /api/leads`, `GET /api/leads/{id}` (mounted on the shared
+NinjaAPI in leadroute/api.py). Bearer API keys, one per lead source."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime
+from decimal import Decimal
+from functools import wraps
+from typing import Annotated, Any
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from ninja import Field, Header, Path, Router, Schema, Status
+from ninja.errors import ValidationError
+from ninja.security import HttpBearer
+from pydantic import AfterValidator, ConfigDict, ValidationInfo, field_validator, model_validator
+
+from pools.capture import normalise
+from pools.capture.apikeys import apikey_authenticate
+from pools.capture.services import CREATED, lead_capture
+from pools.models import CAPTURED_FIELDS, Lead
+
+MAX_ATTRIBUTES = 50
+MAX_ATTRIBUTES_BYTES = 10_000
+
+
+class ApiKeyAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str):
+        api_key = apikey_authenticate(raw=token)
+        if api_key is not None:
+            request.api_key = api_key
+        return api_key
+
+
+def _text(max_length: int):
+    return Annotated[
+        str,
+        Field(default="", max_length=max_length),
+        AfterValidator(lambda v: normalise.text_clean(v, max_length=max_length)),
+    ]
+
+
+def _sanitise(value: Any, depth: int = 0) -> Any:
+    """Free attributes are stored as jsonb: strip what PostgreSQL refuses (NUL, lone
+    surrogates) and refuse absurd nesting."""
+    if depth > 5:
+        raise ValueError("Attributes nest at most 5 levels deep.")
+    if isinstance(value, str):
+        return normalise.chars_clean(value)
+    if isinstance(value, dict):
+        return {
+            normalise.chars_clean(str(k))[:100]: _sanitise(v, depth + 1) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_sanitise(v, depth + 1) for v in value]
+    if isinstance(value, float) and value != value:  # NaN is not JSON
+        return None
+    return value
+
+
+class LeadIn(Schema):
+    """A lead. Give an e-mail or a phone (or both); any other field you send is kept in the
+    lead's free attributes."""
+
+    model_config = ConfigDict(extra="allow")
+
+    first_name: _text(100)
+    last_name: _text(100)
+    email: str = Field(default="", max_length=254, examples=["ana@example.com"])
+    # Country comes before phone: a phone without +country code is read in that country.
+    country: str = Field(
+        default="", max_length=60, description="ISO 3166 alpha-2 or a name.", examples=["BR"]
+    )
+    phone: str = Field(default="", max_length=40, examples=["+55 11 91234-5678"])
+    company: _text(200)
+    title: _text(100)
+    industry: _text(100)
+    company_size: _text(20)
+    state: _text(100)
+    city: _text(100)
+    postal_code: _text(20)
+    language: _text(10)
+    product_interest: _text(100)
+    estimated_value: Decimal | None = Field(
+        default=None, ge=0, le=Decimal("9999999999.99"), allow_inf_nan=False
+    )
+    campaign: _text(100)
+    landing_page: _text(200)
+    external_id: _text(100) = Field(
+        default="", description="Your id: posting it again returns the same lead."
+    )
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        return normalise.email_normalise(value)
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str) -> str:
+        return normalise.country_normalise(value)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str, info: ValidationInfo) -> str:
+        return normalise.phone_normalise(value, country=info.data.get("country", ""))
+
+    @field_validator("estimated_value")
+    @classmethod
+    def _money(cls, value: Decimal | None) -> Decimal | None:
+        return None if value is None else value.quantize(Decimal("0.01"))
+
+    @model_validator(mode="after")
+    def _contact(self):
+        if not self.email and not self.phone:
+            raise ValueError("Give an e-mail or a phone number.")
+        return self
+
+    def lead_fields(self) -> dict:
+        return {name: getattr(self, name) for name in CAPTURED_FIELDS}
+
+
+def free_attributes(request, payload: LeadIn) -> dict:
+    """The body's unknown fields plus its `attributes`, cleaned for jsonb. Ninja keeps only
+    the schema's own fields, so the unknown ones are read from the raw body (already
+    parsed once by ninja, so it is valid JSON)."""
+    try:
+        body = json.loads(request.body)
+    except ValueError:
+        body = {}
+    extra = (
+        {k: v for k, v in body.items() if k not in LeadIn.model_fields}
+        if isinstance(body, dict)
+        else {}
+    )
+    extra = {**payload.attributes, **extra}
+    problem = None
+    try:
+        extra = _sanitise(extra)
+    except ValueError as exc:
+        problem = str(exc)
+    if len(extra) > MAX_ATTRIBUTES:
+        problem = f"At most {MAX_ATTRIBUTES} free attributes."
+    elif len(json.dumps(extra, default=str)) > MAX_ATTRIBUTES_BYTES:
+        problem = f"Free attributes take at most {MAX_ATTRIBUTES_BYTES} bytes."
+    if problem:
+        raise ValidationError(
+            [{"type": "value_error", "loc": ["body", "payload", "attributes"], "msg": problem}]
+        )
+    return extra
+
+
+class LeadOut(Schema):
+    id: int
+    state: str
+    outcome: str = Field(
+        description="created, replayed (same external_id or Idempotency-Key)"
+        " or merged (joined an open lead with the same contact)"
+    )
+    score: int
+    rejection_reason: str
+    external_id: str
+    created_at: datetime
+
+
+class Error(Schema):
+    detail: str
+
+
+router = Router(tags=["leads"], auth=ApiKeyAuth())
+
+
+def _server_timing(view):
+    """Server-Timing header (auth, parsing, validation and the database work), so
+    bench/intake.py can tell server time from network and client time."""
+
+    @wraps(view)
+    def timed(request, *args, **kwargs):
+        started = time.perf_counter()
+        response = view(request, *args, **kwargs)
+        response["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
+        return response
+
+    return timed
+
+
+router.add_decorator(_server_timing, mode="view")
+
+
+def _out(lead: Lead, outcome: str) -> dict:
+    return {
+        "id": lead.pk,
+        "state": lead.status,
+        "outcome": outcome,
+        "score": lead.score,
+        "rejection_reason": lead.rejection_reason,
+        "external_id": lead.external_id,
+        "created_at": lead.created_at,
+    }
+
+
+def _rate_limited(request) -> JsonResponse | None:
+    from pools.capture.ratelimit import rate_limit_hit
+
+    limit = getattr(settings, "API_RATE_LIMIT_PER_MINUTE", 600)
+    retry_after = rate_limit_hit(bucket=f"apikey:{request.api_key.key_hash[:20]}", limit=limit)
+    if retry_after is None:
+        return None
+    response = JsonResponse(
+        {"detail": f"Rate limit of {limit} requests a minute exceeded; retry in {retry_after} s."},
+        status=429,
+    )
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+@router.post(
+    "/leads",
+    response={200: LeadOut, 201: LeadOut, 401: Error, 429: Error},
+    summary="Capture a lead",
+)
+def lead_post(
+    request,
+    payload: LeadIn,
+    idempotency_key: str = Header(default="", alias="Idempotency-Key", max_length=255),
+):
+    """Creates a lead (201) and hands it to screening and routing. A repeat of an earlier
+    post (same `external_id`, or same `Idempotency-Key` header) returns that lead (200); an
+    inquiry matching an open lead's e-mail or phone joins it (200, outcome `merged`)."""
+    if (limited := _rate_limited(request)) is not None:
+        return limited
+    result = lead_capture(
+        source=request.api_key.source,
+        fields=payload.lead_fields(),
+        attributes=free_attributes(request, payload),
+        idempotency_key=normalise.chars_clean(idempotency_key or "").strip(),
+        channel="api",
+    )
+    return Status(201 if result.outcome == CREATED else 200, _out(result.lead, result.outcome))
+
+
+@router.get(
+    "/leads/{lead_id}",
+    response={200: LeadOut, 401: Error, 404: Error, 429: Error},
+    summary="Read a lead back",
+)
+def lead_get(request, lead_id: int = Path(..., ge=1, le=2**63 - 1)):
+    """A lead captured through this key's source: its state, score and rejection reason."""
+    if (limited := _rate_limited(request)) is not None:
+        return limited
+    lead = Lead.objects.filter(pk=lead_id, source=request.api_key.source).first()
+    if lead is None:
+        return Status(404, {"detail": "No such lead for this source."})
+    return Status(200, _out(lead, "existing"))

@@ -1,0 +1,81 @@
+"""CSV import pages for managers: upload, mapping, live progress, summary, error report."""
+
+import csv
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.decorators import role_required
+from accounts.roles import Role
+from pools import selectors
+from pools.capture.imports.parsing import csv_inspect, csv_sample
+from pools.capture.imports.services import ImportRefused, import_job_create, import_job_start
+from pools.models import ImportJob
+from pools.work.forms import ImportMappingForm, ImportUploadForm
+
+
+@role_required(Role.MANAGER, Role.ADMIN)
+@require_http_methods(["GET", "POST"])
+def import_upload(request):
+    sources = selectors.sources_managed_by(user=request.user)
+    form = ImportUploadForm(request.POST or None, request.FILES or None, sources=sources)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = import_job_create(
+                user=request.user,
+                source=form.cleaned_data["source"],
+                filename=form.cleaned_data["file"].name,
+                content=form.cleaned_data["file"].read(),
+            )
+        except ImportRefused as exc:
+            form.add_error("file", str(exc))
+        else:
+            return redirect("pools:import_job", job.pk)
+    jobs = selectors.import_jobs_visible_to(user=request.user)[:10]
+    return render(
+        request, "pools/import.html", {"form": form, "jobs": jobs, "has_sources": sources.exists()}
+    )
+
+
+@role_required(Role.MANAGER, Role.ADMIN)
+@require_http_methods(["GET", "POST"])
+def import_job(request, job_id: int):
+    job = get_object_or_404(
+        selectors.import_jobs_visible_to(user=request.user).defer(None), pk=job_id
+    )
+    if job.status != ImportJob.Status.MAPPING:
+        if request.method == "POST":
+            messages.info(request, "This import has already started.")
+            return redirect("pools:import_job", job.pk)
+        template = "pools/import_job.html#progress" if request.htmx else "pools/import_job.html"
+        return render(request, template, {"job": job})
+    content = bytes(job.content)
+    samples = csv_sample(content, info=csv_inspect(content))
+    form = ImportMappingForm(
+        request.POST or None, headers=job.headers, initial_mapping=job.mapping, samples=samples
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            import_job_start(job=job, mapping=form.mapping())
+        except ImportRefused as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("pools:import_job", job.pk)
+    return render(request, "pools/import_job.html", {"job": job, "form": form})
+
+
+@role_required(Role.MANAGER, Role.ADMIN)
+@require_GET
+def import_errors(request, job_id: int):
+    job = get_object_or_404(selectors.import_jobs_visible_to(user=request.user), pk=job_id)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
+    # A BOM so Excel reads the UTF-8 correctly.
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(["row", "column", "reason"])
+    for row, column, reason in job.row_errors.values_list("row", "column", "reason").iterator():
+        writer.writerow([row, column, reason])
+    return response

@@ -1,0 +1,80 @@
+"""The public capture form (/capture/<slug>/), embeddable in an iframe, and the managers'
+page with the embed snippets."""
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.decorators import role_required
+from accounts.roles import Role
+from pools import selectors
+from pools.capture.ratelimit import rate_limit_hit
+from pools.capture.services import lead_capture
+from pools.capture.webform import (
+    HONEYPOT,
+    capture_form_class,
+    form_lead_fields,
+    form_token,
+    form_token_problem,
+)
+from pools.models import LeadSource
+
+FORM_POSTS_PER_MINUTE_PER_IP = 20
+
+
+def _source(slug: str) -> LeadSource:
+    source = get_object_or_404(LeadSource, slug=slug, is_active=True)
+    if not source.form_enabled:
+        raise Http404("This form is not enabled.")
+    return source
+
+
+# Embeddable on the customer's site: exempt from X-Frame-Options DENY. Cookie CSRF is
+# replaced by a signed form token (see pools.capture.webform.form_token for why).
+@xframe_options_exempt
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def capture_form(request, slug: str):
+    source = _source(slug)
+    Form = capture_form_class(source.form_fields)
+    if request.method == "GET":
+        form = Form(initial={"token": form_token(slug)})
+        return render(request, "pools/capture/form.html", {"source": source, "form": form})
+    form = Form(request.POST)
+    problem = form_token_problem(request.POST.get("token", ""), slug)
+    ip = request.META.get("REMOTE_ADDR", "")
+    # A filled honeypot or an instant submit is a bot: thank it and keep nothing, so it
+    # learns nothing either.
+    if request.POST.get(HONEYPOT) or problem == "too-fast":
+        return redirect("capture:thanks", slug=slug)
+    valid = form.is_valid()
+    if problem:
+        form.add_error(None, problem)
+    elif rate_limit_hit(bucket=f"form:{ip}", limit=FORM_POSTS_PER_MINUTE_PER_IP) is not None:
+        form.add_error(
+            None, "Too many submissions from your network; please try again in a minute."
+        )
+    elif valid:
+        fields, attributes = form_lead_fields(form.cleaned_data)
+        lead_capture(source=source, fields=fields, attributes=attributes, channel="web form")
+        return redirect("capture:thanks", slug=slug)
+    # A fresh token, so a person fixing a mistake is not told the form expired.
+    form.data = form.data.copy()
+    form.data["token"] = form_token(slug)
+    return render(request, "pools/capture/form.html", {"source": source, "form": form}, status=400)
+
+
+@xframe_options_exempt
+@require_GET
+def capture_thanks(request, slug: str):
+    return render(request, "pools/capture/thanks.html", {"source": _source(slug)})
+
+
+@role_required(Role.MANAGER, Role.ADMIN)
+@require_GET
+def capture_forms(request):
+    sources = selectors.sources_managed_by(user=request.user)
+    base = request.build_absolute_uri("/")[:-1]
+    return render(request, "pools/capture/forms.html", {"sources": sources, "base": base})

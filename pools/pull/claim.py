@@ -1,0 +1,126 @@
+"""Pulling leads from pools: claim one, claim next.
+
+Who wins is settled by PostgreSQL, never by Python: a claim is one call of a PL/pgSQL
+function (`pools.pull.claim_functions`) that checks every pull restriction, picks the lead with
+`FOR UPDATE SKIP LOCKED` (claim next: N reps at once lock N different leads), moves it with
+one conditional UPDATE and logs the event, in one round trip. The rules live there once,
+and the pool page, the Claim buttons and the claim API all reach them through here.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import nullcontext
+
+from django.db import OperationalError, ProgrammingError, connection, transaction
+from django.utils import timezone
+from psycopg import errors
+
+from accounts.roles import Role, has_role
+from pools.models import Lead
+from pools.pull import live as pool_live
+from pools.pull.claim_functions import CLAIM_NEXT, CLAIM_ONE, LEAD_ATTNAMES, VERDICT_LENGTH, install
+from pools.pull.refusals import (  # noqa: F401  (re-exported: callers import them from here)
+    BUSY,
+    ClaimError,
+    ClaimRestricted,
+    LeadTaken,
+    PoolEmpty,
+    PoolUnavailable,
+    refusal,
+)
+
+LOCK_TIMEOUT = "5s"
+_install_lock = threading.Lock()
+
+
+def _rep(user) -> None:
+    # The role names are cached on the user object (one query a request at most, usually
+    # already made by the view's role check); the pool listing asks the same.
+    if not has_role(user, Role.REP):
+        raise refusal("not_rep")
+
+
+def _call(function, params: tuple) -> tuple:
+    # Inside a caller's transaction, a savepoint keeps a failed claim (lock timeout) from
+    # poisoning it. Alone, the call is its own implicit transaction: no BEGIN, no COMMIT.
+    with transaction.atomic() if connection.in_atomic_block else nullcontext():
+        with connection.cursor() as cursor:
+            cursor.execute(function.call, params)
+            return cursor.fetchone()
+
+
+def _run(function, params: tuple) -> tuple:
+    try:
+        return _call(function, params)
+    except ProgrammingError as exc:
+        # A database migrated before this code (or restored without the functions).
+        if not isinstance(exc.__cause__, errors.UndefinedFunction):
+            raise
+    with _install_lock:
+        install()
+    return _call(function, params)
+
+
+def _claim(function, params: tuple, *, user, empty: str) -> Lead:
+    _rep(user)
+    try:
+        row = _run(function, params)
+    except OperationalError as exc:  # lock_timeout, or the connection lost
+        raise ClaimError(BUSY) from exc
+    (
+        (
+            blocked,
+            pool_id,
+            day_cap,
+            week_cap,
+            untouched_cap,
+            untouched_n,
+            stale_n,
+            update_hours,
+            cooldown_hours,
+            start,
+            end,
+            weekdays_only,
+            any_pooled,
+        ),
+        values,
+    ) = row[:VERDICT_LENGTH], row[VERDICT_LENGTH:]
+    if blocked is not None:
+        raise refusal(
+            blocked,
+            cap={"day_cap": day_cap, "week_cap": week_cap, "untouched": untouched_cap}.get(blocked),
+            count=untouched_n if blocked == "untouched" else stale_n,
+            hours=update_hours if blocked == "update_first" else cooldown_hours,
+            start=start,
+            end=end,
+            weekdays_only=weekdays_only,
+        )
+    if values[0] is None:
+        raise refusal("none_eligible" if any_pooled else empty)
+    lead = Lead.from_db(connection.alias, LEAD_ATTNAMES, values)
+    Lead.owner.field.set_cached_value(lead, user)  # lead.owner without a query
+    # Reps watching the pool see the lead leave (after commit: at once when the call
+    # committed on its own, else when the caller's transaction does).
+    pool_live.pool_lead_left(pool_id=pool_id, lead_id=lead.pk)
+    return lead
+
+
+def _row_id(value: int | None) -> int | None:
+    """An id as a bigint parameter. One out of bigint's range names no row; it becomes
+    -1 (ids are positive) rather than an SQL error, as the ORM's lookups behave."""
+    if value is None or -(2**63) <= value < 2**63:
+        return value
+    return -1
+
+
+def lead_claim(*, user, lead_id: int, pool_id: int | None = None) -> Lead:
+    """Claim one pooled lead (preview pools). Raises a ClaimError subclass otherwise."""
+    params = (user.pk, timezone.now(), LOCK_TIMEOUT, _row_id(lead_id), _row_id(pool_id))
+    return _claim(CLAIM_ONE, params, user=user, empty="taken")
+
+
+def pool_claim_next(*, user, pool_id: int) -> Lead:
+    """Claim the next lead of the pool, by the pool's order, that this rep may take."""
+    params = (user.pk, timezone.now(), LOCK_TIMEOUT, _row_id(pool_id))
+    return _claim(CLAIM_NEXT, params, user=user, empty="empty")

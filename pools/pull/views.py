@@ -1,0 +1,118 @@
+"""Pool pages for reps and the htmx claim buttons. Thin: parse, call one service, render."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from accounts.decorators import role_required
+from accounts.roles import Role
+from pools.lifecycle import LeadState
+from pools.models import Pool
+from pools.pull import selectors as ps
+from pools.pull.claim import ClaimError, PoolUnavailable, lead_claim, pool_claim_next
+
+
+@role_required(Role.REP)
+@require_GET
+def pool_list(request):
+    pools = (
+        ps.pools_usable_by(user=request.user)
+        .select_related("team", "territory")
+        .annotate(waiting=Count("leads", filter=Q(leads__status=LeadState.POOLED)))
+    )
+    return render(request, "pools/pool_list.html", {"pools": pools})
+
+
+def _pool_or_404(request, pool_id: int) -> Pool:
+    pool = ps.pools_usable_by(user=request.user).filter(pk=pool_id).first()
+    if pool is None:
+        raise Http404("No such pool.")
+    return pool
+
+
+@role_required(Role.REP)
+@require_GET
+def pool_detail(request, pool_id: int):
+    pool = _pool_or_404(request, pool_id)
+    query = ps.PoolQuery.from_params(request.GET, pool=pool)
+    page = ps.pool_page(pool=pool, query=query)
+    context = {
+        "pool": pool,
+        "query": query,
+        "page": page,
+        "blind": pool.mode == Pool.Mode.BLIND,
+        "columns": [ps.FIELD_LABELS[f] for f in ps.pool_visible_fields(pool=pool)],
+        "filter_fields": ps.pool_filter_fields(pool=pool),
+        "sorts": ps.SORTS,
+        "company_sizes": ps.COMPANY_SIZES,
+        "params": query.as_params(),
+    }
+    if page.next_cursor:
+        context["next_url"] = "?" + urlencode({**context["params"], "after": page.next_cursor})
+    context["params_first_page"] = urlencode(context["params"])
+    if "source" in context["filter_fields"]:
+        context["sources"] = ps.pool_sources(pool=pool)
+    template = "pools/pool.html#pool-table" if request.htmx else "pools/pool.html"
+    return render(request, template, context)
+
+
+def _claim_response(request, pool_id: int, *, claim, row_token: str = ""):
+    # No lookup of the pool here: the claim service checks the rep's scope in its own
+    # round trip, and an out-of-scope or missing pool is a 404 as on the pool page.
+    try:
+        lead = claim()
+    except PoolUnavailable:
+        raise Http404("No such pool.") from None
+    except ClaimError as exc:
+        if request.htmx:
+            # The calm answer, swapped in place of the row (or the pool message area).
+            response = render(
+                request,
+                "pools/partials/_claim_message.html",
+                {"error": exc, "token": row_token},
+            )
+            if row_token:
+                response["HX-Retarget"] = f"#pl-{row_token}"
+                response["HX-Reswap"] = "outerHTML"
+            else:
+                response["HX-Retarget"] = "#pool-message"
+                response["HX-Reswap"] = "innerHTML"
+            return response
+        messages.warning(request, exc.message)
+        return redirect("pools:pool", pool_id=pool_id)
+    url = reverse("pools:lead_detail", args=[lead.pk])
+    messages.success(request, "It's yours. Make first contact now.")
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+@role_required(Role.REP)
+@require_POST
+def pool_claim(request, pool_id: int):
+    try:
+        lead_id = int(request.POST.get("lead", ""))
+    except ValueError:
+        return HttpResponse("Choose a lead to claim.", status=400)
+    return _claim_response(
+        request,
+        pool_id,
+        row_token=ps.row_token(lead_id),
+        claim=lambda: lead_claim(user=request.user, lead_id=lead_id, pool_id=pool_id),
+    )
+
+
+@role_required(Role.REP)
+@require_POST
+def pool_claim_next_view(request, pool_id: int):
+    return _claim_response(
+        request, pool_id, claim=lambda: pool_claim_next(user=request.user, pool_id=pool_id)
+    )

@@ -1,0 +1,1 @@
+"""Work: the owner's workspace on a lead — touches, dispositions, notes."""

@@ -1,0 +1,119 @@
+"""The owner's work on a lead: touches, dispositions, notes.
+
+Only the owner works a lead. Every write re-checks ownership in the database (a
+conditional UPDATE or a locked read), so a lead reassigned a second ago is not touched
+by its former owner's stale page.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.utils import timezone
+
+from pools.lifecycle import OPEN_OWNED_STATES, LeadState, can_transition
+from pools.models import Lead, LeadEvent
+from pools.services import LeadChanged, lead_record_event, lead_transition
+
+TOUCH_KINDS = {"call": "Call", "email": "E-mail", "meeting": "Meeting"}
+DISPOSITIONS = {
+    LeadState.CONTACTED: "Contacted",
+    LeadState.QUALIFIED: "Qualified",
+    LeadState.WON: "Won",
+    LeadState.LOST: "Lost",
+}
+
+
+class WorkError(Exception):
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)
+
+
+def _owned_open_lead(*, user, lead_id: int) -> Lead:
+    lead = Lead.objects.select_for_update().filter(pk=lead_id, owner=user).first()
+    if lead is None:
+        raise WorkError("This lead is not yours any more.")
+    if lead.status not in OPEN_OWNED_STATES:
+        raise WorkError("This lead is closed.")
+    return lead
+
+
+def lead_touch(*, user, lead_id: int, kind: str, note: str = "") -> LeadEvent:
+    """Log a call, e-mail or meeting. The first touch records speed-to-lead."""
+    if kind not in TOUCH_KINDS:
+        raise WorkError("Choose call, e-mail or meeting.")
+    now = timezone.now()
+    with transaction.atomic():
+        lead = _owned_open_lead(user=user, lead_id=lead_id)
+        data = {"touch": kind}
+        if lead.first_touch_at is None:
+            Lead.objects.filter(pk=lead.pk, first_touch_at__isnull=True).update(
+                first_touch_at=now, updated_at=now
+            )
+            if lead.assigned_at:
+                data["speed_to_lead_seconds"] = int((now - lead.assigned_at).total_seconds())
+            data["first"] = True
+        return LeadEvent.objects.create(
+            lead=lead,
+            kind=LeadEvent.Kind.TOUCH,
+            actor=user,
+            owner=user,
+            reason=f"{TOUCH_KINDS[kind]}{': ' if note.strip() else ''}{note.strip()[:400]}",
+            data=data,
+            created_at=now,
+        )
+
+
+def lead_dispose(
+    *, user, lead_id: int, disposition: str, won_value: str = "", lost_reason: str = ""
+) -> Lead:
+    """Set a disposition: contacted, qualified, won (with value) or lost (with reason)."""
+    if disposition not in DISPOSITIONS:
+        raise WorkError("Choose contacted, qualified, won or lost.")
+    extra, reason = {}, DISPOSITIONS[disposition]
+    if disposition == LeadState.WON:
+        try:
+            value = Decimal(str(won_value).replace(",", "").strip())
+        except InvalidOperation:
+            raise WorkError("Enter the deal value as a number, e.g. 12500.") from None
+        if not value.is_finite() or value < 0 or value >= Decimal("1e10"):
+            raise WorkError("Enter a deal value between 0 and 9,999,999,999.")
+        extra["won_value"] = value.quantize(Decimal("0.01"))
+        reason = f"Won · {extra['won_value']}"
+    if disposition == LeadState.LOST:
+        lost_reason = (lost_reason or "").strip()
+        if not lost_reason:
+            raise WorkError("Say why the lead was lost.")
+        extra["lost_reason"] = lost_reason[:200]
+        reason = f"Lost · {extra['lost_reason']}"
+    with transaction.atomic():
+        lead = _owned_open_lead(user=user, lead_id=lead_id)
+        if not can_transition(lead.status, disposition) or lead.status == disposition:
+            raise WorkError(
+                f"A {lead.state_label.lower()} lead cannot be marked "
+                f"{DISPOSITIONS[disposition].lower()}."
+            )
+        try:
+            return lead_transition(
+                lead=lead,
+                to=disposition,
+                actor=user,
+                owner=user,
+                kind=LeadEvent.Kind.DISPOSITION,
+                reason=reason,
+                extra=extra,
+            )
+        except LeadChanged:
+            raise WorkError("The lead changed in the meantime; reload and try again.") from None
+
+
+def lead_add_note(*, user, lead_id: int, text: str) -> LeadEvent:
+    text = (text or "").strip()
+    if not text:
+        raise WorkError("Write something first.")
+    lead = Lead.objects.filter(pk=lead_id, owner=user).first()
+    if lead is None:
+        raise WorkError("This lead is not yours any more.")
+    return lead_record_event(lead=lead, kind=LeadEvent.Kind.NOTE, actor=user, reason=text[:500])

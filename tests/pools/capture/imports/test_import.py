@@ -1,0 +1,242 @@
+"""CSV import: real-world file quirks, idempotent re-import, bad rows, and the pages."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from pools.capture.imports import mapping as m
+from pools.capture.imports.parsing import csv_inspect, csv_rows
+from pools.capture.imports.services import (
+    ImportRefused,
+    import_job_create,
+    import_job_run,
+    import_job_start,
+)
+from pools.lifecycle import LeadState
+from pools.models import ImportJob, Lead
+
+pytestmark = pytest.mark.django_db
+
+MESSY = (
+    "\ufeffFull Name;E-mail;Phone;Country;Company;Signup date;Notes;Employees\r\n"
+    'José Álvarez;jose@example.com;11 91234-5678;Brasil;"Acme; Ltda";31/12/2023;'
+    '"says ""hi""";1000+\r\n'
+    "Ann Lee;N/A;+44 20 7946 0958;United Kingdom;Select;01-02-2024;;\r\n"
+    ";;;;;;;\r\n"
+    "Bad Mail;not-an-email;;;;;;\r\n"
+    "No Contact;;;;Nobody Inc;;;\r\n"
+    "Bad date;bd@example.com;;;;2024-13-45;;\r\n"
+)
+
+
+def run_import(user, source, content: bytes, mapping=None):
+    job = import_job_create(user=user, source=source, filename="f.csv", content=content)
+    job = import_job_start(job=job, mapping=mapping or job.mapping)
+    import_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    return job
+
+
+def test_inspect_handles_bom_semicolon_crlf_quotes():
+    info = csv_inspect(MESSY.encode("utf-8"))
+    assert info.encoding == "utf-8" and info.delimiter == ";"
+    assert info.headers[0] == "Full Name" and info.total == 5  # the blank row is skipped
+    rows = list(csv_rows(MESSY.encode(), encoding="utf-8", delimiter=";", headers=info.headers))
+    assert rows[0][1]["Company"] == "Acme; Ltda" and rows[0][1]["Notes"] == 'says "hi"'
+    assert [n for n, _ in rows] == [2, 3, 5, 6, 7]  # as Excel numbers them
+
+
+def test_latin1_file_is_read():
+    content = "name,email\nJosé Müller,jm@example.com\n".encode("latin-1")
+    info = csv_inspect(content)
+    assert info.encoding in ("cp1252", "latin-1") and info.delimiter == ","
+    ((_, row),) = csv_rows(content, encoding=info.encoding, delimiter=",", headers=info.headers)
+    assert row["name"] == "José Müller"
+
+
+def test_mapping_guess_and_problems():
+    guess = m.mapping_guess(
+        [
+            "mql_id",
+            "first_contact_date",
+            "landing_page_id",
+            "origin",
+            "E-mail Address",
+            "Lead Number",
+            "Email",
+        ]
+    )
+    assert guess == {
+        "mql_id": "external_id",
+        "first_contact_date": m.RECEIVED_AT,
+        "landing_page_id": "landing_page",
+        "origin": "campaign",
+        "E-mail Address": "email",
+        "Lead Number": m.ATTRIBUTE,
+        "Email": m.ATTRIBUTE,
+    }
+    assert m.mapping_problems({"a": "email", "b": "email"}, ["a", "b"])
+    assert m.mapping_problems({"a": "company"}, ["a"])  # nothing identifies a lead
+
+
+def test_messy_file_imports_good_rows_and_reports_bad_ones(manager, source):
+    job = run_import(manager, source, MESSY.encode("utf-8"))
+    assert job.status == ImportJob.Status.DONE
+    assert (job.processed, job.created, job.duplicates, job.rejected) == (5, 2, 0, 3)
+    jose = Lead.objects.get(email="jose@example.com")
+    assert (jose.first_name, jose.last_name, jose.country, jose.phone) == (
+        "José",
+        "Álvarez",
+        "BR",
+        "+5511912345678",
+    )
+    assert jose.company == "Acme; Ltda" and jose.company_size == "1000+"
+    assert jose.created_at.date().isoformat() == "2023-12-31"  # day-first
+    assert jose.attributes == {"Notes": 'says "hi"'}
+    ann = Lead.objects.get(phone="+442079460958")
+    assert ann.email == "" and ann.company == ""  # "N/A" and "Select" are blanks
+    assert ann.created_at.date().isoformat() == "2024-02-01"
+    report = {(e.row, e.column): e.reason for e in job.row_errors.all()}
+    assert "not a valid e-mail" in report[(5, "E-mail")]
+    assert "No e-mail, phone or external id" in report[(6, "")]
+    assert "not a date" in report[(7, "Signup date")]
+
+
+def test_reimport_creates_no_duplicates(manager, source):
+    first = run_import(manager, source, MESSY.encode("utf-8"))
+    again = run_import(manager, source, MESSY.encode("utf-8"))
+    assert (again.created, again.duplicates, again.rejected) == (0, first.created, 3)
+    assert Lead.objects.count() == 2
+    # A repeated row is replayed, not logged as a new inquiry on the lead.
+    assert not Lead.objects.get(email="jose@example.com").events.filter(kind="inquiry").exists()
+
+
+def test_crash_in_a_row_leaves_no_half_lead_and_others_import(manager, source, monkeypatch):
+    from pools.capture import services as capture
+
+    real = capture._remember
+
+    def flaky(*, source, lead, keys):
+        if lead.email == "jose@example.com":
+            raise RuntimeError("disk on fire")
+        return real(source=source, lead=lead, keys=keys)
+
+    monkeypatch.setattr(capture, "_remember", flaky)
+    job = run_import(manager, source, MESSY.encode("utf-8"))
+    assert job.status == ImportJob.Status.DONE and job.created == 1 and job.rejected == 4
+    assert not Lead.objects.filter(email="jose@example.com").exists()
+    assert "disk on fire" in job.row_errors.get(row=2).reason
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [(b"", "empty"), (b"PK\x03\x04\x00\x00binary", "binary"), (b"a,b\r\n", "no rows")],
+)
+def test_unreadable_files_are_refused(manager, source, content, message):
+    with pytest.raises(ImportRefused, match=message):
+        import_job_create(user=manager, source=source, filename="x.csv", content=content)
+
+
+def test_start_twice_starts_once(manager, source):
+    job = import_job_create(user=manager, source=source, filename="f.csv", content=MESSY.encode())
+    import_job_start(job=job, mapping=job.mapping)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.QUEUED
+    again = import_job_start(job=job, mapping={**job.mapping, "Notes": ""})
+    assert again.mapping["Notes"] == m.ATTRIBUTE
+
+
+# --- pages ------------------------------------------------------------------------------
+
+
+def test_upload_map_run_and_watch_progress(
+    manager, client_for, source, eager_celery, django_capture_on_commit_callbacks
+):
+    client = client_for(manager)
+    page = client.get("/leads/import/")
+    assert page.status_code == 200 and "Website" in page.content.decode()
+    upload = SimpleUploadedFile("messy.csv", MESSY.encode("utf-8"), content_type="text/csv")
+    response = client.post("/leads/import/", {"source": source.pk, "file": upload})
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/leads/import/{job.pk}/"
+    mapping_page = client.get(f"/leads/import/{job.pk}/").content.decode()
+    assert "Check the columns" in mapping_page and "jose@example.com" in mapping_page
+    form = {f"col_{i}": job.mapping[h] for i, h in enumerate(job.headers)}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/leads/import/{job.pk}/", form)
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE and job.created == 2
+    # One intake task per batch screened and routed the new leads (eager Celery here).
+    assert set(Lead.objects.values_list("status", flat=True)) == {LeadState.POOLED}
+    fragment = client.get(f"/leads/import/{job.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="import-progress"' in fragment and "<html" not in fragment
+    assert "every 1s" not in fragment  # finished: polling stops
+    report = client.get(f"/leads/import/{job.pk}/errors.csv")
+    assert report["Content-Type"].startswith("text/csv")
+    lines = report.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "row,column,reason" and len(lines) == 4
+
+
+def test_running_job_fragment_polls(manager, client_for, source):
+    job = import_job_create(user=manager, source=source, filename="f.csv", content=MESSY.encode())
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING, processed=3)
+    html = (
+        client_for(manager).get(f"/leads/import/{job.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    )
+    assert 'hx-trigger="every 1s"' in html and "3 of 5 rows" in html
+
+
+def test_bad_mapping_is_shown_not_started(manager, client_for, source):
+    job = import_job_create(user=manager, source=source, filename="f.csv", content=MESSY.encode())
+    form = {f"col_{i}": "" for i in range(len(job.headers))}
+    response = client_for(manager).post(f"/leads/import/{job.pk}/", form)
+    assert response.status_code == 200
+    assert "Map at least one column to e-mail" in response.content.decode()
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.MAPPING
+
+
+def test_upload_of_garbage_shows_message(manager, client_for, source):
+    upload = SimpleUploadedFile("x.csv", b"", content_type="text/csv")
+    response = client_for(manager).post("/leads/import/", {"source": source.pk, "file": upload})
+    assert response.status_code == 200 and not ImportJob.objects.exists()
+
+
+def test_import_pages_permissions(manager, rep, outsider, client_for, source, other_team):
+    from tests.factories import make_manager
+
+    job = import_job_create(user=manager, source=source, filename="f.csv", content=MESSY.encode())
+    for url in ("/leads/import/", f"/leads/import/{job.pk}/", f"/leads/import/{job.pk}/errors.csv"):
+        assert client_for(rep).get(url).status_code == 403
+        assert client_for(outsider).get(url).status_code == 403
+    stranger = client_for(make_manager(teams=[other_team]))
+    assert stranger.get(f"/leads/import/{job.pk}/").status_code == 404
+    # Another team's manager cannot import into this team's source.
+    upload = SimpleUploadedFile("m.csv", MESSY.encode(), content_type="text/csv")
+    assert stranger.post("/leads/import/", {"source": source.pk, "file": upload}).status_code == 200
+    assert ImportJob.objects.count() == 1
+    assert client_for(manager).delete("/leads/import/").status_code == 405
+    assert client_for(manager).post(f"/leads/import/{job.pk}/errors.csv").status_code == 405
+
+
+def test_job_page_query_count_is_constant(
+    manager, client_for, source, django_assert_max_num_queries
+):
+    job = run_import(manager, source, MESSY.encode())
+    client = client_for(manager)
+    with django_assert_max_num_queries(10):
+        client.get(f"/leads/import/{job.pk}/")
+    with django_assert_max_num_queries(10):
+        client.get("/leads/import/")
+
+
+def test_imported_leads_are_new_until_screened(manager, source):
+    run_import(manager, source, MESSY.encode())
+    assert set(Lead.objects.values_list("status", flat=True)) == {LeadState.NEW}
+
+
+def test_same_external_id_twice_in_one_file_makes_one_lead(manager, source):
+    content = b"id,email\r\nA-1,one@example.com\r\nA-1,other@example.com\r\nA-2,\r\n"
+    job = run_import(manager, source, content)
+    assert (job.created, job.duplicates, job.rejected) == (2, 1, 0)
+    assert Lead.objects.get(external_id="A-1").email == "one@example.com"

@@ -1,0 +1,255 @@
+"""The JSON intake API: auth, validation, idempotency, dedupe, rate limit, hand-off."""
+
+import json
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from pools.capture.apikeys import apikey_create, apikey_revoke
+from pools.lifecycle import LeadState
+from pools.models import ApiKey, IdempotencyKey, Lead, LeadEvent
+from tests.factories import LeadFactory, LeadSourceFactory
+
+pytestmark = pytest.mark.django_db
+
+ANA = {
+    "first_name": "Ana",
+    "last_name": "Souza",
+    "email": "Ana@Example.COM",
+    "phone": "(11) 91234-5678",
+    "country": "Brazil",
+    "company": "Acme",
+}
+
+
+def errors(response) -> dict:
+    """{"field": "message"} from ninja's 422 body."""
+    return {str(e["loc"][-1]): e["msg"] for e in response.json()["detail"]}
+
+
+def test_post_creates_lead_normalised_and_routed(
+    api, source, eager_celery, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post_json("/api/leads", {**ANA, "utm_source": "google", "seats": 12})
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["outcome"] == "created" and body["state"] == LeadState.NEW
+    assert response["Server-Timing"].startswith("app;dur=")
+    lead = Lead.objects.get(pk=body["id"])
+    assert lead.email == "ana@example.com"
+    assert lead.phone == "+5511912345678"
+    assert lead.country == "BR"
+    assert lead.source == source and lead.team == source.team
+    assert lead.attributes == {"utm_source": "google", "seats": 12}
+    # The intake task ran on commit (eagerly here): screened, then the team default pool.
+    assert lead.status == LeadState.POOLED
+
+
+def test_get_reads_back_only_own_sources_leads(api, source):
+    lead_id = api.post_json("/api/leads", ANA).json()["id"]
+    response = api.get(f"/api/leads/{lead_id}")
+    assert response.status_code == 200 and response.json()["id"] == lead_id
+    other = LeadFactory()
+    assert api.get(f"/api/leads/{other.pk}").status_code == 404
+    assert api.get("/api/leads/99999999999999999999").status_code == 422
+
+
+@pytest.mark.parametrize("header", [None, "Bearer nope", "Token abc", "Bearer lr_unknown"])
+def test_missing_or_bad_key_gets_401_json(source, header):
+    client = Client(**({"HTTP_AUTHORIZATION": header} if header else {}))
+    response = client.post("/api/leads", json.dumps(ANA), content_type="application/json")
+    assert response.status_code == 401
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json() == {"detail": "Unauthorized"}
+    assert not Lead.objects.exists()
+
+
+def test_revoked_key_gets_401(api, api_key):
+    apikey_revoke(api_key=ApiKey.objects.get())
+    assert api.post_json("/api/leads", ANA).status_code == 401
+
+
+def test_key_used_then_revoked_gets_401_on_the_next_request(api, api_key):
+    assert api.post_json("/api/leads", ANA).status_code == 201
+    apikey_revoke(api_key=ApiKey.objects.get())
+    assert api.post_json("/api/leads", {"email": "next@x.io"}).status_code == 401
+
+
+def test_key_is_stored_hashed(source):
+    stored, raw = apikey_create(source=source)
+    assert raw not in json.dumps(list(ApiKey.objects.values()), default=str)
+    assert raw.startswith(stored.prefix)
+
+
+def test_wrong_method_is_405(api):
+    assert api.delete("/api/leads").status_code == 405
+
+
+@pytest.mark.parametrize(
+    "payload, field, message",
+    [
+        ({"first_name": "No contact"}, "payload", "e-mail or a phone"),
+        ({"email": "not-an-email"}, "email", "not a valid e-mail"),
+        ({"phone": "12345"}, "phone", "international form"),
+        ({"phone": "+1 555"}, "phone", "phone number"),
+        ({"email": "a@b.co", "country": "Atlantis"}, "country", "not a country"),
+        ({"email": "a@b.co", "company": "x" * 201}, "company", "at most 200"),
+        ({"email": "a@b.co", "estimated_value": -1}, "estimated_value", "greater than or equal"),
+        ({"email": "a@b.co", "estimated_value": "1e20"}, "estimated_value", "less than or equal"),
+        ({"email": "a@b.co", "first_name": 12}, "first_name", "string"),
+        ({"email": "a@b.co", **{f"k{i}": i for i in range(51)}}, "attributes", "At most 50"),
+    ],
+)
+def test_validation_errors_are_field_level(api, payload, field, message):
+    response = api.post_json("/api/leads", payload)
+    assert response.status_code == 422, response.content
+    assert field in errors(response), response.json()
+    assert message in errors(response)[field]
+    assert not Lead.objects.exists()
+
+
+def test_malformed_json_is_a_client_error(api):
+    response = api.post_json("/api/leads", "{not json")
+    assert 400 <= response.status_code < 500
+
+
+def test_country_names_and_codes_map_to_alpha2(api):
+    for i, name in enumerate(["United Kingdom", "usa", "DEU", "br", "Brasil"]):
+        api.post_json("/api/leads", {"email": f"c{i}@x.io", "country": name})
+    assert list(Lead.objects.order_by("id").values_list("country", flat=True)) == [
+        "GB",
+        "US",
+        "DE",
+        "BR",
+        "BR",
+    ]
+
+
+def test_nul_bytes_and_surrogates_are_cleaned_not_500(api):
+    response = api.post_json(
+        "/api/leads", '{"email": "z@x.io", "company": "A\\u0000B", "note": "x\\ud800y"}'
+    )
+    assert response.status_code == 201
+    lead = Lead.objects.get()
+    assert lead.company == "AB" and lead.attributes["note"] == "x?y"
+
+
+def test_same_external_id_returns_original(api):
+    first = api.post_json("/api/leads", {**ANA, "external_id": "crm-1"})
+    again = api.post_json("/api/leads", {"email": "other@x.io", "external_id": "crm-1"})
+    assert first.status_code == 201 and again.status_code == 200
+    assert again.json()["id"] == first.json()["id"] and again.json()["outcome"] == "replayed"
+    assert Lead.objects.count() == 1
+
+
+def test_a_merged_inquiry_posted_again_is_replayed_not_logged_twice(api):
+    first = api.post_json("/api/leads", ANA).json()
+    inquiry = {"email": "ana@example.com", "external_id": "crm-9"}
+    merged = api.post_json("/api/leads", inquiry).json()
+    again = api.post_json("/api/leads", inquiry).json()
+    assert merged["id"] == again["id"] == first["id"]
+    assert (merged["outcome"], again["outcome"]) == ("merged", "replayed")
+    assert LeadEvent.objects.filter(kind=LeadEvent.Kind.INQUIRY).count() == 1
+
+
+def test_the_idempotency_key_wins_over_another_leads_external_id(api):
+    keyed = api.post_json("/api/leads", {"email": "k@x.io"}, HTTP_IDEMPOTENCY_KEY="k-7").json()
+    api.post_json("/api/leads", {"email": "e@x.io", "external_id": "crm-7"})
+    both = api.post_json(
+        "/api/leads", {"email": "b@x.io", "external_id": "crm-7"}, HTTP_IDEMPOTENCY_KEY="k-7"
+    ).json()
+    assert (both["id"], both["outcome"]) == (keyed["id"], "replayed")
+
+
+def test_an_external_id_replays_only_within_its_source(api, source):
+    other = LeadSourceFactory(team=source.team)
+    LeadFactory(source=other, external_id="crm-8", email="elsewhere@x.io")
+    response = api.post_json("/api/leads", {"email": "here@x.io", "external_id": "crm-8"})
+    assert response.status_code == 201
+
+
+def test_idempotency_key_header_returns_original(api):
+    first = api.post_json("/api/leads", ANA, HTTP_IDEMPOTENCY_KEY="k-1")
+    again = api.post_json("/api/leads", {"email": "else@x.io"}, HTTP_IDEMPOTENCY_KEY="k-1")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"]
+    assert IdempotencyKey.objects.get().key == "k-1"
+
+
+def test_open_duplicate_is_merged_as_inquiry(api):
+    first = api.post_json("/api/leads", ANA).json()
+    again = api.post_json("/api/leads", {"phone": "+55 11 91234-5678", "company": "Acme 2"})
+    assert again.status_code == 200
+    assert again.json()["id"] == first["id"]
+    assert again.json()["outcome"] == "merged"
+    assert Lead.objects.count() == 1
+    inquiry = LeadEvent.objects.get(kind=LeadEvent.Kind.INQUIRY)
+    assert inquiry.data["fields"]["company"] == "Acme 2"
+
+
+def test_closed_or_old_lead_is_not_a_duplicate(api, settings):
+    LeadFactory(email="ana@example.com", phone="", status=LeadState.REJECTED)
+    assert api.post_json("/api/leads", {"email": "ana@example.com"}).status_code == 201
+    settings.DEDUPE_WINDOW_DAYS = 0
+    assert api.post_json("/api/leads", {"email": "ana@example.com"}).status_code == 201
+
+
+def test_a_blank_contact_field_never_matches_another_blank_one(api):
+    LeadFactory(email="", phone="+5511912345678")
+    LeadFactory(email="someone@x.io", phone="")
+    assert api.post_json("/api/leads", {"email": "new@x.io"}).json()["outcome"] == "created"
+    assert api.post_json("/api/leads", {"phone": "+5511987654321"}).json()["outcome"] == "created"
+
+
+def test_rate_limit_gives_429_with_retry_after(api, settings):
+    settings.API_RATE_LIMIT_PER_MINUTE = 2
+    codes = [api.post_json("/api/leads", {"email": f"r{i}@x.io"}).status_code for i in range(3)]
+    assert codes == [201, 201, 429]
+    response = api.get("/api/leads/1")
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 60
+    assert "Rate limit" in response.json()["detail"]
+
+
+def test_post_runs_constant_queries(api, django_assert_max_num_queries):
+    for i in range(3):
+        api.post_json("/api/leads", {"email": f"warm{i}@x.io"})
+    LeadFactory.create_batch(20)
+    with django_assert_max_num_queries(12):
+        assert (
+            api.post_json("/api/leads", {"email": "q@x.io", "external_id": "e"}).status_code == 201
+        )
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("same", ["external_id", "idempotency_key", "email"])
+def test_twenty_parallel_identical_posts_make_one_lead(source, api_key, same):
+    payload = {"email": "race@x.io", "first_name": "Race"}
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {api_key}"}
+    if same == "external_id":
+        payload = {"email": "race@x.io", "external_id": "ext-race"}
+    if same == "idempotency_key":
+        headers["HTTP_IDEMPOTENCY_KEY"] = "idem-race"
+    results, barrier = [], threading.Barrier(20)
+
+    def post():
+        try:
+            barrier.wait()
+            response = Client(**headers).post(
+                "/api/leads", json.dumps(payload), content_type="application/json"
+            )
+            results.append((response.status_code, response.json()["id"]))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert Lead.objects.count() == 1
+    assert sorted(code for code, _ in results) == [200] * 19 + [201]
+    assert {lead_id for _, lead_id in results} == {Lead.objects.get().pk}

@@ -1,0 +1,164 @@
+"""The owner's workspace on the lead page: touches, dispositions, notes, release; the
+manager's return to pool."""
+
+import re
+import zoneinfo
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from pools.lifecycle import LeadState
+from pools.models import LeadEvent
+from pools.pull.claim import lead_claim
+from tests.factories import LeadFactory, PoolFactory
+from tests.pool_helpers import pooled
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def pool(team):
+    return PoolFactory(team=team, is_team_default=True, claim_cooldown_hours=0)
+
+
+@pytest.fixture
+def lead(rep, pool):
+    return lead_claim(user=rep, lead_id=pooled(pool).pk)
+
+
+def url(name, lead):
+    return reverse(f"pools:{name}", args=[lead.pk])
+
+
+def test_owner_sees_workspace_forms(rep, client_for, lead):
+    page = client_for(rep).get(url("lead_detail", lead)).content.decode()
+    assert 'id="workspace"' in page and "Log touch" in page and "Release to pool" in page
+    assert lead.email in page  # the full lead, now it is theirs
+
+
+def test_an_untouched_lead_says_for_how_long(rep, client_for, lead):
+    page = client_for(rep).get(url("lead_detail", lead)).content.decode()
+    assert "Untouched for less than a minute" in page  # just claimed: not "0 minutes"
+    lead.assigned_at = timezone.now() - timedelta(hours=2, minutes=5)
+    lead.save(update_fields=["assigned_at"])
+    page = client_for(rep).get(url("lead_detail", lead)).content.decode()
+    assert "Untouched for 2\xa0hours, 5\xa0minutes" in page
+
+
+def test_first_touch_records_speed_to_lead(rep, client_for, lead):
+    response = client_for(rep).post(
+        url("touch", lead), {"kind": "call", "note": "Voicemail"}, **HTMX
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Call logged" in body and 'id="timeline" class="timeline" hx-swap-oob="true"' in body
+    lead.refresh_from_db()
+    assert lead.first_touch_at is not None
+    event = lead.events.get(kind=LeadEvent.Kind.TOUCH)
+    assert event.data["first"] is True and event.data["speed_to_lead_seconds"] >= 0
+    first = lead.first_touch_at
+    client_for(rep).post(url("touch", lead), {"kind": "email"})
+    lead.refresh_from_db()
+    assert lead.first_touch_at == first  # later touches do not move it
+
+
+def test_disposition_path_to_won_with_value(rep, client_for, lead):
+    c = client_for(rep)
+    c.post(url("dispose", lead), {"disposition": "contacted"})
+    c.post(url("dispose", lead), {"disposition": "qualified"})
+    bad = c.post(url("dispose", lead), {"disposition": "won", "won_value": "lots"}, **HTMX)
+    assert "deal value as a number" in bad.content.decode()
+    lead.refresh_from_db()
+    assert lead.status == LeadState.QUALIFIED
+    c.post(url("dispose", lead), {"disposition": "won", "won_value": "12,500.50"})
+    lead.refresh_from_db()
+    assert lead.status == LeadState.WON and str(lead.won_value) == "12500.50"
+
+
+def test_lost_needs_a_reason(rep, client_for, lead):
+    c = client_for(rep)
+    response = c.post(url("dispose", lead), {"disposition": "lost"}, follow=True)
+    assert "Say why the lead was lost" in response.content.decode()
+    c.post(url("dispose", lead), {"disposition": "lost", "lost_reason": "No budget"})
+    lead.refresh_from_db()
+    assert (lead.status, lead.lost_reason) == (LeadState.LOST, "No budget")
+
+
+def test_illegal_disposition_is_a_message(rep, client_for, lead):
+    response = client_for(rep).post(
+        url("dispose", lead), {"disposition": "won", "won_value": "1"}, **HTMX
+    )
+    assert "cannot be marked won" in response.content.decode()
+
+
+def test_note(rep, client_for, lead):
+    client_for(rep).post(url("note", lead), {"text": "Prefers WhatsApp"})
+    assert lead.events.filter(kind=LeadEvent.Kind.NOTE, reason="Prefers WhatsApp").exists()
+
+
+def test_release_back_to_the_pool_with_reason(rep, client_for, lead, pool):
+    c = client_for(rep)
+    no_reason = c.post(url("release", lead), {"reason": " "}, **HTMX)
+    assert "Say why" in no_reason.content.decode()
+    response = c.post(url("release", lead), {"reason": "Speaks only German"}, **HTMX)
+    assert response["HX-Redirect"] == reverse("pools:my_leads")
+    lead.refresh_from_db()
+    assert (lead.status, lead.pool, lead.owner) == (LeadState.POOLED, pool, None)
+    assert lead.events.filter(kind=LeadEvent.Kind.RELEASED, reason="Speaks only German").exists()
+
+
+def test_other_rep_cannot_work_or_see_the_lead(other_rep, client_for, lead):
+    c = client_for(other_rep)
+    assert c.get(url("lead_detail", lead)).status_code == 404
+    for name in ("touch", "dispose", "note", "release"):
+        assert c.post(url(name, lead), {"kind": "call"}).status_code == 404
+
+
+def test_workspace_actions_reject_get(rep, client_for, lead):
+    for name in ("touch", "dispose", "note", "release", "return_to_pool"):
+        assert client_for(rep).get(url(name, lead)).status_code in (403, 405)
+
+
+def test_manager_returns_team_lead_to_pool(manager, client_for, lead, pool):
+    page = client_for(manager).get(url("lead_detail", lead)).content.decode()
+    assert "Return to pool" in page and "Log touch" not in page
+    client_for(manager).post(url("return_to_pool", lead), {"pool": pool.pk, "reason": "Idle"})
+    lead.refresh_from_db()
+    assert lead.status == LeadState.POOLED and lead.pool == pool
+
+
+def test_rep_cannot_use_manager_return(rep, client_for, lead, pool):
+    assert client_for(rep).post(url("return_to_pool", lead), {"pool": pool.pk}).status_code == 403
+
+
+def test_manager_of_other_team_cannot_return(client_for, lead, pool, other_team):
+    from tests.factories import make_manager
+
+    stranger = make_manager(teams=[other_team])
+    response = client_for(stranger).post(
+        url("return_to_pool", lead), {"pool": pool.pk, "reason": "x"}
+    )
+    assert response.status_code == 404
+
+
+def test_closed_lead_cannot_be_touched(rep, client_for):
+    lead = LeadFactory(status=LeadState.WON, owner=rep, closed_at=timezone.now())
+    response = client_for(rep).post(url("touch", lead), {"kind": "call"}, **HTMX)
+    assert "closed" in response.content.decode()
+
+
+def test_lead_page_shows_the_leads_own_time(client_for, rep):
+    lead = LeadFactory(status=LeadState.ASSIGNED, owner=rep, country="BR", state="AM")
+    html = client_for(rep).get(f"/leads/{lead.pk}/").content.decode()
+    manaus = timezone.now().astimezone(zoneinfo.ZoneInfo("America/Manaus"))
+    shown = re.search(r'id="lead-local-time">(\w{3} \d\d:\d\d) <span[^>]*>in ([^<]+)<', html)
+    assert shown.group(2) == "Manaus"
+    assert shown.group(1) in {
+        (manaus - timedelta(minutes=m)).strftime("%a %H:%M")
+        for m in (0, 1)  # a minute turned
+    }
+    unknown = LeadFactory(status=LeadState.ASSIGNED, owner=rep, country="")
+    assert "lead-local-time" not in client_for(rep).get(f"/leads/{unknown.pk}/").content.decode()
