@@ -12,6 +12,7 @@ watching page as one frame.
 
 import asyncio
 import logging
+import os
 import threading
 import weakref
 from concurrent.futures import ThreadPoolExecutor
@@ -159,6 +160,9 @@ def _thread_loop() -> asyncio.AbstractEventLoop:
 
 
 _loops = threading.local()
+# A forked child must not share its parent's loop: the layer's Redis connection would be one
+# socket between processes, each reading the others' replies.
+os.register_at_fork(after_in_child=lambda: _loops.__dict__.clear())
 
 
 async def _group_send_all(messages: list[tuple[str, dict]]) -> None:

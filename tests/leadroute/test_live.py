@@ -239,6 +239,31 @@ def test_a_broadcast_with_redis_down_is_logged_and_the_commit_stands(settings, c
     assert f"live broadcast to {user_group(rep.pk)} failed" in caplog.text
 
 
+def _sends_from_a_fresh_loop(queue) -> None:
+    from leadroute.shared import live
+
+    inherited = getattr(live._loops, "loop", None)
+    live.broadcast(team_group(0), html="<p>child</p>")
+    queue.put((inherited is None, live._loops.loop.is_closed()))
+
+
+def test_a_forked_process_sends_on_a_loop_and_connection_of_its_own():
+    """A loop kept from before a fork would share its Redis socket between the processes,
+    each reading the others' replies (bench/pool.py's forked claimers timed out so)."""
+    import multiprocessing
+
+    from leadroute.shared import live
+
+    live.broadcast(team_group(0), html="<p>parent</p>")  # the parent's loop and connection
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_sends_from_a_fresh_loop, args=(queue,))
+    child.start()
+    child.join(10)
+    assert queue.get(timeout=5) == (True, False)
+    assert child.exitcode == 0
+
+
 @pytest.mark.worker
 @ws_db
 def test_a_real_worker_runs_the_sweep_against_redis_and_the_database():
