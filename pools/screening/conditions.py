@@ -47,9 +47,9 @@ def norm(value) -> str:
     return str(value).strip().casefold() if value is not None else ""
 
 
-def _bound(value) -> Decimal | None:
-    # A range's ends are typed numbers (null for an open end); a word there is a broken
-    # rule, reported rather than read as an open end.
+def range_bound(value) -> Decimal | None:
+    """A range's end as a rule gives it: a typed number, or None for an open end; a word
+    there is a broken rule, reported rather than read as an open end."""
     if value is None or value == "":
         return None
     try:
@@ -81,7 +81,7 @@ def value_holds(op: str, actual, expected) -> bool:
     if value is None:
         return False
     if op == "range":
-        low, high = (_bound(v) for v in expected)
+        low, high = (range_bound(v) for v in expected)
         return (low is None or value >= low) and (high is None or value <= high)
     limit = number(expected)
     if limit is None:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import csv
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from pools.screening.conditions import WEEKDAYS, ConditionError, norm
+from pools.screening.conditions import WEEKDAYS, ConditionError, norm, range_bound
 
 # field -> (label, numeric?)
 FIELDS: dict[str, tuple[str, bool]] = {
@@ -37,16 +37,6 @@ OPS = {
     "range": "is between (inclusive; null = open end)",
     "is_empty": "is empty (value true) / is filled in (value false)",
 }
-
-
-def _number(value):
-    # Strict, unlike the evaluator's reading of a lead's value: a rule's bound is typed.
-    if value is None or value == "":
-        return None
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        raise ConditionError(f"“{value}” is not a number.") from None
 
 
 def conditions_validate(conditions) -> list:
@@ -98,7 +88,7 @@ def condition_validate(cond, *, where: str) -> None:
                 f"({', '.join(k for k, (_, numeric) in FIELDS.items() if numeric)})."
             )
         try:
-            low, high = (_number(v) for v in value)
+            low, high = (range_bound(v) for v in value)
         except ConditionError as exc:
             raise ConditionError(f"{where}: {exc}") from None
         if low is not None and high is not None and low > high:
