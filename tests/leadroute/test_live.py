@@ -242,9 +242,9 @@ def test_a_broadcast_with_redis_down_is_logged_and_the_commit_stands(settings, c
 def _sends_from_a_fresh_loop(queue) -> None:
     from leadroute.shared import live
 
-    inherited = getattr(live._loops, "loop", None)
+    inherited = live._sender._loop
     live.broadcast(team_group(0), html="<p>child</p>")
-    queue.put((inherited is None, live._loops.loop.is_closed()))
+    queue.put((inherited is None, live._sender._loop.is_closed()))
 
 
 def test_a_forked_process_sends_on_a_loop_and_connection_of_its_own():
@@ -262,6 +262,27 @@ def test_a_forked_process_sends_on_a_loop_and_connection_of_its_own():
     child.join(10)
     assert queue.get(timeout=5) == (True, False)
     assert child.exitcode == 0
+
+
+def test_sends_from_many_threads_share_one_loop_and_connection():
+    """Django serves each page request on a thread of its own: a loop (and a Redis
+    connection) per sending thread would leak one with every request."""
+    import os
+    import threading
+
+    from leadroute.shared import live
+
+    live.broadcast(team_group(0), html="<p>warm</p>")
+    before = len(os.listdir("/proc/self/fd"))
+    threads = [
+        threading.Thread(target=live.broadcast, args=(team_group(0),), kwargs={"html": "<p>x</p>"})
+        for _ in range(30)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(os.listdir("/proc/self/fd")) <= before + 2
 
 
 @pytest.mark.worker
