@@ -34,15 +34,26 @@ from pools.timezones import COUNTRY_TZ, REGION_TZ
 
 
 class SqlFunction:
-    """One function of ours: its CREATE statement, under a name that carries its hash."""
+    """One function of ours: its CREATE statement, under a name that carries its hash unless
+    `versioned` is off."""
 
-    def __init__(self, name: str, signature: str, returns: str, attributes: str, body: str):
+    def __init__(
+        self,
+        name: str,
+        signature: str,
+        returns: str,
+        attributes: str,
+        body: str,
+        *,
+        versioned: bool = True,
+    ):
         create = (
             f"CREATE OR REPLACE FUNCTION {{name}}({signature})\nRETURNS {returns}\n"
             f"{attributes}\nAS $fn$\n{body}\n$fn$"
         )
         # The name carries the text's hash: changed code never runs an older function.
-        self.name = f"lr_{name}_{hashlib.sha1(create.encode()).hexdigest()[:10]}"
+        digest = hashlib.sha1(create.encode()).hexdigest()[:10]
+        self.name = f"lr_{name}_{digest}" if versioned else f"lr_{name}"
         self.create = create.replace("{name}", self.name, 1)
         self.signature = signature
 
@@ -114,7 +125,9 @@ _CLAIMED = LeadEvent.Kind.CLAIMED.value
 
 # Who may use a pool, written once: the listing (`pools_usable_by`, and through it the
 # websocket's pool groups) and the claim functions select from it. A one-SELECT SQL
-# function, STABLE, so the planner inlines it into either query like a view.
+# function, STABLE, so the planner inlines it into either query like a view. Its name is
+# fixed: pages select from it outside the claim's install-on-first-use, so a deploy that
+# runs before its `migrate` finds the previous version rather than none.
 POOL_SCOPE = SqlFunction(
     "pools_usable_by",
     "p_user bigint",
@@ -127,6 +140,7 @@ POOL_SCOPE = SqlFunction(
       AND (x.territory_id IS NULL
            OR EXISTS (SELECT 1 FROM {_LINKS} rt
                       WHERE rt.repprofile_id = p.id AND rt.territory_id = x.territory_id))""",
+    versioned=False,
 )
 
 
@@ -445,22 +459,15 @@ FUNCTIONS = (POOL_SCOPE, CLAIM_NEXT, CLAIM_ONE)
 
 
 def install(using_connection=None) -> None:
-    """Create (or replace) our functions; drop the versions older code left behind. Run
-    after every `migrate` (pools.apps); an advisory lock keeps two processes that install at
-    once from colliding."""
+    """Create (or replace) our functions. Run after every `migrate` (pools.apps); an
+    advisory lock keeps two processes that install at once from colliding. Versions older
+    code installed are left alone: during a rolling deploy the old processes still call
+    theirs, and dropping them made each version's claims reinstall over the other's."""
     conn = using_connection or connection
-    names = [f.name for f in FUNCTIONS]
     with transaction.atomic(using=conn.alias), conn.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext('leadroute.claim_functions'))")
-        cursor.execute(
-            "SELECT p.oid::regprocedure::text FROM pg_proc p"
-            " JOIN pg_namespace n ON n.oid = p.pronamespace"
-            " WHERE n.nspname = current_schema()"
-            " AND p.proname ~ '^lr_(claim_next|claim_one|pools_usable_by)_'"
-            " AND NOT p.proname = ANY (%s)",
-            [names],
-        )
-        for (stale,) in cursor.fetchall():
-            cursor.execute(f"DROP FUNCTION {stale}")
+        # Bodies are checked when they run, not here: `migrate pools zero` installs after
+        # dropping the tables the scope's SQL body names.
+        cursor.execute("SET LOCAL check_function_bodies = off")
         for function in FUNCTIONS:
             cursor.execute(function.create)

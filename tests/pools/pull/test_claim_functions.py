@@ -204,14 +204,33 @@ def test_a_claim_function_dropped_under_a_live_session_is_reinstalled(rep, team)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_install_replaces_the_versions_older_code_left_behind():
+def test_install_leaves_older_versions_to_the_processes_still_running_them():
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE FUNCTION lr_claim_next_0000000000(p_user bigint) RETURNS int"
             " LANGUAGE sql AS 'SELECT 1'"
         )
     install()
-    assert _installed() == {f.name for f in FUNCTIONS}
+    assert _installed() == {f.name for f in FUNCTIONS} | {"lr_claim_next_0000000000"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_install_works_where_the_tables_do_not_exist_yet():
+    """As after `migrate pools zero`: the scope's SQL body names tables that are gone."""
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE SCHEMA lr_empty")
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL search_path TO lr_empty")
+            install()
+            cursor.execute(
+                "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+                " WHERE n.nspname = 'lr_empty'"
+            )
+            assert cursor.fetchone()[0] == len(FUNCTIONS)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP SCHEMA lr_empty CASCADE")
 
 
 @pytest.mark.django_db(transaction=True)
