@@ -160,6 +160,26 @@ _ZONES = f"""zc (country, zone) AS (VALUES {
 _WS = "E' \\t\\n\\r\\f\\v'"
 
 
+def _country(lead: str) -> str:
+    """A lead's country and state as the zone tables spell them (`lead_time_zone`'s
+    normalisation), for Claim and Claim next alike: capture keeps a state's case."""
+    return f"upper(btrim({lead}.country, {_WS}))"
+
+
+def _state(lead: str) -> str:
+    return f"upper(btrim({lead}.state, {_WS}))"
+
+
+def _worked_by_rep(lead_id: str) -> str:
+    """The cooldown's test: the rep owned this lead before. By the lead's own events
+    (`IS NOT DISTINCT FROM`, the same test as `=` since p_user is never null, keeps the
+    planner off the owner index, whose rows grow with the rep's history)."""
+    return (
+        f"SELECT 1 AS hit FROM {_EVENT} e WHERE e.lead_id = {lead_id}"
+        " AND e.owner_id IS NOT DISTINCT FROM p_user"
+    )
+
+
 def _open(zone: str) -> str:
     """Is it inside the pool's calling window in `zone` right now?"""
     local = f"(p_now AT TIME ZONE {zone})"
@@ -306,27 +326,24 @@ def _pick(order_by: str, *, cooldown: bool, hours: bool) -> str:
     A lead's zone is its region's, else its country's; unmapped countries pass.
 
     The cooldown is a LATERAL probe of each candidate's own events, made only for leads
-    pooled inside the cooldown. As an EXISTS the planner hashed every event the rep ever
-    owned, a cost that grew with the rep's history; `IS NOT DISTINCT FROM` (the same test,
-    p_user is never null) keeps it off the owner index, so the probe reads one lead's.
-    A pool without a cooldown gets the pick without the probe (a statement opens every
-    table it names, run or not)."""
+    pooled inside the cooldown (as an EXISTS the planner hashed every event the rep ever
+    owned). A pool without a cooldown gets the pick without the probe (a statement opens
+    every table it names, run or not)."""
     probe, not_owned = "", ""
     if cooldown:
         probe = f"""
         LEFT JOIN LATERAL (
-            SELECT 1 AS hit FROM {_EVENT} e
-            WHERE l.pooled_at > v_cooldown_since AND e.lead_id = l.id
-              AND e.owner_id IS NOT DISTINCT FROM p_user
+            {_worked_by_rep("l.id")} AND l.pooled_at > v_cooldown_since
             LIMIT 1) owned ON true"""
         not_owned = """
           AND owned.hit IS NULL"""
     open_now = ""
     if hours:
-        open_now = """
-          AND (l.country || '/' || l.state = ANY (v_open_regions)
-               OR (NOT l.country || '/' || l.state = ANY (v_closed_regions)
-                   AND (NOT l.country = ANY (v_mapped) OR l.country = ANY (v_open_countries))))"""
+        region, country = f"{_country('l')} || '/' || {_state('l')}", _country("l")
+        open_now = f"""
+          AND ({region} = ANY (v_open_regions)
+               OR (NOT {region} = ANY (v_closed_regions)
+                   AND (NOT {country} = ANY (v_mapped) OR {country} = ANY (v_open_countries))))"""
     return f"""SELECT l.id
         FROM {_LEAD} l{probe}
         WHERE l.pool_id = pl.id AND l.status = '{_POOLED}'
@@ -412,7 +429,7 @@ BEGIN
         {_pool("p_want_pool")}
     END IF;
     SELECT l.id, l.pool_id, l.source_id, l.pooled_at,
-           upper(btrim(l.country, {_WS})) AS country, upper(btrim(l.state, {_WS})) AS state
+           {_country("l")} AS country, {_state("l")} AS state
     INTO ld
     FROM {_LEAD} l
     WHERE l.id = p_lead AND l.status = '{_POOLED}'
@@ -433,8 +450,7 @@ BEGIN
     IF pl.claim_cooldown_hours > 0
        AND ld.pooled_at > p_now - make_interval(hours => pl.claim_cooldown_hours) THEN
         -- Nested: the events table is opened only when the cooldown can apply.
-        IF EXISTS (SELECT 1 FROM {_EVENT} e  -- by the lead's events, as in _pick
-                   WHERE e.lead_id = ld.id AND e.owner_id IS NOT DISTINCT FROM p_user) THEN
+        IF EXISTS ({_worked_by_rep("ld.id")}) THEN
             {_stop("cooldown")}
         END IF;
     END IF;

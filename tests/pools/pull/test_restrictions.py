@@ -195,6 +195,21 @@ def test_calling_hours_in_leads_local_time(rep, pool):
     assert pool_claim_next(user=rep, pool_id=pool.pk).pk == tokyo.pk
 
 
+def test_claim_and_claim_next_read_a_leads_region_whatever_its_case(rep, pool):
+    """Capture keeps a state's case: "ca" is California (Los Angeles time) for both ways of
+    claiming, not the US default (New York), where this window is closed."""
+    from zoneinfo import ZoneInfo
+
+    hour = timezone.now().astimezone(ZoneInfo("America/Los_Angeles")).hour
+    pool.calling_hours_start = time(hour)
+    pool.calling_hours_end = time(hour + 1) if hour < 23 else time(23, 59, 59)
+    pool.save()
+    first = pooled(pool, country="US", state="ca", age_minutes=60)
+    second = pooled(pool, country="us ", state=" Ca", age_minutes=30)
+    assert pool_claim_next(user=rep, pool_id=pool.pk).pk == first.pk
+    assert lead_claim(user=rep, lead_id=second.pk).pk == second.pk
+
+
 def test_claim_next_skips_leads_outside_calling_hours(rep, pool):
     pool.calling_hours_start, pool.calling_hours_end = _closed_window_for("JP")
     pool.save()
