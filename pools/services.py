@@ -31,25 +31,25 @@ def lead_transition(
     kind: str = LeadEvent.Kind.TRANSITION,
     data: dict | None = None,
     extra: dict | None = None,
-    where: dict | None = None,
 ) -> Lead:
     """Move `lead` from the state it was read in to `to`, or raise.
 
     The write is one conditional UPDATE on (id, state, owner): if anyone moved the lead
     since it was read, no row matches and `LeadChanged` is raised, so two writers can never
-    both win. `extra` carries other columns to set in the same UPDATE; `where` adds
-    conditions to it (a claim also requires the lead to still be in the same pool).
+    both win. `extra` carries other columns to set in the same UPDATE. (A claim moves its
+    lead inside the claim function, `pools.pull.claim_functions._take`, with the same
+    columns as `_planned_changes` sets for an assignment.)
     """
     now = timezone.now()
     changes = _planned_changes(lead=lead, to=to, owner=owner, pool=pool, extra=extra, now=now)
 
     # Inside a caller's transaction no savepoint is needed (the UPDATE and the event commit
     # or roll back with it; a lost race raises before any failed SQL), which saves two
-    # round trips on the hot claim path. Alone, the pair still gets its own transaction.
+    # round trips per move of a batch. Alone, the pair still gets its own transaction.
     block = nullcontext() if connection.in_atomic_block else transaction.atomic()
     with block:
         updated = Lead.objects.filter(
-            pk=lead.pk, status=lead.status, owner_id=lead.owner_id, **(where or {})
+            pk=lead.pk, status=lead.status, owner_id=lead.owner_id
         ).update(**changes)
         if updated != 1:
             raise LeadChanged(f"Lead {lead.pk} changed before it could be moved to {to}.")

@@ -37,7 +37,7 @@ class Pool(models.Model):
         f"non-identifying ones). Any of: {', '.join(PREVIEWABLE_FIELDS)}.",
     )
     is_active = models.BooleanField(default=True)
-    # Pull restrictions (enforced in pools.pull.claim; caps live on accounts.Caps).
+    # Pull restrictions (enforced in pools.pull.claim_functions; caps on accounts.Caps).
     claim_cooldown_hours = models.PositiveIntegerField(
         default=24,
         help_text="A previous owner may not re-claim a lead for this long after it "

@@ -4,7 +4,7 @@ lead, move it with a conditional UPDATE and log the `claimed` event in one round
 
 The claim functions run the checks in a fixed order, so the first failing rule is the one
 reported, and return the verdict as a code with the figures its message quotes
-(`claim_errors.refusal` words it). The conditional UPDATE (`… AND status = 'pooled' AND
+(`pools.pull.refusals.refusal` words it). The conditional UPDATE (`… AND status = 'pooled' AND
 pool_id = … AND owner_id IS NULL`) makes exactly one claimer win.
 
 Locking: a rep with a claim cap or an untouched-leads cap has their profile row locked
@@ -71,8 +71,8 @@ LEAD_OUT = [
     for f in FIELDS
 ]
 
-# The verdict: a refusal's code and the figures its message quotes (`claiming` unpacks
-# them in this order), then the lead.
+# The verdict: a refusal's code and the figures its message quotes (`pools.pull.claim._claim`
+# unpacks them in this order), then the lead.
 _VERDICT = [
     ("o_blocked", "text"),
     ("o_pool_id", "bigint"),
@@ -197,7 +197,7 @@ _DECLARE = """DECLARE
     v_week_n bigint;"""
 
 
-# The figures a refusal's message quotes (`claim_errors.refusal`), set only when that
+# The figures a refusal's message quotes (`pools.pull.refusals.refusal`), set only when that
 # refusal is made: each PL/pgSQL assignment is an expression evaluated for nothing on a
 # claim that goes through. (Counts read by a rule land in their outputs directly.)
 _FIGURES = {

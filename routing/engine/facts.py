@@ -176,7 +176,6 @@ def book_facts(
     by whoever held them before. Returns rotations (rule id -> state), roster (rule id ->
     user ids), reps (one dict per rep, by user id) and previous (lead id -> former owners).
     """
-    has_lock = lock and connection.features.has_select_for_update
     users_sql = " UNION ".join(sql for sql, _ in rosters.values()) or "SELECT -1"
     users_params = [p for _, params in rosters.values() for p in params]
     statements = []
@@ -197,11 +196,11 @@ def book_facts(
     statements.append(
         (
             f"SELECT rule_id, state FROM {rotation_table} "
-            f"WHERE rule_id IN ({_in(ids)}) ORDER BY rule_id" + (" FOR UPDATE" if has_lock else ""),
+            f"WHERE rule_id IN ({_in(ids)}) ORDER BY rule_id" + (" FOR UPDATE" if lock else ""),
             ids,
         )
     )
-    if has_lock:
+    if lock:
         capped = " OR ".join(f"COALESCE(p.{c}, t.{c}) IS NOT NULL" for c in CAP_COLUMNS)
         statements.append(
             (

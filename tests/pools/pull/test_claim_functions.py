@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.roles import Role, has_role
 from pools.lifecycle import LeadState
 from pools.models import Pool
-from pools.pull import claim as claiming
+from pools.pull import claim as claim_service
 from pools.pull.claim import BUSY, ClaimError, pool_claim_next
 from pools.pull.claim_functions import CLAIM_NEXT, FUNCTIONS, install
 from tests.factories import PoolFactory
@@ -76,7 +76,7 @@ def test_a_capped_claim_takes_the_profile_lock_before_any_lead_lock(rep, team):
 def stuck(rep, team, monkeypatch):
     """A capped rep whose profile another session holds locked, a short lock timeout,
     and a blind pool with one lead: (pool, lead, the holding connection)."""
-    monkeypatch.setattr(claiming, "LOCK_TIMEOUT", "200ms")
+    monkeypatch.setattr(claim_service, "LOCK_TIMEOUT", "200ms")
     _capped(rep)
     pool = PoolFactory(team=team, mode=Pool.Mode.BLIND)
     return pool, pooled(pool), _hold_profile_lock(rep)
@@ -119,7 +119,7 @@ def test_a_claim_waiting_on_postgresql_lets_the_servers_other_threads_run(rep, s
     """A claim queued on a lock must wait without the GIL, or it would freeze every thread
     of the server."""
     pool, _lead, holder = stuck
-    claiming.LOCK_TIMEOUT = "2s"  # (monkeypatched by `stuck`: restored after the test)
+    claim_service.LOCK_TIMEOUT = "2s"  # (monkeypatched by `stuck`: restored after the test)
     outcome = {}
 
     def claim():
