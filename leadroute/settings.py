@@ -107,7 +107,12 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, channel layer, Celery broker ----------------------------------------
-REDIS_URL = env.str("REDIS_URL", default="") or _local.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_URL = env.str("REDIS_URL", default="") or _local.get("REDIS_URL", "")
+if not REDIS_URL:
+    raise ImproperlyConfigured(
+        "REDIS_URL is unset and no embedded Valkey is running: run commands through"
+        ' `make manage ARGS="…"` (or while `make run` is up), or set REDIS_URL.'
+    )
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",

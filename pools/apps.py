@@ -15,7 +15,7 @@ class PoolsConfig(AppConfig):
     name = "pools"
 
     def ready(self):
-        from pools import signals  # noqa: F401
+        from pools.capture import signals  # noqa: F401  (connects the API-key receivers)
 
         # After every migrate, so the claim functions follow the tables they read.
         post_migrate.connect(

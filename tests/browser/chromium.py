@@ -22,10 +22,14 @@ def _say(message: str) -> None:
 
 
 def _playwright_build() -> Path | None:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import Error, sync_playwright
 
-    with sync_playwright() as p:
-        path = Path(p.chromium.executable_path)
+    try:
+        with sync_playwright() as p:
+            path = Path(p.chromium.executable_path)
+    except (Error, OSError) as exc:  # a broken driver: the other ways may still work
+        _say(f"Playwright cannot say where its Chromium is ({exc}).")
+        return None
     return path if path.exists() else None
 
 
@@ -47,7 +51,7 @@ def _install_with_playwright() -> Path | None:
 def _install_with_apt() -> Path | None:
     if os.name != "posix" or os.geteuid() != 0 or not shutil.which("apt-get"):
         return None
-    _say("trying Debian's package (apt-get install chromium)…")
+    _say("trying Debian's package (apt-get install chromium; a few minutes)…")
     for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium"]):
         if not _quiet(cmd, timeout=900, DEBIAN_FRONTEND="noninteractive"):
             return None

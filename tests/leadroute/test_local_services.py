@@ -7,7 +7,6 @@ import environ
 import pytest
 
 from leadroute import local_services
-from tests.browser.chromium import find_chromium
 
 
 @pytest.fixture
@@ -40,12 +39,3 @@ def test_a_valkey_url_is_used_only_while_it_answers(run_dir, settings):
     assert local_services.running_urls() == {"REDIS_URL": settings.REDIS_URL}
     local_services.VALKEY_URL_FILE.write_text("redis://127.0.0.1:1/0")  # nothing listens
     assert local_services.running_urls() == {}
-
-
-def test_chromium_named_in_the_environment_wins_and_must_exist(tmp_path, monkeypatch):
-    browser = tmp_path / "chromium"
-    browser.write_text("")
-    monkeypatch.setenv("CHROMIUM", str(browser))
-    assert find_chromium() == browser
-    monkeypatch.setenv("CHROMIUM", str(tmp_path / "missing"))
-    assert find_chromium() is None

@@ -10,10 +10,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.decorators import role_required
 from accounts.roles import Role
 from pools import selectors
+from pools.capture.imports.forms import ImportMappingForm, ImportUploadForm
 from pools.capture.imports.parsing import csv_inspect, csv_sample
 from pools.capture.imports.services import ImportRefused, import_job_create, import_job_start
 from pools.models import ImportJob
-from pools.work.forms import ImportMappingForm, ImportUploadForm
 
 
 @role_required(Role.MANAGER, Role.ADMIN)

@@ -49,10 +49,14 @@ class Command(BaseCommand):
         if source is not None:
             return source
         if create:
-            if not slugify(name):
+            slug = slugify(name)
+            if not slug:
                 raise CommandError(f"“{name}” cannot name a source: use letters or digits.")
+            taken = LeadSource.objects.filter(slug=slug).first()
+            if taken is not None:
+                raise CommandError(f"“{name}” would share its address with “{taken.name}”.")
             self.stderr.write(f"Created the lead source “{name}”.")
-            return LeadSource.objects.create(name=name, slug=slugify(name))
+            return LeadSource.objects.create(name=name, slug=slug)
         known = ", ".join(f"“{s}”" for s in LeadSource.objects.values_list("name", flat=True))
         raise CommandError(
             f"No lead source named “{name}”. "

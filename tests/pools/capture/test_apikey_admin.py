@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from pools.capture.apikeys import apikey_authenticate
-from pools.models import ApiKey
+from pools.models import ApiKey, LeadSource
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +42,12 @@ def test_command_creates_the_missing_source_when_asked(db):
     key = apikey_authenticate(raw=out.getvalue().strip())
     assert (key.source.name, key.source.slug) == ("Organic search", "organic-search")
     assert "Created the lead source" in err.getvalue()
+
+
+def test_command_will_not_create_a_source_whose_address_is_taken(source):
+    with pytest.raises(CommandError, match="share its address with “Website”"):
+        call_command("apikey", "create", "--source", "Website!", "--create-source")
+    assert LeadSource.objects.count() == 1 and not ApiKey.objects.exists()
 
 
 def test_command_finds_a_source_whatever_the_case(source):
