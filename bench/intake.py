@@ -257,7 +257,7 @@ def _wait_routed(Lead, *, timeout: float) -> float:
 
 
 def _intake_flag_clear() -> None:
-    from routing.intake.kick import intake_pending_clear
+    from routing.intake.pending import intake_pending_clear
 
     intake_pending_clear()
 

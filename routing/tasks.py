@@ -2,20 +2,12 @@ from celery import shared_task
 
 from . import services
 from .intake import drain
+from .intake.kick import intake_drain  # noqa: F401  (registered here for the worker)
 
 
 @shared_task(autoretry_for=(Exception,), max_retries=3, retry_backoff=True)
 def sweep() -> dict:
     return services.sweep_run()
-
-
-@shared_task(autoretry_for=(Exception,), max_retries=5, retry_backoff=True)
-def intake_drain() -> int:
-    """Screen and route every lead waiting for intake. Published by an intake kick once
-    pools said leads wait (pools.signals.leads_waiting), at most one pending at a time, and
-    by the sweep for leads that waited too long. Safe to run twice and in parallel
-    (routing.intake.drain.waiting_leads_drain)."""
-    return drain.waiting_leads_drain().routed
 
 
 @shared_task(autoretry_for=(Exception,), max_retries=5, retry_backoff=True)

@@ -18,7 +18,7 @@ def _no_intake_flag():
     (or eager Celery) leaves the intake's "drain pending" flag set for a minute, and every
     capture after it would then publish no drain: each test starts without one."""
     from leadroute.shared.redis_client import redis_client
-    from routing.intake.kick import intake_pending_key
+    from routing.intake.pending import intake_pending_key
 
     redis_client().delete(intake_pending_key())
 

@@ -21,7 +21,7 @@ from pools.models import Lead
 from pools.screening.services import leads_screen
 
 from ..engine import leads_route
-from .kick import intake_kick, intake_pending_clear
+from .pending import intake_pending_clear
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,8 @@ def waiting_leads_drain(
     *, max_batches: int = DRAIN_MAX_BATCHES, max_seconds: float = DRAIN_MAX_SECONDS
 ) -> Drained:
     """Screen and route every waiting lead, oldest first, INTAKE_BATCH per transaction,
-    until none is left; then return. Stopped early by the caps, it kicks another drain.
+    until none is left; then return. Stopped early by the caps (not `finished`), the task
+    kicks another drain.
 
     The pending flag is cleared before the first SELECT: a capture that found the flag
     set (and so published nothing) committed its lead before that, so a SELECT made after
@@ -74,7 +75,6 @@ def waiting_leads_drain(
         failed += broken
         if time.monotonic() >= deadline:
             break
-    intake_kick()
     return Drained(routed, finished=False, failed=tuple(failed))
 
 

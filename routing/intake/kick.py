@@ -19,18 +19,13 @@ from __future__ import annotations
 import logging
 
 import redis
+from celery import shared_task
 from kombu.exceptions import OperationalError
 
-from leadroute.shared.redis_client import redis_client, redis_key
+from routing.intake import drain
+from routing.intake.pending import intake_pending_clear, intake_pending_set
 
 log = logging.getLogger(__name__)
-
-# Short, so a flag whose drain was lost stops suppressing kicks soon even without a sweep.
-INTAKE_PENDING_TTL = 60
-
-
-def intake_pending_key() -> str:
-    return redis_key("intake", "pending")
 
 
 def intake_kick(*, force: bool = False) -> bool:
@@ -41,13 +36,8 @@ def intake_kick(*, force: bool = False) -> bool:
     lead that exists) would only make the client post it again. If Redis cannot tell
     whether a drain is pending, publish; if the publish fails too, the sweep finds the lead
     waiting and drains it."""
-    # routing.tasks imports the drain, which kicks its successor: imported when used.
-    from routing.tasks import intake_drain
-
     try:
-        pending = not redis_client().set(
-            intake_pending_key(), 1, nx=not force, ex=INTAKE_PENDING_TTL
-        )
+        pending = not intake_pending_set(force=force)
     except redis.RedisError:
         log.warning("Redis unreachable for the intake flag; publishing a drain anyway")
         pending = False
@@ -62,13 +52,19 @@ def intake_kick(*, force: bool = False) -> bool:
     return True
 
 
-def intake_pending_clear() -> None:
-    """Called by a drain before it looks for waiting leads (see the ordering above)."""
-    try:
-        redis_client().delete(intake_pending_key())
-    except redis.RedisError:
-        # The flag expires by itself; meanwhile kicks are suppressed and the sweep covers.
-        log.warning("Redis unreachable: could not clear the intake flag")
+@shared_task(
+    name="routing.tasks.intake_drain", autoretry_for=(Exception,), max_retries=5, retry_backoff=True
+)
+def intake_drain() -> int:
+    """Screen and route every lead waiting for intake; stopped early by its caps, kick a
+    successor. Published by an intake kick, at most one pending at a time, and by the
+    sweep for leads that waited too long. Safe to run twice and in parallel
+    (drain.waiting_leads_drain). Defined beside the kick that publishes it, so that the
+    drain, the kick and the tasks module import one way."""
+    drained = drain.waiting_leads_drain()
+    if not drained.finished:
+        intake_kick()
+    return drained.routed
 
 
 def leads_waiting_kick(sender, *, lead_ids: list[int], **kwargs) -> None:

@@ -16,6 +16,7 @@ import time
 from datetime import UTC, datetime
 from itertools import islice
 
+from celery import shared_task
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -70,8 +71,6 @@ def import_job_start(*, job: ImportJob, mapping: dict[str, str]) -> ImportJob:
     problems = m.mapping_problems(mapping, job.headers)
     if problems:
         raise ImportRefused(" ".join(problems))
-    from pools.tasks import import_run
-
     with transaction.atomic():
         started = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.MAPPING).update(
             mapping=mapping, status=ImportJob.Status.QUEUED
@@ -177,6 +176,15 @@ def import_job_run(*, job_id: int) -> str:
         status=ImportJob.Status.DONE, finished_at=timezone.now()
     )
     return ImportJob.Status.DONE
+
+
+@shared_task(name="pools.tasks.import_run")
+def import_run(job_id: int) -> str:
+    """Run one CSV import. Not auto-retried: a failure is shown on the job's page; a worker
+    that dies mid-file has the task redelivered (acks_late) and the import resumes. Defined
+    beside the service that queues it (pools.tasks registers it): a tasks module that
+    imported this one while this one imported it back would be a cycle."""
+    return import_job_run(job_id=job_id)
 
 
 def _commit_without_waiting_for_disk(on: bool) -> None:

@@ -21,7 +21,7 @@ from pools.lifecycle import LeadState
 from pools.models import Lead
 from pools.signals import leads_waiting_on_commit
 from routing.intake import drain as intake
-from routing.intake.kick import intake_pending_key
+from routing.intake.pending import intake_pending_key
 from routing.models import RoutingDecision
 from routing.tasks import intake_drain, sweep
 from tests.servers import celery_worker, free_port
@@ -155,6 +155,21 @@ def test_one_failing_lead_does_not_hold_up_the_others(source):
     # When nothing at all goes through, the task raises (and Celery retries it).
     with pytest.raises(intake.IntakeFailed):
         intake.waiting_leads_drain()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_drain_stopped_by_its_caps_publishes_its_successor(source, monkeypatch):
+    for i in range(3):
+        lead_capture(source=source, fields={"email": f"cap{i}@example.com"})
+    _broker().delete(QUEUE)  # the captures' own kick, taken by the "worker": this drain
+    monkeypatch.setattr(intake, "INTAKE_BATCH", 1)
+    monkeypatch.setattr(
+        intake.waiting_leads_drain, "__kwdefaults__", {"max_batches": 2, "max_seconds": 60}
+    )
+    assert intake_drain.run() == 2
+    assert queued_tasks() == [INTAKE_DRAIN_TASK]  # one lead still waits: a successor
+    assert intake_drain.run() == 1
+    assert queued_tasks() == [INTAKE_DRAIN_TASK]  # (the first successor, still queued)
 
 
 @pytest.mark.django_db(transaction=True)
