@@ -7,7 +7,6 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from .periods import Periods, local_periods
 from .roles import Role, has_role
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -196,10 +195,6 @@ class RepProfile(Caps):
 
     def local_time(self, when: datetime) -> datetime:
         return when.astimezone(zoneinfo.ZoneInfo(self.time_zone))
-
-    def local_periods(self, now: datetime) -> Periods:
-        """The rep's own day, week and month at `now` (caps count per these)."""
-        return local_periods(now=now, zone=self.time_zone)
 
     def works_at(self, when: datetime) -> bool:
         """Inside one of the rep's weekly windows, in the rep's own time zone."""
