@@ -5,29 +5,14 @@ from django.contrib.auth import get_user_model
 from django.utils.dateparse import parse_datetime
 
 from accounts.forms import JSONAsTextField
-from pools.models import Lead
+from pools.models import COMPANY_FIELDS, Lead
 
 from ..models import RoutingRule
 from .conditions import FIELDS, SYNTAX, ConditionError, conditions_parse, conditions_text
 
 FIELD_HELP = "Fields: " + "; ".join(f"{k} — {label}" for k, (label, _) in FIELDS.items())
 # Lead columns a pasted test lead may set ("source" is a slug, handled apart).
-PASTABLE = (
-    "industry",
-    "company_size",
-    "country",
-    "state",
-    "city",
-    "postal_code",
-    "phone",
-    "language",
-    "product_interest",
-    "estimated_value",
-    "score",
-    "campaign",
-    "created_at",
-    "company",
-)
+PASTABLE = (*COMPANY_FIELDS, "phone", "score", "campaign", "created_at", "company")
 
 
 class ConditionsField(JSONAsTextField):
