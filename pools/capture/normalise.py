@@ -153,6 +153,10 @@ def _country(cleaned: str) -> str:
     return found.alpha_2
 
 
+class PhoneCountryUnknown(ValueError):
+    """A phone number without + and no country to read it in."""
+
+
 def phone_normalise(value, *, country: str = "") -> str:
     """E.164 (+5511912345678). Without a leading + the lead's country says where it is."""
     if blank(value):
@@ -164,7 +168,7 @@ def phone_normalise(value, *, country: str = "") -> str:
         number = phonenumbers.parse(cleaned, (country or None) and country.upper())
     except phonenumbers.NumberParseException:
         if not cleaned.startswith("+") and not country:
-            raise ValueError(
+            raise PhoneCountryUnknown(
                 "Give the phone in international form (+…) or give the country."
             ) from None
         raise ValueError(f"“{cleaned}” is not a phone number.") from None

@@ -140,6 +140,7 @@ def lead_capture(
     actor=None,
     hand_off: bool = True,
     prechecked: bool = False,
+    review_reason: str = "",
 ) -> CaptureResult:
     """Create a lead from clean `fields` (see `pools.capture.normalise`), or return the lead this
     inquiry repeats (same idempotency key or external id) or joins (open duplicate).
@@ -151,7 +152,10 @@ def lead_capture(
 
     `prechecked` says the caller has just looked for replays itself (the import does, for
     a whole chunk of rows in two queries): the lookup and the idempotency locks are
-    skipped, and the unique constraints settle a race with another writer."""
+    skipped, and the unique constraints settle a race with another writer.
+
+    `review_reason` (why the inquiry looks automated, say) holds a created lead for a
+    manager's review: routing puts it in the skim queue. A repeat inquiry notes it."""
     try:
         return _capture(
             source=source,
@@ -162,6 +166,7 @@ def lead_capture(
             actor=actor,
             hand_off=hand_off,
             prechecked=prechecked,
+            review_reason=review_reason,
         )
     except IntegrityError:
         # Lost a race on a unique constraint: the winner has committed, so replay it.
@@ -176,7 +181,16 @@ def lead_capture(
 
 
 def _capture(
-    *, source, fields, attributes, idempotency_key, channel, actor, hand_off, prechecked
+    *,
+    source,
+    fields,
+    attributes,
+    idempotency_key,
+    channel,
+    actor,
+    hand_off,
+    prechecked,
+    review_reason,
 ) -> CaptureResult:
     email, phone = fields.get("email", ""), fields.get("phone", "")
     external_id = fields.get("external_id", "")
@@ -211,12 +225,14 @@ def _capture(
                 kind=LeadEvent.Kind.INQUIRY,
                 actor=actor,
                 reason=f"Same {'e-mail' if email and existing.email == email else 'phone'} "
-                f"got in touch again via {channel} ({source.name})",
+                f"got in touch again via {channel} ({source.name})"
+                + (f". {review_reason}" if review_reason else ""),
                 data={
                     "source": source.pk,
                     "channel": channel,
                     "fields": {k: str(v) for k, v in submitted.items()},
                     "attributes": attributes,
+                    **({"review_reason": review_reason} if review_reason else {}),
                 },
             )
             # A re-sent row or retried post must not log the same inquiry twice.
@@ -228,7 +244,9 @@ def _capture(
 
         lead = lead_create(
             actor=actor,
-            reason=f"Captured via {channel} ({source.name})",
+            reason=f"Captured via {channel} ({source.name})"
+            + (f". {review_reason}: held for a manager's review" if review_reason else ""),
+            review_reason=review_reason,
             source=source,
             team_id=source.team_id,
             attributes=attributes,

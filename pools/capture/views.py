@@ -14,10 +14,12 @@ from pools.capture.ratelimit import rate_limit_hit
 from pools.capture.services import lead_capture
 from pools.capture.webform import (
     HONEYPOT,
+    FormTokenError,
+    automation_signs,
     capture_form_class,
     form_lead_fields,
     form_token,
-    form_token_problem,
+    form_token_loaded_at,
 )
 from pools.models import LeadSource
 
@@ -38,17 +40,16 @@ def _source(slug: str) -> LeadSource:
 @require_http_methods(["GET", "POST"])
 def capture_form(request, slug: str):
     source = _source(slug)
-    Form = capture_form_class(source.form_fields)
+    Form = capture_form_class(source.form_fields, default_country=source.default_country)
     if request.method == "GET":
         form = Form(initial={"token": form_token(slug)})
         return render(request, "pools/capture/form.html", {"source": source, "form": form})
     form = Form(request.POST)
-    problem = form_token_problem(request.POST.get("token", ""), slug)
+    try:
+        loaded_at, problem = form_token_loaded_at(request.POST.get("token", ""), slug), ""
+    except FormTokenError as exc:
+        loaded_at, problem = None, str(exc)
     ip = request.META.get("REMOTE_ADDR", "")
-    # A filled honeypot or an instant submit is a bot: thank it and keep nothing, so it
-    # learns nothing either.
-    if request.POST.get(HONEYPOT) or problem == "too-fast":
-        return redirect("capture:thanks", slug=slug)
     valid = form.is_valid()
     if problem:
         form.add_error(None, problem)
@@ -57,12 +58,24 @@ def capture_form(request, slug: str):
             None, "Too many submissions from your network; please try again in a minute."
         )
     elif valid:
+        # A post that looks automated (autofill is as fast as a bot) is kept and held for
+        # a manager's review, never dropped: the visitor's "thank you" must be true.
+        review = automation_signs(
+            loaded_at=loaded_at, honeypot=request.POST.get(HONEYPOT, "").strip()
+        )
         fields, attributes = form_lead_fields(form.cleaned_data)
-        lead_capture(source=source, fields=fields, attributes=attributes, channel="web form")
+        lead_capture(
+            source=source,
+            fields=fields,
+            attributes=attributes,
+            channel="web form",
+            review_reason=review,
+        )
         return redirect("capture:thanks", slug=slug)
-    # A fresh token, so a person fixing a mistake is not told the form expired.
+    # Signed afresh, so a person fixing a mistake is not told the form expired, but with
+    # the first page load's time: the minimum fill time counts from there.
     form.data = form.data.copy()
-    form.data["token"] = form_token(slug)
+    form.data["token"] = form_token(slug, loaded_at=loaded_at)
     return render(request, "pools/capture/form.html", {"source": source, "form": form}, status=400)
 
 

@@ -13,9 +13,10 @@ from pools.field_labels import LEAD_FIELD_LABELS
 from pools.models import Lead
 
 TOKEN_MAX_AGE = 2 * 60 * 60
-MIN_FILL_SECONDS = 2  # people take longer than this to fill a form; bots do not
+MIN_FILL_SECONDS = 2  # typing takes longer; autofill and bots may not
 HONEYPOT = "website"
 _SALT = "pools.capture.webform"
+PHONE_WITH_CODE = "Give the phone with its country code, starting with + (e.g. +55 21 99876-5432)."
 
 # Asked of the lead: a few read as questions.
 _LABELS = {
@@ -27,31 +28,56 @@ _LABELS = {
 }
 
 
-def form_token(slug: str) -> str:
+class FormTokenError(ValueError):
+    """The post does not come from a form we rendered, for this source, recently."""
+
+
+def form_token(slug: str, *, loaded_at: float | None = None) -> str:
     """A signed, timestamped token naming the form. Cookie-based CSRF cannot work inside
     an iframe on another site (browsers withhold SameSite=Lax and third-party cookies), so
     the embeddable form proves "this post comes from a form we rendered, for this source,
-    recently" with a signature instead; there is no session for a forged post to ride."""
-    return signing.dumps({"s": slug, "t": time.time()}, salt=_SALT)
+    recently" with a signature instead; there is no session for a forged post to ride.
+
+    `loaded_at` is when the visitor first loaded the form. A page re-rendered with errors
+    passes the original one on, so the fill time counts from the first page load; the
+    signature itself is fresh, so fixing a mistake never makes the form expire."""
+    return signing.dumps(
+        {"s": slug, "t": time.time() if loaded_at is None else loaded_at}, salt=_SALT
+    )
 
 
-def form_token_problem(token: str, slug: str) -> str | None:
+def form_token_loaded_at(token: str, slug: str) -> float:
+    """When the form this token came with was first loaded. Raises FormTokenError."""
     try:
         data = signing.loads(token or "", salt=_SALT, max_age=TOKEN_MAX_AGE)
     except signing.SignatureExpired:
-        return "The form expired; please send it again."
+        raise FormTokenError("The form expired; please send it again.") from None
     except signing.BadSignature:
-        return "The form could not be verified; please reload the page and try again."
-    if data.get("s") != slug:
-        return "The form could not be verified; please reload the page and try again."
-    if time.time() - data.get("t", 0) < MIN_FILL_SECONDS:
-        return "too-fast"
-    return None
+        data = {}
+    if data.get("s") != slug or not isinstance(data.get("t"), int | float):
+        raise FormTokenError(
+            "The form could not be verified; please reload the page and try again."
+        )
+    return data["t"]
 
 
-def capture_form_class(field_names: list[str]) -> type[forms.Form]:
-    """A Form with the source's fields, in its order, plus the token and the honeypot."""
-    attrs: dict = {}
+def automation_signs(*, loaded_at: float, honeypot: str) -> str:
+    """Why a submission looks automated, or "" when it does not. Never a reason to drop
+    it: browser autofill sends a real person's form in about a second and may fill the
+    hidden field too, so the caller keeps the lead and holds it for a manager's review."""
+    signs = []
+    elapsed = time.time() - loaded_at
+    if elapsed < MIN_FILL_SECONDS:
+        signs.append(f"sent {max(elapsed, 0):.1f} s after the form loaded")
+    if honeypot:
+        signs.append("the hidden field people never see was filled in")
+    return f"Looks automated: {' and '.join(signs)}" if signs else ""
+
+
+def capture_form_class(field_names: list[str], *, default_country: str = "") -> type[forms.Form]:
+    """A Form with the source's fields, in its order, plus the token and the honeypot.
+    A phone number without + is read in the form's country field, else `default_country`."""
+    attrs: dict = {"default_country": default_country}
     for name in field_names:
         label = _LABELS.get(name, name)
         if name == "email":
@@ -98,8 +124,11 @@ def _clean(self):
     if "phone" in self.fields and "phone" in data:
         try:
             data["phone"] = normalise.phone_normalise(
-                data["phone"], country=data.get("country", "")
+                data["phone"], country=data.get("country") or self.default_country
             )
+        except normalise.PhoneCountryUnknown as exc:
+            # Ask for the country only where the form has a field for it.
+            self.add_error("phone", str(exc) if "country" in self.fields else PHONE_WITH_CODE)
         except ValueError as exc:
             self.add_error("phone", str(exc))
     for name in self.fields:

@@ -1,6 +1,7 @@
 """The lead's fields in groups: what blind pools protect, what sources send, what
 forms and previews may show."""
 
+import pycountry
 from django.core.exceptions import ValidationError
 
 PROTECTED_FIELDS = ("first_name", "last_name", "email", "phone", "company", "title")
@@ -52,3 +53,8 @@ def validate_form_fields(value) -> None:
         raise ValidationError(f"Expected a list of field names from: {', '.join(FORM_FIELDS)}.")
     if "email" not in value and "phone" not in value:
         raise ValidationError("The form must ask for an e-mail or a phone number.")
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """Every ISO 3166 country, by name: a callable, so migrations do not copy the list."""
+    return sorted(((c.alpha_2, c.name) for c in pycountry.countries), key=lambda c: c[1])

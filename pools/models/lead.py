@@ -65,6 +65,12 @@ class Lead(models.Model):
         db_index=False,
     )
     rejection_reason = models.CharField(max_length=200, blank=True)
+    review_reason = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Why the lead was held for a manager's review when it arrived (e.g. a "
+        "web form sent faster than a person types): routing puts it in the skim queue.",
+    )
     lost_reason = models.CharField(max_length=200, blank=True)
     won_value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     # Timestamps

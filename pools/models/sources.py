@@ -5,7 +5,12 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.models import Team
-from pools.models.fields import FORM_FIELDS, default_form_fields, validate_form_fields
+from pools.models.fields import (
+    FORM_FIELDS,
+    country_choices,
+    default_form_fields,
+    validate_form_fields,
+)
 
 
 class LeadSource(models.Model):
@@ -30,6 +35,13 @@ class LeadSource(models.Model):
         blank=True,
         validators=[validate_form_fields],
         help_text=f"Fields the web form asks for, in order. Any of: {', '.join(FORM_FIELDS)}.",
+    )
+    default_country = models.CharField(
+        max_length=2,
+        blank=True,
+        choices=country_choices,
+        help_text="Where a phone number given without + is read (the web form without a "
+        "country field, or left empty). Blank: such numbers are refused.",
     )
     form_title = models.CharField(max_length=120, blank=True, default="Talk to our team")
     form_intro = models.TextField(blank=True)

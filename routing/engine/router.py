@@ -150,7 +150,15 @@ class Router:
 
     def place(self) -> Placement:
         started = time.perf_counter()
-        if self.matched is None:
+        if self.lead.review_reason:
+            # Held at capture (e.g. a web form sent faster than a person types): a manager
+            # looks before any rep spends time on it, whatever the rules say.
+            placement = Placement(
+                LeadState.SKIMMING,
+                f"{self.lead.review_reason}: held in the manager's skim queue for review",
+                team_id=self.lead.team_id,
+            )
+        elif self.matched is None:
             placement = self.default_placement("No rule matched")
         else:
             placement = self.apply(self.matched, visited=set())

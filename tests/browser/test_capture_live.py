@@ -74,3 +74,56 @@ def test_visitor_fills_the_web_form(browser, live_url, team_source):
     assert lead.phone == "+5521998765432" and lead.source == team_source
     assert lead.status in (LeadState.NEW, LeadState.SCREENED, LeadState.POOLED)
     page.close()
+
+
+def test_autofilled_form_sent_a_second_after_loading_is_kept_for_review(
+    browser, live_url, team_source
+):
+    """Autofill fills every field at once and the visitor clicks Send a second later: the
+    thanks they see is true — the lead exists, held for a manager because it was fast."""
+    team_source.default_country = "BR"  # the form asks no country
+    team_source.save()
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    page.goto(f"{live_url}/capture/fairs/")
+    screenshot(page, "capture-form-laptop")
+    for selector, value in (
+        ("#id_first_name", "Rita"),
+        ("#id_last_name", "Lopes"),
+        ("#id_email", "rita@example.com"),
+        ("#id_phone", "21 99876-5432"),
+        ("#id_company", "Lopes Pet"),
+    ):
+        page.fill(selector, value)
+    page.wait_for_timeout(1000)
+    page.click("button:has-text('Send')")
+    page.wait_for_load_state("networkidle")
+    assert "/thanks/" in page.url
+    assert team_source.thank_you_message in page.inner_text("body")
+    screenshot(page, "capture-thanks-laptop")
+    lead = Lead.objects.get()
+    assert (lead.email, lead.phone) == ("rita@example.com", "+5521998765432")
+    assert lead.review_reason.startswith("Looks automated: sent 1.")
+    page.close()
+
+
+def test_visitor_fixes_a_phone_error_and_resends_at_once(browser, live_url, team_source):
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{live_url}/capture/fairs/")
+    screenshot(page, "capture-form-phone")
+    page.fill("#id_first_name", "Rita")
+    page.fill("#id_email", "rita@example.com")
+    page.fill("#id_phone", "21 99876-5432")
+    page.wait_for_timeout(2200)  # typed by a person
+    page.click("button:has-text('Send')")
+    page.wait_for_load_state("networkidle")
+    error = page.inner_text(".field-error")
+    # The form has no country field, and the source no default country: ask for the code.
+    assert "starting with +" in error and "country" not in error.replace("country code", "")
+    screenshot(page, "capture-phone-error-phone")
+    page.fill("#id_phone", "+55 21 99876-5432")
+    page.click("button:has-text('Send')")  # well within two seconds of the error page
+    page.wait_for_load_state("networkidle")
+    assert "/thanks/" in page.url
+    lead = Lead.objects.get()
+    assert lead.phone == "+5521998765432" and lead.review_reason == ""
+    page.close()

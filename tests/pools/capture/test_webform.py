@@ -1,5 +1,6 @@
 """The public, embeddable capture form."""
 
+import re
 import time
 
 import pytest
@@ -7,7 +8,7 @@ from django.test import Client
 
 from pools.capture import webform
 from pools.lifecycle import LeadState
-from pools.models import Lead
+from pools.models import Lead, LeadEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -81,11 +82,90 @@ def test_invalid_input_is_shown_field_by_field(form_source, aged_token):
     assert post({"first_name": "x"}, aged_token).status_code == 400
 
 
-def test_honeypot_and_instant_posts_are_dropped_silently(form_source, aged_token):
-    bot = post({"email": "bot@x.io", "website": "http://spam"}, aged_token)
-    assert bot.status_code == 302
-    fast = post({"email": "fast@x.io"}, webform.form_token("website"))
-    assert fast.status_code == 302
+def test_instant_post_is_kept_and_held_for_a_managers_review(
+    form_source, eager_celery, django_capture_on_commit_callbacks
+):
+    """Browser autofill sends a real person's form a second after it loads: the visitor
+    is thanked, so the lead must exist, held where a manager looks before any rep."""
+    with django_capture_on_commit_callbacks(execute=True):
+        fast = post({"email": "fast@x.io"}, webform.form_token("website"))
+    assert fast.status_code == 302 and fast["Location"] == "/capture/website/thanks/"
+    lead = Lead.objects.get()
+    assert lead.email == "fast@x.io"
+    assert lead.review_reason.startswith("Looks automated: sent 0.")
+    assert lead.review_reason.endswith("s after the form loaded")
+    assert lead.status == LeadState.SKIMMING  # not the team's default pool
+    created = lead.events.get(kind=LeadEvent.Kind.CREATED)
+    assert "Looks automated" in created.reason and "held for a manager's review" in created.reason
+
+
+def test_the_lead_page_says_why_the_lead_was_held(form_source, manager, client_for):
+    post({"email": "fast@x.io"}, webform.form_token("website"))
+    lead = Lead.objects.get()
+    html = client_for(manager).get(f"/leads/{lead.pk}/").content.decode()
+    assert "review when it arrived — Looks automated: sent 0." in html
+
+
+def test_honeypot_post_is_kept_and_held_for_review(form_source, aged_token):
+    # Autofill may fill a hidden field named "website" as well as a bot would.
+    response = post({"email": "bot@x.io", "website": "http://spam"}, aged_token)
+    assert response.status_code == 302
+    lead = Lead.objects.get()
+    assert lead.review_reason == "Looks automated: the hidden field people never see was filled in"
+
+
+def test_a_slow_post_is_not_held(form_source, aged_token):
+    assert post({"email": "slow@x.io"}, aged_token).status_code == 302
+    assert Lead.objects.get().review_reason == ""
+
+
+def test_the_fill_time_counts_from_the_first_page_load_not_the_error_page(form_source, aged_token):
+    """A person who fixes a phone error and resends within a second is not a bot: the
+    re-rendered form carries the first load's time on, signed afresh."""
+    error = post({"email": "rita@example.com", "phone": "123"}, aged_token)
+    assert error.status_code == 400
+    token = re.search(r'name="token" value="([^"]+)"', error.content.decode()).group(1)
+    assert token != aged_token  # re-signed: the form does not expire while it is fixed
+    assert webform.form_token_loaded_at(token, "website") == webform.form_token_loaded_at(
+        aged_token, "website"
+    )
+    fixed = post({"email": "rita@example.com", "phone": "+55 21 99876-5432"}, token)
+    assert fixed.status_code == 302
+    lead = Lead.objects.get()
+    assert lead.phone == "+5521998765432" and lead.review_reason == ""
+
+
+def test_automation_signs_name_each_sign():
+    now = time.time()
+    assert webform.automation_signs(loaded_at=now - 60, honeypot="") == ""
+    both = webform.automation_signs(loaded_at=now - 1.2, honeypot="x")
+    assert both.startswith("Looks automated: sent 1.2 s after the form loaded and the hidden")
+
+
+def test_phone_without_plus_is_read_in_the_sources_default_country(source, aged_token):
+    source.form_enabled, source.default_country = True, "BR"
+    source.form_fields = ["first_name", "email", "phone"]  # no country field
+    source.save()
+    response = post({"email": "rita@example.com", "phone": "21 99876-5432"}, aged_token)
+    assert response.status_code == 302
+    assert Lead.objects.get().phone == "+5521998765432"
+
+
+def test_the_forms_country_wins_over_the_default_one(form_source, aged_token):
+    form_source.default_country = "BR"
+    form_source.save()
+    post({"email": "a@x.io", "phone": "020 7946 0018", "country": "UK"}, aged_token)
+    assert Lead.objects.get().phone == "+442079460018"
+
+
+def test_phone_error_does_not_ask_for_a_country_the_form_lacks(source, aged_token):
+    source.form_enabled = True
+    source.form_fields = ["first_name", "email", "phone"]
+    source.save()
+    response = post({"email": "rita@example.com", "phone": "21 99876-5432"}, aged_token)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "country code, starting with +" in html and "give the country" not in html
     assert not Lead.objects.exists()
 
 

@@ -48,6 +48,15 @@ def test_no_rule_and_no_pool_goes_to_the_skim_queue(team):
     assert lead.status == LeadState.SKIMMING
 
 
+def test_a_lead_held_for_review_goes_to_the_skim_queue_whatever_the_rules(team, rep):
+    RuleFactory(team=team)  # would assign it to the rep
+    lead = screened_lead(team=team)
+    Lead.objects.filter(pk=lead.pk).update(review_reason="Looks automated: sent 0.4 s after")
+    lead = route(Lead.objects.get(pk=lead.pk))
+    assert lead.status == LeadState.SKIMMING and lead.owner is None
+    assert "held in the manager's skim queue" in RoutingDecision.objects.get(lead=lead).reason
+
+
 def test_first_matching_rule_by_priority_wins_and_inactive_rules_are_skipped(team, rep):
     source = LeadSourceFactory(slug="paid_search")
     pool = PoolFactory(team=team)
