@@ -269,7 +269,9 @@ def leads_ensure(*, count: int = 400, fresh: int = 20, log=print) -> int:
                 # Closed some time after the first touch, never in the future.
                 lead.closed_at = min(now, lead.first_touch_at + timedelta(hours=rng.randint(2, 72)))
         elif status == LeadState.REJECTED:
-            lead.rejection_reason = "Score below the source's threshold"
+            # Not "score below the threshold": the demo's sources have none, and the
+            # Unqualified page would contradict the settings beside it.
+            lead.rejection_reason = "Disqualified by the team: not a fit (demo history)"
         if status not in (LeadState.REJECTED, LeadState.NEW):
             lead.routed_at = created + timedelta(minutes=1)
         leads.append(lead)

@@ -30,6 +30,18 @@ def test_seed_demo_builds_the_cast_and_is_idempotent(settings):
     assert User.objects.get(username="rep1").check_password(settings.DEMO_PASSWORD)
 
 
+def test_seed_demo_rejections_do_not_contradict_the_screening_settings(settings):
+    """The demo's sources have no threshold and it writes no scoring rule: a demo lead
+    listed as unqualified must not claim its score was below a threshold."""
+    settings.DEBUG = True
+    call_command("seed_demo", "--leads", "300")
+    rejected = Lead.objects.filter(status=LeadState.REJECTED).select_related("source")
+    assert rejected.exists()
+    for lead in rejected:
+        threshold = lead.source.qualification_threshold if lead.source else 0
+        assert "threshold" not in lead.rejection_reason or lead.score < threshold
+
+
 def test_seed_demo_uses_the_real_olist_leads(settings):
     olist = settings.SHARED_DATA_DIR / "olist" / "olist_marketing_qualified_leads_dataset.csv"
     if not olist.exists():
