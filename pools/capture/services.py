@@ -49,27 +49,43 @@ def dedupe_window() -> timedelta:
     return timedelta(days=getattr(settings, "DEDUPE_WINDOW_DAYS", 30))
 
 
-def lead_find_open_duplicate(*, email: str, phone: str) -> Lead | None:
-    """The oldest open lead with the same e-mail or phone, created within the window."""
+def lead_find_open_duplicate(*, email: str, phone: str, name: str = "") -> Lead | None:
+    """The oldest open lead, created within the window, that this inquiry repeats: the
+    same e-mail, or the same phone when nothing says it is someone else — a phone is
+    shared by a household or a switchboard, so an inquiry naming another person or giving
+    another e-mail is a new lead, not a repeat."""
     match = [(column, value) for column, value in (("email", email), ("phone", phone)) if value]
     if not match:
         return None
-    # Written out, and only the id: every capture runs this lookup and nearly always finds
-    # nothing, and the ORM (even `.raw()`) spent several times more CPU building the query
-    # and its result than the database spends answering it (bench/intake.py). The e-mail
-    # and phone indexes serve the OR.
+    # Written out: every capture runs this lookup and nearly always finds nothing, and the
+    # ORM (even `.raw()`) spent several times more CPU building the query and its result
+    # than the database spends answering it (bench/intake.py). The e-mail and phone
+    # indexes serve the OR.
     closed = sorted(NOT_OPEN_STATES)
     since = connection.ops.adapt_datetimefield_value(timezone.now() - dedupe_window())
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id FROM {Lead._meta.db_table} "
+            f"SELECT id, email, first_name, last_name FROM {Lead._meta.db_table} "
             f"WHERE ({' OR '.join(f'{column} = %s' for column, _ in match)}) "
             f"AND created_at >= %s AND status NOT IN ({', '.join(['%s'] * len(closed))}) "
-            "ORDER BY created_at, id LIMIT 1",
+            "ORDER BY created_at, id LIMIT 20",
             [*(value for _, value in match), since, *closed],
         )
-        row = cursor.fetchone()
-    return None if row is None else Lead.objects.filter(pk=row[0]).first()
+        rows = cursor.fetchall()
+    same_email = [row for row in rows if email and row[1] == email]
+    same_person = [
+        row
+        for row in rows
+        if not (email and row[1] and row[1] != email)
+        and not (name and _name_key(row[2], row[3]) and _name_key(row[2], row[3]) != name)
+    ]
+    chosen = (same_email or same_person or [None])[0]
+    return None if chosen is None else Lead.objects.filter(pk=chosen[0]).first()
+
+
+def _name_key(*parts: str) -> str:
+    """A person's name for comparing: case, accents' case and spacing aside."""
+    return " ".join(" ".join(parts).split()).casefold()
 
 
 def _lock_identities(keys: list[str]) -> None:
@@ -217,7 +233,11 @@ def _capture(
             return CaptureResult(replay, REPLAYED)
 
         remember = [idempotency_key] * bool(idempotency_key)
-        existing = lead_find_open_duplicate(email=email, phone=phone)
+        existing = lead_find_open_duplicate(
+            email=email,
+            phone=phone,
+            name=_name_key(fields.get("first_name", ""), fields.get("last_name", "")),
+        )
         if existing is not None:
             submitted = {k: v for k, v in fields.items() if v not in ("", None)}
             lead_record_event(

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 
 from accounts.models import zone_city as _zone_city
+from pools.field_labels import LEAD_FIELD_LABELS
 from pools.pull.selectors import age_label
 
 register = template.Library()
@@ -33,3 +34,9 @@ def time_since(since):
 def zone_city(name: str) -> str:
     """A time zone as people name it: "America/Sao_Paulo" → "Sao Paulo"."""
     return _zone_city(name or "")
+
+
+@register.filter
+def field_label(name: str) -> str:
+    """A lead field's name for people ("first_name" → "First name")."""
+    return LEAD_FIELD_LABELS.get(name, name.replace("_", " ").capitalize())

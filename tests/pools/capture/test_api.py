@@ -190,6 +190,35 @@ def test_open_duplicate_is_merged_as_inquiry(api):
     assert inquiry.data["fields"]["company"] == "Acme 2"
 
 
+def test_a_phone_shared_by_someone_else_makes_a_new_lead_not_a_repeat(api):
+    """Another name and another e-mail on the same phone: a household, a switchboard."""
+    first = api.post_json("/api/leads", ANA).json()
+    other = {"first_name": "Bruno", "last_name": "Lima", "email": "bruno@example.com"}
+    again = api.post_json("/api/leads", {**other, "phone": "+55 11 91234-5678"})
+    assert again.status_code == 201 and again.json()["id"] != first["id"]
+    assert not LeadEvent.objects.filter(kind=LeadEvent.Kind.INQUIRY).exists()
+
+
+def test_a_phone_match_under_the_same_name_is_a_repeat_whatever_the_case(api):
+    first = api.post_json("/api/leads", ANA).json()
+    again = api.post_json(
+        "/api/leads", {"first_name": " ana ", "last_name": "SOUZA", "phone": "+55 11 91234-5678"}
+    )
+    assert again.json() == {**again.json(), "id": first["id"], "outcome": "merged"}
+
+
+def test_another_name_on_the_same_phone_is_a_new_lead_even_without_an_e_mail(api):
+    first = api.post_json("/api/leads", ANA).json()
+    again = api.post_json("/api/leads", {"first_name": "Bruno", "phone": "+55 11 91234-5678"})
+    assert again.status_code == 201 and again.json()["id"] != first["id"]
+
+
+def test_the_same_e_mail_is_a_repeat_whatever_the_name(api):
+    first = api.post_json("/api/leads", ANA).json()
+    again = api.post_json("/api/leads", {"first_name": "Aninha", "email": ANA["email"]})
+    assert again.json()["id"] == first["id"] and again.json()["outcome"] == "merged"
+
+
 def test_closed_or_old_lead_is_not_a_duplicate(api, settings):
     LeadFactory(email="ana@example.com", phone="", status=LeadState.REJECTED)
     assert api.post_json("/api/leads", {"email": "ana@example.com"}).status_code == 201

@@ -39,6 +39,22 @@ def test_owner_sees_workspace_forms(rep, client_for, lead):
     assert lead.email in page  # the full lead, now it is theirs
 
 
+def test_the_timeline_shows_what_a_repeat_inquiry_brought(rep, client_for, lead):
+    from pools.capture.services import lead_capture
+    from tests.factories import LeadSourceFactory
+
+    assert lead.email  # the repeat matches on it
+    lead_capture(
+        source=LeadSourceFactory(),
+        fields={"email": lead.email, "company": "Acme Filial", "first_name": "Ana Maria"},
+        channel="form",
+    )
+    page = client_for(rep).get(url("lead_detail", lead)).content.decode()
+    assert "Repeat inquiry" in page
+    assert "<dt>Company</dt><dd>Acme Filial</dd>" in page
+    assert "<dt>First name</dt><dd>Ana Maria</dd>" in page
+
+
 def test_an_untouched_lead_says_for_how_long(rep, client_for, lead):
     page = client_for(rep).get(url("lead_detail", lead)).content.decode()
     assert "Untouched for less than a minute" in page  # just claimed: not "0 minutes"
