@@ -173,7 +173,7 @@ def decimal_mark_from_accept_language(header: str) -> str | None:
                 q = float(params.strip()[2:])
             except ValueError:
                 q = 0.0
-        if tag and tag != "*" and q > best_q:
+        if tag and tag != "*" and q > max(best_q, 0):  # q=0 means "not this one"
             best, best_q = tag, q
     if not best:
         return None

@@ -94,6 +94,8 @@ def test_blank_is_no_amount():
         ("", None),
         ("*", None),
         ("xx-YY", None),
+        ("pt-BR;q=0, en", POINT),
+        ("de;q=0", None),
     ],
 )
 def test_browser_language_gives_the_decimal_mark(header, mark):
