@@ -112,6 +112,7 @@ class TeamAdmin(admin.ModelAdmin):
     filter_horizontal = ("managers",)
     fieldsets = (
         (None, {"fields": ("name", "managers")}),
+        ("Amounts", {"fields": ("number_format", "currency")}),
         ("Default caps for members", {"fields": Team.CAP_FIELDS}),
     )
 

@@ -54,6 +54,11 @@ def validate_working_hours(value) -> None:
                 raise ValidationError(f"{day}: a window must end after it starts ({window}).")
 
 
+def validate_currency(value: str) -> None:
+    if value and not (len(value) == 3 and value.isascii() and value.isupper()):
+        raise ValidationError(f"“{value}” is not an ISO 4217 code (three capitals, e.g. BRL).")
+
+
 def validate_string_list(value) -> None:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValidationError('Expected a list of strings, e.g. ["pt", "en"].')
@@ -119,8 +124,27 @@ class Caps(models.Model):
 
 
 class Team(Caps):
+    class NumberFormat(models.TextChoices):
+        BROWSER = "", "Each person's browser language"
+        DECIMAL_COMMA = ",", "1.234,56 (decimal comma)"
+        DECIMAL_POINT = ".", "1,234.56 (decimal point)"
+
     name = models.CharField(max_length=100, unique=True)
     managers = models.ManyToManyField(User, related_name="managed_teams", blank=True)
+    number_format = models.CharField(
+        max_length=1,
+        choices=NumberFormat.choices,
+        default=NumberFormat.BROWSER,
+        blank=True,
+        help_text="How the team's people type amounts. An amount that reads differently "
+        "in the other format (12.500, 12,500) is refused, never guessed.",
+    )
+    currency = models.CharField(
+        max_length=3,
+        blank=True,
+        help_text="ISO 4217 code shown beside amounts, e.g. BRL.",
+        validators=[validate_currency],
+    )
 
     class Meta:
         ordering = ["name"]

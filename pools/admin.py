@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.utils.text import capfirst
 
 from leadroute.shared.admin_mixins import AppendOnlyAdminMixin
 from pools.capture.apikeys import apikey_create, apikey_revoke
@@ -16,6 +17,7 @@ from pools.models import (
     ScoringRule,
     SourceRestriction,
 )
+from pools.money import MoneyField, money_format_for
 from pools.pull.selectors import BLIND_FIELDS
 
 
@@ -121,6 +123,19 @@ class LeadAdmin(admin.ModelAdmin):
         "created_at",
     )
     list_filter = ("status", "source", "team", "pool", "country", "created_at")
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # Amounts typed in the admin's browser convention; "12.500" without one is refused.
+        if db_field.name in ("estimated_value", "won_value"):
+            return MoneyField(
+                label=capfirst(db_field.verbose_name),
+                required=False,
+                money_format=money_format_for(
+                    team=None, accept_language=request.headers.get("Accept-Language", "")
+                ),
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     search_fields = ("first_name", "last_name", "email", "phone", "company", "external_id")
     list_select_related = ("owner", "pool", "team", "source")
     date_hierarchy = "created_at"

@@ -21,6 +21,7 @@ from pools.capture import normalise
 from pools.capture.apikeys import apikey_authenticate
 from pools.capture.services import CREATED, lead_capture
 from pools.models import CAPTURED_FIELDS, Lead
+from pools.money import MAX_AMOUNT, money_parse
 
 MAX_ATTRIBUTES = 50
 MAX_ATTRIBUTES_BYTES = 10_000
@@ -84,7 +85,13 @@ class LeadIn(Schema):
     language: _text(10)
     product_interest: _text(100)
     estimated_value: Decimal | None = Field(
-        default=None, ge=0, le=Decimal("9999999999.99"), allow_inf_nan=False
+        default=None,
+        ge=0,
+        le=MAX_AMOUNT,
+        allow_inf_nan=False,
+        description="A JSON number (12500.5), or a string without a thousands separator "
+        '("12500.50"); a string like "12.500" that reads differently with a decimal '
+        "comma is refused.",
     )
     campaign: _text(100)
     landing_page: _text(200)
@@ -108,10 +115,11 @@ class LeadIn(Schema):
     def _phone(cls, value: str, info: ValidationInfo) -> str:
         return normalise.phone_normalise(value, country=info.data.get("country", ""))
 
-    @field_validator("estimated_value")
+    @field_validator("estimated_value", mode="before")
     @classmethod
-    def _money(cls, value: Decimal | None) -> Decimal | None:
-        return None if value is None else value.quantize(Decimal("0.01"))
+    def _money(cls, value: Any) -> Decimal | None:
+        # Before pydantic's own Decimal parsing, which would read "12.500" as 12.5.
+        return money_parse(value, decimal_mark=None)
 
     @model_validator(mode="after")
     def _contact(self):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 import phonenumbers
@@ -175,35 +174,6 @@ def phone_normalise(value, *, country: str = "") -> str:
     if not phonenumbers.is_possible_number(number):
         raise ValueError(f"“{cleaned}” is not a possible phone number.")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def decimal_parse(
-    value, *, minimum: Decimal = Decimal(0), maximum: Decimal = Decimal("9999999999.99")
-) -> Decimal | None:
-    """A money amount: "1234.5", "1.234,50", "R$ 1 234" all read as numbers."""
-    if blank(value):
-        return None
-    if isinstance(value, bool):
-        raise ValueError("Expected a number.")
-    text = re.sub(r"[^\d,.\-]", "", str(value))
-    if "," in text and "." in text:
-        # Whichever separator comes last is the decimal one.
-        text = (
-            text.replace(".", "").replace(",", ".")
-            if text.rfind(",") > text.rfind(".")
-            else text.replace(",", "")
-        )
-    elif text.count(",") == 1 and len(text.rsplit(",", 1)[1]) != 3:
-        text = text.replace(",", ".")
-    else:
-        text = text.replace(",", "")
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(f"“{str(value)[:40]}” is not a number.") from None
-    if not number.is_finite() or not minimum <= number <= maximum:
-        raise ValueError(f"Must be between {minimum} and {maximum}.")
-    return number.quantize(Decimal("0.01"))
 
 
 _DATE_FORMATS = (

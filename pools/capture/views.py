@@ -22,6 +22,7 @@ from pools.capture.webform import (
     form_token_loaded_at,
 )
 from pools.models import LeadSource
+from pools.money import money_format_for
 
 FORM_POSTS_PER_MINUTE_PER_IP = 20
 
@@ -40,7 +41,13 @@ def _source(slug: str) -> LeadSource:
 @require_http_methods(["GET", "POST"])
 def capture_form(request, slug: str):
     source = _source(slug)
-    Form = capture_form_class(source.form_fields, default_country=source.default_country)
+    Form = capture_form_class(
+        source.form_fields,
+        default_country=source.default_country,
+        money_format=money_format_for(
+            team=source.team, accept_language=request.headers.get("Accept-Language", "")
+        ),
+    )
     if request.method == "GET":
         form = Form(initial={"token": form_token(slug)})
         return render(request, "pools/capture/form.html", {"source": source, "form": form})

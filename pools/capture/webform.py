@@ -11,6 +11,7 @@ from django.core import signing
 from pools.capture import normalise
 from pools.field_labels import LEAD_FIELD_LABELS
 from pools.models import Lead
+from pools.money import UNKNOWN_FORMAT, MoneyField, MoneyFormat
 
 TOKEN_MAX_AGE = 2 * 60 * 60
 MIN_FILL_SECONDS = 2  # typing takes longer; autofill and bots may not
@@ -74,18 +75,23 @@ def automation_signs(*, loaded_at: float, honeypot: str) -> str:
     return f"Looks automated: {' and '.join(signs)}" if signs else ""
 
 
-def capture_form_class(field_names: list[str], *, default_country: str = "") -> type[forms.Form]:
+def capture_form_class(
+    field_names: list[str],
+    *,
+    default_country: str = "",
+    money_format: MoneyFormat = UNKNOWN_FORMAT,
+) -> type[forms.Form]:
     """A Form with the source's fields, in its order, plus the token and the honeypot.
-    A phone number without + is read in the form's country field, else `default_country`."""
+    A phone number without + is read in the form's country field, else `default_country`;
+    the budget in `money_format` (`money.money_format_for` the source's team and the
+    visitor's browser)."""
     attrs: dict = {"default_country": default_country}
     for name in field_names:
         label = _LABELS.get(name, name)
         if name == "email":
             field = forms.EmailField(label=label, required=False, max_length=254)
         elif name == "estimated_value":
-            field = forms.DecimalField(
-                label=label, required=False, min_value=0, max_value=9999999999, decimal_places=2
-            )
+            field = MoneyField(label=label, required=False, money_format=money_format)
         elif name == "message":
             field = forms.CharField(
                 label=label,

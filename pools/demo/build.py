@@ -71,7 +71,14 @@ def people_ensure(*, password: str) -> dict:
         )
         team, _ = Team.objects.get_or_create(
             name=team_name,
-            defaults={"max_per_day": 40, "max_open_untouched": 15, "max_claims_per_day": 30},
+            defaults={
+                "max_per_day": 40,
+                "max_open_untouched": 15,
+                "max_claims_per_day": 30,
+                # Brazilian teams: 12.500,00 is twelve thousand five hundred reais.
+                "number_format": Team.NumberFormat.DECIMAL_COMMA,
+                "currency": "BRL",
+            },
         )
         team.managers.add(user)
         managers[team_name] = user

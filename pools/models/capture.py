@@ -79,6 +79,12 @@ class ImportJob(models.Model):
     delimiter = models.CharField(max_length=1)
     headers = models.JSONField(default=list)
     mapping = models.JSONField(default=dict, blank=True, help_text="CSV column → lead field.")
+    decimal_mark = models.CharField(
+        max_length=1,
+        blank=True,
+        help_text="How the file writes amounts: “,” (1.234,56) or “.” (1,234.56); blank takes "
+        "only amounts that read the same either way.",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.MAPPING)
     total = models.PositiveIntegerField(default=0)
     processed = models.PositiveIntegerField(default=0)

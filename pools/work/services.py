@@ -7,13 +7,12 @@ by its former owner's stale page.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from django.db import transaction
 from django.utils import timezone
 
 from pools.lifecycle import OPEN_OWNED_STATES, LeadState, can_transition
 from pools.models import Lead, LeadEvent
+from pools.money import money_parse
 from pools.services import LeadChanged, lead_record_event, lead_transition
 
 TOUCH_KINDS = {"call": "Call", "email": "E-mail", "meeting": "Meeting"}
@@ -67,21 +66,29 @@ def lead_touch(*, user, lead_id: int, kind: str, note: str = "") -> LeadEvent:
 
 
 def lead_dispose(
-    *, user, lead_id: int, disposition: str, won_value: str = "", lost_reason: str = ""
+    *,
+    user,
+    lead_id: int,
+    disposition: str,
+    won_value: str = "",
+    lost_reason: str = "",
+    decimal_mark: str | None = None,
 ) -> Lead:
-    """Set a disposition: contacted, qualified, won (with value) or lost (with reason)."""
+    """Set a disposition: contacted, qualified, won (with value) or lost (with reason).
+    The won value is read with `decimal_mark` (`money.money_parse`: None refuses amounts
+    that read differently with either mark), before anything is written."""
     if disposition not in DISPOSITIONS:
         raise WorkError("Choose contacted, qualified, won or lost.")
     extra, reason = {}, DISPOSITIONS[disposition]
     if disposition == LeadState.WON:
         try:
-            value = Decimal(str(won_value).replace(",", "").strip())
-        except InvalidOperation:
-            raise WorkError("Enter the deal value as a number, e.g. 12500.") from None
-        if not value.is_finite() or value < 0 or value >= Decimal("1e10"):
-            raise WorkError("Enter a deal value between 0 and 9,999,999,999.")
-        extra["won_value"] = value.quantize(Decimal("0.01"))
-        reason = f"Won · {extra['won_value']}"
+            value = money_parse(won_value, decimal_mark=decimal_mark)
+        except ValueError as exc:
+            raise WorkError(f"Won value: {exc}") from None
+        if value is None:
+            raise WorkError("Enter the deal's won value.")
+        extra["won_value"] = value
+        reason = f"Won · {value}"
     if disposition == LeadState.LOST:
         lost_reason = (lost_reason or "").strip()
         if not lost_reason:

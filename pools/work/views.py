@@ -9,6 +9,7 @@ from accounts.selectors import teams_managed_by
 from pools import selectors
 from pools.lifecycle import OPEN_OWNED_STATES, can_transition
 from pools.models import Pool
+from pools.money import money_format_for
 from pools.pull import release
 from pools.timezones import lead_time_zone
 from pools.work import services as workspace
@@ -33,10 +34,18 @@ def _visible_lead(request, lead_id: int):
     )
 
 
+def _money_format(request, lead):
+    """The lead's team's amounts, else the browser's: how the won value is typed."""
+    return money_format_for(
+        team=lead.team, accept_language=request.headers.get("Accept-Language", "")
+    )
+
+
 def _workspace_context(request, lead) -> dict:
     is_owner = lead.owner_id == request.user.pk and lead.status in OPEN_OWNED_STATES
     context = {
         "lead": lead,
+        "money_format": _money_format(request, lead),
         # The lead's clock, for a rep about to call (their zone by state, else country).
         "lead_zone": lead_time_zone(country=lead.country, state=lead.state),
         "now": timezone.now(),
@@ -70,15 +79,21 @@ def lead_detail(request, lead_id: int):
 
 
 def _after_action(request, lead_id: int, *, error: str = "", done: str = ""):
-    """htmx: re-render the workspace (and the timeline out of band); else redirect."""
-    if not request.htmx:
-        if error:
-            messages.error(request, error)
-        elif done:
+    """htmx: re-render the workspace (and the timeline out of band); else redirect, or on
+    an error re-render the page. An error keeps what was typed (`typed`) in the forms."""
+    if not request.htmx and not error:
+        if done:
             messages.success(request, done)
         return redirect("pools:lead_detail", lead_id=lead_id)
     lead = _visible_lead(request, lead_id)
-    context = {**_workspace_context(request, lead), "error": error, "done": done}
+    context = {
+        **_workspace_context(request, lead),
+        "error": error,
+        "done": done,
+        "typed": request.POST if error else {},
+    }
+    if not request.htmx:
+        return render(request, "pools/lead_detail.html", context, status=400)
     return render(request, "pools/partials/_workspace_response.html", context)
 
 
@@ -109,6 +124,8 @@ def lead_touch(request, lead_id: int):
 @require_POST
 def lead_dispose(request, lead_id: int):
     disposition = request.POST.get("disposition", "")
+    # The won value is read in the lead's team's number format (else the browser's).
+    decimal_mark = _money_format(request, _visible_lead(request, lead_id)).decimal_mark
     return _act(
         request,
         lead_id,
@@ -118,6 +135,7 @@ def lead_dispose(request, lead_id: int):
             disposition=disposition,
             won_value=request.POST.get("won_value", ""),
             lost_reason=request.POST.get("lost_reason", ""),
+            decimal_mark=decimal_mark,
         ),
         done="Disposition saved.",
     )

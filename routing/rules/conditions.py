@@ -10,6 +10,7 @@ import csv
 import re
 from decimal import Decimal
 
+from pools.money import MAX_AMOUNT, money_parse
 from pools.screening.conditions import WEEKDAYS, ConditionError, norm, range_bound
 
 # field -> (label, numeric?)
@@ -202,13 +203,14 @@ def _line_condition(line: str, where: str) -> dict:
         return _cond(field, "is_empty", False)
     bound = _BOUND.match(rest)
     if bound:
-        value = _json_number(bound.group(2))
+        value = _json_number(_amount_checked(field, bound.group(2), where))
         return _cond(
             field, "range", [value, None] if bound.group(1) in ("≥", ">=") else [None, value]
         )
     span = _RANGE.match(rest)
     if span:
-        return _cond(field, "range", [_json_number(span.group(1)), _json_number(span.group(2))])
+        low, high = (_amount_checked(field, span.group(i), where) for i in (1, 2))
+        return _cond(field, "range", [_json_number(low), _json_number(high)])
     raise ConditionError(f"{where}: after “{field}”, {_HOW}.")
 
 
@@ -230,6 +232,17 @@ def _joined(values) -> str:
 def _quoted(text: str) -> str:
     if "," in text or '"' in text or text != text.strip():
         return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _amount_checked(field: str, text: str, where: str) -> str:
+    """An estimated value is money: "12.500" is refused as ambiguous (`pools.money`), not
+    read as twelve and a half."""
+    if field == "estimated_value":
+        try:
+            money_parse(text, decimal_mark=None, minimum=-MAX_AMOUNT)
+        except ValueError as exc:
+            raise ConditionError(f"{where}: {exc}") from None
     return text
 
 

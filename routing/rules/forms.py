@@ -6,6 +6,7 @@ from django.utils.dateparse import parse_datetime
 
 from accounts.forms import JSONAsTextField
 from pools.models import COMPANY_FIELDS, Lead
+from pools.money import MAX_AMOUNT, money_parse
 
 from ..models import RoutingRule
 from .conditions import FIELDS, SYNTAX, ConditionError, conditions_parse, conditions_text
@@ -42,6 +43,7 @@ class NumberListField(JSONAsTextField):
     """Numbers as one comma-separated line, "50000, 10000", for a JSON list of numbers."""
 
     widget = forms.TextInput(attrs={"size": 40})
+    money = False  # amounts: see `MoneyListField`
 
     def prepare_value(self, value):
         return ", ".join(str(v) for v in value) if isinstance(value, list) else value
@@ -60,8 +62,17 @@ class NumberListField(JSONAsTextField):
                 ) from None
             if not number.is_finite():
                 raise forms.ValidationError(f"“{part}” is not a number.")
+            if self.money:
+                try:  # "12.500" is refused as ambiguous, not read as twelve and a half
+                    money_parse(part, decimal_mark=None, minimum=-MAX_AMOUNT)
+                except ValueError as exc:
+                    raise forms.ValidationError(str(exc)) from None
             numbers.append(int(number) if number == number.to_integral_value() else float(number))
         return numbers
+
+
+class MoneyListField(NumberListField):
+    money = True
 
 
 class RepChoiceLabels:
@@ -82,7 +93,7 @@ class RoutingRuleForm(forms.ModelForm):
         required=False,
         help_text=f"{SYNTAX}<br>{FIELD_HELP}.<br>Try a rule with “Test a lead” on the rules list.",
     )
-    value_tiers = NumberListField(
+    value_tiers = MoneyListField(
         required=False,
         help_text=RoutingRule._meta.get_field("value_tiers").help_text,
     )
@@ -201,9 +212,11 @@ class TestLeadForm(forms.Form):
             for name, read in _READERS.items():
                 if fields.get(name):
                     fields[name] = read(fields[name])
-        except (InvalidOperation, ValueError):
+        except (InvalidOperation, ValueError) as exc:
+            # An amount's refusal says why ("12.500" is ambiguous); others need no more.
+            why = f" {exc}" if name == "estimated_value" else ""
             raise forms.ValidationError(
-                f"“{fields[name]}” is not a valid {name.replace('_', ' ')}."
+                f"“{fields[name]}” is not a valid {name.replace('_', ' ')}.{why}"
             ) from None
         return fields
 
@@ -228,10 +241,8 @@ class TestLeadForm(forms.Form):
 
 
 def _decimal(text: str) -> Decimal:
-    value = Decimal(text)
-    if not value.is_finite():
-        raise ValueError(text)
-    return value
+    # A pasted amount: "12.500" is ambiguous and refused, never read as 12.5.
+    return money_parse(text, decimal_mark=None, minimum=-MAX_AMOUNT)
 
 
 def _datetime(text: str):

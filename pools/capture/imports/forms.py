@@ -23,6 +23,13 @@ class ImportUploadForm(forms.Form):
         return upload
 
 
+DECIMAL_MARK_CHOICES = [
+    ("", "Detect from the file"),
+    (",", "1.234,56 (decimal comma)"),
+    (".", "1,234.56 (decimal point)"),
+]
+
+
 class ImportMappingForm(forms.Form):
     """One choice per CSV column, named col_<n> (headers can be any text)."""
 
@@ -37,6 +44,13 @@ class ImportMappingForm(forms.Form):
                 initial=initial_mapping.get(header, ""),
             )
             self.fields[f"col_{i}"].samples = samples.get(header, [])
+        self.fields["decimal_mark"] = forms.ChoiceField(
+            label="Amounts in this file",
+            choices=DECIMAL_MARK_CHOICES,
+            required=False,
+            help_text="Detect reads the mark from amounts only one mark fits (1.234,56; 12,5); "
+            "an amount like 12.500 that reads either way is then reported, not guessed.",
+        )
 
     def mapping(self) -> dict[str, str]:
         return {h: self.cleaned_data.get(f"col_{i}", "") for i, h in enumerate(self.headers)}

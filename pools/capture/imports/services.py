@@ -27,6 +27,7 @@ from pools.capture.imports import mapping as m
 from pools.capture.imports.parsing import CsvProblem, csv_inspect, csv_rows
 from pools.capture.services import CREATED, lead_capture
 from pools.models import IdempotencyKey, ImportJob, ImportRowError, Lead, LeadSource
+from pools.money import DECIMAL_COMMA, DECIMAL_POINT, decimal_mark_detect, money_parse
 from pools.signals import leads_waiting_on_commit
 
 log = logging.getLogger(__name__)
@@ -65,15 +66,22 @@ def import_job_create(*, user, source: LeadSource, filename: str, content: bytes
     )
 
 
-def import_job_start(*, job: ImportJob, mapping: dict[str, str]) -> ImportJob:
+def import_job_start(
+    *, job: ImportJob, mapping: dict[str, str], decimal_mark: str = ""
+) -> ImportJob:
     """Save the mapping and queue the import. Only a job still waiting for its mapping
-    starts (a double submit does not start it twice)."""
+    starts (a double submit does not start it twice). Amounts are read with `decimal_mark`
+    ("," or "."); blank detects it from the file's amounts (`money.decimal_mark_detect`)."""
     problems = m.mapping_problems(mapping, job.headers)
     if problems:
         raise ImportRefused(" ".join(problems))
+    if decimal_mark not in ("", DECIMAL_COMMA, DECIMAL_POINT):
+        raise ImportRefused("Choose a decimal comma or a decimal point for amounts.")
+    if not decimal_mark:
+        decimal_mark = _file_decimal_mark(job, mapping) or ""
     with transaction.atomic():
         started = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.MAPPING).update(
-            mapping=mapping, status=ImportJob.Status.QUEUED
+            mapping=mapping, decimal_mark=decimal_mark, status=ImportJob.Status.QUEUED
         )
         if started:
             enqueue_on_commit(import_run, job.pk)
@@ -81,8 +89,26 @@ def import_job_start(*, job: ImportJob, mapping: dict[str, str]) -> ImportJob:
     return job
 
 
-def row_to_capture(row: dict[str, str], mapping: dict[str, str]):
-    """(fields, attributes, problems) for one CSV row; problems are (column, reason)."""
+def _file_decimal_mark(job: ImportJob, mapping: dict[str, str]) -> str | None:
+    """The mark the file's estimated_value column implies, if it implies one."""
+    column = next((h for h, target in mapping.items() if target == "estimated_value"), None)
+    if column is None:
+        return None
+    rows = csv_rows(
+        bytes(job.content), encoding=job.encoding, delimiter=job.delimiter, headers=job.headers
+    )
+    try:
+        return decimal_mark_detect(row.get(column, "") for _, row in rows)
+    except ValueError as exc:
+        raise ImportRefused(str(exc)) from None
+
+
+def row_to_capture(
+    row: dict[str, str], mapping: dict[str, str], *, decimal_mark: str | None = None
+):
+    """(fields, attributes, problems) for one CSV row; problems are (column, reason).
+    Amounts are read in the file's `decimal_mark` (the job's choice); without one, an
+    amount that reads differently with either mark is a problem, not a guess."""
     fields: dict = {}
     attributes: dict = {}
     problems: list[tuple[str, str]] = []
@@ -103,7 +129,10 @@ def row_to_capture(row: dict[str, str], mapping: dict[str, str]):
     clean("country", normalise.country_normalise)
     clean("email", normalise.email_normalise)
     clean("phone", lambda v: normalise.phone_normalise(v, country=fields.get("country", "")))
-    clean("estimated_value", normalise.decimal_parse)
+    clean(
+        "estimated_value",
+        lambda v: None if normalise.blank(v) else money_parse(v, decimal_mark=decimal_mark),
+    )
     clean(m.RECEIVED_AT, normalise.date_parse)
     for target in columns:
         if (
@@ -235,7 +264,9 @@ class _Batch:
 def _import_chunk(job: ImportJob, chunk: list, batch: _Batch) -> None:
     prepared = []
     for number, row in chunk:
-        fields, attributes, problems = row_to_capture(row, job.mapping)
+        fields, attributes, problems = row_to_capture(
+            row, job.mapping, decimal_mark=job.decimal_mark or None
+        )
         batch.counts["processed"] += 1
         if problems:
             batch.errors.extend(

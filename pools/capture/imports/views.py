@@ -58,7 +58,11 @@ def import_job(request, job_id: int):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            import_job_start(job=job, mapping=form.mapping())
+            import_job_start(
+                job=job,
+                mapping=form.mapping(),
+                decimal_mark=form.cleaned_data.get("decimal_mark", ""),
+            )
         except ImportRefused as exc:
             form.add_error(None, str(exc))
         else:

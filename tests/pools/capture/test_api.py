@@ -97,8 +97,12 @@ def test_wrong_method_is_405(api):
         ({"phone": "+1 555"}, "phone", "phone number"),
         ({"email": "a@b.co", "country": "Atlantis"}, "country", "not a country"),
         ({"email": "a@b.co", "company": "x" * 201}, "company", "at most 200"),
-        ({"email": "a@b.co", "estimated_value": -1}, "estimated_value", "greater than or equal"),
-        ({"email": "a@b.co", "estimated_value": "1e20"}, "estimated_value", "less than or equal"),
+        ({"email": "a@b.co", "estimated_value": -1}, "estimated_value", "between 0 and"),
+        ({"email": "a@b.co", "estimated_value": 1e20}, "estimated_value", "between 0 and"),
+        ({"email": "a@b.co", "estimated_value": "1e20"}, "estimated_value", "not an amount"),
+        ({"email": "a@b.co", "estimated_value": "12.500"}, "estimated_value", "ambiguous"),
+        ({"email": "a@b.co", "estimated_value": "12,500"}, "estimated_value", "ambiguous"),
+        ({"email": "a@b.co", "estimated_value": 12.345}, "estimated_value", "two decimals"),
         ({"email": "a@b.co", "first_name": 12}, "first_name", "string"),
         ({"email": "a@b.co", **{f"k{i}": i for i in range(51)}}, "attributes", "At most 50"),
     ],
@@ -282,3 +286,25 @@ def test_twenty_parallel_identical_posts_make_one_lead(source, api_key, same):
     assert Lead.objects.count() == 1
     assert sorted(code for code, _ in results) == [200] * 19 + [201]
     assert {lead_id for _, lead_id in results} == {Lead.objects.get().pk}
+
+
+@pytest.mark.parametrize(
+    "sent, stored",
+    [
+        (12500.5, "12500.50"),
+        (12500, "12500.00"),
+        ("12500.50", "12500.50"),
+        ("12.500,00", "12500.00"),
+    ],
+)
+def test_estimated_value_numbers_and_unambiguous_strings(api, sent, stored):
+    response = api.post_json("/api/leads", {"email": "v@b.co", "estimated_value": sent})
+    assert response.status_code == 201, response.content
+    assert str(Lead.objects.get(pk=response.json()["id"]).estimated_value) == stored
+
+
+def test_ambiguous_estimated_value_string_creates_no_lead(api):
+    response = api.post_json("/api/leads", {"email": "v@b.co", "estimated_value": "12.500"})
+    assert response.status_code == 422
+    assert "ambiguous" in errors(response)["estimated_value"]
+    assert not Lead.objects.filter(email="v@b.co").exists()

@@ -2,6 +2,7 @@
 
 import re
 import time
+from decimal import Decimal
 
 import pytest
 from django.test import Client
@@ -190,3 +191,32 @@ def test_embed_snippet_page_for_managers(form_source, manager, rep, client_for):
     )
     assert client_for(rep).get("/leads/forms/").status_code == 403
     assert client_for(manager).post("/leads/forms/").status_code == 405
+
+
+def test_budget_is_read_in_the_teams_format_with_its_currency(form_source, aged_token, team):
+    team.number_format, team.currency = ",", "BRL"
+    team.save()
+    form_source.form_fields = [*form_source.form_fields, "estimated_value"]
+    form_source.save()
+    page = Client().get("/capture/website/").content.decode()
+    assert "Budget (R$)" in page and 'placeholder="1.234,56"' in page
+    response = post({"email": "b@example.com", "estimated_value": "12.500,00"}, aged_token)
+    assert response.status_code == 302
+    assert Lead.objects.get().estimated_value == Decimal("12500.00")
+
+
+def test_ambiguous_budget_is_refused_not_guessed(form_source, aged_token):
+    form_source.form_fields = [*form_source.form_fields, "estimated_value"]
+    form_source.save()
+    response = post({"email": "b@example.com", "estimated_value": "12.500"}, aged_token)
+    html = response.content.decode()
+    assert response.status_code == 400 and "ambiguous" in html and 'value="12.500"' in html
+    assert not Lead.objects.exists()
+    # The visitor's browser language settles it when the team has no format.
+    response = Client().post(
+        "/capture/website/",
+        {"token": aged_token, "email": "b@example.com", "estimated_value": "12.500"},
+        HTTP_ACCEPT_LANGUAGE="de-DE",
+    )
+    assert response.status_code == 302
+    assert Lead.objects.get().estimated_value == Decimal("12500.00")

@@ -4,6 +4,7 @@ manager's return to pool."""
 import re
 import zoneinfo
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -86,7 +87,7 @@ def test_disposition_path_to_won_with_value(rep, client_for, lead):
     c.post(url("dispose", lead), {"disposition": "contacted"})
     c.post(url("dispose", lead), {"disposition": "qualified"})
     bad = c.post(url("dispose", lead), {"disposition": "won", "won_value": "lots"}, **HTMX)
-    assert "deal value as a number" in bad.content.decode()
+    assert "is not an amount" in bad.content.decode()
     lead.refresh_from_db()
     assert lead.status == LeadState.QUALIFIED
     c.post(url("dispose", lead), {"disposition": "won", "won_value": "12,500.50"})
@@ -178,3 +179,59 @@ def test_lead_page_shows_the_leads_own_time(client_for, rep):
     }
     unknown = LeadFactory(status=LeadState.ASSIGNED, owner=rep, country="")
     assert "lead-local-time" not in client_for(rep).get(f"/leads/{unknown.pk}/").content.decode()
+
+
+def qualified(c, lead):
+    c.post(url("dispose", lead), {"disposition": "contacted"})
+    c.post(url("dispose", lead), {"disposition": "qualified"})
+
+
+def test_won_value_is_read_in_the_teams_decimal_comma(rep, team, client_for, lead):
+    team.number_format, team.currency = ",", "BRL"
+    team.save()
+    c = client_for(rep)
+    page = c.get(url("lead_detail", lead)).content.decode()
+    assert "Won value (R$)" in page and "e.g. 1.234,56" in page
+    qualified(c, lead)
+    # The browser says English; the team's format decides.
+    c.post(
+        url("dispose", lead),
+        {"disposition": "won", "won_value": "12.500,00"},
+        HTTP_ACCEPT_LANGUAGE="en-US",
+        **HTMX,
+    )
+    lead.refresh_from_db()
+    assert lead.status == LeadState.WON and lead.won_value == Decimal("12500.00")
+
+
+def test_ambiguous_won_value_is_refused_in_the_page_keeping_what_was_typed(rep, client_for, lead):
+    c = client_for(rep)
+    qualified(c, lead)
+    response = c.post(
+        url("dispose", lead), {"disposition": "won", "won_value": "12.500"}, **HTMX
+    )  # no team format, no browser language: 12.5 or 12500?
+    page = response.content.decode()
+    assert response.status_code == 200 and "ambiguous" in page
+    assert 'value="12.500"' in page and '<option value="won" selected>' in page
+    lead.refresh_from_db()
+    assert lead.status == LeadState.QUALIFIED and lead.won_value is None
+    assert not lead.events.filter(reason__startswith="Won").exists()
+
+
+def test_won_value_follows_the_browser_when_the_team_has_no_format(rep, client_for, lead):
+    c = client_for(rep)
+    qualified(c, lead)
+    refused = c.post(
+        url("dispose", lead),
+        {"disposition": "won", "won_value": "12,500"},
+        HTTP_ACCEPT_LANGUAGE="pt-BR,pt;q=0.9",
+    )  # 12,5 in Portuguese: three decimals is a thousands habit, not a price
+    assert refused.status_code == 400 and "ambiguous" in refused.content.decode()
+    assert 'value="12,500"' in refused.content.decode()
+    c.post(
+        url("dispose", lead),
+        {"disposition": "won", "won_value": "12.500,00"},
+        HTTP_ACCEPT_LANGUAGE="pt-BR,pt;q=0.9",
+    )
+    lead.refresh_from_db()
+    assert lead.won_value == Decimal("12500.00")

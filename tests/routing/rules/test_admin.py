@@ -61,6 +61,10 @@ def test_admin_rejects_bad_conditions_with_a_clear_message(admin_user, client_fo
         "/admin/routing/routingrule/add/", _rule_post(team=team.pk, value_tiers="10, 500")
     )
     assert "from highest to lowest" in response.content.decode()
+    response = client.post(
+        "/admin/routing/routingrule/add/", _rule_post(team=team.pk, value_tiers="12.500")
+    )
+    assert "“12.500” is ambiguous" in response.content.decode()  # not 12.5
     assert not RoutingRule.objects.exists()
 
 
@@ -146,6 +150,7 @@ def test_admin_test_a_pasted_lead(admin_user, client_for, team, rep):
         ("country BR", "Line 1: write “name: value”."),
         ("score: high", "“high” is not a valid score."),
         ("estimated_value: NaN", "“NaN” is not a valid estimated value."),
+        ("estimated_value: 12.500", "“12.500” is ambiguous"),
         ("created_at: 2026-13-45T10:00", "is not a valid created at."),
     ]:
         body = client.get("/admin/routing/routingrule/test/", {"fields_text": text})

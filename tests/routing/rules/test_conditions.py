@@ -166,6 +166,8 @@ def test_text_lines_read_as_conditions_and_back():
         ("state ≥ 5", "only works on numeric fields (estimated_value, score, arrival_hour)"),
         ("score 50-10", "the range minimum is above its maximum"),
         ("score 1,000-5,000", "say how to compare"),
+        ("estimated_value >= 12.500", "“12.500” is ambiguous"),  # 12.5 or 12500?
+        ("estimated_value 1.500-12.500", "“1.500” is ambiguous"),
         ("arrival_weekday in mon, funday", "funday is not a weekday"),
         ("or\nstate = SP", "Line 1 (“or”): “or” needs a condition above it"),
         ("state = SP\nor\n", "The last “or” needs a condition below it"),

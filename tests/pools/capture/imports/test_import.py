@@ -1,7 +1,10 @@
 """CSV import: real-world file quirks, idempotent re-import, bad rows, and the pages."""
 
+from decimal import Decimal
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 from pools.capture.imports import mapping as m
 from pools.capture.imports.parsing import csv_inspect, csv_rows
@@ -240,3 +243,54 @@ def test_same_external_id_twice_in_one_file_makes_one_lead(manager, source):
     job = run_import(manager, source, content)
     assert (job.created, job.duplicates, job.rejected) == (2, 1, 0)
     assert Lead.objects.get(external_id="A-1").email == "one@example.com"
+
+
+AMOUNTS = "E-mail;Deal value\r\na@example.com;12.500,00\r\nb@example.com;12.500\r\n"
+
+
+def test_amounts_follow_the_mark_the_file_shows(manager, source):
+    # "12.500,00" can only be a decimal comma, so the file's "12.500" is 12500, not 12.5.
+    job = run_import(manager, source, AMOUNTS.encode())
+    assert job.decimal_mark == "," and job.created == 2
+    values = dict(Lead.objects.values_list("email", "estimated_value"))
+    assert values == {"a@example.com": Decimal("12500.00"), "b@example.com": Decimal("12500.00")}
+
+
+def test_an_ambiguous_amount_is_a_row_error_when_the_file_does_not_tell(manager, source):
+    job = run_import(
+        manager, source, b"E-mail,Deal value\na@example.com,12.500\nb@example.com,300\n"
+    )
+    assert job.decimal_mark == "" and job.created == 1 and job.rejected == 1
+    error = job.row_errors.get()
+    assert (error.row, error.column) == (2, "Deal value") and "ambiguous" in error.reason
+    assert not Lead.objects.filter(email="a@example.com").exists()
+
+
+def test_the_chosen_decimal_mark_reads_every_amount(manager, source):
+    job = import_job_create(
+        user=manager,
+        source=source,
+        filename="f.csv",
+        content=b'E-mail,Deal value\na@example.com,"12,500"\n',
+    )
+    import_job_run(job_id=import_job_start(job=job, mapping=job.mapping, decimal_mark=".").pk)
+    assert Lead.objects.get().estimated_value == Decimal("12500.00")
+
+
+def test_a_file_mixing_decimal_marks_must_say_which(manager, source):
+    content = b"E-mail;Deal value\na@example.com;1.234,56\nb@example.com;1,234.56\n"
+    job = import_job_create(user=manager, source=source, filename="f.csv", content=content)
+    with pytest.raises(ImportRefused, match="mix decimal marks"):
+        import_job_start(job=job, mapping=job.mapping)
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.MAPPING
+
+
+def test_mapping_page_offers_the_decimal_mark(manager, source, client_for):
+    job = import_job_create(user=manager, source=source, filename="f.csv", content=AMOUNTS.encode())
+    c, page = client_for(manager), reverse("pools:import_job", args=[job.pk])
+    assert "Amounts in this file" in c.get(page).content.decode()
+    data = {f"col_{i}": job.mapping.get(h, "") for i, h in enumerate(job.headers)}
+    c.post(page, {**data, "decimal_mark": "."})
+    job.refresh_from_db()
+    assert job.status != ImportJob.Status.MAPPING and job.decimal_mark == "."
