@@ -170,6 +170,28 @@ def test_team_page_names_a_reps_zone_by_its_city(client_for, manager, rep):
     assert '<div class="sub" title="America/Sao_Paulo">Sao Paulo</div>' in html
 
 
+def test_team_page_routed_today_is_the_reps_own_days_routing_count(client_for, manager, rep):
+    """The same definition as "Why this rep?" and the daily cap: leads routing gave the rep
+    on their own day (not the reader's, and not the leads they claimed)."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from routing.models import RepIntake
+
+    rep.rep_profile.time_zone = "Pacific/Kiritimati"  # UTC+14: often another date than UTC's
+    rep.rep_profile.save()
+    their_day = timezone.now().astimezone(ZoneInfo("Pacific/Kiritimati")).date()
+    RepIntake.objects.create(user=rep, day=their_day, count=3)
+    RepIntake.objects.create(user=rep, day=their_day - timedelta(days=1), count=9)
+    LeadFactory(status=LeadState.ASSIGNED, owner=rep, team=rep.rep_profile.team)  # claimed
+    response = client_for(manager).get("/reports/team/")
+    (row,) = [r for r in response.context["reps"] if r.user_id == rep.pk]
+    assert row.routed_today == 3
+    assert "Routed today" in response.content.decode()
+
+
 def test_team_page_query_count_does_not_grow_with_reps(
     client_for, manager, team, django_assert_max_num_queries
 ):
