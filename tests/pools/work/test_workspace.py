@@ -56,6 +56,15 @@ def test_the_timeline_shows_what_a_repeat_inquiry_brought(rep, client_for, lead)
     assert "<dt>First name</dt><dd>Ana Maria</dd>" in page
 
 
+def test_the_header_labels_the_leads_job_title(rep, client_for, lead):
+    """A lead whose job title is "Owner" stood unlabelled beside the lead's owner badge."""
+    from pools.models import Lead
+
+    Lead.objects.filter(pk=lead.pk).update(title="Owner", company="Acme")
+    page = client_for(rep).get(url("lead_detail", lead)).content.decode()
+    assert "Job title: Owner · Acme" in page
+
+
 def test_an_untouched_lead_says_for_how_long(rep, client_for, lead):
     page = client_for(rep).get(url("lead_detail", lead)).content.decode()
     assert "Untouched for less than a minute" in page  # just claimed: not "0 minutes"
