@@ -39,27 +39,44 @@ def _owned_open_lead(*, user, lead_id: int) -> Lead:
     return lead
 
 
-def lead_touch(*, user, lead_id: int, kind: str, note: str = "") -> LeadEvent:
-    """Log a call, e-mail or meeting. The first touch records speed-to-lead."""
+def lead_touch(*, user, lead_id: int, kind: str, note: str = "") -> None:
+    """Log a call, e-mail or meeting. The first touch records speed-to-lead; a touch on an
+    assigned lead moves it to contacted (someone reached out), in the same event."""
     if kind not in TOUCH_KINDS:
         raise WorkError("Choose call, e-mail or meeting.")
     now = timezone.now()
+    reason = f"{TOUCH_KINDS[kind]}{': ' if note.strip() else ''}{note.strip()[:400]}"
     with transaction.atomic():
         lead = _owned_open_lead(user=user, lead_id=lead_id)
         data = {"touch": kind}
+        first = {}
         if lead.first_touch_at is None:
-            Lead.objects.filter(pk=lead.pk, first_touch_at__isnull=True).update(
-                first_touch_at=now, updated_at=now
-            )
+            first = {"first_touch_at": now}
             if lead.assigned_at:
                 data["speed_to_lead_seconds"] = int((now - lead.assigned_at).total_seconds())
             data["first"] = True
-        return LeadEvent.objects.create(
+        if lead.status == LeadState.ASSIGNED:
+            lead_transition(
+                lead=lead,
+                to=LeadState.CONTACTED,
+                actor=user,
+                owner=user,
+                kind=LeadEvent.Kind.TOUCH,
+                reason=reason,
+                data=data,
+                extra=first,
+            )
+            return
+        if first:
+            Lead.objects.filter(pk=lead.pk, first_touch_at__isnull=True).update(
+                updated_at=now, **first
+            )
+        LeadEvent.objects.create(
             lead=lead,
             kind=LeadEvent.Kind.TOUCH,
             actor=user,
             owner=user,
-            reason=f"{TOUCH_KINDS[kind]}{': ' if note.strip() else ''}{note.strip()[:400]}",
+            reason=reason,
             data=data,
             created_at=now,
         )

@@ -56,6 +56,22 @@ def test_the_timeline_shows_what_a_repeat_inquiry_brought(rep, client_for, lead)
     assert "<dt>First name</dt><dd>Ana Maria</dd>" in page
 
 
+def test_a_touch_moves_an_assigned_lead_to_contacted_in_one_event(rep, client_for, lead):
+    from pools.lifecycle import LeadState
+    from pools.models import Lead, LeadEvent
+
+    client = client_for(rep)
+    client.post(url("touch", lead), {"kind": "call", "note": "Left a voicemail"})
+    lead = Lead.objects.get(pk=lead.pk)
+    assert lead.status == LeadState.CONTACTED and lead.first_touch_at is not None
+    touch = LeadEvent.objects.get(lead=lead, kind=LeadEvent.Kind.TOUCH)
+    assert (touch.from_state, touch.to_state) == (LeadState.ASSIGNED, LeadState.CONTACTED)
+    assert touch.data["first"] is True and "speed_to_lead_seconds" in touch.data
+    client.post(url("touch", lead), {"kind": "email"})  # already contacted: stays there
+    assert Lead.objects.get(pk=lead.pk).status == LeadState.CONTACTED
+    assert LeadEvent.objects.filter(lead=lead, kind=LeadEvent.Kind.TOUCH).count() == 2
+
+
 def test_the_header_labels_the_leads_job_title(rep, client_for, lead):
     """A lead whose job title is "Owner" stood unlabelled beside the lead's owner badge."""
     from pools.models import Lead
