@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.db.models import Count
 from django.shortcuts import render
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
 
 from leadroute.shared.admin_mixins import AppendOnlyAdminMixin
 
@@ -102,7 +103,10 @@ class RoutingRuleAdmin(admin.ModelAdmin):
 
     @admin.display(description="Takes")
     def reads_as(self, obj):
-        return conditions_describe(obj.conditions) if obj and obj.pk else "—"
+        # Codes break after their underscores: the list fits a laptop's width beside the
+        # admin's sidebars (construction_tools_house_garden alone was wider than its column).
+        text = conditions_describe(obj.conditions) if obj and obj.pk else "—"
+        return mark_safe(escape(text).replace("_", "_<wbr>"))
 
     @admin.display(description="Sends to")
     def sends_to(self, obj):
