@@ -52,7 +52,9 @@ def _blind_pool_with_secrets(team, n=60):
                 company=f"Hiddenco{i}x Ltda",
                 title=f"Secrettitle{i}x",
                 city=f"Secretcity{i}x",
-                state=f"ST{i}x",
+                # Long enough not to turn up by chance in a random token (CSRF, session):
+                # "ST6x" once did, case-insensitively.
+                state=f"Secretstate{i}x",
                 postal_code=f"PC{i:05d}x",
                 product_interest=f"Secretprod{i}x",
                 campaign=f"Secretcamp{i}x",
