@@ -10,8 +10,9 @@ import csv
 import re
 from decimal import Decimal
 
+from accounts.models import WEEKDAYS
 from pools.money import MAX_AMOUNT, money_parse
-from pools.screening.conditions import WEEKDAYS, ConditionError, norm, range_bound
+from pools.screening.conditions import ConditionError, norm, range_bound
 
 # field -> (label, numeric?)
 FIELDS: dict[str, tuple[str, bool]] = {
