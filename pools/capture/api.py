@@ -4,6 +4,7 @@ NinjaAPI in leadroute/api.py). Bearer API keys, one per lead source."""
 from __future__ import annotations
 
 import json
+import math
 import time
 from datetime import datetime
 from decimal import Decimal
@@ -56,9 +57,26 @@ def _sanitise(value: Any, depth: int = 0) -> Any:
         }
     if isinstance(value, list):
         return [_sanitise(v, depth + 1) for v in value]
-    if isinstance(value, float) and value != value:  # NaN is not JSON
-        return None
     return value
+
+
+def _non_finite_at(value: Any, path: str = "") -> str | None:
+    """Where `value` holds a NaN or an infinity, as a dotted path ("" for none). Python's
+    json reads 1e999 as inf and takes the non-standard NaN and Infinity; jsonb and numeric
+    columns refuse them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path or "the body"
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
+    for key, item in items:
+        if (found := _non_finite_at(item, f"{path}.{key}" if path else str(key))) is not None:
+            return found
+    return None
 
 
 class LeadIn(Schema):
@@ -150,7 +168,12 @@ def free_attributes(request, payload: LeadIn) -> dict:
         extra = _sanitise(extra)
     except ValueError as exc:
         problem = str(exc)
-    if len(extra) > MAX_ATTRIBUTES:
+    if (path := _non_finite_at(extra)) is not None:
+        problem = (
+            f"Numbers must be finite: {path} is not (JSON has no NaN or Infinity, and a "
+            "number beyond ±1.8e308 reads as infinite)."
+        )
+    elif len(extra) > MAX_ATTRIBUTES:
         problem = f"At most {MAX_ATTRIBUTES} free attributes."
     elif len(json.dumps(extra, default=str)) > MAX_ATTRIBUTES_BYTES:
         problem = f"Free attributes take at most {MAX_ATTRIBUTES_BYTES} bytes."

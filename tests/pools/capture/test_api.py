@@ -308,3 +308,23 @@ def test_ambiguous_estimated_value_string_creates_no_lead(api):
     assert response.status_code == 422
     assert "ambiguous" in errors(response)["estimated_value"]
     assert not Lead.objects.filter(email="v@b.co").exists()
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ('{"email": "n@x.io", "attributes": {"x": 1e999}}', "finite: x is not"),
+        ('{"email": "n@x.io", "attributes": {"deep": [{"y": -1e999}]}}', "deep.0.y is not"),
+        ('{"email": "n@x.io", "budget": Infinity}', "budget is not"),
+        ('{"email": "n@x.io", "attributes": {"x": NaN}}', "finite"),
+        ('{"email": "n@x.io", "estimated_value": 1e999}', "An amount must be between"),
+        ('{"email": "n@x.io", "estimated_value": NaN}', "An amount must be between"),
+    ],
+)
+def test_a_number_json_cannot_carry_is_refused_by_name_not_a_500(api, body, message):
+    # Python's json reads 1e999 as inf and accepts the non-standard NaN and Infinity;
+    # PostgreSQL's jsonb and numeric columns refuse them, which was a 500.
+    response = api.post_json("/api/leads", body)
+    assert response.status_code == 422, response.content
+    assert message in json.dumps(response.json()), response.json()
+    assert not Lead.objects.exists()
