@@ -260,3 +260,31 @@ def test_won_value_follows_the_browser_when_the_team_has_no_format(rep, client_f
     )
     lead.refresh_from_db()
     assert lead.won_value == Decimal("12500.00")
+
+
+@pytest.mark.parametrize(
+    "typed, message",
+    [
+        ("9999999999.995", "between 0 and"),  # rounded to the cent, it would overflow
+        ("12.3456", "more than two decimals"),  # never rounded silently
+        ("10000000000", "between 0 and"),
+        ("-5", "between 0 and"),
+    ],
+)
+def test_a_won_value_past_the_columns_limit_is_refused_in_the_page(
+    rep, client_for, lead, typed, message
+):
+    c = client_for(rep)
+    qualified(c, lead)
+    response = c.post(url("dispose", lead), {"disposition": "won", "won_value": typed}, **HTMX)
+    assert response.status_code == 200 and message in response.content.decode()
+    lead.refresh_from_db()
+    assert lead.status == LeadState.QUALIFIED and lead.won_value is None
+
+
+def test_the_largest_won_value_the_column_holds_is_kept_to_the_cent(rep, client_for, lead):
+    c = client_for(rep)
+    qualified(c, lead)
+    c.post(url("dispose", lead), {"disposition": "won", "won_value": "9999999999.99"})
+    lead.refresh_from_db()
+    assert lead.status == LeadState.WON and lead.won_value == Decimal("9999999999.99")
