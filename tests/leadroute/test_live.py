@@ -2,6 +2,7 @@
 Redis) and /healthz."""
 
 import asyncio
+import logging
 import time
 import uuid
 from contextlib import suppress
@@ -330,10 +331,17 @@ def test_healthz_reports_a_stale_beat(client, settings):
 
 
 @pytest.mark.django_db
-def test_healthz_reports_redis_down(client, settings):
+def test_healthz_reports_redis_down_without_its_error_text(client, settings, caplog):
     sweep.apply()
-    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
-    response = client.get("/healthz")
+    # Nothing listens on port 1. The page is public: it says which check failed, never the
+    # driver's text (hosts, ports, user names), which goes to the log.
+    settings.REDIS_URL = "redis://opsuser:hunter2@127.0.0.1:1/0"
+    with caplog.at_level(logging.WARNING, logger="leadroute.health"):
+        response = client.get("/healthz")
     assert response.status_code == 503
     body = response.json()
     assert not body["redis"]["ok"] and body["database"]["ok"]
+    assert body["redis"]["error"] == "Redis did not answer"
+    for detail in ("127.0.0.1", "opsuser", "hunter2", "Connection refused"):
+        assert detail not in response.content.decode()
+    assert "127.0.0.1:1" in caplog.text
