@@ -1,5 +1,7 @@
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
+from django.template.response import TemplateResponse
+from django.utils.cache import add_never_cache_headers
 from django.utils.text import capfirst
 
 from leadroute.shared.admin_mixins import AppendOnlyAdminMixin
@@ -208,7 +210,8 @@ class LeadEventAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    """Adding a key shows the clear key once, in the confirmation message."""
+    """Adding a key shows the clear key once, on a page of its own. A key stays with the
+    source it was made for: to serve another, make a new one."""
 
     list_display = ("prefix", "source", "name", "created_at", "revoked_at")
     list_filter = ("source", "revoked_at")
@@ -216,17 +219,31 @@ class ApiKeyAdmin(admin.ModelAdmin):
     readonly_fields = ("prefix", "created_at", "revoked_at")
     actions = ("revoke",)
 
+    def get_readonly_fields(self, request, obj=None):
+        return (*self.readonly_fields, "source") if obj is not None else self.readonly_fields
+
     def save_model(self, request, obj, form, change):
         if change:
             return super().save_model(request, obj, form, change)
         created, raw = apikey_create(source=obj.source, name=obj.name, created_by=request.user)
         obj.pk, obj.prefix, obj.key_hash = created.pk, created.prefix, created.key_hash
         obj.created_at = created.created_at
-        self.message_user(
+        obj.raw_key = raw  # for response_add, this request only
+
+    def response_add(self, request, obj, post_url_continue=None):
+        response = TemplateResponse(
             request,
-            f"New API key (copy it now, it will not be shown again): {raw}",
-            messages.WARNING,
+            "admin/pools/apikey/created.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": "API key created",
+                "api_key": obj,
+                "raw_key": obj.raw_key,
+            },
         )
+        add_never_cache_headers(response)
+        return response
 
     @admin.action(description="Revoke selected keys")
     def revoke(self, request, queryset):

@@ -1,12 +1,14 @@
 """API keys from the command line and the admin."""
 
 import io
+import re
 
 import pytest
 from django.core.management import CommandError, call_command
 
-from pools.capture.apikeys import apikey_authenticate
+from pools.capture.apikeys import apikey_authenticate, apikey_create
 from pools.models import ApiKey, LeadSource
+from tests.factories import LeadSourceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -56,15 +58,28 @@ def test_command_finds_a_source_whatever_the_case(source):
     assert apikey_authenticate(raw=out.getvalue().strip()).source == source
 
 
-def test_admin_add_shows_key_once_and_revoke_action(admin_user, client_for, source):
+def test_admin_add_shows_key_once_on_its_page_and_revoke_action(admin_user, client_for, source):
     client = client_for(admin_user)
-    response = client.post(
-        "/admin/pools/apikey/add/", {"source": source.pk, "name": "site"}, follow=True
-    )
-    text = response.content.decode()
-    assert "copy it now" in text
+    response = client.post("/admin/pools/apikey/add/", {"source": source.pk, "name": "site"})
     key = ApiKey.objects.get()
-    raw = text.split("will not be shown again): ")[1].split("<")[0].strip()
+    assert response.status_code == 200 and "cannot be shown again" in response.content.decode()
+    assert "no-store" in response["Cache-Control"]
+    raw = re.search(r'id="new-api-key"[^>]*value="([^"]+)"', response.content.decode())[1]
     assert apikey_authenticate(raw=raw) == key
+    # Not through the messages framework, whose cookie is signed, not encrypted.
+    assert raw not in str(response.cookies)
+    assert raw not in client.get("/admin/pools/apikey/").content.decode()
     client.post("/admin/pools/apikey/", {"action": "revoke", "_selected_action": [key.pk]})
     assert apikey_authenticate(raw=raw) is None
+
+
+def test_admin_cannot_move_a_key_to_another_source(admin_user, client_for, source):
+    other = LeadSourceFactory()
+    key, raw = apikey_create(source=source)
+    client = client_for(admin_user)
+    url = f"/admin/pools/apikey/{key.pk}/change/"
+    assert 'name="source"' not in client.get(url).content.decode()
+    client.post(url, {"source": other.pk, "name": "renamed"})
+    key.refresh_from_db()
+    assert key.name == "renamed" and key.source == source
+    assert apikey_authenticate(raw=raw).source == source
