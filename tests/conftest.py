@@ -23,6 +23,18 @@ def _no_intake_flag():
     redis_client().delete(intake_pending_key())
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """The rate limits count per minute in Redis, across tests: every test client posts
+    from 127.0.0.1, so the twentieth web-form post of a minute would be refused."""
+    from leadroute.shared.redis_client import redis_client, redis_key
+
+    client = redis_client()
+    keys = list(client.scan_iter(match=redis_key("ratelimit", "*"), count=1000))
+    if keys:
+        client.delete(*keys)
+
+
 @pytest.fixture
 def team(db):
     return TeamFactory(name="Inbound")

@@ -19,7 +19,8 @@ from pools.capture.webform import (
     capture_form_class,
     form_lead_fields,
     form_token,
-    form_token_loaded_at,
+    form_token_read,
+    form_token_spend,
 )
 from pools.models import LeadSource
 from pools.money import money_format_for
@@ -51,39 +52,46 @@ def capture_form(request, slug: str):
     if request.method == "GET":
         form = Form(initial={"token": form_token(slug)})
         return render(request, "pools/capture/form.html", {"source": source, "form": form})
-    form = Form(request.POST)
+    # The cheap checks first (signature, rate limit): validation reads names and
+    # countries, and a flood of forged posts must not get that far.
     try:
-        loaded_at, problem = form_token_loaded_at(request.POST.get("token", ""), slug), ""
+        token, problem = form_token_read(request.POST.get("token", ""), slug), ""
     except FormTokenError as exc:
-        loaded_at, problem = None, str(exc)
+        token, problem = None, str(exc)
     ip = request.META.get("REMOTE_ADDR", "")
-    valid = form.is_valid()
+    if not problem and rate_limit_hit(bucket=f"form:{ip}", limit=FORM_POSTS_PER_MINUTE_PER_IP):
+        problem = "Too many submissions from your network; please try again in a minute."
+    form = Form(request.POST)
+    if not problem and form.is_valid():
+        if form_token_spend(token):
+            # A post that looks automated (autofill is as fast as a bot) is kept and held
+            # for a manager's review, never dropped: the visitor's "thank you" is true.
+            review = automation_signs(
+                loaded_at=token.loaded_at, honeypot=request.POST.get(HONEYPOT, "").strip()
+            )
+            fields, attributes = form_lead_fields(form.cleaned_data)
+            lead_capture(
+                source=source,
+                fields=fields,
+                attributes=attributes,
+                channel="web form",
+                review_reason=review,
+            )
+            return redirect("capture:thanks", slug=slug)
+        problem = "We already have this form. To send another, press Send again."
     if problem:
-        form.add_error(None, problem)
-    elif rate_limit_hit(bucket=f"form:{ip}", limit=FORM_POSTS_PER_MINUTE_PER_IP) is not None:
-        form.add_error(
-            None, "Too many submissions from your network; please try again in a minute."
-        )
-    elif valid:
-        # A post that looks automated (autofill is as fast as a bot) is kept and held for
-        # a manager's review, never dropped: the visitor's "thank you" must be true.
-        review = automation_signs(
-            loaded_at=loaded_at, honeypot=request.POST.get(HONEYPOT, "").strip()
-        )
-        fields, attributes = form_lead_fields(form.cleaned_data)
-        lead_capture(
-            source=source,
-            fields=fields,
-            attributes=attributes,
-            channel="web form",
-            review_reason=review,
-        )
-        return redirect("capture:thanks", slug=slug)
+        # Shown as typed, not validated: nothing the visitor wrote is lost.
+        form = Form(initial={name: request.POST.get(name, "") for name in Form.base_fields})
     # Signed afresh, so a person fixing a mistake is not told the form expired, but with
     # the first page load's time: the minimum fill time counts from there.
-    form.data = form.data.copy()
-    form.data["token"] = form_token(slug, loaded_at=loaded_at)
-    return render(request, "pools/capture/form.html", {"source": source, "form": form}, status=400)
+    fresh = form_token(slug, loaded_at=token.loaded_at if token else None)
+    if form.is_bound:
+        form.data = form.data.copy()
+        form.data["token"] = fresh
+    else:
+        form.initial["token"] = fresh
+    context = {"source": source, "form": form, "problem": problem}
+    return render(request, "pools/capture/form.html", context, status=400)
 
 
 @xframe_options_exempt

@@ -3,11 +3,16 @@ and the form token that stands in for Django's cookie CSRF check."""
 
 from __future__ import annotations
 
+import logging
+import secrets
 import time
+from typing import NamedTuple
 
+import redis
 from django import forms
 from django.core import signing
 
+from leadroute.shared.redis_client import redis_client, redis_key
 from pools.capture import normalise
 from pools.field_labels import LEAD_FIELD_LABELS
 from pools.models import Lead
@@ -29,8 +34,16 @@ _LABELS = {
 }
 
 
+log = logging.getLogger(__name__)
+
+
 class FormTokenError(ValueError):
     """The post does not come from a form we rendered, for this source, recently."""
+
+
+class FormToken(NamedTuple):
+    loaded_at: float  # when the visitor first loaded the form
+    nonce: str  # this rendering's: spent by the one post that makes a lead
 
 
 def form_token(slug: str, *, loaded_at: float | None = None) -> str:
@@ -41,25 +54,51 @@ def form_token(slug: str, *, loaded_at: float | None = None) -> str:
 
     `loaded_at` is when the visitor first loaded the form. A page re-rendered with errors
     passes the original one on, so the fill time counts from the first page load; the
-    signature itself is fresh, so fixing a mistake never makes the form expire."""
+    signature itself is fresh, so fixing a mistake never makes the form expire. Each
+    rendering has its own nonce (`form_token_spend`)."""
     return signing.dumps(
-        {"s": slug, "t": time.time() if loaded_at is None else loaded_at}, salt=_SALT
+        {
+            "s": slug,
+            "t": time.time() if loaded_at is None else loaded_at,
+            "n": secrets.token_urlsafe(12),
+        },
+        salt=_SALT,
     )
 
 
-def form_token_loaded_at(token: str, slug: str) -> float:
-    """When the form this token came with was first loaded. Raises FormTokenError."""
+def form_token_read(token: str, slug: str) -> FormToken:
+    """The token's first load time and nonce, if we signed it for this source within
+    TOKEN_MAX_AGE. Raises FormTokenError."""
     try:
         data = signing.loads(token or "", salt=_SALT, max_age=TOKEN_MAX_AGE)
     except signing.SignatureExpired:
         raise FormTokenError("The form expired; please send it again.") from None
     except signing.BadSignature:
         data = {}
-    if data.get("s") != slug or not isinstance(data.get("t"), int | float):
+    if (
+        data.get("s") != slug
+        or not isinstance(data.get("t"), int | float)
+        or not isinstance(data.get("n"), str)
+    ):
         raise FormTokenError(
             "The form could not be verified; please reload the page and try again."
         )
-    return data["t"]
+    return FormToken(loaded_at=data["t"], nonce=data["n"])
+
+
+def form_token_spend(token: FormToken) -> bool:
+    """Mark the token used; False if a lead was already made with it (a replayed post,
+    or the same page sent twice). One SET NX: of two posts at once, one wins. An
+    unreachable Redis lets the post through: losing a lead is worse than a duplicate."""
+    try:
+        return bool(
+            redis_client().set(
+                redis_key("formtoken", token.nonce), 1, nx=True, ex=TOKEN_MAX_AGE + 60
+            )
+        )
+    except redis.RedisError:
+        log.exception("Form token store unavailable; accepting the post")
+        return True
 
 
 def automation_signs(*, loaded_at: float, honeypot: str) -> str:

@@ -1,10 +1,12 @@
 """The public, embeddable capture form."""
 
 import re
+import threading
 import time
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from pools.capture import webform
@@ -127,9 +129,11 @@ def test_the_fill_time_counts_from_the_first_page_load_not_the_error_page(form_s
     assert error.status_code == 400
     token = re.search(r'name="token" value="([^"]+)"', error.content.decode()).group(1)
     assert token != aged_token  # re-signed: the form does not expire while it is fixed
-    assert webform.form_token_loaded_at(token, "website") == webform.form_token_loaded_at(
-        aged_token, "website"
+    first, again = (
+        webform.form_token_read(aged_token, "website"),
+        webform.form_token_read(token, "website"),
     )
+    assert again.loaded_at == first.loaded_at and again.nonce != first.nonce
     fixed = post({"email": "rita@example.com", "phone": "+55 21 99876-5432"}, token)
     assert fixed.status_code == 302
     lead = Lead.objects.get()
@@ -176,6 +180,63 @@ def test_missing_or_forged_token_is_refused(form_source):
     other = webform.form_token("other-source")
     assert post({"email": "a@x.io"}, other).status_code == 400
     assert not Lead.objects.exists()
+
+
+def test_a_forged_token_is_refused_before_the_form_is_validated_keeping_what_was_typed(
+    form_source,
+):
+    # "123" is no phone: validated, it would get a field error. The token is checked first.
+    response = post({"email": "a@x.io", "phone": "123", "company": "Acme"}, "forged:token")
+    html = response.content.decode()
+    assert response.status_code == 400 and "could not be verified" in html
+    assert "field-error" not in html
+    assert 'value="Acme"' in html and 'value="123"' in html
+    assert not Lead.objects.exists()
+
+
+def test_a_rate_limited_post_is_refused_before_the_form_is_validated(
+    form_source, aged_token, monkeypatch
+):
+    from pools.capture import views
+
+    monkeypatch.setattr(views, "FORM_POSTS_PER_MINUTE_PER_IP", 0)
+    response = post({"email": "a@x.io", "phone": "123"}, aged_token)
+    html = response.content.decode()
+    assert response.status_code == 400 and "Too many submissions" in html
+    assert "field-error" not in html and not Lead.objects.exists()
+
+
+def test_a_token_makes_one_lead_and_a_replay_is_asked_to_send_again(form_source, aged_token):
+    assert post({"email": "first@x.io"}, aged_token).status_code == 302
+    replay = post({"email": "second@x.io", "company": "Acme"}, aged_token)
+    html = replay.content.decode()
+    assert replay.status_code == 400 and "We already have this form" in html
+    assert 'value="second@x.io"' in html  # what was typed is still there
+    assert list(Lead.objects.values_list("email", flat=True)) == ["first@x.io"]
+    fresh = re.search(r'name="token" value="([^"]+)"', html).group(1)
+    assert post({"email": "second@x.io"}, fresh).status_code == 302  # Send again: taken
+    assert Lead.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_token_posted_from_many_connections_at_once_makes_one_lead(form_source, aged_token):
+    barrier = threading.Barrier(8)
+    statuses = []
+
+    def send(i):
+        try:
+            barrier.wait()
+            statuses.append(post({"email": f"p{i}@x.io"}, aged_token).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [302] + [400] * 7
+    assert Lead.objects.count() == 1
 
 
 def test_wrong_method(form_source):
