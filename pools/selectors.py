@@ -9,16 +9,18 @@ from pools.models import ImportJob, Lead, LeadEvent, LeadSource
 
 
 def leads_visible_to(*, user) -> QuerySet[Lead]:
-    """A rep sees the leads they own; a manager their teams' leads; an admin all."""
+    """A rep sees the leads they own; a manager their teams' leads; an admin all.
+
+    A manager's scope is the lead's team, not its owner's: a rep of theirs who holds
+    another team's lead does not open that team's leads (and its reps' caps and absences
+    in "Why this rep?") to them."""
     if has_role(user, Role.ADMIN):
         return Lead.objects.all()
     scope = Q(pk__in=[])
     if has_role(user, Role.REP):
         scope |= Q(owner=user)
     if has_role(user, Role.MANAGER):
-        scope |= Q(team__in=user.managed_teams.all()) | Q(
-            owner__rep_profile__team__in=user.managed_teams.all()
-        )
+        scope |= Q(team__in=teams_managed_by(user=user))
     return Lead.objects.filter(scope)
 
 

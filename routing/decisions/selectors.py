@@ -40,13 +40,8 @@ def decision_full_view_allowed(*, user, lead: Lead) -> bool:
     if has_role(user, Role.ADMIN):
         return True
     if has_role(user, Role.MANAGER):
-        team_ids = set(teams_managed_by(user=user).values_list("pk", flat=True))
-        owner_team = (
-            getattr(getattr(lead.owner, "rep_profile", None), "team_id", None)
-            if lead.owner_id
-            else None
-        )
-        return lead.team_id in team_ids or owner_team in team_ids
+        # The lead's team, as leads_visible_to scopes it: not the owner's.
+        return teams_managed_by(user=user).filter(pk=lead.team_id).exists()
     return False
 
 

@@ -57,6 +57,35 @@ def test_other_rep_and_other_manager_get_404(routed, other_rep, client_for, othe
     assert client_for(make_manager(teams=[other_team])).get(url(routed)).status_code == 404
 
 
+def test_a_managers_rep_holding_another_teams_lead_opens_nothing_of_that_team(
+    other_team, client_for
+):
+    """Scope is the lead's team: the manager of the rep who holds another team's lead
+    sees neither the lead nor that team's reps' absences in its decision."""
+    from tests.factories import make_manager
+
+    theirs = make_rep(team=other_team)
+    away = make_rep(team=other_team, availability="away")
+    away.first_name, away.last_name = "Absent", "Stranger"
+    away.save()
+    RuleFactory(name="Enterprise round robin", team=other_team)
+    lead = screened_lead(team=other_team)
+    lead_route(lead=lead)
+    lead.refresh_from_db()
+    assert lead.owner == theirs
+    # The owner moves to the manager's team (or was lent to the other team's rota).
+    from tests.factories import TeamFactory
+
+    mine = TeamFactory(name="Mine")
+    theirs.rep_profile.team = mine
+    theirs.rep_profile.save()
+    manager = make_manager(teams=[mine])
+    assert client_for(manager).get(url(lead)).status_code == 404
+    assert client_for(manager).get(f"/leads/{lead.pk}/").status_code == 404
+    body = client_for(make_manager(teams=[other_team])).get(url(lead)).content.decode()
+    assert "Absent Stranger" in body  # the lead's own team's manager sees it all
+
+
 def test_outsider_is_refused_and_anonymous_redirected(routed, outsider, client_for, client):
     assert client_for(outsider).get(url(routed)).status_code == 403
     response = client.get(url(routed))
