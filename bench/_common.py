@@ -33,6 +33,9 @@ def bench_env() -> dict[str, str]:
         DATABASE_URL=url,
         DEBUG="false",
         STATIC_MANIFEST="false",
+        # Served over plain HTTP on 127.0.0.1: no redirect to HTTPS, no Secure cookies.
+        SECURE_SSL_REDIRECT="false",
+        SECURE_COOKIES="false",
         SECRET_KEY=env.get("SECRET_KEY", "bench-only-secret"),
         PYTHONUNBUFFERED="1",
         # Under ASGI each request runs in its own thread, so persistent connections

@@ -20,6 +20,8 @@ os.environ.setdefault("SECRET_KEY", "bench-only-secret")
 os.environ.setdefault("DEBUG", "false")
 # No collectstatic needed: plain static storage (the figures are about views, not files).
 os.environ.setdefault("STATIC_MANIFEST", "false")
+# The test client speaks plain HTTP.
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 
 import django  # noqa: E402
 

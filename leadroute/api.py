@@ -3,6 +3,8 @@
 OpenAPI schema at /api/openapi.json, interactive docs at /api/docs.
 """
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from ninja import NinjaAPI
 
 api = NinjaAPI(
@@ -13,6 +15,16 @@ api = NinjaAPI(
     docs_url="/docs",
     openapi_url="/openapi.json",
 )
+
+
+@api.exception_handler(RequestDataTooBig)
+def _body_too_big(request, exc):
+    # Django's own answer is an HTML 400; an API client reads JSON.
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return api.create_response(
+        request, {"detail": f"The request body is larger than {limit:,} bytes."}, status=413
+    )
+
 
 from pools.pull.api import router as claims_router  # noqa: E402
 

@@ -36,6 +36,9 @@ def child_env(**extra: str) -> dict[str, str]:
         DATABASE_URL=test_database_url(),
         DEBUG="false",
         STATIC_MANIFEST="false",
+        # Served over plain HTTP on 127.0.0.1: no redirect to HTTPS, no Secure cookies.
+        SECURE_SSL_REDIRECT="false",
+        SECURE_COOKIES="false",
         PYTHONUNBUFFERED="1",
         **extra,
     )

@@ -118,7 +118,7 @@ def test_rep_cannot_open_a_pooled_lead_by_url(client_for, rep):
 
 
 def test_manager_sees_own_teams_leads_but_not_other_teams(client_for, manager, rep, other_rep):
-    mine = LeadFactory(status=LeadState.ASSIGNED, owner=rep)
+    mine = LeadFactory(status=LeadState.ASSIGNED, owner=rep, team=rep.rep_profile.team)
     theirs = LeadFactory(
         status=LeadState.ASSIGNED, owner=other_rep, team=other_rep.rep_profile.team
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 
 import redis
@@ -27,9 +28,22 @@ def rate_limit_hit(*, bucket: str, limit: int, period: int = 60) -> int | None:
         pipe.expire(key, period + 1)
         count = pipe.execute()[0]
     except redis.RedisError:
-        # Losing leads is worse than not limiting for a while.
-        log.exception("Rate limiter unavailable; letting the request through")
-        return None
+        # Degrade, don't open: each process counts on its own until Redis is back. Losing
+        # a burst of leads would be worse than refusing nothing, so not closed either.
+        log.warning("Rate limiter's Redis unavailable; counting in this process", exc_info=True)
+        count = _local_count(key)
     if count <= limit:
         return None
     return max(1, math.ceil((window + 1) * period - now))
+
+
+_local: dict[str, int] = {}  # key (with its window) -> count, while Redis is away
+_local_lock = threading.Lock()
+
+
+def _local_count(key: str) -> int:
+    with _local_lock:
+        if len(_local) > 10_000:  # old windows' keys, mostly
+            _local.clear()
+        _local[key] = _local.get(key, 0) + 1
+        return _local[key]

@@ -1,5 +1,7 @@
 """What a manager and a visitor do: import a CSV and watch it run; fill the web form."""
 
+import re
+
 import pytest
 
 from pools.lifecycle import LeadState
@@ -86,6 +88,7 @@ def test_autofilled_form_sent_a_second_after_loading_is_kept_for_review(
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     page.goto(f"{live_url}/capture/fairs/")
     screenshot(page, "capture-form-laptop")
+    page.reload()  # the fill time counts from here: the screenshot is not the visitor's
     for selector, value in (
         ("#id_first_name", "Rita"),
         ("#id_last_name", "Lopes"),
@@ -94,7 +97,7 @@ def test_autofilled_form_sent_a_second_after_loading_is_kept_for_review(
         ("#id_company", "Lopes Pet"),
     ):
         page.fill(selector, value)
-    page.wait_for_timeout(1000)
+    page.wait_for_timeout(500)  # well under the 2 s minimum, even on a busy machine
     page.click("button:has-text('Send')")
     page.wait_for_load_state("networkidle")
     assert "/thanks/" in page.url
@@ -102,7 +105,7 @@ def test_autofilled_form_sent_a_second_after_loading_is_kept_for_review(
     screenshot(page, "capture-thanks-laptop")
     lead = Lead.objects.get()
     assert (lead.email, lead.phone) == ("rita@example.com", "+5521998765432")
-    assert lead.review_reason.startswith("Looks automated: sent 1.")
+    assert re.match(r"Looks automated: sent [01]\.\d s after the form loaded", lead.review_reason)
     page.close()
 
 

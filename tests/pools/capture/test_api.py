@@ -2,6 +2,8 @@
 
 import json
 import threading
+import time
+import types
 
 import pytest
 from django.db import connection
@@ -237,14 +239,37 @@ def test_a_blank_contact_field_never_matches_another_blank_one(api):
     assert api.post_json("/api/leads", {"phone": "+5511987654321"}).json()["outcome"] == "created"
 
 
-def test_rate_limit_gives_429_with_retry_after(api, settings):
+@pytest.fixture
+def frozen_minute(monkeypatch):
+    """The limiter's clock stopped mid-minute: a test must not straddle two windows."""
+    from pools.capture import ratelimit
+
+    now = (time.time() // 60) * 60 + 30
+    monkeypatch.setattr(ratelimit, "time", types.SimpleNamespace(time=lambda: now))
+
+
+def test_rate_limit_gives_429_with_retry_after(api, settings, frozen_minute):
     settings.API_RATE_LIMIT_PER_MINUTE = 2
     codes = [api.post_json("/api/leads", {"email": f"r{i}@x.io"}).status_code for i in range(3)]
     assert codes == [201, 201, 429]
     response = api.get("/api/leads/1")
     assert response.status_code == 429
-    assert 1 <= int(response["Retry-After"]) <= 60
+    assert int(response["Retry-After"]) == 30
     assert "Rate limit" in response.json()["detail"]
+
+
+def test_with_redis_away_the_rate_limit_still_holds_per_process(
+    api, settings, frozen_minute, monkeypatch
+):
+    import redis
+
+    from pools.capture import ratelimit
+
+    dead = redis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    monkeypatch.setattr(ratelimit, "redis_client", lambda: dead)  # nothing listens on 1
+    settings.API_RATE_LIMIT_PER_MINUTE = 2
+    codes = [api.post_json("/api/leads", {"email": f"d{i}@x.io"}).status_code for i in range(3)]
+    assert codes == [201, 201, 429]
 
 
 def test_post_runs_constant_queries(api, django_assert_max_num_queries):
@@ -327,4 +352,11 @@ def test_a_number_json_cannot_carry_is_refused_by_name_not_a_500(api, body, mess
     response = api.post_json("/api/leads", body)
     assert response.status_code == 422, response.content
     assert message in json.dumps(response.json()), response.json()
+    assert not Lead.objects.exists()
+
+
+def test_a_body_over_the_documented_limit_is_refused_with_json_not_a_500(api, settings):
+    body = json.dumps({"email": "big@x.io", "notes": "x" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
+    response = api.post_json("/api/leads", body)
+    assert response.status_code == 413 and "larger than" in response.json()["detail"]
     assert not Lead.objects.exists()

@@ -28,7 +28,17 @@ def _post(client, pool_id, body=None, **extra):
 
 def _csrf_client(user) -> tuple[Client, str]:
     client = Client(enforce_csrf_checks=True)
-    assert client.login(username=user.username, password=PASSWORD)
+    # Through the login form, as a browser does: django-axes needs the request.
+    client.get("/accounts/login/")
+    response = client.post(
+        "/accounts/login/",
+        {
+            "username": user.username,
+            "password": PASSWORD,
+            "csrfmiddlewaretoken": client.cookies["csrftoken"].value,
+        },
+    )
+    assert response.status_code == 302, response.content
     client.get("/leads/mine/")  # any page using the token sets the csrftoken cookie
     return client, client.cookies["csrftoken"].value
 
