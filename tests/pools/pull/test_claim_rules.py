@@ -2,7 +2,8 @@
 day and week, the lead's local zone and weekday, exact messages, the lead handed back,
 and the vanish broadcast only for a claim that happened."""
 
-from datetime import datetime, time, timedelta
+import types
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,6 +13,7 @@ from django.utils import timezone
 from accounts.roles import Role
 from pools.lifecycle import LeadState
 from pools.models import LeadEvent, Pool
+from pools.pull import claim
 from pools.pull.claim import (
     ClaimError,
     ClaimRestricted,
@@ -132,17 +134,25 @@ def test_lead_country_is_normalised_before_its_zone_is_looked_up(rep, pool):
     _refused("calling_hours", lambda: lead_claim(user=rep, lead_id=lead.pk))
 
 
-def test_weekdays_only_uses_the_leads_local_weekday(rep, pool):
+@pytest.mark.parametrize(
+    "moment, open_in",
+    [
+        # Friday 20:00 UTC: Saturday 09:00 in Auckland, Friday 15:00 in Lima.
+        (datetime(2026, 12, 4, 20, 0, tzinfo=UTC), {"PE"}),
+        # Monday 00:30 UTC: Monday 13:30 in Auckland, Sunday 19:30 in Lima.
+        (datetime(2026, 12, 7, 0, 30, tzinfo=UTC), {"NZ"}),
+    ],
+)
+def test_weekdays_only_uses_the_leads_local_weekday(rep, pool, monkeypatch, moment, open_in):
+    monkeypatch.setattr(claim, "timezone", types.SimpleNamespace(now=lambda: moment))
     Pool.objects.filter(pk=pool.pk).update(
         calling_hours_start=time(0),
         calling_hours_end=time(23, 59, 59),
         calling_weekdays_only=True,
     )
-    now = timezone.now()
-    for country, zone in (("NZ", "Pacific/Auckland"), ("PE", "America/Lima")):
+    for country in ("NZ", "PE"):
         lead = pooled(pool, country=country)
-        open_now = now.astimezone(ZoneInfo(zone)).weekday() < 5  # a 24 h window: the day
-        if open_now:
+        if country in open_in:
             assert lead_claim(user=rep, lead_id=lead.pk).owner == rep
         else:
             message = _refused(

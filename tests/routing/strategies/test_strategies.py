@@ -205,9 +205,16 @@ def test_skills_scores_overlap_of_the_rules_criteria():
     both = Candidate(1, "both", languages=frozenset({"pt"}), industries=frozenset({"pet"}))
     lang = Candidate(2, "lang", languages=frozenset({"pt"}))
     assert run("skills", [lang, both]).rep_id == 1
+    # On language alone both score 1/1: the tie goes to the lighter load, then to whoever
+    # waited longest, then to the lower id.
     choice = run("skills", [lang, both], skills=("language",))
-    assert choice.rep_id == 1 or choice.rep_id == 2
-    assert "1/1" in choice.reason
+    assert choice.rep_id == 1 and choice.reason == "Best skills match: 1/1 (language)"
+    busy = Candidate(1, "both", languages=frozenset({"pt"}), open_leads=3)
+    assert run("skills", [busy, lang], skills=("language",)).rep_id == 2
+    served = Candidate(
+        1, "both", languages=frozenset({"pt"}), last_assigned_at=datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    assert run("skills", [served, lang], skills=("language",)).rep_id == 2
 
 
 def test_direct_picks_the_named_rep_only_if_eligible():
