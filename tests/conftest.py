@@ -36,6 +36,21 @@ def _fresh_rate_limits():
 
 
 @pytest.fixture
+def queries_of():
+    """`queries_of(fn)`: how many queries calling fn makes. A "constant query count"
+    test compares two sizes of data with it, rather than trusting one size's ceiling."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count(fn) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            fn()
+        return len(ctx.captured_queries)
+
+    return count
+
+
+@pytest.fixture
 def team(db):
     return TeamFactory(name="Inbound")
 
