@@ -6,6 +6,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
 from leadroute.shared.admin_mixins import AppendOnlyAdminMixin
+from pools.screening.conditions import arrival_time_zone
 
 from .decisions.selectors import decision_view_model
 from .engine import lead_route_preview
@@ -154,7 +155,9 @@ class RoutingRuleAdmin(admin.ModelAdmin):
         result = None
         if form.is_valid():
             decision = lead_route_preview(
-                lead=form.cleaned_data["lead"], source_slug=form.cleaned_data["source_slug"]
+                lead=form.cleaned_data["lead"],
+                source_slug=form.cleaned_data["source_slug"],
+                now=form.cleaned_data["at"],
             )
             result = decision_view_model(decision=decision, full=True)
         context = {
@@ -163,6 +166,8 @@ class RoutingRuleAdmin(admin.ModelAdmin):
             "title": "Test a lead against the rules",
             "form": form,
             "result": result,
+            "moment": form.cleaned_data.get("at") if result else None,
+            "zone": arrival_time_zone().key,
         }
         return render(request, "admin/routing/routingrule/test_lead.html", context)
 

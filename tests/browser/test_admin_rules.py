@@ -1,11 +1,13 @@
-"""The admin's rules list on a laptop: every column shows at 1366 px wide."""
+"""The admin's routing rules: the list on a laptop (every column shows at 1366 px wide)
+and "Test a lead" at a moment the admin picks."""
 
 import pytest
+from playwright.sync_api import expect
 
 from accounts.roles import Role
 from routing.models import RoutingRule
 from tests.browser.conftest import login, screenshot
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, PoolFactory, UserFactory, make_rep
 from tests.routing_factories import RuleFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -37,3 +39,31 @@ def test_the_rules_list_shows_every_column_at_laptop_width(browser, live_url, te
     screenshot(page, "admin-rules-1366")
     assert table_width <= room, f"the table is {table_width} px in {room} px"
     assert page.locator("#result_list th.column-decisions_link").is_visible()
+
+
+def test_an_admin_tests_a_lead_by_day_after_it_fails_at_night(browser, live_url, team):
+    """Issue 24, point 8: at night every rep is off, so a test ends in the pool; the admin
+    picks a moment in working hours and sees who would get the lead then."""
+    admin = UserFactory(roles=[Role.ADMIN], is_staff=True, is_superuser=True)
+    hours = {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
+    rep = make_rep(team=team, time_zone="America/Sao_Paulo", working_hours=hours)
+    pool = PoolFactory(team=team, name="Night pool")
+    RuleFactory(name="Everyone", team=team, fallback=RoutingRule.Fallback.POOL, fallback_pool=pool)
+    for width, height in ((1366, 768), (390, 844)):
+        page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+        login(page, live_url, admin.username, PASSWORD)
+        page.goto(f"{live_url}/admin/routing/routingrule/")
+        page.click("text=Test a lead")
+        page.fill("#id_fields_text", "source: paid_search\ncountry: BR\nstate: SP")
+        page.fill("#id_at", "2026-03-04T03:00")  # midnight in São Paulo
+        page.click("input[type=submit][value=Test]")
+        result = page.locator("#test-result")
+        expect(result).to_contain_text("Result at Wed 2026-03-04 03:00 (UTC)")
+        expect(result).to_contain_text("Placed in pool Night pool")
+        expect(result).to_contain_text("Outside working hours")
+        page.fill("#id_at", "2026-03-04T14:00")  # 11:00 there
+        page.click("input[type=submit][value=Test]")
+        expect(result).to_contain_text(f"Assigned to {rep.display_name}")
+        assert page.input_value("#id_at") == "2026-03-04T14:00"  # the moment stays
+        screenshot(page, f"admin-test-a-lead-{width}")
+        page.context.close()

@@ -1,10 +1,16 @@
 """The routing rules' admin: the rule form, its messages, the rule list and "Test a lead"."""
 
+from datetime import UTC, date, datetime
+
 import pytest
+from django.utils import timezone
 from django.utils.html import escape
 
+from accounts.models import OutOfOffice
 from pools.lifecycle import LeadState
-from routing.models import RoutingRule
+from pools.models import LeadEvent
+from routing.models import RepIntake, RoutingDecision, RoutingRule, RuleRotation
+from tests.factories import PoolFactory, make_rep
 from tests.routing_factories import RuleFactory, screened_lead
 
 pytestmark = pytest.mark.django_db
@@ -177,3 +183,114 @@ def test_conditions_and_tiers_count_as_changed_only_when_their_meaning_does():
     tiers = NumberListField(required=False)
     assert not tiers.has_changed([50000, 10000], "50000,10000")
     assert tiers.has_changed([50000], "50000, 100")
+
+
+# -- "Test a lead" at a moment the admin picks (issue 24, point 8) ---------------------------
+
+TEST_URL = "/admin/routing/routingrule/test/"
+WEDNESDAY = "2026-03-04"  # routing clock: UTC in tests
+
+
+def _office_rep(team, **profile):
+    """A rep in São Paulo (UTC−3) working 09:00–17:00 on weekdays."""
+    hours = {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
+    return make_rep(team=team, time_zone="America/Sao_Paulo", working_hours=hours, **profile)
+
+
+def _headline(body: str) -> str:
+    return body.split('class="why-headline"><strong>', 1)[1].split("<", 1)[0]
+
+
+def test_admin_test_a_lead_routes_at_the_moment_picked(admin_user, client_for, team):
+    rep = _office_rep(team)
+    pool = PoolFactory(team=team, name="Night pool")
+    RuleFactory(name="Everyone", team=team, fallback=RoutingRule.Fallback.POOL, fallback_pool=pool)
+    lead = screened_lead(team=team)
+    client = client_for(admin_user)
+    # 03:00 UTC is midnight in São Paulo: nobody at work.
+    night = client.get(TEST_URL, {"lead_id": lead.pk, "at": f"{WEDNESDAY}T03:00"})
+    body = night.content.decode()
+    assert _headline(body) == "Placed in pool Night pool"
+    assert "Outside working hours" in body and f"Result at Wed {WEDNESDAY} 03:00 (UTC)" in body
+    # 14:00 UTC is 11:00 there; a typed lead too.
+    for params in ({"lead_id": lead.pk}, {"fields_text": "country: BR"}):
+        day = client.get(TEST_URL, {**params, "at": f"{WEDNESDAY}T14:00"}).content.decode()
+        assert _headline(day) == f"Assigned to {rep.display_name}"
+    # Out of office that day, back the next.
+    OutOfOffice.objects.create(
+        profile=rep.rep_profile,
+        starts_at=datetime(2026, 3, 4, tzinfo=UTC),
+        ends_at=datetime(2026, 3, 5, tzinfo=UTC),
+    )
+    body = client.get(TEST_URL, {"lead_id": lead.pk, "at": f"{WEDNESDAY}T14:00"}).content
+    assert "Out of office" in body.decode()
+    body = client.get(TEST_URL, {"lead_id": lead.pk, "at": "2026-03-05T14:00"}).content
+    assert _headline(body.decode()) == f"Assigned to {rep.display_name}"
+
+
+def test_admin_test_a_lead_counts_caps_on_the_moments_day(admin_user, client_for, team):
+    rep = _office_rep(team, max_per_day=1)
+    RepIntake.objects.create(user=rep, day=date(2026, 3, 4), count=1)
+    RuleFactory(name="Everyone", team=team)
+    lead = screened_lead(team=team)
+    client = client_for(admin_user)
+    body = client.get(TEST_URL, {"lead_id": lead.pk, "at": f"{WEDNESDAY}T14:00"}).content
+    assert "Cap reached: 1 of 1 leads this day" in body.decode()
+    body = client.get(TEST_URL, {"lead_id": lead.pk, "at": "2026-03-05T14:00"}).content
+    assert _headline(body.decode()) == f"Assigned to {rep.display_name}"
+
+
+def test_admin_test_a_typed_lead_arrives_at_the_moment(admin_user, client_for, team, rep):
+    RuleFactory(
+        name="Office hours",
+        team=team,
+        conditions=[[{"field": "arrival_hour", "op": "range", "value": [8, 18]}]],
+    )
+    client = client_for(admin_user)
+    body = client.get(TEST_URL, {"fields_text": "country: BR", "at": f"{WEDNESDAY}T03:00"})
+    assert "Sent to the manager" in _headline(body.content.decode())
+    body = client.get(TEST_URL, {"fields_text": "country: BR", "at": f"{WEDNESDAY}T10:00"})
+    assert _headline(body.content.decode()) == f"Assigned to {rep.display_name}"
+    # A typed arrival wins over the moment.
+    typed = "country: BR\ncreated_at: 2026-03-04T03:00:00+00:00"
+    body = client.get(TEST_URL, {"fields_text": typed, "at": f"{WEDNESDAY}T10:00"})
+    assert "Sent to the manager" in _headline(body.content.decode())
+
+
+def test_admin_test_a_lead_at_a_moment_writes_nothing(admin_user, client_for, team, rep):
+    RuleFactory(name="Turns", team=team, method=RoutingRule.Method.ROUND_ROBIN)
+    lead = screened_lead(team=team)
+    tables = (RepIntake, RoutingDecision, RuleRotation, LeadEvent)
+    before = [model.objects.count() for model in tables]
+    body = client_for(admin_user).get(TEST_URL, {"lead_id": lead.pk, "at": f"{WEDNESDAY}T14:00"})
+    assert _headline(body.content.decode()) == f"Assigned to {rep.display_name}"
+    assert [model.objects.count() for model in tables] == before
+    lead.refresh_from_db()
+    assert lead.status == LeadState.SCREENED and lead.owner_id is None
+
+
+def test_admin_test_a_lead_defaults_to_now_and_refuses_bad_moments(
+    admin_user, client_for, team, rep, settings
+):
+    RuleFactory(name="Everyone", team=team)
+    lead = screened_lead(team=team)
+    client = client_for(admin_user)
+    page = client.get(TEST_URL).content.decode()
+    now = timezone.now().strftime("%Y-%m-%dT%H:")
+    assert 'type="datetime-local" name="at"' in page and f'value="{now}' in page
+    body = client.get(TEST_URL, {"lead_id": lead.pk}).content.decode()  # blank: now
+    assert f"{now.replace('T', ' ')}" in body and "Assigned to" in body
+    for at, message in [
+        ("tomorrow", "“tomorrow” is not a date and time; write it as"),
+        ("2026-02-30T10:00", "“2026-02-30T10:00” is not a date and time"),
+        ("0001-01-01T00:00", "Pick a moment between 1970 and 2100."),
+    ]:
+        response = client.get(TEST_URL, {"lead_id": lead.pk, "at": at})
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert escape(message) in body and "why-headline" not in body
+    settings.ROUTING_TIME_ZONE = "America/New_York"
+    body = client.get(TEST_URL, {"lead_id": lead.pk, "at": "2026-03-08T02:30"}).content.decode()
+    assert escape("2026-03-08 02:30 does not exist in America/New_York") in body
+    body = client.get(TEST_URL, {"lead_id": lead.pk, "at": "2026-03-08T09:30"}).content.decode()
+    assert "Result at Sun 2026-03-08 09:30 (America/New_York)" in body
