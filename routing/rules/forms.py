@@ -10,11 +10,16 @@ from accounts.forms import JSONAsTextField
 from pools.models import COMPANY_FIELDS, Lead
 from pools.money import MAX_AMOUNT, money_parse
 from pools.screening.conditions import arrival_time_zone
+from pools.screening.known_values import known_values_help
 
 from ..models import RoutingRule
 from .conditions import FIELDS, SYNTAX, ConditionError, conditions_parse, conditions_text
 
-FIELD_HELP = "Fields: " + "; ".join(f"{k} — {label}" for k, (label, _) in FIELDS.items())
+FIELD_HELP = (
+    "Fields: "
+    + "; ".join(f"{k} — {label}" for k, (label, _) in FIELDS.items())
+    + f".<br>{known_values_help(FIELDS)}"
+)
 # Lead columns a pasted test lead may set ("source" is a slug, handled apart).
 PASTABLE = (*COMPANY_FIELDS, "phone", "score", "campaign", "created_at", "company")
 
@@ -37,7 +42,7 @@ class ConditionsField(JSONAsTextField):
 
     def to_python(self, value) -> list:
         try:
-            return conditions_parse(super().to_python(value))
+            return conditions_parse(super().to_python(value), check_known=True)
         except ConditionError as exc:
             raise forms.ValidationError(str(exc)) from None
 
@@ -94,7 +99,7 @@ class RepMultipleChoiceField(RepChoiceLabels, forms.ModelMultipleChoiceField):
 class RoutingRuleForm(forms.ModelForm):
     conditions = ConditionsField(
         required=False,
-        help_text=f"{SYNTAX}<br>{FIELD_HELP}.<br>Try a rule with “Test a lead” on the rules list.",
+        help_text=f"{SYNTAX}<br>{FIELD_HELP}<br>Try a rule with “Test a lead” on the rules list.",
     )
     value_tiers = MoneyListField(
         required=False,

@@ -8,9 +8,9 @@ from django.utils.html import escape
 
 from accounts.models import OutOfOffice
 from pools.lifecycle import LeadState
-from pools.models import LeadEvent
+from pools.models import LeadEvent, ScoringRule
 from routing.models import RepIntake, RoutingDecision, RoutingRule, RuleRotation
-from tests.factories import PoolFactory, make_rep
+from tests.factories import LeadSourceFactory, PoolFactory, make_rep
 from tests.routing_factories import RuleFactory, screened_lead
 
 pytestmark = pytest.mark.django_db
@@ -294,3 +294,105 @@ def test_admin_test_a_lead_defaults_to_now_and_refuses_bad_moments(
     assert escape("2026-03-08 02:30 does not exist in America/New_York") in body
     body = client.get(TEST_URL, {"lead_id": lead.pk, "at": "2026-03-08T09:30"}).content.decode()
     assert "Result at Sun 2026-03-08 09:30 (America/New_York)" in body
+
+
+# -- values checked against the known ones (issue 24, point 9) -------------------------------
+
+
+def test_admin_refuses_values_nobody_has_and_says_which_was_meant(admin_user, client_for, team):
+    LeadSourceFactory(slug="paid_search", name="Paid search")
+    make_rep(team=team, industries=["pet", "health_beauty"], products=["crm"])
+    screened_lead(team=team, company_size="5000+")
+    client = client_for(admin_user)
+    for conditions, message in [
+        (
+            "source = paid_serch",
+            "Line 1 (“source = paid_serch”): “paid_serch” is not a lead source (by slug). "
+            "Did you mean “paid_search”?",
+        ),
+        ("source = Paid search", "Did you mean “paid_search”?"),  # the name, not the slug
+        ("country in BR, Brazl", "“Brazl” is not an ISO 3166 country code. Did you mean “BR”?"),
+        ("country = Brazil", "Did you mean “BR”?"),
+        ("state = Sao Paolo", "“Sao Paolo” is not a state or region. Did you mean “São Paulo”?"),
+        ("language = portugese", "Did you mean “pt”?"),
+        ("industry in pet, helth_beauty", "Did you mean “health_beauty”?"),
+        ("company_size = 11-500", "“11-500” is not a company-size band. Did you mean “11-50”?"),
+        ("product_interest = crn", "Did you mean “crm”?"),
+        ("city = Sao Paulo\nor\nsource in social, x", "Line 3 (“source in social, x”)"),
+    ]:
+        response = client.post(
+            "/admin/routing/routingrule/add/", _rule_post(team=team.pk, conditions=conditions)
+        )
+        assert response.status_code == 200
+        assert escape(message) in response.content.decode(), conditions
+    assert not RoutingRule.objects.exists()
+    # Known values in any case, free-text fields and bands leads bring are taken.
+    response = client.post(
+        "/admin/routing/routingrule/add/",
+        _rule_post(
+            team=team.pk,
+            conditions="source = PAID_SEARCH\ncountry in br, PT\nstate in SP, Rio de Janeiro\n"
+            "company_size = 5000+\ncity = Anywhere\ncampaign = spring-26\nlanguage = pt",
+        ),
+    )
+    assert response.status_code == 302
+    page = client.get("/admin/routing/routingrule/add/").content.decode()
+    assert "source (the sources' slugs)" in page and "other fields are free text" in page
+
+
+def test_admin_takes_any_value_of_a_field_nothing_is_known_for_yet(admin_user, client_for, team):
+    """A new install: no lead or profile has an industry yet, so there is nothing to check."""
+    response = client_for(admin_user).post(
+        "/admin/routing/routingrule/add/",
+        _rule_post(team=team.pk, conditions="industry = pet\nproduct_interest = crm"),
+    )
+    assert response.status_code == 302
+
+
+def test_admin_refuses_an_unclosed_quote(admin_user, client_for, team):
+    client = client_for(admin_user)
+    for conditions in ('city in "Washington, DC, Boston', 'city = "Boston', 'city in "a"b, c'):
+        response = client.post(
+            "/admin/routing/routingrule/add/", _rule_post(team=team.pk, conditions=conditions)
+        )
+        body = response.content.decode()
+        assert escape(f"Line 1 (“{conditions}”): a quote is left open") in body, conditions
+    assert not RoutingRule.objects.exists()
+    response = client.post(
+        "/admin/routing/routingrule/add/",
+        _rule_post(team=team.pk, conditions='city = "Washington, DC"'),
+    )
+    assert response.status_code == 302
+    rule = RoutingRule.objects.get()
+    assert rule.conditions == [[{"field": "city", "op": "equals", "value": "Washington, DC"}]]
+    body = client.get(f"/admin/routing/routingrule/{rule.pk}/change/").content.decode()
+    assert escape('city = "Washington, DC"') in body  # shown as it reads back
+
+
+def test_scoring_rules_check_their_values_the_same_way(admin_user, client_for):
+    LeadSourceFactory(slug="paid_search", name="Paid search")
+    client = client_for(admin_user)
+    data = {"name": "Paid", "field": "source", "operator": "eq", "points": 10, "is_active": "on"}
+    for field, operator, value, message in [
+        ("source", "eq", "paid_serch", "Did you mean “paid_search”?"),
+        ("country", "in", "BR, Brazl", "“Brazl” is not an ISO 3166 country code."),
+        ("language", "ne", "portugese", "Did you mean “pt”?"),
+    ]:
+        response = client.post(
+            "/admin/pools/scoringrule/add/",
+            {**data, "field": field, "operator": operator, "value": value},
+        )
+        assert response.status_code == 200
+        assert escape(message) in response.content.decode()
+    assert not ScoringRule.objects.exists()
+    for field, operator, value in [
+        ("source", "eq", "paid_search"),
+        ("country", "in", "BR, pt"),
+        ("source", "contains", "paid"),  # a part of a value: not checked
+        ("attributes.utm", "eq", "whatever"),
+    ]:
+        response = client.post(
+            "/admin/pools/scoringrule/add/",
+            {**data, "field": field, "operator": operator, "value": value},
+        )
+        assert response.status_code == 302, (field, value)
