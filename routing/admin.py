@@ -12,6 +12,7 @@ from .decisions.selectors import decision_view_model
 from .engine import lead_route_preview
 from .models import Heartbeat, RepIntake, RoutingDecision, RoutingRule, RuleRotation
 from .rules.conditions import conditions_describe
+from .rules.fields_used import rule_form_layouts
 from .rules.forms import RoutingRuleForm, TestLeadForm
 
 
@@ -39,6 +40,7 @@ class RuleRotationInline(admin.StackedInline):
 class RoutingRuleAdmin(admin.ModelAdmin):
     form = RoutingRuleForm
     change_list_template = "admin/routing/routingrule/change_list.html"
+    change_form_template = "admin/routing/routingrule/change_form.html"
     inlines = (RuleRotationInline,)
     list_display = (
         "priority",
@@ -87,7 +89,6 @@ class RoutingRuleAdmin(admin.ModelAdmin):
         (
             "Method options",
             {
-                "classes": ("collapse",),
                 "fields": (
                     "keep_turn",
                     "performance_window_days",
@@ -99,8 +100,15 @@ class RoutingRuleAdmin(admin.ModelAdmin):
         ("When nobody is eligible", {"fields": ("fallback", "fallback_rule", "fallback_pool")}),
     )
 
+    class Media:
+        js = ("js/rule_form.js",)
+
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_decisions=Count("decisions"))
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        context["rule_form_layouts"] = rule_form_layouts()
+        return super().render_change_form(request, context, *args, **kwargs)
 
     @admin.display(description="Takes")
     def reads_as(self, obj):

@@ -5,6 +5,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.html import format_html, format_html_join
 
 from accounts.forms import JSONAsTextField
 from pools.models import COMPANY_FIELDS, Lead
@@ -14,6 +15,7 @@ from pools.screening.known_values import known_values_help
 
 from ..models import RoutingRule
 from .conditions import FIELDS, SYNTAX, ConditionError, conditions_parse, conditions_text
+from .fields_used import CHOICES, METHODS_EXPLAINED, rule_fields_used
 
 FIELD_HELP = (
     "Fields: "
@@ -143,6 +145,19 @@ class RoutingRuleForm(forms.ModelForm):
         for name in ("reps", "direct_rep"):
             if name in self.fields:
                 self.fields[name].queryset = reps
+        if "method" in self.fields:
+            # Every method's line; the browser highlights the chosen one (rule_form.js).
+            self.fields["method"].help_text = format_html(
+                '<ul class="method-explained">{}</ul>',
+                format_html_join(
+                    "",
+                    '<li data-method="{}"><strong>{}</strong>: {}</li>',
+                    (
+                        (m.value, m.label.split(" (")[0], METHODS_EXPLAINED[m])
+                        for m in RoutingRule.Method
+                    ),
+                ),
+            )
         if "fallback_rule" in self.fields and self.instance.pk:
             self.fields["fallback_rule"].queryset = RoutingRule.objects.exclude(pk=self.instance.pk)
 
@@ -160,27 +175,22 @@ class RoutingRuleForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        A, M, T, F = (
-            RoutingRule.Action,
-            RoutingRule.Method,
-            RoutingRule.Target,
-            RoutingRule.Fallback,
-        )
-        action, method, target = data.get("action"), data.get("method"), data.get("target")
-        if action == A.POOL and not data.get("pool"):
-            self.add_error("pool", "Choose the pool this rule places leads in.")
-        if action == A.ASSIGN:
-            if method == M.DIRECT and not data.get("direct_rep"):
-                self.add_error("direct_rep", "Choose the rep for “Direct to a named rep”.")
-            elif method != M.DIRECT and target == T.TEAM and not data.get("team"):
-                self.add_error("team", "Choose the team whose reps get these leads.")
-            elif method != M.DIRECT and target == T.REPS and not data.get("reps"):
-                self.add_error("reps", "Choose at least one rep.")
-        if data.get("fallback") == F.RULE and not data.get("fallback_rule"):
-            self.add_error("fallback_rule", "Choose the rule to try when nobody is eligible.")
-        if data.get("fallback") == F.POOL and not data.get("fallback_pool"):
-            self.add_error("fallback_pool", "Choose the pool to use when nobody is eligible.")
+        used, required = rule_fields_used({c: data.get(c) for c in CHOICES})
+        for name in self.fields:
+            if name not in used:
+                # Shown without JavaScript but meaningless for this rule: its value (or a
+                # mistake in it) is dropped, not kept to surprise whoever edits it later.
+                self.errors.pop(name, None)
+                data[name] = _default(name)
+        for name, message in required.items():
+            if name in self.fields and not data.get(name) and name not in self.errors:
+                self.add_error(name, message)
         return data
+
+
+def _default(name: str):
+    model_field = RoutingRule._meta.get_field(name)
+    return [] if model_field.many_to_many else model_field.get_default()
 
 
 class MomentField(forms.CharField):

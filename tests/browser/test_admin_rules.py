@@ -67,3 +67,53 @@ def test_an_admin_tests_a_lead_by_day_after_it_fails_at_night(browser, live_url,
         assert page.input_value("#id_at") == "2026-03-04T14:00"  # the moment stays
         screenshot(page, f"admin-test-a-lead-{width}")
         page.context.close()
+
+
+VISIBLE_FIELDS = """Array.from(document.querySelectorAll('#routingrule_form fieldset .form-row'))
+  .filter((row) => row.offsetParent !== null && !row.closest('.inline-group'))
+  .flatMap((row) => Array.from(row.classList).filter((c) => c.startsWith('field-')))
+  .map((c) => c.slice(6))"""
+
+
+def test_the_rule_form_shows_the_fields_of_the_chosen_action_and_method(browser, live_url, team):
+    """Issue 24, point 10: the form shows what applies, and the chosen method's line."""
+    from routing.rules.fields_used import rule_fields_used
+
+    admin = UserFactory(roles=[Role.ADMIN], is_staff=True, is_superuser=True)
+    pool = PoolFactory(team=team, name="Inbound pool")
+    for width, height in ((1366, 768), (390, 844)):
+        page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+        login(page, live_url, admin.username, PASSWORD)
+        page.goto(f"{live_url}/admin/routing/routingrule/add/")
+        explained = page.locator(".method-explained li:visible")
+        for choices in (
+            {"action": "assign", "method": "round_robin", "target": "team", "fallback": "skim"},
+            {"action": "assign", "method": "top_performer", "target": "reps", "fallback": "pool"},
+            {"action": "assign", "method": "direct", "target": "reps", "fallback": "rule"},
+            {"action": "pool", "method": "direct", "target": "reps", "fallback": "rule"},
+            {"action": "skim", "method": "direct", "target": "reps", "fallback": "rule"},
+        ):
+            for name, value in choices.items():
+                if page.locator(f"#id_{name}").is_visible():
+                    page.select_option(f"#id_{name}", value)
+            used, _ = rule_fields_used(choices)
+            shown = set(page.evaluate(VISIBLE_FIELDS)) - {"reads_as"}
+            assert shown == used, (choices, shown ^ used)
+            if choices["action"] == "assign":
+                expect(explained).to_have_count(1)
+                expect(explained).to_have_attribute("data-method", choices["method"])
+            if choices["method"] == "top_performer":
+                screenshot(page, f"admin-rule-form-top-performer-{width}")
+        expect(page.get_by_role("heading", name="Who is eligible")).to_be_hidden()
+        # A pool rule, saved as a person would: the name, the pool, save.
+        page.select_option("#id_action", "pool")
+        expect(page.locator(".field-pool")).to_be_visible()
+        expect(page.locator(".field-method")).to_be_hidden()
+        page.fill("#id_name", f"Pool rule {width}")
+        page.select_option("#id_pool", str(pool.pk))
+        page.select_option("#id_fallback", "skim")
+        screenshot(page, f"admin-rule-form-pool-{width}")
+        page.click("input[name=_save]")
+        expect(page.locator(".messagelist")).to_contain_text("was added successfully")
+        page.context.close()
+    assert RoutingRule.objects.filter(action="pool", pool=pool).count() == 2

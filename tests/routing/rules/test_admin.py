@@ -56,19 +56,23 @@ def test_admin_rejects_bad_conditions_with_a_clear_message(admin_user, client_fo
         assert escape(message) in body
         assert escape(conditions.splitlines()[-1]) in body  # re-shown as typed
     response = client.post(
-        "/admin/routing/routingrule/add/", _rule_post(team=team.pk, value_tiers="50,000")
+        "/admin/routing/routingrule/add/",
+        _rule_post(team=team.pk, method="top_performer", value_tiers="50,000"),
     )
     assert "without thousands separators" in response.content.decode()
     response = client.post(
-        "/admin/routing/routingrule/add/", _rule_post(team=team.pk, value_tiers="50k")
+        "/admin/routing/routingrule/add/",
+        _rule_post(team=team.pk, method="top_performer", value_tiers="50k"),
     )
     assert "“50k” is not a number" in response.content.decode()
     response = client.post(
-        "/admin/routing/routingrule/add/", _rule_post(team=team.pk, value_tiers="10, 500")
+        "/admin/routing/routingrule/add/",
+        _rule_post(team=team.pk, method="top_performer", value_tiers="10, 500"),
     )
     assert "from highest to lowest" in response.content.decode()
     response = client.post(
-        "/admin/routing/routingrule/add/", _rule_post(team=team.pk, value_tiers="12.500")
+        "/admin/routing/routingrule/add/",
+        _rule_post(team=team.pk, method="top_performer", value_tiers="12.500"),
     )
     assert "“12.500” is ambiguous" in response.content.decode()  # not 12.5
     assert not RoutingRule.objects.exists()
@@ -87,6 +91,7 @@ def test_admin_saves_a_valid_rule(admin_user, client_for, team):
         _rule_post(
             team=team.pk,
             conditions="state in SP, RJ\nestimated_value >= 10000\nor\nsource = partner",
+            method="top_performer",
             value_tiers="50000, 10000.5",
         ),
     )
@@ -396,3 +401,88 @@ def test_scoring_rules_check_their_values_the_same_way(admin_user, client_for):
             {**data, "field": field, "operator": operator, "value": value},
         )
         assert response.status_code == 302, (field, value)
+
+
+# -- the fields that apply to the rule's action and method (issue 24, point 10) --------------
+
+
+def test_rule_fields_follow_the_action_and_method():
+    from routing.rules.fields_used import rule_fields_used
+
+    used, required = rule_fields_used({"action": "pool", "method": "top_performer"})
+    assert {"pool", "fallback", "team"} <= used
+    assert not used & {"method", "target", "reps", "value_tiers", "require_language"}
+    assert required == {"pool": "Choose the pool this rule places leads in."}
+    used, required = rule_fields_used(
+        {"action": "assign", "method": "direct", "target": "reps", "fallback": "rule"}
+    )
+    assert {"direct_rep", "fallback_rule", "require_language"} <= used
+    assert not used & {"target", "reps", "keep_turn", "fallback_pool"}
+    assert set(required) == {"direct_rep", "fallback_rule"}
+    used, required = rule_fields_used(
+        {"action": "assign", "method": "top_performer", "target": "team", "fallback": "skim"}
+    )
+    assert {"target", "value_tiers", "performance_min_sample"} <= used and "keep_turn" not in used
+    assert set(required) == {"team"}
+    used, _ = rule_fields_used({"action": "skim", "fallback": "pool"})
+    assert not used & {"fallback", "fallback_pool", "method"}
+
+
+def test_admin_clears_what_does_not_apply_and_requires_only_what_does(
+    admin_user, client_for, team, rep
+):
+    pool = PoolFactory(team=team)
+    client = client_for(admin_user)
+    # Everything filled in, a mistake in a field a pool rule has no use for included.
+    response = client.post(
+        "/admin/routing/routingrule/add/",
+        _rule_post(
+            action="pool",
+            pool=pool.pk,
+            method="top_performer",
+            target="reps",
+            reps=[rep.pk],
+            direct_rep=rep.pk,
+            value_tiers="50k",
+            keep_turn="",
+            require_language="on",
+            min_seniority=3,
+            fallback="skim",
+        ),
+    )
+    assert response.status_code == 302, response.content.decode()
+    rule = RoutingRule.objects.get()
+    assert (rule.action, rule.pool, rule.method, rule.target) == (
+        "pool",
+        pool,
+        "round_robin",
+        "team",
+    )
+    assert not rule.reps.exists() and rule.direct_rep is None and rule.value_tiers == []
+    assert rule.keep_turn and not rule.require_language and rule.min_seniority is None
+    # Direct needs its rep, not a team; "The reps listed below" needs reps.
+    response = client.post(
+        "/admin/routing/routingrule/add/", _rule_post(name="D", method="direct", team="")
+    )
+    body = response.content.decode()
+    assert "Choose the rep for" in body and "Choose the team" not in body
+    response = client.post("/admin/routing/routingrule/add/", _rule_post(name="L", target="reps"))
+    assert "Choose at least one rep." in response.content.decode()
+    response = client.post(
+        "/admin/routing/routingrule/add/",
+        _rule_post(name="S", action="skim", fallback="rule", method="direct", team=""),
+    )
+    assert response.status_code == 302  # a skim rule needs no rep, no fallback rule
+    assert RoutingRule.objects.get(name="S").fallback == "skim"
+
+
+def test_admin_rule_form_explains_every_method_and_carries_the_mapping(admin_user, client_for):
+    body = client_for(admin_user).get("/admin/routing/routingrule/add/").content.decode()
+    for method in RoutingRule.Method:
+        assert f'<li data-method="{method.value}">' in body
+    assert "<strong>Load balanced</strong>: the rep with the fewest open leads" in body
+    assert '<script id="rule-form-layouts" type="application/json">' in body
+    assert "js/rule_form.js" in body
+    # Without JavaScript every field is on the page.
+    for name in ("pool", "direct_rep", "value_tiers", "keep_turn", "fallback_rule"):
+        assert f'name="{name}"' in body
