@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from accounts.roles import Role
 from routing.models import RoutingRule
 from tests.browser.conftest import login, screenshot
-from tests.factories import PASSWORD, PoolFactory, UserFactory, make_rep
+from tests.factories import PASSWORD, LeadSourceFactory, PoolFactory, UserFactory, make_rep
 from tests.routing_factories import RuleFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -117,3 +117,30 @@ def test_the_rule_form_shows_the_fields_of_the_chosen_action_and_method(browser,
         expect(page.locator(".messagelist")).to_contain_text("was added successfully")
         page.context.close()
     assert RoutingRule.objects.filter(action="pool", pool=pool).count() == 2
+
+
+def test_a_misspelt_source_is_refused_with_the_one_meant(browser, live_url, team):
+    """Issue 24, point 9, as the admin meets it: the form says which source was meant."""
+    admin = UserFactory(roles=[Role.ADMIN], is_staff=True, is_superuser=True)
+    LeadSourceFactory(slug="paid_search", name="Paid search")
+    for width, height in ((1366, 768), (390, 844)):
+        page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+        login(page, live_url, admin.username, PASSWORD)
+        page.goto(f"{live_url}/admin/routing/routingrule/add/")
+        page.fill("#id_name", f"Paid {width}")
+        page.select_option("#id_team", str(team.pk))
+        page.fill("#id_conditions", "country = BR\nsource = paid_serch")
+        page.click("input[name=_save]")
+        errors = page.locator(".field-conditions .errorlist")
+        expect(errors).to_contain_text(
+            "Line 2 (“source = paid_serch”): “paid_serch” is not a lead source (by slug). "
+            "Did you mean “paid_search”?"
+        )
+        expect(page.locator("#id_conditions")).to_have_value("country = BR\nsource = paid_serch")
+        errors.scroll_into_view_if_needed()
+        screenshot(page, f"admin-rule-form-did-you-mean-{width}")
+        page.fill("#id_conditions", "country = BR\nsource = paid_search")
+        page.click("input[name=_save]")
+        expect(page.locator(".messagelist")).to_contain_text("was added successfully")
+        page.context.close()
+    assert RoutingRule.objects.filter(name__startswith="Paid ").count() == 2
