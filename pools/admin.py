@@ -21,6 +21,9 @@ from pools.models import (
 )
 from pools.money import MoneyField, money_format_for
 from pools.pull.selectors import BLIND_FIELDS
+from pools.screening.conditions import ConditionError
+from pools.screening.known_values import KNOWN_FIELDS, condition_values_check, known_values_help
+from pools.screening.services import rule_expected
 
 
 class SourceRestrictionInline(admin.TabularInline):
@@ -252,8 +255,39 @@ class ApiKeyAdmin(admin.ModelAdmin):
         self.message_user(request, f"Revoked {queryset.count()} key(s).")
 
 
+class ScoringRuleForm(forms.ModelForm):
+    """A value the rule's field cannot have (`source = paid_serch`) is refused with the
+    closest known one, as in routing rules (one check: `condition_values_check`)."""
+
+    class Meta:
+        model = ScoringRule
+        fields = ("name", "field", "operator", "value", "points", "source", "is_active")
+        help_texts = {
+            "value": ScoringRule._meta.get_field("value").help_text
+            + " "
+            + known_values_help(KNOWN_FIELDS)
+        }
+
+    def clean(self):
+        data = super().clean()
+        field, operator = (data.get("field") or "").strip(), data.get("operator")
+        if operator in (
+            ScoringRule.Operator.EQUALS,
+            ScoringRule.Operator.NOT_EQUALS,
+            ScoringRule.Operator.IN,
+        ):
+            expected = rule_expected(operator=operator, value=data.get("value") or "")
+            values = expected if isinstance(expected, list) else [expected]
+            try:
+                condition_values_check(field=field, values=[v.strip() for v in values])
+            except ConditionError as exc:
+                self.add_error("value", str(exc))
+        return data
+
+
 @admin.register(ScoringRule)
 class ScoringRuleAdmin(admin.ModelAdmin):
+    form = ScoringRuleForm
     list_display = ("name", "field", "operator", "value", "points", "source", "is_active")
     list_editable = ("points", "is_active")
     list_filter = ("is_active", "source")

@@ -6,11 +6,13 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
 from leadroute.shared.admin_mixins import AppendOnlyAdminMixin
+from pools.screening.conditions import arrival_time_zone
 
 from .decisions.selectors import decision_view_model
 from .engine import lead_route_preview
 from .models import Heartbeat, RepIntake, RoutingDecision, RoutingRule, RuleRotation
 from .rules.conditions import conditions_describe
+from .rules.fields_used import rule_form_layouts
 from .rules.forms import RoutingRuleForm, TestLeadForm
 
 
@@ -38,6 +40,7 @@ class RuleRotationInline(admin.StackedInline):
 class RoutingRuleAdmin(admin.ModelAdmin):
     form = RoutingRuleForm
     change_list_template = "admin/routing/routingrule/change_list.html"
+    change_form_template = "admin/routing/routingrule/change_form.html"
     inlines = (RuleRotationInline,)
     list_display = (
         "priority",
@@ -86,7 +89,6 @@ class RoutingRuleAdmin(admin.ModelAdmin):
         (
             "Method options",
             {
-                "classes": ("collapse",),
                 "fields": (
                     "keep_turn",
                     "performance_window_days",
@@ -98,8 +100,15 @@ class RoutingRuleAdmin(admin.ModelAdmin):
         ("When nobody is eligible", {"fields": ("fallback", "fallback_rule", "fallback_pool")}),
     )
 
+    class Media:
+        js = ("js/rule_form.js",)
+
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_decisions=Count("decisions"))
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        context["rule_form_layouts"] = rule_form_layouts()
+        return super().render_change_form(request, context, *args, **kwargs)
 
     @admin.display(description="Takes")
     def reads_as(self, obj):
@@ -154,7 +163,9 @@ class RoutingRuleAdmin(admin.ModelAdmin):
         result = None
         if form.is_valid():
             decision = lead_route_preview(
-                lead=form.cleaned_data["lead"], source_slug=form.cleaned_data["source_slug"]
+                lead=form.cleaned_data["lead"],
+                source_slug=form.cleaned_data["source_slug"],
+                now=form.cleaned_data["at"],
             )
             result = decision_view_model(decision=decision, full=True)
         context = {
@@ -163,6 +174,8 @@ class RoutingRuleAdmin(admin.ModelAdmin):
             "title": "Test a lead against the rules",
             "form": form,
             "result": result,
+            "moment": form.cleaned_data.get("at") if result else None,
+            "zone": arrival_time_zone().key,
         }
         return render(request, "admin/routing/routingrule/test_lead.html", context)
 

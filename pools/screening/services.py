@@ -31,12 +31,14 @@ _OPERATORS = {
 }
 
 
+def rule_expected(*, operator: str, value: str):
+    """What a scoring rule's value means to its operator: "is one of" a comma list, "is
+    filled in" and "is blank" nothing, the others the value."""
+    return {Op.IN: value.split(","), Op.IS_SET: False, Op.IS_BLANK: True}.get(operator, value)
+
+
 def rule_matches(rule: ScoringRule, values: list) -> bool:
-    expected = {
-        Op.IN: rule.value.split(","),
-        Op.IS_SET: False,
-        Op.IS_BLANK: True,
-    }.get(rule.operator, rule.value)
+    expected = rule_expected(operator=rule.operator, value=rule.value)
     return values_hold(_OPERATORS[rule.operator], values, expected)
 
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 from accounts.models import WEEKDAYS
 from pools.money import MAX_AMOUNT, money_parse
 from pools.screening.conditions import ConditionError, norm, range_bound
+from pools.screening.known_values import condition_values_check
 
 # field -> (label, numeric?)
 FIELDS: dict[str, tuple[str, bool]] = {
@@ -122,8 +123,8 @@ def condition_text(cond: dict) -> str:
     if op == "is_empty":
         return f"{field} {'is empty' if value in (True, None) else 'is filled in'}"
     if op == "prefix":
-        return f"{field} starts with {value}"
-    return f"{field} = {value}"
+        return f"{field} starts with {_quoted(str(value))}"
+    return f"{field} = {_quoted(str(value))}"
 
 
 def conditions_describe(conditions: list) -> str:
@@ -151,6 +152,10 @@ _HEAD = re.compile(r"([A-Za-z_]*)\s*(.*)$")
 _NUMBER = r"-?\d+(?:\.\d+)?"
 _RANGE = re.compile(rf"^({_NUMBER})\s*(?:–|—|-|to)\s*({_NUMBER})$", re.IGNORECASE)
 _BOUND = re.compile(rf"^(≥|>=|≤|<=)\s*({_NUMBER})$")
+_QUOTES = (
+    "a quote is left open, or text follows a closing quote: write a quoted value whole, "
+    '"Washington, DC", and double a quote inside one ("").'
+)
 _HOW = (
     "say how to compare: = value, in a, b, starts with value, ≥ number, ≤ number, "
     "number–number, is empty or is filled in"
@@ -162,9 +167,12 @@ def conditions_text(conditions: list) -> str:
     return f"\n{OR}\n".join("\n".join(condition_text(c) for c in group) for group in conditions)
 
 
-def conditions_parse(text: str) -> list:
-    """The editor's text as conditions, checked. Raises ConditionError naming the line."""
+def conditions_parse(text: str, *, check_known: bool = False) -> list:
+    """The editor's text as conditions, checked. Raises ConditionError naming the line.
+    `check_known` also checks values against the known ones (a few queries; the admin's
+    form asks for it, `pools.screening.known_values`)."""
     groups: list[list[dict]] = [[]]
+    known_cache: dict = {}
     for number, raw in enumerate((text or "").splitlines(), start=1):
         line = raw.strip()
         if not line:
@@ -177,6 +185,12 @@ def conditions_parse(text: str) -> list:
             continue
         cond = _line_condition(line, where)
         condition_validate(cond, where=where)
+        if check_known and cond["op"] in ("equals", "in"):
+            values = cond["value"] if cond["op"] == "in" else [cond["value"]]
+            try:
+                condition_values_check(field=cond["field"], values=values, cache=known_cache)
+            except ConditionError as exc:
+                raise ConditionError(f"{where}: {exc}") from None
         groups[-1].append(cond)
     if not groups[-1]:
         if len(groups) > 1:
@@ -193,11 +207,11 @@ def _line_condition(line: str, where: str) -> dict:
         raise ConditionError(f"{where}: start with a lead field, one of: {', '.join(FIELDS)}.")
     lowered = rest.casefold()
     if rest.startswith("=") and not rest.startswith("=="):
-        return _cond(field, "equals", rest[1:].strip())
+        return _cond(field, "equals", _unquoted(rest[1:].strip(), where))
     if lowered == "in" or lowered.startswith("in "):
-        return _cond(field, "in", _split(rest[2:]))
+        return _cond(field, "in", _split(rest[2:], where))
     if lowered.startswith("starts with"):
-        return _cond(field, "prefix", rest[len("starts with ") :].strip())
+        return _cond(field, "prefix", _unquoted(rest[len("starts with ") :].strip(), where))
     if lowered in ("is empty", "is blank"):
         return _cond(field, "is_empty", True)
     if lowered in ("is filled in", "is not empty"):
@@ -219,10 +233,24 @@ def _cond(field: str, op: str, value) -> dict:
     return {"field": field, "op": op, "value": value}
 
 
-def _split(text: str) -> list[str]:
-    """ "a, b, "c, d"" → ["a", "b", "c, d"] (csv's quoting, blanks dropped)."""
-    row = next(csv.reader([text], skipinitialspace=True), [])
+def _split(text: str, where: str) -> list[str]:
+    """ "a, b, "c, d"" → ["a", "b", "c, d"] (csv's quoting, blanks dropped). Strict: a
+    quote left open would otherwise swallow the rest of the line into one value."""
+    try:
+        row = next(csv.reader([text], skipinitialspace=True, strict=True), [])
+    except csv.Error:
+        raise ConditionError(f"{where}: {_QUOTES}") from None
     return [item.strip() for item in row if item.strip()]
+
+
+def _unquoted(text: str, where: str) -> str:
+    """One value, quoted or not: "Washington, DC" → Washington, DC (csv's quoting)."""
+    if not text.startswith('"'):
+        return text
+    items = _split(text, where)
+    if len(items) != 1:
+        raise ConditionError(f"{where}: {_QUOTES}")
+    return items[0]
 
 
 def _joined(values) -> str:

@@ -1,17 +1,27 @@
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.html import format_html, format_html_join
 
 from accounts.forms import JSONAsTextField
 from pools.models import COMPANY_FIELDS, Lead
 from pools.money import MAX_AMOUNT, money_parse
+from pools.screening.conditions import arrival_time_zone
+from pools.screening.known_values import known_values_help
 
 from ..models import RoutingRule
 from .conditions import FIELDS, SYNTAX, ConditionError, conditions_parse, conditions_text
+from .fields_used import CHOICES, METHODS_EXPLAINED, rule_fields_used
 
-FIELD_HELP = "Fields: " + "; ".join(f"{k} — {label}" for k, (label, _) in FIELDS.items())
+FIELD_HELP = (
+    "Fields: "
+    + "; ".join(f"{k} — {label}" for k, (label, _) in FIELDS.items())
+    + f".<br>{known_values_help(FIELDS)}"
+)
 # Lead columns a pasted test lead may set ("source" is a slug, handled apart).
 PASTABLE = (*COMPANY_FIELDS, "phone", "score", "campaign", "created_at", "company")
 
@@ -34,7 +44,7 @@ class ConditionsField(JSONAsTextField):
 
     def to_python(self, value) -> list:
         try:
-            return conditions_parse(super().to_python(value))
+            return conditions_parse(super().to_python(value), check_known=True)
         except ConditionError as exc:
             raise forms.ValidationError(str(exc)) from None
 
@@ -91,7 +101,7 @@ class RepMultipleChoiceField(RepChoiceLabels, forms.ModelMultipleChoiceField):
 class RoutingRuleForm(forms.ModelForm):
     conditions = ConditionsField(
         required=False,
-        help_text=f"{SYNTAX}<br>{FIELD_HELP}.<br>Try a rule with “Test a lead” on the rules list.",
+        help_text=f"{SYNTAX}<br>{FIELD_HELP}<br>Try a rule with “Test a lead” on the rules list.",
     )
     value_tiers = MoneyListField(
         required=False,
@@ -135,6 +145,19 @@ class RoutingRuleForm(forms.ModelForm):
         for name in ("reps", "direct_rep"):
             if name in self.fields:
                 self.fields[name].queryset = reps
+        if "method" in self.fields:
+            # Every method's line; the browser highlights the chosen one (rule_form.js).
+            self.fields["method"].help_text = format_html(
+                '<ul class="method-explained">{}</ul>',
+                format_html_join(
+                    "",
+                    '<li data-method="{}"><strong>{}</strong>: {}</li>',
+                    (
+                        (m.value, m.label.split(" (")[0], METHODS_EXPLAINED[m])
+                        for m in RoutingRule.Method
+                    ),
+                ),
+            )
         if "fallback_rule" in self.fields and self.instance.pk:
             self.fields["fallback_rule"].queryset = RoutingRule.objects.exclude(pk=self.instance.pk)
 
@@ -152,31 +175,65 @@ class RoutingRuleForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        A, M, T, F = (
-            RoutingRule.Action,
-            RoutingRule.Method,
-            RoutingRule.Target,
-            RoutingRule.Fallback,
-        )
-        action, method, target = data.get("action"), data.get("method"), data.get("target")
-        if action == A.POOL and not data.get("pool"):
-            self.add_error("pool", "Choose the pool this rule places leads in.")
-        if action == A.ASSIGN:
-            if method == M.DIRECT and not data.get("direct_rep"):
-                self.add_error("direct_rep", "Choose the rep for “Direct to a named rep”.")
-            elif method != M.DIRECT and target == T.TEAM and not data.get("team"):
-                self.add_error("team", "Choose the team whose reps get these leads.")
-            elif method != M.DIRECT and target == T.REPS and not data.get("reps"):
-                self.add_error("reps", "Choose at least one rep.")
-        if data.get("fallback") == F.RULE and not data.get("fallback_rule"):
-            self.add_error("fallback_rule", "Choose the rule to try when nobody is eligible.")
-        if data.get("fallback") == F.POOL and not data.get("fallback_pool"):
-            self.add_error("fallback_pool", "Choose the pool to use when nobody is eligible.")
+        used, required = rule_fields_used({c: data.get(c) for c in CHOICES})
+        for name in self.fields:
+            if name not in used:
+                # Shown without JavaScript but meaningless for this rule: its value (or a
+                # mistake in it) is dropped, not kept to surprise whoever edits it later.
+                self.errors.pop(name, None)
+                data[name] = _default(name)
+        for name, message in required.items():
+            if name in self.fields and not data.get(name) and name not in self.errors:
+                self.add_error(name, message)
         return data
 
 
+def _default(name: str):
+    model_field = RoutingRule._meta.get_field(name)
+    return [] if model_field.many_to_many else model_field.get_default()
+
+
+class MomentField(forms.CharField):
+    """A moment on the routing clock (`ROUTING_TIME_ZONE`, the arrival conditions' zone),
+    typed "2026-03-04T10:00". Not Django's DateTimeField: that reads the reader's own zone
+    (the tz cookie), and a moment to test must mean the same whoever types it."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"})
+    FORMAT = "%Y-%m-%dT%H:%M"
+
+    def prepare_value(self, value):
+        if isinstance(value, datetime):
+            return value.astimezone(arrival_time_zone()).strftime(self.FORMAT)
+        return value
+
+    def to_python(self, value) -> datetime | None:
+        text = super().to_python(value).strip()
+        if not text:
+            return None
+        zone = arrival_time_zone()
+        example = f"write it as {timezone.now().astimezone(zone).strftime('%Y-%m-%d %H:%M')}"
+        try:
+            moment = parse_datetime(text.replace(" ", "T", 1))
+        except ValueError:
+            moment = None
+        if moment is None:
+            raise forms.ValidationError(f"“{text}” is not a date and time; {example}.")
+        if not 1970 <= moment.year <= 2100:
+            raise forms.ValidationError("Pick a moment between 1970 and 2100.")
+        if timezone.is_aware(moment):
+            return moment
+        aware = moment.replace(tzinfo=zone)
+        if aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != moment:
+            # Skipped when clocks went forward: no lead ever arrives then.
+            raise forms.ValidationError(
+                f"{moment:%Y-%m-%d %H:%M} does not exist in {zone.key} (the clocks skip it)."
+            )
+        return aware
+
+
 class TestLeadForm(forms.Form):
-    """“Test a lead”: an existing lead's id, or its fields typed a line each."""
+    """“Test a lead”: an existing lead's id, or its fields typed a line each, routed at a
+    moment of the admin's choosing (now unless told)."""
 
     lead_id = forms.IntegerField(required=False, min_value=1, label="Existing lead id")
     fields_text = forms.CharField(
@@ -195,6 +252,25 @@ class TestLeadForm(forms.Form):
         + ", ".join(PASTABLE)
         + ". Dates as 2026-03-04T10:00:00+00:00.",
     )
+    at = MomentField(required=False)
+
+    def __init__(self, data=None, **kwargs):
+        zone = arrival_time_zone().key
+        if data is not None and not data.get("at"):
+            # The moment a blank field means, shown back beside the outcome it gave.
+            data = data.copy()
+            data["at"] = self.base_fields["at"].prepare_value(timezone.now())
+        super().__init__(data, **kwargs)
+        at = self.fields["at"]
+        at.label = f"Moment ({zone})"
+        at.initial = at.prepare_value(timezone.now())
+        at.help_text = (
+            f"When the lead is routed, on the routing clock ({zone}); blank is now. Working "
+            "hours, out of office and caps are checked at that moment, caps counting the "
+            "leads routed on its day, week and month. Open and untouched leads, conversion "
+            "rates and round-robin turns are as they stand now. A typed lead arrives at the "
+            "moment (unless given created_at); an existing lead keeps its own arrival."
+        )
 
     def clean_fields_text(self) -> dict:
         fields: dict[str, str] = {}
@@ -235,6 +311,8 @@ class TestLeadForm(forms.Form):
             data["lead"], data["source_slug"] = lead, None
             return data
         values = {k: v for k, v in pasted.items() if k != "source" and v != ""}
+        # A typed lead arrives at the moment tested unless it says when it arrived.
+        values.setdefault("created_at", data.get("at") or timezone.now())
         data["lead"] = Lead(**values)
         data["source_slug"] = pasted.get("source", "")
         return data

@@ -184,3 +184,12 @@ def test_the_model_field_rejects_a_malformed_shape_whoever_writes_it():
     with pytest.raises(ValidationError, match="“colour” is not a lead field"):
         field.run_validators([[c("colour", "equals", "red")]])
     field.run_validators([[c("state", "equals", "SP")]])  # a good shape passes
+
+
+def test_an_unclosed_quote_is_a_syntax_error_not_a_value():
+    for text in ('source in paid_search, "social', 'city = "Boston', 'city starts with "Bo'):
+        with pytest.raises(ConditionError, match="Line 1 .*: a quote is left open"):
+            conditions_parse(text)
+    quoted = [[c("city", "equals", "Washington, DC"), c("city", "prefix", '"x')]]
+    assert conditions_parse('city = "Washington, DC"\ncity starts with """x"') == quoted
+    assert conditions_parse(conditions_text(quoted)) == quoted  # written back, read alike
