@@ -1,11 +1,11 @@
 """Reads of leads, scoped to what a user may see."""
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 
 from accounts.roles import Role, has_role
 from accounts.selectors import teams_managed_by
 from pools.lifecycle import OPEN_OWNED_STATES, LeadState
-from pools.models import ImportJob, Lead, LeadEvent, LeadSource
+from pools.models import ImportDuplicate, ImportJob, Lead, LeadEvent, LeadSource
 
 
 def leads_visible_to(*, user) -> QuerySet[Lead]:
@@ -79,3 +79,14 @@ def import_jobs_visible_to(*, user) -> QuerySet[ImportJob]:
     if has_role(user, Role.ADMIN):
         return jobs
     return jobs.filter(Q(created_by=user) | Q(source__team__in=teams_managed_by(user=user)))
+
+
+def import_duplicates_for(*, job: ImportJob, user) -> QuerySet[ImportDuplicate]:
+    """The job's rows that repeated a lead, in file order, each with its lead and
+    `lead_visible`: whether `user` may open that lead. Dedupe looks across teams, so the
+    lead may be one the importer must not see: such a row is listed without the lead."""
+    return (
+        job.duplicate_rows.select_related("lead")
+        .annotate(lead_visible=Exists(leads_visible_to(user=user).filter(pk=OuterRef("lead_id"))))
+        .order_by("row", "id")
+    )

@@ -25,4 +25,9 @@ urlpatterns = [
     path("import/", import_views.import_upload, name="import"),
     path("import/<int:job_id>/", import_views.import_job, name="import_job"),
     path("import/<int:job_id>/errors.csv", import_views.import_errors, name="import_errors"),
+    path(
+        "import/<int:job_id>/duplicates.csv",
+        import_views.import_duplicates,
+        name="import_duplicates",
+    ),
 ]
