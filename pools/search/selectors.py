@@ -30,7 +30,8 @@ def leads_search(
 
     `text` matches name, e-mail and company, case-insensitively, every word somewhere; text
     that looks like a phone number matches the phone's digits, whatever the punctuation
-    (phones are stored in E.164, "+" and digits, so "(11) 91234-5678" finds +5511912345678).
+    (phones are stored in E.164, "+" and digits, so "(11) 91234-5678" finds +5511912345678,
+    and "020 7946 0958" finds +442079460958).
     """
     leads = leads_managed_by(user=user)
     if text.strip():
@@ -47,7 +48,9 @@ def leads_search(
 
 
 def _text_match(text: str) -> Q:
-    digits = re.sub(r"\D", "", text)
+    # Leading zeros are a national trunk prefix ("020 7946 0958" is +44 20 7946 0958),
+    # never part of an E.164 number's start.
+    digits = re.sub(r"\D", "", text).lstrip("0")
     if _PHONE_LIKE.fullmatch(text.strip()) and len(digits) >= _MIN_PHONE_DIGITS:
         return Q(phone__contains=digits)
     match = Q()

@@ -186,6 +186,11 @@ def test_search_matches_name_email_company_and_phone_digits(manager, cast, text,
     assert names(leads_search(user=manager, text=text)) == expected
 
 
+def test_a_phone_typed_with_its_trunk_zero_is_found(manager, team):
+    lead(team=team, first_name="Eve", phone="+442079460958")
+    assert names(leads_search(user=manager, text="020 7946 0958")) == ["Eve"]
+
+
 def test_filters_by_state_owner_source_and_team(manager, rep, team, cast):
     assert names(leads_search(user=manager, state=LeadState.ASSIGNED)) == ["Bruno"]
     assert names(leads_search(user=manager, owner=rep)) == ["Carla", "Bruno"]
