@@ -286,6 +286,7 @@ def test_pages_go_newest_to_oldest_keeping_the_filters(team, manager, rep, clien
 def test_the_team_page_links_each_rep_to_their_leads(manager, rep, client_for):
     page = client_for(manager).get(reverse("reports:team")).content.decode()
     assert f'href="{URL}?owner={rep.pk}"' in page
+    assert f'<a href="{URL}">search all</a>' in page
 
 
 def test_the_managers_navigation_has_the_lead_list(manager, rep, client_for):
