@@ -1,11 +1,11 @@
 """Reads of leads, scoped to what a user may see."""
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 
 from accounts.roles import Role, has_role
 from accounts.selectors import teams_managed_by
 from pools.lifecycle import OPEN_OWNED_STATES, LeadState
-from pools.models import ImportJob, Lead, LeadEvent, LeadSource
+from pools.models import ImportDuplicate, ImportJob, Lead, LeadEvent, LeadSource
 
 
 def leads_visible_to(*, user) -> QuerySet[Lead]:
@@ -20,8 +20,20 @@ def leads_visible_to(*, user) -> QuerySet[Lead]:
     if has_role(user, Role.REP):
         scope |= Q(owner=user)
     if has_role(user, Role.MANAGER):
-        scope |= Q(team__in=teams_managed_by(user=user))
+        scope |= _managed_scope(user)
     return Lead.objects.filter(scope)
+
+
+def leads_managed_by(*, user) -> QuerySet[Lead]:
+    """The leads of the teams `user` manages (by the lead's team, as `leads_visible_to`
+    has it), all of them for an admin: each opens for `user`."""
+    if has_role(user, Role.ADMIN):
+        return Lead.objects.all()
+    return Lead.objects.filter(_managed_scope(user))
+
+
+def _managed_scope(user) -> Q:
+    return Q(team__in=teams_managed_by(user=user))
 
 
 def rep_open_leads(*, user) -> QuerySet[Lead]:
@@ -79,3 +91,14 @@ def import_jobs_visible_to(*, user) -> QuerySet[ImportJob]:
     if has_role(user, Role.ADMIN):
         return jobs
     return jobs.filter(Q(created_by=user) | Q(source__team__in=teams_managed_by(user=user)))
+
+
+def import_duplicates_for(*, job: ImportJob, user) -> QuerySet[ImportDuplicate]:
+    """The job's rows that repeated a lead, in file order, each with its lead and
+    `lead_visible`: whether `user` may open that lead. Dedupe looks across teams, so the
+    lead may be one the importer must not see: such a row is listed without the lead."""
+    return (
+        job.duplicate_rows.select_related("lead")
+        .annotate(lead_visible=Exists(leads_visible_to(user=user).filter(pk=OuterRef("lead_id"))))
+        .order_by("row", "id")
+    )

@@ -4,10 +4,12 @@ from pools.capture import views as capture_views
 from pools.capture.imports import views as import_views
 from pools.pull import views as pull_views
 from pools.screening import views as screening_views
+from pools.search import views as search_views
 from pools.work import views as work_views
 
 app_name = "pools"
 urlpatterns = [
+    path("", search_views.lead_list, name="leads"),
     path("mine/", work_views.my_leads, name="my_leads"),
     path("<int:lead_id>/", work_views.lead_detail, name="lead_detail"),
     path("<int:lead_id>/touch/", work_views.lead_touch, name="touch"),
@@ -25,4 +27,9 @@ urlpatterns = [
     path("import/", import_views.import_upload, name="import"),
     path("import/<int:job_id>/", import_views.import_job, name="import_job"),
     path("import/<int:job_id>/errors.csv", import_views.import_errors, name="import_errors"),
+    path(
+        "import/<int:job_id>/duplicates.csv",
+        import_views.import_duplicates,
+        name="import_duplicates",
+    ),
 ]

@@ -30,15 +30,17 @@ from pools.services import lead_create, lead_record_event
 from pools.signals import leads_waiting_on_commit
 
 CREATED, REPLAYED, MERGED = "created", "replayed", "merged"
+# What told a merged inquiry's person apart: the same e-mail, or the same phone.
+SAME_EMAIL, SAME_PHONE = "email", "phone"
 # Leads in these states are not "open": a new inquiry from the same person starts afresh.
 NOT_OPEN_STATES = frozenset({LeadState.REJECTED} | CLOSED_STATES)
-_EXTERNAL_ID_KEY = "external_id:"
 
 
 @dataclass(frozen=True)
 class CaptureResult:
     lead: Lead
     outcome: str  # CREATED, REPLAYED (idempotent retry) or MERGED (dedupe)
+    matched_by: str = ""  # for MERGED: SAME_EMAIL or SAME_PHONE
 
     @property
     def created(self) -> bool:
@@ -88,6 +90,12 @@ def _name_key(*parts: str) -> str:
     return " ".join(" ".join(parts).split()).casefold()
 
 
+def external_id_key(external_id: str) -> str:
+    """The remembered key under which a merged inquiry's external id points at the lead it
+    joined (that lead keeps its own external id)."""
+    return "external_id:" + external_id
+
+
 def _lock_identities(keys: list[str]) -> None:
     if not keys:
         return
@@ -104,7 +112,7 @@ def _find_replay(*, source: LeadSource, external_id: str, idempotency_key: str) 
     """The lead an earlier post made: by a remembered key (the idempotency key, or the
     external id of an inquiry that was merged), else by external id. One written-out
     query, like the dedupe lookup: it runs on every post that carries either."""
-    keys = [k for k in (idempotency_key, external_id and _EXTERNAL_ID_KEY + external_id) if k]
+    keys = [k for k in (idempotency_key, external_id and external_id_key(external_id)) if k]
     selects, params = [], []
     if keys:
         selects.append(
@@ -239,12 +247,13 @@ def _capture(
             name=_name_key(fields.get("first_name", ""), fields.get("last_name", "")),
         )
         if existing is not None:
+            matched_by = SAME_EMAIL if email and existing.email == email else SAME_PHONE
             submitted = {k: v for k, v in fields.items() if v not in ("", None)}
             lead_record_event(
                 lead=existing,
                 kind=LeadEvent.Kind.INQUIRY,
                 actor=actor,
-                reason=f"Same {'e-mail' if email and existing.email == email else 'phone'} "
+                reason=f"Same {'e-mail' if matched_by == SAME_EMAIL else 'phone'} "
                 f"got in touch again via {channel} ({source.name})"
                 + (f". {review_reason}" if review_reason else ""),
                 data={
@@ -257,10 +266,10 @@ def _capture(
             )
             # A re-sent row or retried post must not log the same inquiry twice.
             if external_id:
-                remember.append(_EXTERNAL_ID_KEY + external_id)
+                remember.append(external_id_key(external_id))
             _remember(source=source, lead=existing, keys=remember)
             _notify_owner(existing)
-            return CaptureResult(existing, MERGED)
+            return CaptureResult(existing, MERGED, matched_by)
 
         lead = lead_create(
             actor=actor,

@@ -1,6 +1,12 @@
 """The pools app's models, one module per concept, all imported from here (`pools.models`)."""
 
-from pools.models.capture import ApiKey, IdempotencyKey, ImportJob, ImportRowError
+from pools.models.capture import (
+    ApiKey,
+    IdempotencyKey,
+    ImportDuplicate,
+    ImportJob,
+    ImportRowError,
+)
 from pools.models.fields import (
     CAPTURED_FIELDS,
     COMPANY_FIELDS,
@@ -23,6 +29,7 @@ __all__ = [
     "PROTECTED_FIELDS",
     "ApiKey",
     "IdempotencyKey",
+    "ImportDuplicate",
     "ImportJob",
     "ImportRowError",
     "Lead",

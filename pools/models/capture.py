@@ -123,3 +123,26 @@ class ImportRowError(models.Model):
 
     def __str__(self) -> str:
         return f"row {self.row}: {self.reason}"
+
+
+class ImportDuplicate(models.Model):
+    """A row of an import that made no new lead because it repeats one: which lead, and
+    what told them apart, so the person importing can check the match."""
+
+    class MatchedBy(models.TextChoices):
+        EMAIL = "email", "Same e-mail"
+        PHONE = "phone", "Same phone (and no other name or e-mail)"
+        EXTERNAL_ID = "external_id", "Same external id"
+        SAME_ROW = "same_row", "Same row imported before"
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="duplicate_rows")
+    row = models.PositiveIntegerField(help_text="Line in the file (the header is line 1).")
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
+    matched_by = models.CharField(max_length=12, choices=MatchedBy.choices)
+
+    class Meta:
+        ordering = ["row", "id"]
+        indexes = [models.Index(fields=["job", "row"], name="import_duplicate_job_row")]
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.get_matched_by_display()} as lead {self.lead_id}"

@@ -25,8 +25,15 @@ from leadroute.shared.on_commit import enqueue_on_commit
 from pools.capture import normalise
 from pools.capture.imports import mapping as m
 from pools.capture.imports.parsing import CsvProblem, csv_inspect, csv_rows
-from pools.capture.services import CREATED, lead_capture
-from pools.models import IdempotencyKey, ImportJob, ImportRowError, Lead, LeadSource
+from pools.capture.services import CREATED, MERGED, external_id_key, lead_capture
+from pools.models import (
+    IdempotencyKey,
+    ImportDuplicate,
+    ImportJob,
+    ImportRowError,
+    Lead,
+    LeadSource,
+)
 from pools.money import DECIMAL_COMMA, DECIMAL_POINT, decimal_mark_detect, money_parse
 from pools.signals import leads_waiting_on_commit
 
@@ -174,6 +181,7 @@ def import_job_run(*, job_id: int) -> str:
         return job.status if job else "missing"
     resume_after = job.processed
     ImportRowError.objects.filter(job=job, row__gt=resume_after + 1).delete()
+    ImportDuplicate.objects.filter(job=job, row__gt=resume_after + 1).delete()
     ImportJob.objects.filter(pk=job.pk).update(
         status=ImportJob.Status.RUNNING, started_at=job.started_at or timezone.now()
     )
@@ -229,12 +237,14 @@ def _commit_without_waiting_for_disk(on: bool) -> None:
 
 
 class _Batch:
-    """Counters, row errors and created lead ids since the last progress save."""
+    """Counters, row errors, duplicate rows and created lead ids since the last progress
+    save."""
 
     def __init__(self, job: ImportJob):
         self.job = job
         self.counts = dict.fromkeys(("processed", "created", "duplicates", "rejected"), 0)
         self.errors: list[ImportRowError] = []
+        self.duplicates: list[ImportDuplicate] = []
         self.created_ids: list[int] = []
         self.saved_at = time.monotonic()
 
@@ -244,18 +254,26 @@ class _Batch:
             or time.monotonic() - self.saved_at > PROGRESS_EVERY_SECONDS
         )
 
+    def duplicate(self, row: int, lead_id: int, matched_by: str) -> None:
+        self.counts["duplicates"] += 1
+        self.duplicates.append(
+            ImportDuplicate(job=self.job, row=row, lead_id=lead_id, matched_by=matched_by)
+        )
+
     def flush(self) -> None:
         # One UPDATE of relative increments: the page polling progress sees a consistent
         # snapshot, and a resumed run adds to what the interrupted one saved. The batch's
         # new leads are announced together, after commit, not one message per lead.
         with transaction.atomic():
             ImportRowError.objects.bulk_create(self.errors)
+            ImportDuplicate.objects.bulk_create(self.duplicates)
             ImportJob.objects.filter(pk=self.job.pk).update(
                 **{k: F(k) + v for k, v in self.counts.items()}
             )
             if self.created_ids:
                 leads_waiting_on_commit(lead_ids=self.created_ids)
         self.errors.clear()
+        self.duplicates.clear()
         self.created_ids.clear()
         self.counts = dict.fromkeys(self.counts, 0)
         self.saved_at = time.monotonic()
@@ -278,31 +296,45 @@ def _import_chunk(job: ImportJob, chunk: list, batch: _Batch) -> None:
         prepared.append((number, fields, attributes, _row_key(row)))
     # Rows seen before (same external id, or the very same row) are duplicates; finding
     # them for the whole chunk in two queries makes a re-import fast. A row imported by
-    # someone else meanwhile is still caught inside lead_capture.
+    # someone else meanwhile is still caught inside lead_capture. An external id that was
+    # merged into another lead is remembered as a key: without it, a re-import would log
+    # the row's inquiry on that lead a second time.
     external_ids = {f["external_id"] for _, f, _, _ in prepared if f.get("external_id")}
-    known_keys = set(
+    known_keys = dict(
         IdempotencyKey.objects.filter(
-            source=job.source, key__in=[k for *_, k in prepared]
-        ).values_list("key", flat=True)
+            source=job.source,
+            key__in=[k for *_, k in prepared] + [external_id_key(e) for e in external_ids],
+        ).values_list("key", "lead_id")
     )
     known_ids = (
-        set(
+        dict(
             Lead.objects.filter(source=job.source, external_id__in=external_ids).values_list(
-                "external_id", flat=True
+                "external_id", "id"
             )
         )
         if external_ids
-        else set()
+        else {}
     )
     for number, fields, attributes, key in prepared:
-        if key in known_keys or fields.get("external_id") in known_ids:
-            batch.counts["duplicates"] += 1
-            continue
-        outcome = _import_row(job, number, fields, attributes, key, batch)
-        batch.counts[outcome] += 1
+        external_id = fields.get("external_id", "")
+        if external_id in known_ids:
+            batch.duplicate(number, known_ids[external_id], _replay_match(fields))
+        elif external_id and external_id_key(external_id) in known_keys:
+            batch.duplicate(number, known_keys[external_id_key(external_id)], _replay_match(fields))
+        elif key in known_keys:
+            batch.duplicate(number, known_keys[key], _replay_match(fields))
+        else:
+            _import_row(job, number, fields, attributes, key, batch)
 
 
-def _import_row(job, number, fields, attributes, key, batch) -> str:
+def _replay_match(fields: dict) -> str:
+    # The import identifies a row by its external id when it has one, else by its content.
+    if fields.get("external_id"):
+        return ImportDuplicate.MatchedBy.EXTERNAL_ID
+    return ImportDuplicate.MatchedBy.SAME_ROW
+
+
+def _import_row(job, number, fields, attributes, key, batch) -> None:
     try:
         # With an external id, that id already makes a re-import a replay; the row's own
         # key is only needed (and stored) for files without one.
@@ -323,10 +355,16 @@ def _import_row(job, number, fields, attributes, key, batch) -> str:
                 job=job, row=number, column="", reason=f"Could not be saved: {exc}"[:500]
             )
         )
-        return "rejected"
+        batch.counts["rejected"] += 1
+        return
     if result.outcome == CREATED:
         batch.created_ids.append(result.lead.pk)
-        return "created"
+        batch.counts["created"] += 1
+        return
     # Replayed (same row or external id seen before) and merged (joined an open lead with
-    # the same contact) are both duplicates to the person importing.
-    return "duplicates"
+    # the same contact) are both duplicates to the person importing, listed with the lead.
+    batch.duplicate(
+        number,
+        result.lead.pk,
+        result.matched_by if result.outcome == MERGED else _replay_match(fields),
+    )

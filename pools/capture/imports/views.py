@@ -5,6 +5,7 @@ import csv
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.decorators import role_required
@@ -14,6 +15,9 @@ from pools.capture.imports.forms import ImportMappingForm, ImportUploadForm
 from pools.capture.imports.parsing import csv_inspect, csv_sample
 from pools.capture.imports.services import ImportRefused, import_job_create, import_job_start
 from pools.models import ImportJob
+
+# The summary lists this many duplicate rows; the CSV download has them all.
+DUPLICATES_SHOWN = 20
 
 
 @role_required(Role.MANAGER, Role.ADMIN)
@@ -50,7 +54,7 @@ def import_job(request, job_id: int):
             messages.info(request, "This import has already started.")
             return redirect("pools:import_job", job.pk)
         template = "pools/import_job.html#progress" if request.htmx else "pools/import_job.html"
-        return render(request, template, {"job": job})
+        return render(request, template, _summary_context(request, job))
     content = bytes(job.content)
     samples = csv_sample(content, info=csv_inspect(content))
     form = ImportMappingForm(
@@ -68,6 +72,37 @@ def import_job(request, job_id: int):
         else:
             return redirect("pools:import_job", job.pk)
     return render(request, "pools/import_job.html", {"job": job, "form": form})
+
+
+def _summary_context(request, job: ImportJob) -> dict:
+    context = {"job": job}
+    if job.is_finished and job.duplicates:
+        rows = selectors.import_duplicates_for(job=job, user=request.user)
+        context["duplicate_rows"] = shown = list(rows[:DUPLICATES_SHOWN])
+        context["duplicates_more"] = rows.count() - len(shown)
+    return context
+
+
+@role_required(Role.MANAGER, Role.ADMIN)
+@require_GET
+def import_duplicates(request, job_id: int):
+    """Every duplicate row as CSV: its line, what matched and the lead it repeated (named
+    only when the reader may open that lead)."""
+    job = get_object_or_404(selectors.import_jobs_visible_to(user=request.user), pk=job_id)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-duplicates.csv"'
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(["row", "identified by", "lead id", "lead", "link"])
+    for dup in selectors.import_duplicates_for(job=job, user=request.user).iterator():
+        if dup.lead_visible:
+            url = request.build_absolute_uri(reverse("pools:lead_detail", args=[dup.lead_id]))
+            writer.writerow(
+                [dup.row, dup.get_matched_by_display(), dup.lead_id, dup.lead.display_name, url]
+            )
+        else:
+            writer.writerow([dup.row, dup.get_matched_by_display(), "", "outside your teams", ""])
+    return response
 
 
 @role_required(Role.MANAGER, Role.ADMIN)

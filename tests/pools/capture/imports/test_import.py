@@ -113,6 +113,17 @@ def test_reimport_creates_no_duplicates(manager, source):
     assert not Lead.objects.get(email="jose@example.com").events.filter(kind="inquiry").exists()
 
 
+def test_reimporting_a_row_that_joined_another_lead_logs_no_second_inquiry(manager, source):
+    from tests.factories import LeadFactory
+
+    ana = LeadFactory(email="ana@example.com")
+    content = b"id,email\r\nA-1,ana@example.com\r\n"
+    run_import(manager, source, content)
+    again = run_import(manager, source, content)
+    assert (again.created, again.duplicates) == (0, 1)
+    assert ana.events.filter(kind="inquiry").count() == 1
+
+
 def test_crash_in_a_row_leaves_no_half_lead_and_others_import(manager, source, monkeypatch):
     from pools.capture import services as capture
 

@@ -1,0 +1,1 @@
+"""Lead search: the manager's searchable, filterable list of their teams' leads."""
