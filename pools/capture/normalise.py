@@ -203,3 +203,30 @@ def date_parse(value) -> date | None:
         except ValueError:
             continue
     raise ValueError(f"“{text[:40]}” is not a date (use YYYY-MM-DD or DD/MM/YYYY).")
+
+
+_QUOTED = re.compile(r"“([^”]*)”")
+_EMAILS = re.compile(r"[^\s“”\"'<>(),;:]+@[^\s“”\"'<>(),;:]+")
+_DIGIT_RUNS = re.compile(r"\+?\d[\d\s().-]{4,}\d")
+
+
+def personal_mask(value: str) -> str:
+    """An e-mail or phone, recognisable to whoever has the file but useless to anyone
+    reading a report or a log: a•••@example.com, •••58."""
+    value = value.strip()
+    if "@" in value:
+        local, _, domain = value.rpartition("@")
+        return f"{local[:1]}•••@{domain}"
+    digits = re.sub(r"\D", "", value)
+    if len(digits) >= 4:
+        return f"•••{digits[-2:]}"
+    return f"{value[:1]}•••" if value else ""
+
+
+def personal_scrub(text: str, *, quoted: bool = False) -> str:
+    """`text` (an error message) with e-mails and phone-like digit runs masked, and with
+    `quoted`, whatever it quotes “like this” too (the value a check refused)."""
+    if quoted:
+        text = _QUOTED.sub(lambda m: f"“{personal_mask(m[1])}”", text)
+    text = _EMAILS.sub(lambda m: personal_mask(m[0]), text)
+    return _DIGIT_RUNS.sub(lambda m: personal_mask(m[0]), text)

@@ -15,6 +15,7 @@ import logging
 import time
 from datetime import UTC, datetime
 from itertools import islice
+from traceback import format_tb
 
 from celery import shared_task
 from django.db import connection, transaction
@@ -128,7 +129,11 @@ def row_to_capture(
         try:
             value = func(row.get(header, ""))
         except ValueError as exc:
-            problems.append((header, str(exc)))
+            # The report outlives the file: it names the row, not the person's contact.
+            reason = str(exc)
+            if target in ("email", "phone"):
+                reason = normalise.personal_scrub(reason, quoted=True)
+            problems.append((header, reason))
             return
         if value not in ("", None):
             fields[target] = value
@@ -201,16 +206,22 @@ def import_job_run(*, job_id: int) -> str:
                 batch.flush()
         batch.flush()
     except Exception as exc:
-        log.exception("Import %s failed", job.pk)
+        # The stack, and the message with contacts masked: a driver's error may quote a row.
+        failure = normalise.personal_scrub(f"{type(exc).__name__}: {exc}")
+        log.error(
+            "Import %s failed: %s\n%s", job.pk, failure, "".join(format_tb(exc.__traceback__))
+        )
         batch.flush()
         ImportJob.objects.filter(pk=job.pk).update(
-            status=ImportJob.Status.FAILED, failure=str(exc)[:500], finished_at=timezone.now()
+            status=ImportJob.Status.FAILED, failure=failure[:500], finished_at=timezone.now()
         )
         raise
     finally:
         _commit_without_waiting_for_disk(False)
+    # The file's people now live in their leads; the summary and the error report stay.
+    # (A failed job keeps its file, to be run again.)
     ImportJob.objects.filter(pk=job.pk).update(
-        status=ImportJob.Status.DONE, finished_at=timezone.now()
+        status=ImportJob.Status.DONE, finished_at=timezone.now(), content=b""
     )
     return ImportJob.Status.DONE
 
@@ -349,12 +360,9 @@ def _import_row(job, number, fields, attributes, key, batch) -> None:
             prechecked=True,
         )
     except Exception as exc:  # noqa: BLE001 — one bad row must never stop the file
-        log.warning("Import %s row %s: %s", job.pk, number, exc)
-        batch.errors.append(
-            ImportRowError(
-                job=job, row=number, column="", reason=f"Could not be saved: {exc}"[:500]
-            )
-        )
+        reason = normalise.personal_scrub(f"Could not be saved: {exc}")
+        log.warning("Import %s row %s: %s", job.pk, number, reason)
+        batch.errors.append(ImportRowError(job=job, row=number, column="", reason=reason[:500]))
         batch.counts["rejected"] += 1
         return
     if result.outcome == CREATED:

@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from leadroute.shared.csv_export import csv_cell
+from pools.capture import normalise
 from pools.capture.imports import mapping as m
 from pools.capture.imports.parsing import csv_inspect, csv_rows
 from pools.capture.imports.services import (
@@ -337,3 +338,50 @@ def test_the_error_report_cannot_carry_a_formula_to_a_spreadsheet(manager, clien
 )
 def test_csv_cells_that_a_spreadsheet_would_run_become_text(value, written):
     assert csv_cell(value) == written
+
+
+def test_a_finished_import_keeps_its_report_but_not_the_file(manager, source):
+    job = run_import(manager, source, MESSY.encode("utf-8"))
+    assert job.status == ImportJob.Status.DONE and bytes(job.content) == b""
+    assert job.row_errors.count() == 3 and job.created == 2
+
+
+def test_the_error_report_and_the_log_do_not_repeat_contacts(manager, source, monkeypatch, caplog):
+    from pools.capture import services as capture
+
+    real = capture._remember
+
+    def flaky(*, source, lead, keys):
+        if lead.email == "ok@example.com":
+            raise RuntimeError(f"duplicate key (email)=({lead.email}, {lead.phone})")
+        return real(source=source, lead=lead, keys=keys)
+
+    monkeypatch.setattr(capture, "_remember", flaky)
+    content = (
+        b"Email,Phone\r\n"
+        b"rita.lopes@example,+44 20 7946 0958\r\n"  # not an e-mail: quoted in the reason
+        b"bo@example.com,+1 999 999 99999 9\r\n"  # not a phone
+        b"ok@example.com,+44 20 7946 0011\r\n"  # breaks while saving
+    )
+    with caplog.at_level("WARNING"):
+        job = run_import(manager, source, content)
+    reasons = list(job.row_errors.order_by("row").values_list("reason", flat=True))
+    assert reasons[0] == "“r•••@example” is not a valid e-mail address."
+    assert reasons[1].startswith("“•••") and "is not" in reasons[1]
+    assert reasons[2] == "Could not be saved: duplicate key (email)=(o•••@example.com, •••11)"
+    for secret in ("rita.lopes", "999 999", "ok@example.com", "7946 0011", "+442079460011"):
+        assert not any(secret in r for r in reasons), secret
+        assert secret not in caplog.text, secret
+
+
+@pytest.mark.parametrize(
+    "value, masked",
+    [
+        ("ana.souza@example.com", "a•••@example.com"),
+        ("+55 (11) 91234-5678", "•••78"),
+        ("not-an-email", "n•••"),
+        ("", ""),
+    ],
+)
+def test_personal_mask(value, masked):
+    assert normalise.personal_mask(value) == masked
