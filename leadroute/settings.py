@@ -171,6 +171,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "routing.tasks.sweep",
         "schedule": timedelta(seconds=SWEEP_INTERVAL_SECONDS),
     },
+    "imports": {
+        "task": "pools.tasks.import_sweep",
+        "schedule": timedelta(seconds=SWEEP_INTERVAL_SECONDS),
+    },
 }
 
 # --- Auth, sessions, security ------------------------------------------------------------

@@ -13,4 +13,6 @@ leads_waiting = Signal()
 
 def leads_waiting_on_commit(*, lead_ids: list[int]) -> None:
     ids = list(lead_ids)
-    transaction.on_commit(lambda: leads_waiting.send(sender=Lead, lead_ids=ids))
+    # Robust: the change has committed, and a receiver that fails (a broker down) must not
+    # turn that into an error for the writer; the leads wait in the database for the sweep.
+    transaction.on_commit(lambda: leads_waiting.send(sender=Lead, lead_ids=ids), robust=True)

@@ -2,7 +2,13 @@
 
 from functools import partial
 
+import redis
 from django.db import transaction
+from kombu.exceptions import OperationalError
+
+# What publishing a task raises when the broker cannot be reached: the caller keeps the
+# work in the database for a sweep to publish again.
+BROKER_DOWN = (OperationalError, redis.RedisError, OSError)
 
 
 def enqueue_on_commit(task, *args, **kwargs) -> None:

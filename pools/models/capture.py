@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -60,7 +62,11 @@ class IdempotencyKey(models.Model):
 
 class ImportJob(models.Model):
     """One CSV upload. The file is kept in the database (not on a disk the web process
-    has and the worker may not) until the import has run."""
+    has and the worker may not) until the import has run.
+
+    A run holds a lease (`lease_until`, renewed at each progress save) so a redelivered
+    task cannot run the file twice at once; the sweep re-publishes a job whose run was
+    never received or died (`published_at`, `attempts`)."""
 
     class Status(models.TextChoices):
         MAPPING = "mapping", "Needs mapping"
@@ -95,6 +101,9 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]
@@ -109,6 +118,14 @@ class ImportJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def waiting_for_worker(self) -> bool:
+        """Queued for a while and not picked up: no worker, or the broker was down."""
+        return self.status == self.Status.QUEUED and (
+            self.published_at is None
+            or timezone.now() - self.published_at > timedelta(seconds=10)
+        )
 
 
 class ImportRowError(models.Model):

@@ -20,8 +20,8 @@ import logging
 
 import redis
 from celery import shared_task
-from kombu.exceptions import OperationalError
 
+from leadroute.shared.on_commit import BROKER_DOWN
 from routing.intake import drain
 from routing.intake.pending import intake_pending_clear, intake_pending_set
 
@@ -45,7 +45,7 @@ def intake_kick(*, force: bool = False) -> bool:
         return False
     try:
         intake_drain.apply_async()
-    except (OperationalError, redis.RedisError, OSError):  # the broker is unreachable
+    except BROKER_DOWN:
         log.exception("Could not publish the intake drain; the sweep will drain the leads")
         intake_pending_clear()  # so the next capture tries to publish again
         return False

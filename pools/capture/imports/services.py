@@ -13,16 +13,17 @@ import hashlib
 import json
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 from traceback import format_tb
 
 from celery import shared_task
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from leadroute.shared.on_commit import enqueue_on_commit
+from leadroute.shared.on_commit import BROKER_DOWN
 from pools.capture import normalise
 from pools.capture.imports import mapping as m
 from pools.capture.imports.parsing import CsvProblem, csv_inspect, csv_rows
@@ -43,6 +44,11 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 PROGRESS_EVERY_ROWS = 200
 CHUNK_ROWS = 100
 PROGRESS_EVERY_SECONDS = 0.5
+# A run renews its lease at every progress save (at least every PROGRESS_EVERY_SECONDS
+# while rows flow); one that has not for LEASE_SECONDS is dead, and its job is the sweep's.
+LEASE_SECONDS = 120
+# Runs that died (a worker killed, the file crashing it) before the job is failed for good.
+MAX_ATTEMPTS = 3
 _MAX_LENGTHS = {
     f.name: f.max_length for f in Lead._meta.get_fields() if getattr(f, "max_length", None)
 }
@@ -92,9 +98,81 @@ def import_job_start(
             mapping=mapping, decimal_mark=decimal_mark, status=ImportJob.Status.QUEUED
         )
         if started:
-            enqueue_on_commit(import_run, job.pk)
+            _publish_on_commit(job.pk)
     job.refresh_from_db()
     return job
+
+
+def import_job_retry(*, job: ImportJob) -> bool:
+    """Queue a failed import again, from where it stopped (its file is kept on failure).
+    False if the job is not failed (a double click, or already retried)."""
+    with transaction.atomic():
+        retried = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.FAILED).update(
+            status=ImportJob.Status.QUEUED, failure="", attempts=0, finished_at=None
+        )
+        if retried:
+            _publish_on_commit(job.pk)
+    return bool(retried)
+
+
+def import_jobs_sweep(*, now: datetime | None = None) -> int:
+    """Re-publish every import whose run never arrived (the broker was down when it was
+    queued) or died (its lease ran out), and fail for good one that died MAX_ATTEMPTS
+    times. Safe to run often: a run takes the job's lease, so a second one does nothing.
+    Returns how many jobs it touched."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=LEASE_SECONDS)
+    jobs = ImportJob.objects.filter(
+        Q(status=ImportJob.Status.QUEUED) | Q(status=ImportJob.Status.RUNNING),
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now),
+        Q(published_at__isnull=True) | Q(published_at__lt=stale),
+    )
+    touched = 0
+    for job_id, attempts in jobs.values_list("pk", "attempts"):
+        if attempts >= MAX_ATTEMPTS:
+            # Still unleased: a run that started meanwhile keeps it.
+            jobs.filter(pk=job_id).update(
+                status=ImportJob.Status.FAILED,
+                failure=f"The import stopped {attempts} times without finishing",
+                finished_at=now,
+                lease_until=None,
+            )
+        else:
+            _publish(job_id)
+        touched += 1
+    return touched
+
+
+def _publish_on_commit(job_id: int) -> None:
+    transaction.on_commit(lambda: _publish(job_id))
+
+
+def _publish(job_id: int) -> None:
+    """Hand the run to a worker. A broker that cannot take it leaves the job queued for
+    the sweep (the page says it waits for a worker), never a failed request."""
+    ImportJob.objects.filter(pk=job_id).update(published_at=timezone.now())
+    try:
+        import_run.apply_async(args=[job_id])
+    except BROKER_DOWN:
+        log.exception("Could not publish import %s; the sweep will", job_id)
+
+
+def _lease_take(job_id: int) -> bool:
+    """Take the job's run, if nobody holds it: one conditional UPDATE, so of two
+    deliveries of the task only one runs the file."""
+    now = timezone.now()
+    return bool(
+        ImportJob.objects.filter(
+            Q(lease_until__isnull=True) | Q(lease_until__lt=now),
+            pk=job_id,
+            status__in=(ImportJob.Status.QUEUED, ImportJob.Status.RUNNING),
+        ).update(
+            status=ImportJob.Status.RUNNING,
+            started_at=Coalesce(F("started_at"), now),
+            lease_until=now + timedelta(seconds=LEASE_SECONDS),
+            attempts=F("attempts") + 1,
+        )
+    )
 
 
 def _file_decimal_mark(job: ImportJob, mapping: dict[str, str]) -> str | None:
@@ -181,15 +259,13 @@ def import_job_run(*, job_id: int) -> str:
     """Run (or resume) an import. Safe to run twice: a finished job is left alone, and a
     job interrupted mid-file resumes after its last saved progress point (rows after that
     point are replayed, harmlessly, by their idempotency keys)."""
-    job = ImportJob.objects.select_related("source", "created_by").filter(pk=job_id).first()
-    if job is None or job.is_finished or job.status == ImportJob.Status.MAPPING:
-        return job.status if job else "missing"
+    if not _lease_take(job_id):
+        job = ImportJob.objects.filter(pk=job_id).only("status").first()
+        return job.status if job else "missing"  # finished, not started, or held by a run
+    job = ImportJob.objects.select_related("source", "created_by").get(pk=job_id)
     resume_after = job.processed
     ImportRowError.objects.filter(job=job, row__gt=resume_after + 1).delete()
     ImportDuplicate.objects.filter(job=job, row__gt=resume_after + 1).delete()
-    ImportJob.objects.filter(pk=job.pk).update(
-        status=ImportJob.Status.RUNNING, started_at=job.started_at or timezone.now()
-    )
     batch = _Batch(job)
     _commit_without_waiting_for_disk(True)
     rows = csv_rows(
@@ -213,7 +289,10 @@ def import_job_run(*, job_id: int) -> str:
         )
         batch.flush()
         ImportJob.objects.filter(pk=job.pk).update(
-            status=ImportJob.Status.FAILED, failure=failure[:500], finished_at=timezone.now()
+            status=ImportJob.Status.FAILED,
+            failure=failure[:500],
+            finished_at=timezone.now(),
+            lease_until=None,
         )
         raise
     finally:
@@ -221,7 +300,7 @@ def import_job_run(*, job_id: int) -> str:
     # The file's people now live in their leads; the summary and the error report stay.
     # (A failed job keeps its file, to be run again.)
     ImportJob.objects.filter(pk=job.pk).update(
-        status=ImportJob.Status.DONE, finished_at=timezone.now(), content=b""
+        status=ImportJob.Status.DONE, finished_at=timezone.now(), content=b"", lease_until=None
     )
     return ImportJob.Status.DONE
 
@@ -233,6 +312,12 @@ def import_run(job_id: int) -> str:
     beside the service that queues it (pools.tasks registers it): a tasks module that
     imported this one while this one imported it back would be a cycle."""
     return import_job_run(job_id=job_id)
+
+
+@shared_task(name="pools.tasks.import_sweep")
+def import_sweep() -> int:
+    """Beat: imports whose run never arrived or died go out again (import_jobs_sweep)."""
+    return import_jobs_sweep()
 
 
 def _commit_without_waiting_for_disk(on: bool) -> None:
@@ -274,20 +359,23 @@ class _Batch:
     def flush(self) -> None:
         # One UPDATE of relative increments: the page polling progress sees a consistent
         # snapshot, and a resumed run adds to what the interrupted one saved. The batch's
-        # new leads are announced together, after commit, not one message per lead.
-        with transaction.atomic():
-            ImportRowError.objects.bulk_create(self.errors)
-            ImportDuplicate.objects.bulk_create(self.duplicates)
-            ImportJob.objects.filter(pk=self.job.pk).update(
-                **{k: F(k) + v for k, v in self.counts.items()}
-            )
-            if self.created_ids:
-                leads_waiting_on_commit(lead_ids=self.created_ids)
-        self.errors.clear()
-        self.duplicates.clear()
-        self.created_ids.clear()
-        self.counts = dict.fromkeys(self.counts, 0)
+        # new leads are announced together, after commit, not one message per lead. What
+        # is saved leaves the batch first: were anything after the commit to raise, the
+        # failure path's flush must not save it twice.
+        errors, self.errors = self.errors, []
+        duplicates, self.duplicates = self.duplicates, []
+        created_ids, self.created_ids = self.created_ids, []
+        counts, self.counts = self.counts, dict.fromkeys(self.counts, 0)
         self.saved_at = time.monotonic()
+        with transaction.atomic():
+            ImportRowError.objects.bulk_create(errors)
+            ImportDuplicate.objects.bulk_create(duplicates)
+            ImportJob.objects.filter(pk=self.job.pk).update(
+                lease_until=timezone.now() + timedelta(seconds=LEASE_SECONDS),
+                **{k: F(k) + v for k, v in counts.items()},
+            )
+            if created_ids:
+                leads_waiting_on_commit(lead_ids=created_ids)
 
 
 def _import_chunk(job: ImportJob, chunk: list, batch: _Batch) -> None:

@@ -11,7 +11,12 @@ from leadroute.shared.csv_export import csv_download
 from pools import selectors
 from pools.capture.imports.forms import ImportMappingForm, ImportUploadForm
 from pools.capture.imports.parsing import csv_inspect, csv_sample
-from pools.capture.imports.services import ImportRefused, import_job_create, import_job_start
+from pools.capture.imports.services import (
+    ImportRefused,
+    import_job_create,
+    import_job_retry,
+    import_job_start,
+)
 from pools.models import ImportJob
 
 # The summary lists this many duplicate rows; the CSV download has them all.
@@ -49,7 +54,10 @@ def import_job(request, job_id: int):
     )
     if job.status != ImportJob.Status.MAPPING:
         if request.method == "POST":
-            messages.info(request, "This import has already started.")
+            if request.POST.get("action") == "retry" and import_job_retry(job=job):
+                messages.success(request, "The import runs again from where it stopped.")
+            else:
+                messages.info(request, "This import has already started.")
             return redirect("pools:import_job", job.pk)
         template = "pools/import_job.html#progress" if request.htmx else "pools/import_job.html"
         return render(request, template, _summary_context(request, job))
