@@ -218,14 +218,14 @@ def _line_condition(line: str, where: str) -> dict:
         return _cond(field, "is_empty", False)
     bound = _BOUND.match(rest)
     if bound:
-        value = _json_number(_amount_checked(field, bound.group(2), where))
+        value = _json_number(_amount_checked(field, bound.group(2), where), where)
         return _cond(
             field, "range", [value, None] if bound.group(1) in ("≥", ">=") else [None, value]
         )
     span = _RANGE.match(rest)
     if span:
         low, high = (_amount_checked(field, span.group(i), where) for i in (1, 2))
-        return _cond(field, "range", [_json_number(low), _json_number(high)])
+        return _cond(field, "range", [_json_number(low, where), _json_number(high, where)])
     raise ConditionError(f"{where}: after “{field}”, {_HOW}.")
 
 
@@ -275,7 +275,14 @@ def _amount_checked(field: str, text: str, where: str) -> str:
     return text
 
 
-def _json_number(text: str) -> int | float:
+# No lead field holds a number this large (scores, hours, amounts up to 10¹⁰); a longer
+# one is a typo, and as a float it would be infinite, which JSON cannot store.
+_LARGEST = Decimal(10) ** 15
+
+
+def _json_number(text: str, where: str) -> int | float:
     """A typed number as JSON keeps it: 1000 stays an integer."""
     number = Decimal(text)
+    if abs(number) >= _LARGEST:
+        raise ConditionError(f"{where}: that number is larger than any lead's value.")
     return int(number) if number == number.to_integral_value() else float(number)

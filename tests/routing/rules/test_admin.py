@@ -459,3 +459,18 @@ def test_admin_rule_form_explains_every_method_and_carries_the_mapping(admin_use
     # Without JavaScript every field is on the page.
     for name in ("pool", "direct_rep", "value_tiers", "keep_turn", "fallback_rule"):
         assert f'name="{name}"' in body
+
+
+@pytest.mark.parametrize(
+    "conditions",
+    ["score >= 1" + "0" * 400 + ".5", "score 1-1" + "0" * 400 + ".5", "score <= -1" + "0" * 400],
+)
+def test_a_number_too_big_for_any_lead_is_refused_not_a_500(
+    admin_user, client_for, team, conditions
+):
+    response = client_for(admin_user).post(
+        "/admin/routing/routingrule/add/", _rule_post(team=team.pk, conditions=conditions)
+    )
+    assert response.status_code == 200, response.status_code
+    assert "Line 1" in response.content.decode()
+    assert not RoutingRule.objects.exists()
