@@ -2,10 +2,8 @@
 
 import csv
 from collections import Counter
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from accounts.models import Territory
 from pools.lifecycle import LeadState
@@ -13,19 +11,13 @@ from pools.models import Lead, LeadSource
 from routing.demo import ENTERPRISE_SEGMENTS, ORGANIC_ORIGINS, PAID_ORIGINS, demo_rules_ensure
 from routing.engine import lead_route
 from tests.factories import TeamFactory, make_rep
+from tests.shared_data import shared_data
 
-DATA = Path(settings.SHARED_DATA_DIR) / "olist"
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(
-        not (DATA / "olist_marketing_qualified_leads_dataset.csv").exists(),
-        reason=f"Olist data not found in {DATA} (set SHARED_DATA_DIR)",
-    ),
-]
+pytestmark = pytest.mark.django_db
 
 
 def _rows(name):
-    with open(DATA / name, newline="", encoding="utf-8") as f:
+    with open(shared_data("olist", name), newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
 
 

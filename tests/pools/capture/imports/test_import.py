@@ -214,10 +214,15 @@ def test_bad_mapping_is_shown_not_started(manager, client_for, source):
     assert job.status == ImportJob.Status.MAPPING
 
 
-def test_upload_of_garbage_shows_message(manager, client_for, source):
-    upload = SimpleUploadedFile("x.csv", b"", content_type="text/csv")
+@pytest.mark.parametrize(
+    "content, message",
+    [(b"", "The submitted file is empty."), (b"PK\x03\x04\x00\x00binary", "binary")],
+)
+def test_upload_of_garbage_shows_message(manager, client_for, source, content, message):
+    upload = SimpleUploadedFile("x.csv", content, content_type="text/csv")
     response = client_for(manager).post("/leads/import/", {"source": source.pk, "file": upload})
     assert response.status_code == 200 and not ImportJob.objects.exists()
+    assert message in response.content.decode()
 
 
 def test_import_pages_permissions(manager, rep, outsider, client_for, source, other_team):

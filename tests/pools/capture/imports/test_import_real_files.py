@@ -12,6 +12,7 @@ from pools.capture.imports.parsing import csv_inspect
 from pools.capture.imports.services import import_job_create, import_job_run, import_job_start
 from pools.models import ImportJob, Lead
 from tests.factories import LeadSourceFactory
+from tests.shared_data import shared_data
 
 pytestmark = pytest.mark.django_db
 DATA = Path(settings.SHARED_DATA_DIR)
@@ -22,12 +23,7 @@ PREFIX_ROWS = 400
 
 
 def data_file(path: Path) -> bytes:
-    if not path.exists():
-        pytest.skip(
-            f"{path} is absent: the shared real-data folder is not on this machine "
-            "(set SHARED_DATA_DIR to point at it)."
-        )
-    return path.read_bytes()
+    return shared_data(*path.relative_to(DATA).parts).read_bytes()
 
 
 def prefix(content: bytes, rows: int) -> bytes:
