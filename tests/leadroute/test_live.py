@@ -19,6 +19,7 @@ from leadroute.asgi import application
 from leadroute.shared.live import SEND_TIMEOUT, broadcast_on_commit, team_group, user_group
 from routing.models import Heartbeat
 from routing.tasks import sweep
+from tests.live_helpers import assert_next_frame_is_a_sentinel
 from tests.servers import celery_worker
 
 ws_db = pytest.mark.django_db(transaction=True)
@@ -70,7 +71,7 @@ async def test_signed_in_user_receives_group_messages_for_them_and_their_team(re
     assert await communicator.receive_from(timeout=5) == "<p>team</p>"
     # Another rep's group does not reach this socket.
     await layer.group_send(user_group(other_rep.pk), {"type": "live.html", "html": "<p>no</p>"})
-    assert await communicator.receive_nothing(timeout=0.5)
+    await assert_next_frame_is_a_sentinel(communicator, rep.pk)
     await communicator.disconnect()
 
 
@@ -126,7 +127,7 @@ async def test_a_committed_broadcast_reaches_the_socket_and_only_its_group(
 
     await commit_from(send)
     assert await communicator.receive_from(timeout=5) == "<p>committed</p>"
-    assert await communicator.receive_nothing(timeout=0.5)
+    await assert_next_frame_is_a_sentinel(communicator, rep.pk)
     await communicator.disconnect()
 
 

@@ -15,6 +15,7 @@ from pools.pull.release import lead_release
 from pools.pull.selectors import pool_visible_fields
 from routing.live.consumers import LiveConsumer
 from tests.factories import LeadSourceFactory, PoolFactory, make_rep
+from tests.live_helpers import assert_next_frame_is_a_sentinel
 from tests.pool_helpers import pooled
 
 HIDDEN_TEXT_FIELDS = PROTECTED_FIELDS + (
@@ -142,7 +143,7 @@ async def test_blind_pool_websocket_frames_carry_no_protected_value(team):
         user=claimer, lead_id=claimed.pk, reason="Wrong language"
     )
     frames.append(await communicator.receive_from(timeout=5))
-    assert await communicator.receive_nothing(timeout=0.3)
+    await assert_next_frame_is_a_sentinel(communicator, watcher.pk)  # and no third frame
     await communicator.disconnect()
     joined = "\n".join(frames)
     assert 'hx-swap-oob="delete"' in joined and 'id="pool-sync"' in joined
@@ -165,5 +166,5 @@ async def test_rep_outside_pool_scope_gets_no_pool_frames(team, other_team):
     connected, _ = await communicator.connect()
     assert connected
     await database_sync_to_async(pool_claim_next)(user=claimer, pool_id=pool.pk)
-    assert await communicator.receive_nothing(timeout=1)
+    await assert_next_frame_is_a_sentinel(communicator, outsider_rep.pk)
     await communicator.disconnect()
