@@ -17,7 +17,7 @@ from accounts.roles import Role
 from pools.lifecycle import LeadState
 from pools.models import Pool
 from pools.pull import selectors as ps
-from pools.pull.claim import ClaimError, PoolUnavailable, lead_claim, pool_claim_next
+from pools.pull.claim import ClaimError, LeadTaken, PoolUnavailable, lead_claim, pool_claim_next
 
 
 @role_required(Role.REP)
@@ -74,19 +74,14 @@ def _claim_response(request, pool_id: int, *, claim, row_token: str = ""):
         raise Http404("No such pool.") from None
     except ClaimError as exc:
         if request.htmx:
-            # The calm answer, swapped in place of the row (or the pool message area).
-            response = render(
-                request,
-                "pools/partials/_claim_message.html",
-                {"error": exc, "token": row_token},
+            # The calm answer, for the page's message area (the Claim forms target it). Not
+            # the row: the winner's live frame deletes the row by its id, before or after
+            # this answer lands, and took the message with it. Nor an HX-Retarget: htmx
+            # resolves it from the form, which that frame may have taken out of the page.
+            gone = row_token if isinstance(exc, LeadTaken) else ""
+            return render(
+                request, "pools/partials/_claim_message.html", {"error": exc, "gone_token": gone}
             )
-            if row_token:
-                response["HX-Retarget"] = f"#pl-{row_token}"
-                response["HX-Reswap"] = "outerHTML"
-            else:
-                response["HX-Retarget"] = "#pool-message"
-                response["HX-Reswap"] = "innerHTML"
-            return response
         messages.warning(request, exc.message)
         return redirect("pools:pool", pool_id=pool_id)
     url = reverse("pools:lead_detail", args=[lead.pk])
