@@ -34,7 +34,7 @@ def lead_field_labels(*names: str) -> dict[str, str]:
 
 def value_label(name: str, value: str) -> str:
     """A stored value as people read it: an industry code ("car_accessories") as words
-    ("Car accessories"), a country code as the country's name; others as stored.
+    ("Car accessories"), a country or language code as its name; others as stored.
 
     An industry's words are its code's, underscores read as spaces: the pool filter
     matches what a rep types against both by treating the two alike."""
@@ -46,4 +46,8 @@ def value_label(name: str, value: str) -> str:
         country = pycountry.countries.get(alpha_2=value.upper())
         if country is not None:
             return getattr(country, "common_name", None) or country.name
+    if name == "language" and len(value) == 2:
+        language = pycountry.languages.get(alpha_2=value.lower())
+        if language is not None:
+            return language.name
     return value

@@ -259,13 +259,13 @@ def pool_page(
     errors = [f"{e} That filter is left out." for e in query.errors]
     fields = pool_visible_fields(pool=pool)
     leads = pool_leads(pool=pool)
-    if values := query.sql_values(now):
+    if filters := query.sql_values(now):
         # Claim next's own condition, on the lead's plain columns: PostgreSQL's column
         # statistics apply and it walks the pool-order index (UPPER(col) = … made it guess
         # one row and seq-scan the pool, 80 ms at 100k leads).
         table = connection.ops.quote_name(Lead._meta.db_table)
         condition = RawSQL(
-            lead_filter_sql(table, values), list(values.values()), output_field=BooleanField()
+            lead_filter_sql(table, filters), list(filters.values()), output_field=BooleanField()
         )
         leads = leads.filter(condition)
     if query.after:

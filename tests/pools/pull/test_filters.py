@@ -152,12 +152,12 @@ def test_industry_matches_labels_and_codes_in_any_case(rep, client_for, team, ty
     assert shown == found
 
 
-def test_the_table_shows_industry_and_country_labels_not_codes(rep, client_for, blind_pool):
-    pooled(blind_pool, industry="car_accessories", country="BR")
+def test_the_table_shows_labels_not_codes(rep, client_for, blind_pool):
+    pooled(blind_pool, industry="car_accessories", country="BR", language="pt")
     page = client_for(rep).get(reverse("pools:pool", args=[blind_pool.pk])).content.decode()
     table = page.split('id="pool-table"')[1]
     assert "Car accessories" in table and "car_accessories" not in table
-    assert "Brazil" in table
+    assert "Brazil" in table and "Portuguese" in table
 
 
 def test_the_menus_offer_the_values_the_pool_holds(rep, client_for, blind_pool, sources, team):
