@@ -166,6 +166,12 @@ def test_two_reps_claim_one_lead_at_once_and_the_losers_message_stays(browser, l
     pool_lead_arrived(pool_id=pool.pk)
     page_b.wait_for_function(f"window.__frames >= {frames + 2}")
     page_b.wait_for_function("!document.querySelector('#pool-table').dataset.before")
+    # And the re-sync a reconnecting socket makes (app.js fires live-resync), once htmx
+    # has settled the new table and bound its trigger.
+    page_b.wait_for_timeout(300)
+    page_b.evaluate("document.querySelector('#pool-table').dataset.before = 'yes'")
+    page_b.evaluate("document.body.dispatchEvent(new CustomEvent('live-resync'))")
+    page_b.wait_for_function("!document.querySelector('#pool-table').dataset.before")
     page_b.wait_for_timeout(500)
     expect(message).to_contain_text("Just taken by someone else")
     screenshot(page_b, "pool-race-loser-1366")
