@@ -14,9 +14,9 @@ import hmac
 import json
 import re
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from time import monotonic
 
 import pycountry
 from cryptography.fernet import Fernet, InvalidToken
@@ -356,7 +356,7 @@ def pool_filter_choices(*, pool: Pool) -> FilterChoices:
     50 ms at 100k leads, against 330 ms for a DISTINCT over the four columns."""
     with _choices_lock:
         hit = _choices.get(pool.pk)
-    if hit is not None and hit[0] > time.monotonic():
+    if hit is not None and hit[0] > monotonic():
         return hit[1]
     with connection.cursor() as cursor:
         cursor.execute(
@@ -387,5 +387,5 @@ def pool_filter_choices(*, pool: Pool) -> FilterChoices:
     with _choices_lock:
         if len(_choices) > 1000:
             _choices.clear()
-        _choices[pool.pk] = (time.monotonic() + CHOICES_SECONDS, choices)
+        _choices[pool.pk] = (monotonic() + CHOICES_SECONDS, choices)
     return choices

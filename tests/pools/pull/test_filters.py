@@ -207,3 +207,19 @@ def test_an_empty_filter_result_says_so_and_offers_to_clear(rep, client_for, bli
     body = c.get(url, {"industry": "pet", "sort": "newest"}, **HTMX).content.decode()
     assert "No lead matches these filters" in body and "Nothing waiting" not in body
     assert 'class="clear-filters" href="?sort=newest"' in body
+
+
+def test_the_menus_read_the_pool_once_a_minute_not_on_every_page(
+    blind_pool, django_assert_num_queries, monkeypatch
+):
+    from pools.pull import selectors
+
+    pooled(blind_pool, company_size="1-10")
+    assert selectors.pool_filter_choices(pool=blind_pool).company_sizes == ["1-10"]
+    pooled(blind_pool, company_size="11-50")
+    with django_assert_num_queries(0):
+        assert selectors.pool_filter_choices(pool=blind_pool).company_sizes == ["1-10"]
+    # A minute on, the pool is read again and the new band is offered.
+    later = selectors.monotonic() + selectors.CHOICES_SECONDS + 1
+    monkeypatch.setattr(selectors, "monotonic", lambda: later)
+    assert selectors.pool_filter_choices(pool=blind_pool).company_sizes == ["1-10", "11-50"]
