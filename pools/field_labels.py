@@ -1,6 +1,8 @@
 """A lead field's name for people, written once. Each page that names fields starts from
 these and words a few its own way: the web form asks the lead, the pool table is narrow,
-the import mapping explains what a choice does."""
+the import mapping explains what a choice does. And a stored value as people read it."""
+
+import pycountry
 
 LEAD_FIELD_LABELS = {
     "first_name": "First name",
@@ -28,3 +30,24 @@ LEAD_FIELD_LABELS = {
 def lead_field_labels(*names: str) -> dict[str, str]:
     """The labels of `names`, in that order."""
     return {name: LEAD_FIELD_LABELS[name] for name in names}
+
+
+def value_label(name: str, value: str) -> str:
+    """A stored value as people read it: an industry code ("car_accessories") as words
+    ("Car accessories"), a country or language code as its name; others as stored.
+
+    An industry's words are its code's, underscores read as spaces: the pool filter
+    matches what a rep types against both by treating the two alike."""
+    if not value:
+        return ""
+    if name == "industry" and value == value.lower():
+        return value.replace("_", " ").strip().capitalize()
+    if name == "country":
+        country = pycountry.countries.get(alpha_2=value.upper())
+        if country is not None:
+            return getattr(country, "common_name", None) or country.name
+    if name == "language" and len(value) == 2:
+        language = pycountry.languages.get(alpha_2=value.lower())
+        if language is not None:
+            return language.name
+    return value

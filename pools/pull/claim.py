@@ -19,7 +19,14 @@ from psycopg import errors
 from accounts.roles import Role, has_role
 from pools.models import Lead
 from pools.pull import live as pool_live
-from pools.pull.claim_functions import CLAIM_NEXT, CLAIM_ONE, LEAD_ATTNAMES, VERDICT_LENGTH, install
+from pools.pull.claim_functions import (
+    CLAIM_NEXT,
+    CLAIM_ONE,
+    FILTER_NAMES,
+    LEAD_ATTNAMES,
+    VERDICT_LENGTH,
+    install,
+)
 from pools.pull.refusals import (  # noqa: F401  (re-exported: callers import them from here)
     BUSY,
     ClaimError,
@@ -29,6 +36,7 @@ from pools.pull.refusals import (  # noqa: F401  (re-exported: callers import th
     PoolUnavailable,
     refusal,
 )
+from pools.pull.selectors import PoolFilters
 
 LOCK_TIMEOUT = "5s"
 _install_lock = threading.Lock()
@@ -62,7 +70,7 @@ def _run(function, params: tuple) -> tuple:
     return _call(function, params)
 
 
-def _claim(function, params: tuple, *, user, empty: str) -> Lead:
+def _claim(function, params: tuple, *, user, empty: str, filtered: bool = False) -> Lead:
     _rep(user)
     try:
         row = _run(function, params)
@@ -97,7 +105,7 @@ def _claim(function, params: tuple, *, user, empty: str) -> Lead:
             weekdays_only=weekdays_only,
         )
     if values[0] is None:
-        raise refusal("none_eligible" if any_pooled else empty)
+        raise refusal(("no_match" if filtered else "none_eligible") if any_pooled else empty)
     lead = Lead.from_db(connection.alias, LEAD_ATTNAMES, values)
     Lead.owner.field.set_cached_value(lead, user)  # lead.owner without a query
     # Reps watching the pool see the lead leave (after commit: at once when the call
@@ -120,7 +128,16 @@ def lead_claim(*, user, lead_id: int, pool_id: int | None = None) -> Lead:
     return _claim(CLAIM_ONE, params, user=user, empty="taken")
 
 
-def pool_claim_next(*, user, pool_id: int) -> Lead:
-    """Claim the next lead of the pool, by the pool's order, that this rep may take."""
-    params = (user.pk, timezone.now(), LOCK_TIMEOUT, _row_id(pool_id))
-    return _claim(CLAIM_NEXT, params, user=user, empty="empty")
+def pool_claim_next(*, user, pool_id: int, filters: PoolFilters | None = None) -> Lead:
+    """Claim the next lead of the pool, by the pool's order, that this rep may take and,
+    given `filters` (parsed for this pool: `PoolFilters.from_params`), that matches them."""
+    now = timezone.now()
+    values = filters.sql_values(now) if filters is not None else {}
+    params = (
+        user.pk,
+        now,
+        LOCK_TIMEOUT,
+        _row_id(pool_id),
+        *(values.get(name) for name in FILTER_NAMES),
+    )
+    return _claim(CLAIM_NEXT, params, user=user, empty="empty", filtered=bool(values))

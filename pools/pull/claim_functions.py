@@ -320,7 +320,41 @@ def _take(lead_id_sql: str, *, reason: str) -> str:
     SELECT {returned} INTO {", ".join(name for name, _ in LEAD_OUT)} FROM moved l;"""
 
 
-def _pick(order_by: str, *, cooldown: bool, hours: bool) -> str:
+# A rep's filters on a pool (`pools.pull.selectors.PoolFilters` parses them), written once
+# for the pool listing and Claim next: each a condition on one of the lead's own columns,
+# applied when its value is given. Plain columns, no expressions: the listing's planner then
+# reads their statistics and walks the pool's index, as for no filter.
+LEAD_FILTERS = (
+    ("source", "bigint", "{lead}.source_id = {value}"),
+    ("country", "text", "{lead}.country = {value}"),
+    # A case-insensitive pattern: the words typed, at the start of the industry's words.
+    ("industry", "text", "{lead}.industry ~* {value}"),
+    ("company_size", "text", "{lead}.company_size = {value}"),
+    # In the pool at least / at most so many hours.
+    ("pooled_until", "timestamptz", "{lead}.pooled_at <= {value}"),
+    ("pooled_since", "timestamptz", "{lead}.pooled_at >= {value}"),
+)
+FILTER_NAMES = tuple(name for name, _, _ in LEAD_FILTERS)
+
+
+def lead_filter_sql(lead: str, names) -> str:
+    """The listing's conditions for the filters `names` on the table `lead`, ANDed, each value
+    a `%s` placeholder in `FILTER_NAMES`' order."""
+    return " AND ".join(
+        condition.format(lead=lead, value="%s")
+        for name, _, condition in LEAD_FILTERS
+        if name in names
+    )
+
+
+# Claim next's: every filter, off when its parameter is null.
+_FILTERED = "\n          AND ".join(
+    f"(p_{name} IS NULL OR {condition.format(lead='l', value=f'p_{name}')})"
+    for name, _, condition in LEAD_FILTERS
+)
+
+
+def _pick(order_by: str, *, cooldown: bool, hours: bool, filtered: bool) -> str:
     """Claim next's pick: the rules that depend on the lead filter it, so a lead this rep
     may not take is passed over, not refused. SKIP LOCKED: N reps at once lock N leads.
     A lead's zone is its region's, else its country's; unmapped countries pass.
@@ -344,21 +378,28 @@ def _pick(order_by: str, *, cooldown: bool, hours: bool) -> str:
           AND ({region} = ANY (v_open_regions)
                OR (NOT {region} = ANY (v_closed_regions)
                    AND (NOT {country} = ANY (v_mapped) OR {country} = ANY (v_open_countries))))"""
+    conditions = (
+        f"(l.source_id IS NULL OR NOT l.source_id = ANY (pl.reserved)){not_owned}{open_now}"
+    )
+    if filtered:
+        conditions += f"""
+          AND {_FILTERED}"""
     return f"""SELECT l.id
         FROM {_LEAD} l{probe}
         WHERE l.pool_id = pl.id AND l.status = '{_POOLED}'
-          AND (l.source_id IS NULL OR NOT l.source_id = ANY (pl.reserved)){not_owned}{open_now}
+          AND {conditions}
         ORDER BY {order_by} LIMIT 1
         FOR UPDATE OF l SKIP LOCKED"""
 
 
-def _picks(order_by: str) -> str:
+def _picks(order_by: str, *, filtered: bool) -> str:
     """Pick and take in one order, with or without the cooldown probe and the calling
     hours: only the branch taken is planned and run (a filter that cannot apply still
     costs compiling it on every call)."""
     branches = {
         (cooldown, hours): _take(
-            _pick(order_by, cooldown=cooldown, hours=hours), reason="Claimed next from "
+            _pick(order_by, cooldown=cooldown, hours=hours, filtered=filtered),
+            reason="Claimed next from ",
         )
         for cooldown in (True, False)
         for hours in (True, False)
@@ -372,7 +413,19 @@ def _picks(order_by: str) -> str:
         END IF;"""
 
 
-_SIGNATURE_NEXT = "p_user bigint, p_now timestamptz, p_lock_timeout text, p_pool bigint"
+def _ordered_picks(order_by: str) -> str:
+    """The rep's filters in a branch of their own: a claim without them runs the very
+    statements it ran before filters existed."""
+    return f"""IF {" OR ".join(f"p_{name} IS NOT NULL" for name in FILTER_NAMES)} THEN
+            {_picks(order_by, filtered=True)}
+        ELSE
+            {_picks(order_by, filtered=False)}
+        END IF;"""
+
+
+_SIGNATURE_NEXT = "p_user bigint, p_now timestamptz, p_lock_timeout text, p_pool bigint, " + (
+    ", ".join(f"p_{name} {kind}" for name, kind, _ in LEAD_FILTERS)
+)
 _BODY_NEXT = f"""{_DECLARE}
     v_cooldown_since timestamptz;
     v_hours boolean;
@@ -402,9 +455,9 @@ BEGIN
         INTO v_open_regions, v_closed_regions, v_open_countries, v_mapped;
     END IF;
     IF pl."order" = '{Pool.Order.SCORE.value}' THEN
-        {_picks("l.score DESC, l.pooled_at, l.id")}
+        {_ordered_picks("l.score DESC, l.pooled_at, l.id")}
     ELSE
-        {_picks("l.pooled_at, l.id")}
+        {_ordered_picks("l.pooled_at, l.id")}
     END IF;
     IF o_lead_id IS NULL THEN
         -- Nothing this rep may take: is the pool empty, or is everything in it off limits?

@@ -20,9 +20,11 @@ def pool_lead_left(*, pool_id: int, lead_id: int) -> None:
 
 def pool_lead_arrived(*, pool_id: int) -> None:
     # Replaced, not appended: a burst of arrivals collapses into one re-fetch per page.
+    # data-live-sync: a re-fetch no person asked for leaves the claim message alone (app.js).
     html = format_html(
         '<div id="pool-sync" hx-swap-oob="true" hx-get="{}" hx-include="#pool-filters, #pool-page" '
-        'hx-target="#pool-table" hx-swap="outerHTML" hx-trigger="load delay:200ms"></div>',
+        'hx-target="#pool-table" hx-swap="outerHTML" hx-trigger="load delay:200ms" data-live-sync>'
+        "</div>",
         reverse("pools:pool", args=[pool_id]),
     )
     broadcast_on_commit(pool_group(pool_id), html=html)

@@ -110,6 +110,11 @@ def refusal(
             "No lead in this pool you may claim right now (calling "
             "hours, reserved sources or your recent leads)."
         )
+    if reason == "no_match":
+        return PoolEmpty(
+            "No lead you may claim matches these filters. Clear or widen them to take the "
+            "next lead in the pool."
+        )
     if reason == "empty":
         return PoolEmpty("The pool is empty — nothing to claim right now.")
     raise ValueError(f"Unknown claim refusal {reason!r}")

@@ -12,27 +12,32 @@ import functools
 import hashlib
 import hmac
 import json
+import re
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from time import monotonic
 
+import pycountry
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.roles import Role, has_role
-from pools.field_labels import LEAD_FIELD_LABELS
+from pools.field_labels import LEAD_FIELD_LABELS, value_label
 from pools.lifecycle import LeadState
 from pools.models import PREVIEWABLE_FIELDS, PROTECTED_FIELDS, Lead, LeadSource, Pool
-from pools.pull.claim_functions import POOL_SCOPE
+from pools.pull.claim_functions import FILTER_NAMES, POOL_SCOPE, lead_filter_sql
+from pools.screening.conditions import number
 
 # Shown in blind pools (if the pool's preview_fields name none of them, all of these).
 BLIND_FIELDS = ("source", "country", "industry", "company_size", "language")
 # Filters a rep may apply — only on fields the pool shows, or a filter would reveal hidden
 # values by counting ("company = Acme" → 1 row).
 FILTER_FIELDS = ("source", "country", "industry", "company_size")
-COMPANY_SIZES = ("1-10", "11-50", "51-200", "201-500", "501-1000", "1000+")
 SORTS = {"oldest": "Oldest first", "newest": "Newest first", "score": "Highest score first"}
 PAGE_SIZE = 50
 # Column headers of the pool table: short, it has little room.
@@ -88,61 +93,125 @@ def _fernet() -> Fernet:
     return Fernet(base64.urlsafe_b64encode(key))
 
 
+def _industry_pattern(text: str) -> str | None:
+    """What a rep typed for industry as a pattern (the claim functions' `~*`, so any case)
+    that finds its words at the start of the industry's words, whatever separates them:
+    "health", "Pet", "car accessories" find health_beauty, pet, car_accessories (the codes
+    and their labels alike), "pet" not "carpet". The words are letters and digits only, so
+    nothing in them is special to a regular expression."""
+    words = re.findall(r"[^\W_]+", text)
+    if not words:
+        return None
+    return r"(^|[^[:alnum:]])" + r"[^[:alnum:]]+".join(words)
+
+
+def _country_code(text: str) -> str | None:
+    """A country as its ISO code, from the code or the name in any case ("br", "Brazil")."""
+    if len(text) == 2 and text.isalpha():
+        return text.upper()
+    try:
+        return pycountry.countries.lookup(text).alpha_2
+    except LookupError:
+        return None
+
+
+FILTER_PARAMS = ("source", "country", "industry", "company_size", "min_age_hours", "max_age_hours")
+
+
 @dataclass
-class PoolQuery:
+class PoolFilters:
+    """A rep's filters on a pool, parsed once for the pool page and Claim next: both apply
+    them through the claim functions' one SQL condition (`LEAD_FILTERS`)."""
+
     source: int | None = None
     country: str = ""
     industry: str = ""
     company_size: str = ""
     min_age_hours: int | None = None
     max_age_hours: int | None = None
-    sort: str = "oldest"
-    after: str = ""
     errors: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_params(cls, params, *, pool: Pool) -> PoolQuery:
-        """Parse GET params leniently: a bad value is dropped with a message, never a 500."""
-        q = cls(sort=pool.order if pool.order in SORTS else "oldest")
+    def from_params(cls, params, *, pool: Pool, **extra):
+        """Parse GET/POST params leniently: a bad value is dropped with a message, never a
+        500. Only the fields the pool shows may filter (`pool_filter_fields`), so a blind
+        pool's filters can never select by what it hides."""
+        f = cls(**extra)
         allowed = pool_filter_fields(pool=pool)
         if "source" in allowed and params.get("source"):
             try:
-                q.source = int(params["source"])
+                f.source = int(params["source"])
+                if not 0 < f.source < 2**63:
+                    raise ValueError
             except ValueError:
-                q.errors.append("Unknown source; showing all sources.")
+                f.source = None
+                f.errors.append("Unknown source.")
         for name in ("country", "industry", "company_size"):
-            value = (params.get(name) or "").strip()[:100]
+            value = " ".join(str(params.get(name) or "").split())[:100]
             if value and name in allowed:
-                setattr(q, name, value.upper() if name == "country" else value)
+                setattr(f, name, value)
+        if f.country:
+            code = _country_code(f.country)
+            if code is None:
+                f.errors.append(f"No country is called “{f.country}”.")
+            f.country = code or ""
+        if f.industry and _industry_pattern(f.industry) is None:
+            f.industry = ""
         for name in ("min_age_hours", "max_age_hours"):
-            raw = (params.get(name) or "").strip()
+            raw = str(params.get(name) or "").strip()
             if raw:
                 try:
                     value = int(raw)
                     if not 0 <= value <= 24 * 365:
                         raise ValueError
-                    setattr(q, name, value)
+                    setattr(f, name, value)
                 except ValueError:
-                    q.errors.append("Age in pool must be a whole number of hours.")
+                    f.errors.append("Age in pool must be a whole number of hours.")
+        return f
+
+    def sql_values(self, now: datetime) -> dict:
+        """The filters given, as the values `LEAD_FILTERS` compares (by name)."""
+        values = {
+            "source": self.source,
+            "country": self.country or None,
+            "industry": _industry_pattern(self.industry),
+            "company_size": self.company_size or None,
+            "pooled_until": None
+            if self.min_age_hours is None
+            else now - timedelta(hours=self.min_age_hours),
+            "pooled_since": None
+            if self.max_age_hours is None
+            else now - timedelta(hours=self.max_age_hours),
+        }
+        return {name: values[name] for name in FILTER_NAMES if values[name] is not None}
+
+    @property
+    def any(self) -> bool:
+        return bool(self.sql_values(timezone.now()))
+
+    def as_params(self) -> dict:
+        values = {name: getattr(self, name) for name in FILTER_PARAMS}
+        return {name: value for name, value in values.items() if value not in (None, "")}
+
+
+@dataclass
+class PoolQuery(PoolFilters):
+    """The pool page's request: the filters, the order of the list and the page."""
+
+    sort: str = "oldest"
+    after: str = ""
+
+    @classmethod
+    def from_params(cls, params, *, pool: Pool) -> PoolQuery:
+        sort = pool.order if pool.order in SORTS else "oldest"
+        q = super().from_params(params, pool=pool, sort=sort)
         if params.get("sort") in SORTS:
             q.sort = params["sort"]
         q.after = (params.get("after") or "")[:500]
         return q
 
     def as_params(self) -> dict:
-        params = {"sort": self.sort}
-        for name in (
-            "source",
-            "country",
-            "industry",
-            "company_size",
-            "min_age_hours",
-            "max_age_hours",
-        ):
-            value = getattr(self, name)
-            if value not in (None, ""):
-                params[name] = value
-        return params
+        return {"sort": self.sort, **super().as_params()}
 
 
 @dataclass
@@ -187,21 +256,18 @@ def pool_page(
 ) -> PoolPage:
     """One page of the pool, keyset-paginated: one query whatever the page or pool size."""
     now = now or timezone.now()
-    errors = list(query.errors)
+    errors = [f"{e} That filter is left out." for e in query.errors]
     fields = pool_visible_fields(pool=pool)
     leads = pool_leads(pool=pool)
-    if query.source:
-        leads = leads.filter(source_id=query.source)
-    # Exact matches (country is upper-cased on input): PostgreSQL's column statistics then
-    # apply, and it walks the pool-order index; UPPER(col) = … made it guess one row and
-    # seq-scan the pool (80 ms at 100k leads).
-    for name in ("country", "industry", "company_size"):
-        if getattr(query, name):
-            leads = leads.filter(**{name: getattr(query, name)})
-    if query.min_age_hours is not None:
-        leads = leads.filter(pooled_at__lte=now - timedelta(hours=query.min_age_hours))
-    if query.max_age_hours is not None:
-        leads = leads.filter(pooled_at__gte=now - timedelta(hours=query.max_age_hours))
+    if filters := query.sql_values(now):
+        # Claim next's own condition, on the lead's plain columns: PostgreSQL's column
+        # statistics apply and it walks the pool-order index (UPPER(col) = … made it guess
+        # one row and seq-scan the pool, 80 ms at 100k leads).
+        table = connection.ops.quote_name(Lead._meta.db_table)
+        condition = RawSQL(
+            lead_filter_sql(table, filters), list(filters.values()), output_field=BooleanField()
+        )
+        leads = leads.filter(condition)
     if query.after:
         try:
             values = json.loads(_fernet().decrypt(query.after.encode(), ttl=24 * 3600))
@@ -250,9 +316,76 @@ def _cell(lead: Lead, name: str) -> str:
     if name == "source":
         return lead.source.name if lead.source_id else ""
     value = getattr(lead, name)
-    return "" if value is None else str(value)
+    return "" if value is None else value_label(name, str(value))
 
 
-def pool_sources(*, pool: Pool) -> QuerySet[LeadSource]:
-    """Sources for the filter menu: the small LeadSource table, not a DISTINCT over leads."""
-    return LeadSource.objects.filter(is_active=True).only("id", "name")
+@dataclass
+class FilterChoices:
+    """What the pool's filter menus offer: the values its waiting leads have, labelled."""
+
+    sources: list[tuple[int, str]]
+    countries: list[tuple[str, str]]
+    industries: list[str]  # labels: the industry box matches labels and codes alike
+    company_sizes: list[str]
+
+    def keeping(self, query: PoolFilters) -> FilterChoices:
+        """These, and the values `query` filters by (gone from the pool, or not offered
+        yet), so the menus show what the list was filtered by."""
+        countries, sizes = list(self.countries), list(self.company_sizes)
+        if query.country and query.country not in {code for code, _ in countries}:
+            countries.append((query.country, value_label("country", query.country)))
+        if query.company_size and query.company_size not in sizes:
+            sizes.append(query.company_size)
+        sources = list(self.sources)
+        if query.source and query.source not in {pk for pk, _ in sources}:
+            name = LeadSource.objects.filter(pk=query.source).values_list("name", flat=True)
+            sources += [(query.source, name.first() or "Unknown source")]
+        return FilterChoices(sources, countries, self.industries, sizes)
+
+
+# A pool's menus, kept a minute per process: their query reads every lead of the pool
+# (56 ms at 100k, where the page itself takes a few), and a value that arrived since
+# only waits that long to be offered; filtering by it works at once.
+CHOICES_SECONDS = 60
+_choices: dict[int, tuple[float, FilterChoices]] = {}
+_choices_lock = threading.Lock()
+
+
+def pool_filter_choices(*, pool: Pool) -> FilterChoices:
+    """The values the pool's waiting leads have, per filter. Raw SQL for GROUPING SETS:
+    50 ms at 100k leads, against 330 ms for a DISTINCT over the four columns."""
+    with _choices_lock:
+        hit = _choices.get(pool.pk)
+    if hit is not None and hit[0] > monotonic():
+        return hit[1]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT g.industry, g.company_size, g.country, g.source_id, s.name
+            FROM (SELECT industry, company_size, country, source_id FROM {Lead._meta.db_table}
+                  WHERE pool_id = %s AND status = %s
+                  GROUP BY GROUPING SETS ((industry), (company_size), (country), (source_id))) g
+            LEFT JOIN {LeadSource._meta.db_table} s ON s.id = g.source_id""",
+            [pool.pk, LeadState.POOLED.value],
+        )
+        rows = cursor.fetchall()
+    industries, sizes, countries, sources = set(), set(), set(), {}
+    for industry, size, country, source_id, source_name in rows:
+        industries.add(value_label("industry", industry or ""))
+        sizes.add(size)
+        countries.add(country)
+        if source_id is not None:
+            sources[source_id] = source_name
+    choices = FilterChoices(
+        sources=sorted(sources.items(), key=lambda s: s[1].casefold()),
+        countries=sorted(
+            ((c, value_label("country", c)) for c in countries if c), key=lambda c: c[1]
+        ),
+        industries=sorted((i for i in industries if i), key=str.casefold),
+        # Bands by their lower end ("11-50" before "201-1000"), words last.
+        company_sizes=sorted((s for s in sizes if s), key=lambda s: (number(s) or 10**9, s)),
+    )
+    with _choices_lock:
+        if len(_choices) > 1000:
+            _choices.clear()
+        _choices[pool.pk] = (monotonic() + CHOICES_SECONDS, choices)
+    return choices

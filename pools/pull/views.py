@@ -17,7 +17,7 @@ from accounts.roles import Role
 from pools.lifecycle import LeadState
 from pools.models import Pool
 from pools.pull import selectors as ps
-from pools.pull.claim import ClaimError, PoolUnavailable, lead_claim, pool_claim_next
+from pools.pull.claim import ClaimError, LeadTaken, PoolUnavailable, lead_claim, pool_claim_next
 
 
 @role_required(Role.REP)
@@ -52,16 +52,17 @@ def pool_detail(request, pool_id: int):
         "columns": [ps.FIELD_LABELS[f] for f in ps.pool_visible_fields(pool=pool)],
         "filter_fields": ps.pool_filter_fields(pool=pool),
         "sorts": ps.SORTS,
-        "company_sizes": ps.COMPANY_SIZES,
         "params": query.as_params(),
+        "clear_filters_url": "?" + urlencode({"sort": query.sort}),
     }
     if page.next_cursor:
         context["next_url"] = "?" + urlencode({**context["params"], "after": page.next_cursor})
     context["params_first_page"] = urlencode(context["params"])
-    if "source" in context["filter_fields"]:
-        context["sources"] = ps.pool_sources(pool=pool)
-    template = "pools/pool.html#pool-table" if request.htmx else "pools/pool.html"
-    return render(request, template, context)
+    if request.htmx:
+        return render(request, "pools/pool.html#pool-table", context)
+    # The menus are outside the table fragment: only a full page needs them.
+    context["choices"] = ps.pool_filter_choices(pool=pool).keeping(query)
+    return render(request, "pools/pool.html", context)
 
 
 def _claim_response(request, pool_id: int, *, claim, row_token: str = ""):
@@ -73,19 +74,14 @@ def _claim_response(request, pool_id: int, *, claim, row_token: str = ""):
         raise Http404("No such pool.") from None
     except ClaimError as exc:
         if request.htmx:
-            # The calm answer, swapped in place of the row (or the pool message area).
-            response = render(
-                request,
-                "pools/partials/_claim_message.html",
-                {"error": exc, "token": row_token},
+            # The calm answer, for the page's message area (the Claim forms target it). Not
+            # the row: the winner's live frame deletes the row by its id, before or after
+            # this answer lands, and took the message with it. Nor an HX-Retarget: htmx
+            # resolves it from the form, which that frame may have taken out of the page.
+            gone = row_token if isinstance(exc, LeadTaken) else ""
+            return render(
+                request, "pools/partials/_claim_message.html", {"error": exc, "gone_token": gone}
             )
-            if row_token:
-                response["HX-Retarget"] = f"#pl-{row_token}"
-                response["HX-Reswap"] = "outerHTML"
-            else:
-                response["HX-Retarget"] = "#pool-message"
-                response["HX-Reswap"] = "innerHTML"
-            return response
         messages.warning(request, exc.message)
         return redirect("pools:pool", pool_id=pool_id)
     url = reverse("pools:lead_detail", args=[lead.pk])
@@ -113,6 +109,17 @@ def pool_claim(request, pool_id: int):
 @role_required(Role.REP)
 @require_POST
 def pool_claim_next_view(request, pool_id: int):
-    return _claim_response(
-        request, pool_id, claim=lambda: pool_claim_next(user=request.user, pool_id=pool_id)
-    )
+    filters = None
+    # The page sends its filters with the button; a bare POST (no filters) needs no look
+    # at the pool here: the claim checks the rep's scope itself.
+    if any(request.POST.get(name) for name in ps.FILTER_PARAMS):
+        filters = ps.PoolFilters.from_params(request.POST, pool=_pool_or_404(request, pool_id))
+
+    def claim():
+        if filters is not None and filters.errors:
+            # A filter that cannot be read is not dropped here: that would hand the rep a
+            # lead outside what they asked for.
+            raise ClaimError("Nothing claimed: " + " ".join(filters.errors))
+        return pool_claim_next(user=request.user, pool_id=pool_id, filters=filters)
+
+    return _claim_response(request, pool_id, claim=claim)

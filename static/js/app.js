@@ -17,6 +17,17 @@
     var el = document.getElementById("live-status");
     if (el) { el.textContent = "Live updates paused — reconnecting…"; el.classList.add("show"); }
   });
+  // A message that waits for the person (a lost claim race) stays until they dismiss it or
+  // do something else: live frames and the re-fetches they trigger (data-live-sync) leave it.
+  document.addEventListener("click", function (evt) {
+    var button = evt.target.closest && evt.target.closest("[data-dismiss]");
+    var box = button && button.closest(".flash");
+    if (box) { box.remove(); }
+  });
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    if (evt.detail.elt.hasAttribute("data-live-sync")) { return; }
+    document.querySelectorAll("[data-until-next-action]").forEach(function (el) { el.innerHTML = ""; });
+  });
   document.addEventListener("htmx:wsOpen", function (evt) {
     var el = document.getElementById("live-status");
     if (el && el.classList.contains("show")) {

@@ -92,3 +92,29 @@ def test_daily_cap_holds_when_one_rep_claims_from_many_tabs_at_once(team):
     assert sum(isinstance(x, ClaimRestricted) for x in results[0]) == 7
     assert Lead.objects.filter(owner=rep).count() == 3
     assert not any(isinstance(x, PoolEmpty) for x in results[0])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fifty_reps_claim_next_with_filters_get_fifty_distinct_matching_leads(team):
+    """Claim next with the rep's filters keeps SKIP LOCKED's exactly-once: fifty reps at
+    once, a pool where every other lead matches, fifty different matching leads."""
+    from pools.pull.selectors import PoolFilters
+
+    reps = [make_rep(team=team) for _ in range(CLAIMERS)]
+    pool = PoolFactory(team=team, mode=Pool.Mode.BLIND)
+    for i in range(CLAIMERS * 2):
+        pooled(pool, industry="pet_shop" if i % 2 else "computers", age_minutes=CLAIMERS * 2 - i)
+    filters = PoolFilters.from_params({"industry": "Pet"}, pool=pool)
+
+    (got,) = _run_together(
+        reps, 1, lambda rep, r: pool_claim_next(user=rep, pool_id=pool.pk, filters=filters)
+    )
+
+    assert all(isinstance(x, Lead) for x in got), [x for x in got if not isinstance(x, Lead)]
+    assert len({lead.pk for lead in got}) == CLAIMERS
+    claimed = Lead.objects.filter(pk__in=[x.pk for x in got])
+    assert set(claimed.values_list("industry", flat=True)) == {"pet_shop"}
+    assert sorted(claimed.values_list("owner", flat=True)) == sorted(rep.pk for rep in reps)
+    left = Lead.objects.filter(pool=pool, status=LeadState.POOLED)
+    assert set(left.values_list("industry", flat=True)) == {"computers"}
+    assert LeadEvent.objects.filter(lead__in=claimed, kind=LeadEvent.Kind.CLAIMED).count() == 50

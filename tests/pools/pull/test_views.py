@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from pools.lifecycle import LeadState
 from pools.models import Pool
+from pools.pull.selectors import row_token
 from tests.factories import PoolFactory, make_rep
 from tests.pool_helpers import pooled, pooled_many
 
@@ -159,7 +160,9 @@ def test_htmx_claim_sends_winner_to_the_lead(rep, client_for, preview_pool):
     assert lead.owner == rep
 
 
-def test_htmx_claim_of_taken_lead_is_calm_message_in_place(rep, client_for, preview_pool, team):
+def test_htmx_claim_of_taken_lead_is_a_calm_message_the_live_frame_cannot_remove(
+    rep, client_for, preview_pool, team
+):
     lead = pooled(preview_pool)
     client_for(make_rep(team=team)).post(
         reverse("pools:claim", args=[preview_pool.pk]), {"lead": lead.pk}, **HTMX
@@ -169,10 +172,35 @@ def test_htmx_claim_of_taken_lead_is_calm_message_in_place(rep, client_for, prev
     )
     body = response.content.decode()
     assert response.status_code == 200
-    assert "Just taken by someone else" in body
-    assert (
-        response["HX-Retarget"].startswith("#pl-") and str(lead.pk) not in response["HX-Retarget"]
+    assert "Just taken by someone else" in body and "data-dismiss" in body
+    # Not into the row, whose id the winner's live frame deletes: the message area above,
+    # where every Claim form sends its answer (fixed when the form posts, not retargeted).
+    assert not response.has_header("HX-Retarget")
+    pooled(preview_pool)
+    page = client_for(rep).get(reverse("pools:pool", args=[preview_pool.pk])).content.decode()
+    claim_url = reverse("pools:claim", args=[preview_pool.pk])
+    assert f'hx-post="{claim_url}" hx-target="#pool-message" hx-swap="innerHTML"' in page
+    # The row goes by its opaque token, which the message itself does not carry.
+    token = row_token(lead.pk)
+    assert f'hx-swap-oob="delete:#pl-{token}"' in body and str(lead.pk) not in body
+    assert 'id="pl-' not in body
+
+
+def test_a_refused_claim_keeps_the_row_of_a_lead_still_in_the_pool(
+    rep, client_for, preview_pool, team
+):
+    from pools.models import SourceRestriction
+    from tests.factories import LeadSourceFactory
+
+    source = LeadSourceFactory()
+    SourceRestriction.objects.create(source=source, user=make_rep(team=team))
+    lead = pooled(preview_pool, source=source)
+    response = client_for(rep).post(
+        reverse("pools:claim", args=[preview_pool.pk]), {"lead": lead.pk}, **HTMX
     )
+    body = response.content.decode()
+    assert "reserved for other reps" in body
+    assert "hx-swap-oob" not in body
 
 
 def test_plain_claim_redirects_with_message(rep, client_for, preview_pool):
@@ -196,7 +224,9 @@ def test_blind_claim_next_htmx_redirects_and_empty_pool_is_calm(rep, client_for,
     response = c.post(url, **HTMX)
     assert response["HX-Redirect"] == reverse("pools:lead_detail", args=[lead.pk])
     empty = c.post(url, **HTMX)
-    assert "pool is empty" in empty.content.decode() and empty["HX-Retarget"] == "#pool-message"
+    assert "pool is empty" in empty.content.decode()
+    page = c.get(reverse("pools:pool", args=[blind_pool.pk])).content.decode()
+    assert f'hx-post="{url}" hx-include="#pool-filters" hx-target="#pool-message"' in page
 
 
 def test_other_team_rep_cannot_claim(other_rep, client_for, preview_pool):
