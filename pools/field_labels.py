@@ -26,6 +26,10 @@ LEAD_FIELD_LABELS = {
     "score": "Score",
 }
 
+# Company-size bands people commonly write (both the finer 201-500 / 501-1000 and the
+# coarser 201-1000 that Olist's data uses); a rule may name any band the data has too.
+COMPANY_SIZE_BANDS = ("1-10", "11-50", "51-200", "201-500", "501-1000", "201-1000", "1000+")
+
 
 def lead_field_labels(*names: str) -> dict[str, str]:
     """The labels of `names`, in that order."""

@@ -123,8 +123,7 @@ class ImportJob(models.Model):
     def waiting_for_worker(self) -> bool:
         """Queued for a while and not picked up: no worker, or the broker was down."""
         return self.status == self.Status.QUEUED and (
-            self.published_at is None
-            or timezone.now() - self.published_at > timedelta(seconds=10)
+            self.published_at is None or timezone.now() - self.published_at > timedelta(seconds=10)
         )
 
 

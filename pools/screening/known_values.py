@@ -19,8 +19,8 @@ import pycountry
 
 from accounts.models import RepProfile, Team, Territory
 from pools.capture.normalise import country_normalise
+from pools.field_labels import COMPANY_SIZE_BANDS
 from pools.models import Lead, LeadSource
-from pools.pull.selectors import COMPANY_SIZES
 
 from .conditions import ConditionError, norm
 
@@ -106,7 +106,7 @@ KNOWN_FIELDS: dict[str, Known] = {
     "company_size": Known(
         "a company-size band",
         "1-10 … 1000+ and those leads or reps' profiles have",
-        _seen("company_size", "company_sizes", COMPANY_SIZES),
+        _seen("company_size", "company_sizes", COMPANY_SIZE_BANDS),
     ),
     "product_interest": Known(
         "a product that leads or reps' profiles have",
