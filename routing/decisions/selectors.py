@@ -71,6 +71,8 @@ def decision_view_model(*, decision: RoutingDecision, full: bool, viewer=None) -
     pool = decision.pool if decision.pool_id else None
     if decision.outcome == RoutingDecision.Outcome.ASSIGNED:
         headline = f"Assigned to {winner_name}"
+    elif decision.outcome == RoutingDecision.Outcome.OFFERED:
+        headline = "Offered live to online reps"
     elif decision.outcome == RoutingDecision.Outcome.POOLED:
         headline = f"Placed in pool {pool or Pool.objects.filter(pk=decision.pool_id).first()}"
     else:
@@ -87,7 +89,12 @@ def decision_view_model(*, decision: RoutingDecision, full: bool, viewer=None) -
             {
                 "name": step.get("name", ""),
                 "action": _label(RoutingRule.Action, step.get("action")),
-                "method": _label(RoutingRule.Method, step.get("method")),
+                "method": _label(
+                    RoutingRule.OfferMethod
+                    if step.get("action") == RoutingRule.Action.OFFER
+                    else RoutingRule.Method,
+                    step.get("method"),
+                ),
                 "result": step.get("result", ""),
                 "fallback": step.get("fallback", ""),
                 "candidates": candidates,
