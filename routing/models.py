@@ -184,6 +184,13 @@ class RoutingRule(models.Model):
         validators=[MinValueValidator(1)],
         help_text="Shark tank: how many of the fastest responders get the offer.",
     )
+    offer_blind = models.BooleanField(
+        "blind offer",
+        default=False,
+        help_text="Offer live: reps see only non-identifying fields (source, country, "
+        "industry, company size, language) until they win the lead; otherwise also the "
+        "name, company and job title. E-mail and phone only ever after the win.",
+    )
     offer_waves = models.PositiveSmallIntegerField(
         default=3,
         validators=[MinValueValidator(1), MaxValueValidator(10)],

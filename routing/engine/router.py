@@ -283,7 +283,7 @@ class Router:
 
     # -- assignment ---------------------------------------------------------------------
 
-    def candidates(self, rule: RoutingRule, step: dict) -> tuple[dict, list, set, list]:
+    def candidates(self, rule: RoutingRule) -> tuple[dict, list, set, list]:
         """Every rep of the rule judged by the one eligibility (rep_exclusion): the
         verdicts the record keeps, the eligible candidates, the reps only temporarily
         away, and the rows in roster order."""
@@ -305,14 +305,13 @@ class Router:
                 eligible.append(row.candidate())
             elif excluded[0] in TEMPORARY:
                 unavailable.add(row.user_id)
-        step["candidates"] = list(verdicts.values())
         return verdicts, eligible, unavailable, rows
 
     def assign(self, rule: RoutingRule, step: dict) -> Placement | None:
         stateful = is_stateful(rule)
         book = self.batch.book
         state = book.rotations.get(rule.pk, {}) if stateful else {}
-        verdicts, eligible, unavailable, rows = self.candidates(rule, step)
+        verdicts, eligible, unavailable, rows = self.candidates(rule)
         options = Options(
             keep_turn=rule.keep_turn,
             min_sample=rule.performance_min_sample,
@@ -352,7 +351,7 @@ class Router:
         stateful = is_stateful(rule)
         book = self.batch.book
         state = book.rotations.get(rule.pk, {}) if stateful else {}
-        verdicts, eligible, _, rows = self.candidates(rule, step)
+        verdicts, eligible, _, rows = self.candidates(rule)
         online = self.batch.online()
         reachable = []
         for candidate in eligible:

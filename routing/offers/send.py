@@ -21,6 +21,7 @@ from pools.models import Lead
 
 from ..models import Offer, RoutingRule
 from .methods import OfferStep
+from .notify import notify_offer_opened
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,8 @@ class Opening:
 
 
 def offers_send(*, openings: list[Opening], now: datetime) -> list[Offer]:
-    """Insert the offers (one statement) and start their timers once they commit."""
+    """Insert the offers (one statement); once they commit, start their timers and show
+    each recipient the card."""
     if not openings:
         return []
     offers = Offer.objects.bulk_create(
@@ -65,8 +67,9 @@ def offers_send(*, openings: list[Opening], now: datetime) -> list[Offer]:
             for o in openings
         ]
     )
-    for offer in offers:
+    for offer, opening in zip(offers, openings, strict=True):
         offer_timer_start(offer_id=offer.pk, seconds=(offer.expires_at - now).total_seconds())
+        notify_offer_opened(offer=offer, lead=opening.lead, rule=opening.rule)
     return offers
 
 

@@ -27,6 +27,7 @@ from ..engine.facts import intake_bump_sql
 from ..live.presence import users_online
 from ..models import Offer, OfferResponse, RoutingDecision, RoutingRule
 from .methods import OfferStep
+from .notify import notify_offer_closed
 from .send import Opening, offers_send
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,7 @@ def offer_accept(*, offer_id: int, user, now: datetime | None = None) -> Lead:
                 raise OfferRefused(f"You can't take it now: {recheck.exclusion[1]}")
             day = recheck.day
         _offer_accept_do(offer=offer, lead=lead, rule=rule, user=user, day=day, now=now)
+        notify_offer_closed(offer=offer)
     return lead
 
 
@@ -186,10 +188,12 @@ def offer_decline(*, offer_id: int, user, reason: str = "", now: datetime | None
             )
         )
         if not set(offer.recipient_ids) <= declined:
+            notify_offer_closed(offer=offer, to=[user.pk])
             return "open"
         Offer.objects.filter(pk=offer.pk, state=OPEN).update(
             state=Offer.State.DECLINED, closed_at=now
         )
+        notify_offer_closed(offer=offer)
         return _move_on(offer=offer, now=now, why="declined by everyone it was offered to")
 
 
@@ -219,6 +223,7 @@ def offer_expire(*, offer_id: int, now: datetime | None = None) -> Expiry:
                 return Expiry("closed")
             return Expiry("not due", (offer.expires_at - now).total_seconds())
         offer = Offer.objects.get(pk=offer_id)
+        notify_offer_closed(offer=offer)
         seconds = round((offer.expires_at - offer.sent_at).total_seconds())
         return Expiry("expired: " + _move_on(offer=offer, now=now, why=f"no accept in {seconds} s"))
 

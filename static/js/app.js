@@ -17,6 +17,15 @@
     var el = document.getElementById("live-status");
     if (el) { el.textContent = "Live updates paused — reconnecting…"; el.classList.add("show"); }
   });
+  // Presence: a rep is offered live leads only while one of their pages beats
+  // (routing/live/presence.py, every HEARTBEAT_SECONDS; two missed beats = offline).
+  var heartbeat = null;
+  document.addEventListener("htmx:wsOpen", function (evt) {
+    var socket = evt.detail.socketWrapper;
+    clearInterval(heartbeat);
+    heartbeat = setInterval(function () { socket.send("heartbeat"); }, 15000);
+  });
+  document.addEventListener("htmx:wsClose", function () { clearInterval(heartbeat); });
   document.addEventListener("htmx:wsOpen", function (evt) {
     var el = document.getElementById("live-status");
     if (el && el.classList.contains("show")) {
