@@ -57,6 +57,19 @@ def _label(choices, value) -> str:
         return value or ""
 
 
+def _plan_view(step: dict) -> list[dict]:
+    """A live offer's steps with the reps' names: who, in which order, for how long."""
+    names = {c["rep"]: c["name"] for c in step.get("candidates", [])}
+    return [
+        {
+            "label": s.get("label", ""),
+            "seconds": s["seconds"],
+            "reps": ", ".join(names.get(r, f"user #{r}") for r in s["reps"]),
+        }
+        for s in step.get("plan", [])
+    ]
+
+
 def decision_view_model(*, decision: RoutingDecision, full: bool, viewer=None) -> dict:
     """A template-ready reading of a decision (saved, or an unsaved preview)."""
     details = decision.details or {}
@@ -107,6 +120,8 @@ def decision_view_model(*, decision: RoutingDecision, full: bool, viewer=None) -
                 "state_after": json.dumps(step.get("state_after"), sort_keys=True)
                 if full and step.get("state_after")
                 else "",
+                # A live offer's plan names colleagues in order: for the full view only.
+                "plan": _plan_view(step) if full else [],
             }
         )
     return {

@@ -97,3 +97,31 @@ def test_the_offer_history_shows_managers_everyone_and_a_rep_their_own_line(offe
     assert mine["response"] == "declined" and mine["reason"] == "Busy"
     (own,) = lead_offer_history(lead=lead, full=False, viewer=rep)
     assert [r["rep"] for r in own["recipients"]] == [rep.pk]
+
+
+def test_test_a_lead_in_the_admin_shows_the_offer_plan(team, offer_rule, admin_user, client_for):
+    a, b = make_rep(team=team), make_rep(team=team)
+    for user, name in ((a, "Ana"), (b, "Bea")):
+        user.first_name, user.last_name = name, "Zed"
+        user.save()
+    online(a, b)
+    offer_rule(RoutingRule.OfferMethod.SEQUENTIAL, offer_seconds=25, offer_passes=2)
+    lead = screened_lead(team=team)
+    body = (
+        client_for(admin_user)
+        .get(f"/admin/routing/routingrule/test/?lead_id={lead.pk}")
+        .content.decode()
+    )
+    assert "Offered live to online reps" in body and "Offer plan" in body
+    plan = body[body.index("Offer plan") :]
+    order = [plan.index(name) for name in ("Ana Zed", "Bea Zed")]
+    assert order == sorted(order) and "25 s · Pass 2, rep 1 of 2" in plan
+    assert Lead.objects.get(pk=lead.pk).status == LeadState.SCREENED
+
+
+def test_a_reps_why_this_rep_shows_no_offer_plan(offer, rep, client_for):
+    from routing.offers.services import offer_accept
+
+    offer_accept(offer_id=offer.pk, user=rep)
+    body = client_for(rep).get(f"/routing/leads/{offer.lead_id}/why/").content.decode()
+    assert "Accepted the live offer" in body and "Offer plan" not in body
