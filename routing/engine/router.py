@@ -12,11 +12,12 @@ conditions match wins; nobody eligible follows the rule's fallback; no match at 
 back to the team's default pool or its skim queue. A lead is never left unrouted. A live
 offer ("Offer live") is the `offered` placement with a plan from an offer method
 (routing.offers.methods) over the same eligible candidates, narrowed to reps online; when
-its plan runs out, `leads_route_fallback` resumes here at the rule's fallback.
+its plan runs out, `lead_offer_fallback` resumes here at the rule's fallback.
 
 Locks, always in this order (so routers never deadlock each other): the lead rows (taken
 by the caller), the rules' rotation rows (by rule id), then the profiles of the reps with
-a cap (by id), under which their counts are read (routing.engine.book).
+a cap (by id), under which their counts are read (routing.engine.book). Live offers put
+their offer row before all of these (routing.offers.services).
 """
 
 from __future__ import annotations
@@ -174,7 +175,9 @@ class Router:
 
     def place(self) -> Placement:
         started = time.perf_counter()
-        if self.resume is not None:
+        if self.resume_why and self.resume is None:  # the offer's rule was deleted since
+            placement = self.default_placement(f"The offer's rule is gone; {self.resume_why}")
+        elif self.resume is not None:
             rule = self.resume
             self.trace["steps"].append(
                 {
@@ -378,18 +381,13 @@ class Router:
         if not self.dry_run and stateful:
             book.rotations[rule.pk] = plan.state
             self.batch.rotated.add(rule.pk)
-        first = plan.steps[0]
-        return (
-            Placement(
-                LeadState.OFFERED,
-                f"Rule “{rule.name}”: {plan.reason}",
-                rule=rule,
-                team_id=rule.team_id or self.lead.team_id,
-                offer=plan,
-                visited=(*sorted(visited - {rule.pk}), rule.pk),
-            )
-            if first.rep_ids
-            else None
+        return Placement(
+            LeadState.OFFERED,
+            f"Rule “{rule.name}”: {plan.reason}",
+            rule=rule,
+            team_id=rule.team_id or self.lead.team_id,
+            offer=plan,
+            visited=tuple(sorted(visited)),
         )
 
 

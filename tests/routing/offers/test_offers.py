@@ -399,3 +399,18 @@ def test_a_lead_moved_elsewhere_meanwhile_is_left_where_it_is(team, three, offer
         "expired: the lead had moved"
     )
     assert Lead.objects.get(pk=lead.pk).status == LeadState.SKIMMING
+
+
+def test_an_offer_whose_rule_was_deleted_ends_in_the_teams_default_place(team, three, offer_rule):
+    pool = PoolFactory(team=team, is_team_default=True)
+    rule = offer_rule(M.SHOTGUN)
+    lead = route(screened_lead(team=team))
+    offer = open_offer(lead)
+    rule.delete()
+    assert offer_expire(offer_id=offer.pk, now=offer.expires_at).outcome == (
+        "expired: fallback: pooled"
+    )
+    lead.refresh_from_db()
+    assert lead.status == LeadState.POOLED and lead.pool == pool
+    reason = RoutingDecision.objects.filter(lead=lead).first().reason
+    assert reason.startswith("The offer's rule is gone; the live offer ended without an accept")
