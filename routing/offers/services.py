@@ -39,6 +39,8 @@ class OfferError(Exception):
     """Why an accept or a decline did not go through, in words for the rep."""
 
     message = "This offer is no longer open."
+    code = "closed"  # stable, for the JSON API
+    status = 409
 
     def __init__(self, message: str | None = None):
         super().__init__(message or self.message)
@@ -47,18 +49,24 @@ class OfferError(Exception):
 
 class OfferTaken(OfferError):
     message = "Someone else took it."
+    code = "taken"
 
 
 class OfferExpired(OfferError):
     message = "This offer has expired."
+    code = "expired"
 
 
 class OfferNotYours(OfferError):
     message = "This offer was not made to you."
+    code = "not_yours"
+    status = 403
 
 
 class OfferRefused(OfferError):
     """The rep may not take the lead now (a cap, away, off hours): the engine's reason."""
+
+    code = "refused"
 
 
 # -- accept ------------------------------------------------------------------------------
@@ -125,7 +133,6 @@ def _offer_accept_do(
     """Under the offer and lead locks: the lead becomes the rep's, counted on their intake
     (the counter routing's caps read), with the answer and the decision recorded."""
     reason = f"Accepted the live offer ({offer.label or offer.method})"
-    extra = {"team_id": rule.team_id} if rule and rule.team_id and not lead.team_id else {}
     lead_transition(
         lead=lead,
         to=LeadState.ASSIGNED,
@@ -134,16 +141,12 @@ def _offer_accept_do(
         reason=reason,
         kind=LeadEvent.Kind.ASSIGNED,
         data={"offer": offer.pk, "rule": offer.rule_id},
-        extra=extra,
     )
     OfferResponse.objects.create(
         offer=offer, rep=user, response=OfferResponse.Response.ACCEPTED, responded_at=now
     )
-    writes = []
-    if day is not None:
-        writes.append(intake_bump_sql(counts={user.pk: 1}, days={user.pk: day}, at=now))
-    if writes:
-        run_batch(writes)
+    if day is not None:  # (None: the rule is gone, and with it the rep's re-check)
+        run_batch([intake_bump_sql(counts={user.pk: 1}, days={user.pk: day}, at=now)])
     RoutingDecision.objects.create(
         lead=lead,
         rule=rule,
