@@ -125,3 +125,12 @@ def test_a_reps_why_this_rep_shows_no_offer_plan(offer, rep, client_for):
     offer_accept(offer_id=offer.pk, user=rep)
     body = client_for(rep).get(f"/routing/leads/{offer.lead_id}/why/").content.decode()
     assert "Accepted the live offer" in body and "Offer plan" not in body
+
+
+def test_a_manager_reads_an_offered_lead_its_timeline_and_why(offer, manager, client_for):
+    client = client_for(manager)
+    page = client.get(f"/leads/{offer.lead_id}/")
+    assert page.status_code == 200 and "Offered" in page.content.decode()
+    why = client.get(f"/routing/leads/{offer.lead_id}/why/").content.decode()
+    assert "Offered live to online reps" in why and "Offer plan" in why
+    assert "Everyone at once" in why
