@@ -160,3 +160,24 @@ def test_a_rep_accepting_two_offers_from_two_tabs_is_held_to_their_cap(team, off
     assert Lead.objects.filter(owner=rep).count() == 3
     assert Offer.objects.filter(state="open").count() == 7  # still open for others
     assert time.monotonic() - started < 60
+
+
+def test_parallel_routers_rotate_a_sequential_offers_first_rep_evenly(team, offer_rule):
+    from collections import Counter
+
+    from tests.routing.engine.test_concurrency import _in_threads, _route_each, _screened
+
+    reps = [make_rep(team=team) for _ in range(5)]
+    online(*reps)
+    offer_rule(RoutingRule.OfferMethod.SEQUENTIAL)
+    ids = _screened(60)
+
+    _in_threads(_route_each, [ids[i::4] for i in range(4)])
+
+    firsts = Counter(
+        first
+        for (first, *_) in Offer.objects.filter(step=0).values_list("recipient_ids", flat=True)
+    )
+    assert Lead.objects.filter(status=LeadState.OFFERED).count() == 60
+    # The rotation row is locked per lead: every rep starts exactly as often.
+    assert sorted(firsts.values()) == [12] * 5, firsts
