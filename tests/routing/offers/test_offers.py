@@ -414,3 +414,11 @@ def test_an_offer_whose_rule_was_deleted_ends_in_the_teams_default_place(team, t
     assert lead.status == LeadState.POOLED and lead.pool == pool
     reason = RoutingDecision.objects.filter(lead=lead).first().reason
     assert reason.startswith("The offer's rule is gone; the live offer ended without an accept")
+
+
+def test_an_offer_rule_ignores_the_assigning_method_left_from_before(team, three, offer_rule):
+    rule = offer_rule(M.SHOTGUN)
+    rule.method, rule.direct_rep = RoutingRule.Method.DIRECT, three[0]
+    rule.save()
+    offer = open_offer(route(screened_lead(team=team)))
+    assert sorted(offer.recipient_ids) == sorted(r.pk for r in three)

@@ -134,3 +134,11 @@ def test_a_manager_reads_an_offered_lead_its_timeline_and_why(offer, manager, cl
     why = client.get(f"/routing/leads/{offer.lead_id}/why/").content.decode()
     assert "Offered live to online reps" in why and "Offer plan" in why
     assert "Everyone at once" in why
+
+
+def test_the_admin_rules_list_says_a_rule_offers_live(offer_rule, admin_user, client_for, team):
+    rule = offer_rule(RoutingRule.OfferMethod.CASCADE)
+    rule.method = RoutingRule.Method.DIRECT  # left from before the action changed: ignored
+    rule.save()
+    body = client_for(admin_user).get("/admin/routing/routingrule/").content.decode()
+    assert f"Top-producer cascade live offer to online reps of {team}" in body
