@@ -123,13 +123,16 @@ class RoutingRuleAdmin(admin.ModelAdmin):
             return f"Pool {obj.pool}"
         if obj.action == RoutingRule.Action.SKIM:
             return f"Skim queue of {obj.team or 'the lead’s team'}"
-        if obj.method == RoutingRule.Method.DIRECT:
+        if obj.assign_method == RoutingRule.Method.DIRECT:
             return f"{obj.direct_rep} (direct)"
         whom = {
             "team": f"reps of {obj.team}",
             "reps": "listed reps",
             "territory": "territory reps",
         }[obj.target]
+        if obj.action == RoutingRule.Action.OFFER:  # "Shotgun live offer to reps of …"
+            method = obj.get_offer_method_display().split(":")[0]
+            return f"{method} live offer to online {whom}"
         return f"{obj.get_method_display()} over {whom}"
 
     @admin.display(description="If nobody eligible")

@@ -82,7 +82,36 @@ def demo_rules_ensure() -> list[RoutingRule]:
             method=RoutingRule.Method.WEIGHTED,
         ),
     ]
+    # Live offers: with demo reps online, a posted lead of these sources arrives as a card
+    # on their pages; with nobody online it goes to the catch-all at once.
+    specs.append(
+        dict(
+            name="Direct traffic: Inbound, sequential live offer",
+            priority=15,
+            description="One rep at a time for 45 s, the first rep rotating per lead; the "
+            "second pass runs backwards.",
+            conditions=[[_cond("source", "in", ["direct_traffic"])]],
+            action=RoutingRule.Action.OFFER,
+            team=inbound,
+            offer_method=RoutingRule.OfferMethod.SEQUENTIAL,
+            offer_seconds=45,
+            offer_passes=2,
+        )
+    )
     if enterprise is not None:
+        specs.append(
+            dict(
+                name="Referrals: Enterprise, shotgun live offer",
+                priority=5,
+                description="Referred leads are the hottest: every online Enterprise rep "
+                "gets the offer at once, first to accept wins.",
+                conditions=[[_cond("source", "in", ["referral"])]],
+                action=RoutingRule.Action.OFFER,
+                team=enterprise,
+                offer_method=RoutingRule.OfferMethod.SHOTGUN,
+                offer_seconds=60,
+            )
+        )
         specs.append(
             dict(
                 name="Big segments: Enterprise, best skills match",
@@ -135,8 +164,9 @@ def demo_rules_ensure() -> list[RoutingRule]:
         rule, _ = RoutingRule.objects.update_or_create(name=name, defaults=spec)
         if catch_all is None:
             catch_all = rule
-        elif rule.action == RoutingRule.Action.ASSIGN:
-            # Nobody eligible (caps, hours): try the catch-all before any queue.
+        elif rule.picks_reps:
+            # Nobody eligible (caps, hours) or nobody took the offer: try the catch-all
+            # before any queue.
             # (updated_at set by hand: update() skips auto_now, and the engine's rule
             # cache watches it.)
             RoutingRule.objects.filter(pk=rule.pk).update(

@@ -1,12 +1,24 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
 from accounts.models import RepProfile, Team
 from pools.models import Lead, Pool
 
+from .offers.models import Offer, OfferResponse
 from .rules.conditions import ConditionError, conditions_validate
+
+__all__ = [
+    "Heartbeat",
+    "Offer",
+    "OfferResponse",
+    "RepIntake",
+    "RoutingDecision",
+    "RoutingRule",
+    "RuleRotation",
+]
 
 
 class Heartbeat(models.Model):
@@ -40,6 +52,7 @@ class RoutingRule(models.Model):
         ASSIGN = "assign", "Assign to a rep (using the method)"
         POOL = "pool", "Place in a pool"
         SKIM = "skim", "Send to the team manager's skim queue"
+        OFFER = "offer", "Offer live to online reps (using the offer method)"
 
     class Method(models.TextChoices):
         ROUND_ROBIN = "round_robin", "Round robin"
@@ -49,6 +62,13 @@ class RoutingRule(models.Model):
         TERRITORY = "territory", "Territory owner"
         SKILLS = "skills", "Best skills match"
         DIRECT = "direct", "Direct to a named rep"
+
+    class OfferMethod(models.TextChoices):
+        SHOTGUN = "shotgun", "Shotgun: everyone at once, first to accept wins"
+        SHARK_TANK = "shark_tank", "Shark tank: the N fastest responders at once"
+        SEQUENTIAL = "sequential", "Sequential: one rep at a time, rotating, passes reversing"
+        CASCADE = "cascade", "Top-producer cascade: best converters first, one at a time"
+        WAVES = "waves", "Waves: the top tier, then the top two tiers, and so on"
 
     class Target(models.TextChoices):
         TEAM = "team", "The reps of the team"
@@ -139,6 +159,44 @@ class RoutingRule(models.Model):
         "Empty = one tier.",
     )
 
+    # Live offer options
+    offer_method = models.CharField(
+        max_length=20,
+        choices=OfferMethod.choices,
+        default=OfferMethod.SHOTGUN,
+        help_text="How the lead is offered (for “Offer live”).",
+    )
+    offer_seconds = models.PositiveIntegerField(
+        "seconds per step",
+        default=60,
+        validators=[MinValueValidator(1), MaxValueValidator(3600)],
+        help_text="Offer live: how long each step stays open (a rep's turn, a wave).",
+    )
+    offer_passes = models.PositiveSmallIntegerField(
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text="Sequential: passes over the reps (every other one in reverse order) "
+        "before the fallback.",
+    )
+    offer_shark_size = models.PositiveSmallIntegerField(
+        "shark tank size",
+        default=3,
+        validators=[MinValueValidator(1)],
+        help_text="Shark tank: how many of the fastest responders get the offer.",
+    )
+    offer_blind = models.BooleanField(
+        "blind offer",
+        default=False,
+        help_text="Offer live: reps see only non-identifying fields (source, country, "
+        "industry, company size, language) until they win the lead; otherwise also the "
+        "name, company and job title. E-mail and phone only ever after the win.",
+    )
+    offer_waves = models.PositiveSmallIntegerField(
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text="Waves: performance tiers, each wave adding the next.",
+    )
+
     # Eligibility asked by this rule
     require_territory = models.BooleanField(
         default=False, help_text="Only reps covering the lead's territory."
@@ -196,6 +254,17 @@ class RoutingRule(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def assign_method(self) -> str:
+        """The method choosing one rep, or "" when the rule does not assign (a pool, a skim
+        queue, a live offer): `method` keeps its last value whatever the action."""
+        return self.method if self.action == self.Action.ASSIGN else ""
+
+    @property
+    def picks_reps(self) -> bool:
+        """Whether the rule chooses among reps (and so needs their facts)."""
+        return self.action in (self.Action.ASSIGN, self.Action.OFFER)
+
 
 class RuleRotation(models.Model):
     """A rule's method state (round-robin pointer, weighted current weights). Read and
@@ -235,6 +304,7 @@ class RoutingDecision(models.Model):
         ASSIGNED = "assigned", "Assigned to a rep"
         POOLED = "pooled", "Placed in a pool"
         SKIMMING = "skimming", "Sent to the skim queue"
+        OFFERED = "offered", "Offered live"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="routing_decisions")
     rule = models.ForeignKey(

@@ -3,6 +3,7 @@ from celery import shared_task
 from . import services
 from .intake import drain
 from .intake.kick import intake_drain  # noqa: F401  (registered here for the worker)
+from .offers.tasks import offer_expire, offers_expire_due  # noqa: F401  (likewise)
 
 
 @shared_task(autoretry_for=(Exception,), max_retries=3, retry_backoff=True)

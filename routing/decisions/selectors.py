@@ -52,6 +52,19 @@ def _label(choices, value) -> str:
         return value or ""
 
 
+def _plan_view(step: dict) -> list[dict]:
+    """A live offer's steps with the reps' names: who, in which order, for how long."""
+    names = {c["rep"]: c["name"] for c in step.get("candidates", [])}
+    return [
+        {
+            "label": s.get("label", ""),
+            "seconds": s["seconds"],
+            "reps": ", ".join(names.get(r, f"user #{r}") for r in s["reps"]),
+        }
+        for s in step.get("plan", [])
+    ]
+
+
 def decision_view_model(*, decision: RoutingDecision, full: bool, viewer=None) -> dict:
     """A template-ready reading of a decision (saved, or an unsaved preview)."""
     details = decision.details or {}
@@ -66,6 +79,8 @@ def decision_view_model(*, decision: RoutingDecision, full: bool, viewer=None) -
     pool = decision.pool if decision.pool_id else None
     if decision.outcome == RoutingDecision.Outcome.ASSIGNED:
         headline = f"Assigned to {winner_name}"
+    elif decision.outcome == RoutingDecision.Outcome.OFFERED:
+        headline = "Offered live to online reps"
     elif decision.outcome == RoutingDecision.Outcome.POOLED:
         headline = f"Placed in pool {pool or Pool.objects.filter(pk=decision.pool_id).first()}"
     else:
@@ -82,7 +97,12 @@ def decision_view_model(*, decision: RoutingDecision, full: bool, viewer=None) -
             {
                 "name": step.get("name", ""),
                 "action": _label(RoutingRule.Action, step.get("action")),
-                "method": _label(RoutingRule.Method, step.get("method")),
+                "method": _label(
+                    RoutingRule.OfferMethod
+                    if step.get("action") == RoutingRule.Action.OFFER
+                    else RoutingRule.Method,
+                    step.get("method"),
+                ),
                 "result": step.get("result", ""),
                 "fallback": step.get("fallback", ""),
                 "candidates": candidates,
@@ -95,6 +115,8 @@ def decision_view_model(*, decision: RoutingDecision, full: bool, viewer=None) -
                 "state_after": json.dumps(step.get("state_after"), sort_keys=True)
                 if full and step.get("state_after")
                 else "",
+                # A live offer's plan names colleagues in order: for the full view only.
+                "plan": _plan_view(step) if full else [],
             }
         )
     return {

@@ -1,6 +1,20 @@
 """The engine: plans a batch of leads (router), reads the reps' facts (facts, book),
 filters them (eligibility), places each lead and writes the decision record (record)."""
 
-from .router import lead_route, lead_route_preview, leads_route
+from .router import (
+    Recheck,
+    lead_offer_fallback,
+    lead_offer_recheck,
+    lead_route,
+    lead_route_preview,
+    leads_route,
+)
 
-__all__ = ("lead_route", "lead_route_preview", "leads_route")
+__all__ = (
+    "Recheck",
+    "lead_offer_fallback",
+    "lead_offer_recheck",
+    "lead_route",
+    "lead_route_preview",
+    "leads_route",
+)

@@ -15,13 +15,34 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from accounts.models import RepProfile
+from leadroute.shared.sql import placeholders as _in
 
 from ..models import RoutingRule
+from ..offers.methods import STATEFUL_OFFERS
 from ..strategies import LeadSnapshot
-from .eligibility import RepRow, performance_counts, roster_needs_territories
+from .eligibility import RepRow, accept_speeds, performance_counts, roster_needs_territories
 from .facts import CAP_COLUMNS, book_facts, roster_sql
 
 STATEFUL = frozenset({RoutingRule.Method.ROUND_ROBIN, RoutingRule.Method.WEIGHTED})
+RANKS_BY_PERFORMANCE = frozenset(
+    {
+        RoutingRule.Method.TOP_PERFORMER,
+        RoutingRule.OfferMethod.CASCADE,
+        RoutingRule.OfferMethod.WAVES,
+    }
+)
+
+
+def rule_method(rule: RoutingRule) -> str:
+    """The method that picks among the rule's reps: its assigning method or its offer's."""
+    return rule.offer_method if rule.action == RoutingRule.Action.OFFER else rule.method
+
+
+def is_stateful(rule: RoutingRule) -> bool:
+    """Whether the rule's method keeps state in its rotation row (locked per lead)."""
+    if rule.action == RoutingRule.Action.OFFER:
+        return rule.offer_method in STATEFUL_OFFERS
+    return rule.method in STATEFUL
 
 
 @dataclass
@@ -36,11 +57,22 @@ class RepBook:
 
     @classmethod
     def load(
-        cls, *, rules: list[RoutingRule], leads: list[LeadSnapshot], now: datetime, lock: bool
+        cls,
+        *,
+        rules: list[RoutingRule],
+        leads: list[LeadSnapshot],
+        now: datetime,
+        lock: bool,
+        only_reps: list[int] | None = None,
+        eligibility_only: bool = False,
     ) -> RepBook:
-        """Facts for the reps of `rules` (assigning rules), for `leads` at `now`: one
-        round trip, plus one for territory links when a rule needs them and one per top
-        performer rule for conversion counts."""
+        """Facts for the reps of `rules` (rules that pick reps), for `leads` at `now`: one
+        round trip, plus one for territory links when a rule needs them, one per rule
+        ranking by performance for conversion counts and one per shark tank for speeds.
+
+        `only_reps` narrows every roster to those reps, and `eligibility_only` reads only
+        what eligibility needs (no rotation row, no ranking facts): an offer's re-check of
+        its recipients — still in the rule's target, still eligible."""
         if not rules:  # every lead goes to a pool or a skim queue: no rep to read
             return cls(
                 now=now,
@@ -53,9 +85,15 @@ class RepBook:
             )
         lead_territories = sorted({t for lead in leads for t in lead.territories}) or [-1]
         rosters = {r.pk: roster_sql(rule=r, territory_ids=lead_territories) for r in rules}
+        if only_reps is not None:
+            only = sorted(only_reps) or [-1]
+            rosters = {
+                pk: (f"SELECT user_id FROM ({sql}) o WHERE user_id IN ({_in(only)})", [*p, *only])
+                for pk, (sql, p) in rosters.items()
+            }
         facts = book_facts(
             rosters=rosters,
-            stateful=[r.pk for r in rules if r.method in STATEFUL],
+            stateful=[] if eligibility_only else [r.pk for r in rules if is_stateful(r)],
             lead_ids=[lead.id for lead in leads if lead.id is not None],
             now=now,
             lock=lock,
@@ -69,13 +107,18 @@ class RepBook:
             for user_id, territory_id in links.values_list("repprofile__user_id", "territory_id"):
                 territories.setdefault(user_id, set()).add(territory_id)
         performance = {}
-        for rule in rules:
-            if rule.method == RoutingRule.Method.TOP_PERFORMER:
+        for rule in [] if eligibility_only else rules:
+            if rule_method(rule) in RANKS_BY_PERFORMANCE:
                 performance[rule.pk] = performance_counts(
                     user_ids=facts["roster"].get(rule.pk, []),
                     since=now - timedelta(days=rule.performance_window_days),
                 )
         rows = _rows(reps, territories, now)
+        if not eligibility_only and any(
+            rule_method(r) == RoutingRule.OfferMethod.SHARK_TANK for r in rules
+        ):
+            for user_id, (median, n) in accept_speeds(user_ids=sorted(rows)).items():
+                rows[user_id].accept_median, rows[user_id].accepts = median, n
         return cls(
             now=now,
             rows=rows,
@@ -86,7 +129,7 @@ class RepBook:
                 r.pk
                 for r in rules
                 if r.target == RoutingRule.Target.TERRITORY
-                and r.method != RoutingRule.Method.DIRECT
+                and r.assign_method != RoutingRule.Method.DIRECT
             ),
             performance=performance,
         )

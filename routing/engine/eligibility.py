@@ -10,13 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django.db import connection
 from django.db.models import Count, Q
 
 from accounts.models import RepProfile
+from leadroute.shared.sql import placeholders
 from pools.lifecycle import LeadState
 from pools.models import Lead
 
-from ..models import RoutingRule
+from ..models import Offer, OfferResponse, RoutingRule
 from ..strategies import Candidate, LeadSnapshot
 
 # Exclusions that pass with time (round robin's keep-turn owes these reps their turn).
@@ -57,6 +59,8 @@ class RepRow:
     closed: int = 0
     previous_owner: bool = False
     team_id: int | None = None
+    accept_median: float | None = None  # shark tank: median seconds to accept an offer
+    accepts: int = 0
 
     def candidate(self) -> Candidate:
         return Candidate(
@@ -73,6 +77,8 @@ class RepRow:
             products=self.products,
             won=self.won,
             closed=self.closed,
+            accept_median=self.accept_median,
+            accepts=self.accepts,
         )
 
 
@@ -90,7 +96,7 @@ class Requirements:
         return cls(
             territory=rule.require_territory
             or rule.target == RoutingRule.Target.TERRITORY
-            or rule.method == RoutingRule.Method.TERRITORY,
+            or rule.assign_method == RoutingRule.Method.TERRITORY,
             language=rule.require_language,
             industry=rule.require_industry,
             company_size=rule.require_company_size,
@@ -182,5 +188,27 @@ def performance_counts(*, user_ids: list[int], since: datetime) -> dict[int, dic
     return {r["owner_id"]: r for r in rows}
 
 
+# Shark tank's speed: a rep's median over this many latest accepts.
+RECENT_ACCEPTS = 20
+
+
+def accept_speeds(*, user_ids: list[int]) -> dict[int, tuple[float, int]]:
+    """Each rep's median seconds from an offer's sending to their accept over their latest
+    RECENT_ACCEPTS accepts, and how many that is (shark tank's speed). SQL for the
+    window and the median, which the ORM does not express."""
+    if not user_ids:
+        return {}
+    responses, offers = OfferResponse._meta.db_table, Offer._meta.db_table
+    sql = f"""SELECT rep_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY secs), count(*)
+        FROM (SELECT r.rep_id, EXTRACT(EPOCH FROM r.responded_at - o.sent_at) AS secs,
+                     row_number() OVER (PARTITION BY r.rep_id ORDER BY r.responded_at DESC) AS k
+              FROM {responses} r JOIN {offers} o ON o.id = r.offer_id
+              WHERE r.rep_id IN ({placeholders(user_ids)}) AND r.response = %s) x
+        WHERE k <= %s GROUP BY rep_id"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*user_ids, OfferResponse.Response.ACCEPTED, RECENT_ACCEPTS])
+        return {rep: (float(m), int(n)) for rep, m, n in cursor.fetchall()}
+
+
 def roster_needs_territories(rule: RoutingRule) -> bool:
-    return Requirements.of(rule).territory or rule.method == RoutingRule.Method.SKILLS
+    return Requirements.of(rule).territory or rule.assign_method == RoutingRule.Method.SKILLS

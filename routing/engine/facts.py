@@ -77,7 +77,7 @@ def lead_context(*, source_ids: list[int]) -> tuple[tuple, list[dict], dict[int,
 def roster_sql(*, rule: RoutingRule, territory_ids: list[int]) -> tuple[str, list]:
     """SQL selecting the user ids of the rule's target reps, and its parameters."""
     profiles = RepProfile._meta.db_table
-    if rule.method == RoutingRule.Method.DIRECT:
+    if rule.assign_method == RoutingRule.Method.DIRECT:
         return f"SELECT user_id FROM {profiles} WHERE user_id = %s", [rule.direct_rep_id or -1]
     if rule.target == RoutingRule.Target.REPS:
         through = RoutingRule.reps.through._meta.db_table

@@ -1,5 +1,6 @@
-"""Writing a routed batch: the leads' moves and events (`pools.services`), then the
-decision records, intake counters and rotations together in one round trip."""
+"""Writing a routed batch: the leads' moves and events (`pools.services`), the live
+offers opened (routing.offers.send), then the decision records, intake counters and
+rotations together in one round trip."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pools.models import Lead, LeadEvent
 from pools.services import Move, leads_transition
 
 from ..models import RoutingDecision
+from ..offers.send import Opening, offers_send
 from .facts import decisions_insert_sql, intake_bump_sql, rotation_save_sql
 
 if TYPE_CHECKING:
@@ -25,13 +27,19 @@ def decision_record(router: Router, placement: Placement) -> RoutingDecision:
     outcome = {
         LeadState.ASSIGNED: RoutingDecision.Outcome.ASSIGNED,
         LeadState.POOLED: RoutingDecision.Outcome.POOLED,
+        LeadState.OFFERED: RoutingDecision.Outcome.OFFERED,
     }.get(placement.to, RoutingDecision.Outcome.SKIMMING)
     rule = placement.rule
+    method = ""
+    if rule and outcome == RoutingDecision.Outcome.ASSIGNED:
+        method = rule.method
+    elif rule and outcome == RoutingDecision.Outcome.OFFERED:
+        method = rule.offer_method
     return RoutingDecision(
         lead=router.lead,
         rule=rule,
         rule_name=rule.name if rule else "",
-        method=rule.method if rule and outcome == RoutingDecision.Outcome.ASSIGNED else "",
+        method=method,
         outcome=outcome,
         winner_id=placement.owner_id,
         pool=placement.pool,
@@ -69,6 +77,14 @@ def batch_write(batch: Batch, routers: list[Router], placements: list[Placement]
     leads_transition(moves=moves, kind=LeadEvent.Kind.ROUTED)
     for router in routers:  # `lead.owner` loads the real user if anyone asks
         Lead.owner.field.delete_cached_value(router.lead)
+    offers_send(
+        openings=[
+            Opening(lead=r.lead, rule=p.rule, steps=p.offer.steps, visited=p.visited)
+            for r, p in zip(routers, placements, strict=True)
+            if p.offer is not None
+        ],
+        now=batch.now,
+    )
     # Counters, rotations and decisions together in one round trip, after every move
     # succeeded (a LeadChanged above rolls the whole batch back anyway).
     writes = [

@@ -9,21 +9,22 @@ places the leads one by one in arrival order — keeping counts and rotations cu
 memory — and writes the moves, events, counters, rotations and decision records in a few
 round trips (routing.engine.record), whatever the number of leads. The first active rule whose
 conditions match wins; nobody eligible follows the rule's fallback; no match at all falls
-back to the team's default pool or its skim queue. A lead is never left unrouted. A new
-kind of placement (the live offers to come: shotgun, sequential, cascade) is a new
-`Placement` target state plus a branch in `Router.apply`; the strategies, eligibility and
-the decision record are shared.
+back to the team's default pool or its skim queue. A lead is never left unrouted. A live
+offer ("Offer live") is the `offered` placement with a plan from an offer method
+(routing.offers.methods) over the same eligible candidates, narrowed to reps online; when
+its plan runs out, `lead_offer_fallback` resumes here at the rule's fallback.
 
 Locks, always in this order (so routers never deadlock each other): the lead rows (taken
 by the caller), the rules' rotation rows (by rule id), then the profiles of the reps with
-a cap (by id), under which their counts are read (routing.engine.book).
+a cap (by id), under which their counts are read (routing.engine.book). Live offers put
+their offer row before all of these (routing.offers.services).
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -32,14 +33,27 @@ from pools.lifecycle import LeadState
 from pools.models import Lead, Pool
 from pools.screening.conditions import ConditionError, conditions_match, lead_fields
 
+from ..live.presence import users_online
 from ..models import RoutingDecision, RoutingRule
+from ..offers.methods import OFFER_METHODS, OfferOptions, OfferPlan
 from ..rules.cache import active_rules
 from ..rules.conditions import conditions_describe
 from ..strategies import STRATEGIES, LeadSnapshot, Options
-from .book import STATEFUL, RepBook
+from .book import RepBook, is_stateful
 from .eligibility import TEMPORARY, Requirements, lead_territories, rep_exclusion
 from .facts import lead_context
 from .record import batch_write, decision_record
+
+
+def lead_snapshot(lead: Lead, *, slug: str, territories: list[dict]) -> LeadSnapshot:
+    """The lead as strategies and eligibility read it."""
+    fields = lead_fields(lead, source_slug=slug)
+    return LeadSnapshot(
+        id=lead.pk,
+        fields=fields,
+        estimated_value=lead.estimated_value,
+        territories=lead_territories(fields, territories),
+    )
 
 
 @dataclass
@@ -50,6 +64,8 @@ class Placement:
     owner_id: int | None = None
     pool: Pool | None = None
     team_id: int | None = None
+    offer: OfferPlan | None = None  # for `offered`: the plan whose first step opens now
+    visited: tuple[int, ...] = ()  # rules this lead's way went through (an offer keeps it)
 
 
 @dataclass
@@ -65,6 +81,7 @@ class Batch:
     rotated: set = field(default_factory=set)  # rule ids whose rotation state moved
     reads_seconds: float = 0.0  # the reads every lead of the batch waited for
     _pools: dict = field(default_factory=dict)
+    _online: frozenset[int] | None = None
 
     def __post_init__(self):
         self.rules_by_id = {r.pk: r for r in self.rules}
@@ -89,6 +106,15 @@ class Batch:
             self._pools["pool", pool_id] = Pool.objects.filter(pk=pool_id, is_active=True).first()
         return self._pools["pool", pool_id]
 
+    def online(self) -> frozenset[int]:
+        """Reps online now (routing.live.presence), read once per batch, when an offer
+        first asks."""
+        if self._online is None:
+            self._online = (
+                users_online(user_ids=sorted(self.book.rows)) if self.book else frozenset()
+            )
+        return self._online
+
     def team_default_pool(self, team_id: int) -> Pool | None:
         if ("team", team_id) not in self._pools:
             self._pools["team", team_id] = Pool.objects.filter(
@@ -106,6 +132,11 @@ class Router:
     source_slug: str | None = None  # for unsaved leads pasted in the admin
     trace: dict = field(default_factory=lambda: {"rules": [], "steps": []})
     matched: RoutingRule | None = None
+    # A lead whose live offer ended: no matching; it resumes at this rule's fallback,
+    # not going back to rules its way has been through.
+    resume: RoutingRule | None = None
+    resume_why: str = ""
+    resume_visited: tuple[int, ...] = ()
 
     def __post_init__(self):
         self.started = time.perf_counter()
@@ -116,15 +147,9 @@ class Router:
             if self.source_slug is not None
             else self.batch.slugs.get(self.lead.source_id, "")
         )
-        fields = lead_fields(self.lead, source_slug=slug)
-        self.snapshot = LeadSnapshot(
-            id=self.lead.pk,
-            fields=fields,
-            estimated_value=self.lead.estimated_value,
-            territories=lead_territories(fields, self.batch.territories),
-        )
+        self.snapshot = lead_snapshot(self.lead, slug=slug, territories=self.batch.territories)
         self.trace["territories"] = sorted(self.snapshot.territories)
-        self.matched = self.match()
+        self.matched = self.resume if self.resume_why else self.match()
         self.elapsed = time.perf_counter() - self.started
 
     def match(self) -> RoutingRule | None:
@@ -150,7 +175,20 @@ class Router:
 
     def place(self) -> Placement:
         started = time.perf_counter()
-        if self.lead.review_reason:
+        if self.resume_why and self.resume is None:  # the offer's rule was deleted since
+            placement = self.default_placement(f"The offer's rule is gone; {self.resume_why}")
+        elif self.resume is not None:
+            rule = self.resume
+            self.trace["steps"].append(
+                {
+                    "rule": rule.pk,
+                    "name": rule.name,
+                    "action": rule.action,
+                    "result": self.resume_why,
+                }
+            )
+            placement = self.fallback(rule, set(self.resume_visited) | {rule.pk})
+        elif self.lead.review_reason:
             # Held at capture (e.g. a web form sent faster than a person types): a manager
             # looks before any rep spends time on it, whatever the rules say.
             placement = Placement(
@@ -182,7 +220,8 @@ class Router:
             "rule": rule.pk,
             "name": rule.name,
             "action": rule.action,
-            "method": rule.method if rule.action == RoutingRule.Action.ASSIGN else "",
+            "method": rule.assign_method
+            or (rule.offer_method if rule.action == RoutingRule.Action.OFFER else ""),
         }
         self.trace["steps"].append(step)
         pool = (
@@ -208,13 +247,16 @@ class Router:
         if rule.action == RoutingRule.Action.POOL:
             step["result"] = "pool missing or inactive"
         else:
-            placement = self.assign(rule, step)
+            offer = rule.action == RoutingRule.Action.OFFER
+            placement = self.offer(rule, step, visited) if offer else self.assign(rule, step)
             if placement is not None:
                 return placement
         return self.fallback(rule, visited)
 
     def fallback(self, rule: RoutingRule, visited: set) -> Placement:
-        why = f"Rule “{rule.name}”: nobody eligible"
+        why = f"Rule “{rule.name}”: " + (
+            self.resume_why if rule is self.resume else "nobody eligible"
+        )
         if rule.fallback == RoutingRule.Fallback.RULE and rule.fallback_rule_id:
             nxt = self.batch.rules_by_id.get(rule.fallback_rule_id)
             if nxt is not None and nxt.pk not in visited:
@@ -244,11 +286,11 @@ class Router:
 
     # -- assignment ---------------------------------------------------------------------
 
-    def assign(self, rule: RoutingRule, step: dict) -> Placement | None:
-        stateful = rule.method in STATEFUL
-        book = self.batch.book
-        rows = book.rows_for(rule, self.snapshot)
-        state = book.rotations.get(rule.pk, {}) if stateful else {}
+    def candidates(self, rule: RoutingRule) -> tuple[dict, list, set, list]:
+        """Every rep of the rule judged by the one eligibility (rep_exclusion): the
+        verdicts the record keeps, the eligible candidates, the reps only temporarily
+        away, and the rows in roster order."""
+        rows = self.batch.book.rows_for(rule, self.snapshot)
         needs = Requirements.of(rule)
         verdicts, eligible, unavailable = {}, [], set()
         for row in rows:
@@ -266,6 +308,13 @@ class Router:
                 eligible.append(row.candidate())
             elif excluded[0] in TEMPORARY:
                 unavailable.add(row.user_id)
+        return verdicts, eligible, unavailable, rows
+
+    def assign(self, rule: RoutingRule, step: dict) -> Placement | None:
+        stateful = is_stateful(rule)
+        book = self.batch.book
+        state = book.rotations.get(rule.pk, {}) if stateful else {}
+        verdicts, eligible, unavailable, rows = self.candidates(rule)
         options = Options(
             keep_turn=rule.keep_turn,
             min_sample=rule.performance_min_sample,
@@ -299,9 +348,66 @@ class Router:
             team_id=rule.team_id or book.rows[choice.rep_id].team_id,
         )
 
+    def offer(self, rule: RoutingRule, step: dict, visited: set) -> Placement | None:
+        """A live offer to the eligible reps who are online, planned by the rule's offer
+        method; None (the fallback) when nobody is both."""
+        stateful = is_stateful(rule)
+        book = self.batch.book
+        state = book.rotations.get(rule.pk, {}) if stateful else {}
+        verdicts, eligible, _, rows = self.candidates(rule)
+        online = self.batch.online()
+        reachable = []
+        for candidate in eligible:
+            if candidate.rep_id in online:
+                reachable.append(candidate)
+            else:
+                verdicts[candidate.rep_id].update(
+                    eligible=False, code="offline", reason="Offline (no LeadRoute page open)"
+                )
+        step.update(candidates=list(verdicts.values()), state_before=state)
+        plan = OFFER_METHODS[rule.offer_method](
+            lead=self.snapshot,
+            eligible=reachable,
+            roster=[row.user_id for row in rows],
+            state=state,
+            options=offer_options(rule),
+        )
+        # "Test a lead" shows who, in which order, for how long.
+        step["plan"] = [s.as_dict() for s in plan.steps]
+        if not plan.steps:
+            step.update(result=plan.reason, state_after=state)
+            return None
+        step.update(result=plan.reason, state_after=plan.state)
+        if not self.dry_run and stateful:
+            book.rotations[rule.pk] = plan.state
+            self.batch.rotated.add(rule.pk)
+        return Placement(
+            LeadState.OFFERED,
+            f"Rule “{rule.name}”: {plan.reason}",
+            rule=rule,
+            team_id=rule.team_id or self.lead.team_id,
+            offer=plan,
+            visited=tuple(sorted(visited)),
+        )
+
+
+def offer_options(rule: RoutingRule) -> OfferOptions:
+    return OfferOptions(
+        seconds=rule.offer_seconds,
+        passes=rule.offer_passes,
+        shark_size=rule.offer_shark_size,
+        waves=rule.offer_waves,
+        min_sample=rule.performance_min_sample,
+    )
+
 
 def _plan(
-    leads: list[Lead], *, now: datetime, dry_run: bool, source_slug: str | None = None
+    leads: list[Lead],
+    *,
+    now: datetime,
+    dry_run: bool,
+    source_slug: str | None = None,
+    resume: dict | None = None,
 ) -> tuple[Batch, list[Router]]:
     """Match every lead, then read the facts of every rep the matches can reach."""
     started = time.perf_counter()
@@ -316,11 +422,13 @@ def _plan(
         dry_run=dry_run,
     )
     batch.reads_seconds = time.perf_counter() - started
-    routers = [Router(lead=lead, batch=batch, source_slug=source_slug) for lead in leads]
+    routers = [
+        Router(lead=lead, batch=batch, source_slug=source_slug, **(resume or {})) for lead in leads
+    ]
     reachable = batch.reachable([r.matched for r in routers if r.matched is not None])
     started = time.perf_counter()
     batch.book = RepBook.load(
-        rules=[r for r in reachable if r.action == RoutingRule.Action.ASSIGN],
+        rules=[r for r in reachable if r.picks_reps],
         leads=[r.snapshot for r in routers],
         now=now,
         lock=not dry_run,
@@ -363,3 +471,62 @@ def lead_route_preview(
     decision = decision_record(router, router.place())
     decision.lead_id = lead.pk
     return decision
+
+
+def lead_offer_fallback(
+    *,
+    lead: Lead,
+    rule: RoutingRule | None,
+    why: str,
+    visited: tuple[int, ...] = (),
+    now: datetime | None = None,
+) -> Lead:
+    """Place a lead whose live offer ended without a winner: the offer's rule's fallback
+    (another rule — never one its way went through —, a pool, the skim queue), written and
+    recorded as any routing is. `rule` None (deleted since): the team's default placement.
+
+    Called with the lead row locked, inside the caller's transaction."""
+    if lead.status != LeadState.OFFERED:
+        return lead
+    with transaction.atomic(savepoint=False):
+        batch, routers = _plan(
+            [lead],
+            now=now or timezone.now(),
+            dry_run=False,
+            resume={"resume": rule, "resume_why": why, "resume_visited": tuple(visited)},
+        )
+        batch_write(batch, routers, [routers[0].place()])
+    return lead
+
+
+@dataclass(frozen=True)
+class Recheck:
+    exclusion: tuple[str, str] | None  # (code, reason), None when eligible
+    day: date | None = None  # the rep's own today: the intake counter a lead counts on
+
+
+def lead_offer_recheck(
+    *, lead: Lead, rule: RoutingRule, rep_ids: list[int], now: datetime, lock: bool
+) -> dict[int, Recheck]:
+    """Each rep's exclusion from `lead` under `rule` now — the engine's own eligibility
+    (rep_exclusion over the facts RepBook reads) — or None when still eligible. With
+    `lock`, the profiles of the reps with a cap are locked first, as routing locks them,
+    so the counts read cannot move until the caller's transaction ends (an accept)."""
+    _, territories, slugs = lead_context(source_ids=[lead.source_id] if lead.source_id else [])
+    snapshot = lead_snapshot(lead, slug=slugs.get(lead.source_id, ""), territories=territories)
+    book = RepBook.load(
+        rules=[rule],
+        leads=[snapshot],
+        now=now,
+        lock=lock,
+        only_reps=rep_ids,
+        eligibility_only=True,
+    )
+    rows = {row.user_id: row for row in book.rows_for(rule, snapshot)}
+    needs = Requirements.of(rule)
+    return {
+        rep_id: Recheck(rep_exclusion(rows[rep_id], lead=snapshot, needs=needs), rows[rep_id].day)
+        if rep_id in rows
+        else Recheck(("target", "No longer one of the rule's reps"))
+        for rep_id in rep_ids
+    }

@@ -1,9 +1,14 @@
+import logging
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from leadroute.shared.live import pool_group, team_group, user_group
+
+from .presence import presence_gone, presence_seen
+
+logger = logging.getLogger(__name__)
 
 
 def _requested_pool(scope) -> int | None:
@@ -32,6 +37,20 @@ def _groups_for(user, pool_id: int | None = None) -> list[str]:
     return groups
 
 
+# What a page sends every presence.HEARTBEAT_SECONDS while it is open.
+HEARTBEAT = "heartbeat"
+
+
+@database_sync_to_async
+def _presence(write, **kwargs) -> None:
+    # Off the event loop (a blocking Redis client); a Redis that does not answer must not
+    # close the socket: the rep only looks offline until it answers again.
+    try:
+        write(**kwargs)
+    except Exception:
+        logger.warning("presence write failed", exc_info=True)
+
+
 class LiveConsumer(AsyncWebsocketConsumer):
     """One socket per open page. Authorises once, joins the user's groups, forwards
     server-rendered fragments; it holds no business logic."""
@@ -44,16 +63,22 @@ class LiveConsumer(AsyncWebsocketConsumer):
         self.groups_joined = await _groups_for(user, _requested_pool(self.scope))
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
+        self.user_id = user.pk
+        await _presence(presence_seen, user_id=user.pk, connection=self.channel_name)
         await self.accept()
 
     async def disconnect(self, code):
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
+        if getattr(self, "user_id", None) is not None:
+            await _presence(presence_gone, user_id=self.user_id, connection=self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None):
-        # The socket is server-to-browser only; writes go through views that check
-        # permissions and CSRF.
-        return
+        # The socket is server-to-browser only but for heartbeats (presence: a rep is
+        # online while their pages beat); writes go through views that check permissions
+        # and CSRF.
+        if text_data == HEARTBEAT and getattr(self, "user_id", None) is not None:
+            await _presence(presence_seen, user_id=self.user_id, connection=self.channel_name)
 
     async def live_html(self, event):
         await self.send(text_data=event["html"])

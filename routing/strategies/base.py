@@ -32,6 +32,9 @@ class Candidate:
     products: frozenset[str] = frozenset()
     won: int = 0
     closed: int = 0
+    # Live offers' shark tank: median seconds to accept over recent offers, and how many.
+    accept_median: float | None = None
+    accepts: int = 0
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,22 @@ def smoothed_rates(candidates: list[Candidate], min_sample: int) -> dict[int, fl
     return {c.rep_id: (c.won + m * prior) / (c.closed + m) for c in candidates}
 
 
+def performance_ranked(candidates: list[Candidate], min_sample: int) -> list[Candidate]:
+    """Best smoothed conversion first; ties to whoever waited longest. The ranking the
+    top-producer cascade and the waves of live offers walk too."""
+    rates = smoothed_rates(candidates, min_sample)
+    return sorted(candidates, key=lambda c: (-rates[c.rep_id], *waited_key(c)))
+
+
+def performance_tiers(ranked: list[Candidate], n_tiers: int) -> list[list[Candidate]]:
+    """`ranked` cut into `n_tiers` consecutive tiers of near-equal size (the first ones
+    smaller when it does not divide); a tier is empty when there are fewer reps."""
+    return [
+        ranked[i * len(ranked) // n_tiers : (i + 1) * len(ranked) // n_tiers]
+        for i in range(n_tiers)
+    ]
+
+
 def lead_tier(value: Decimal | None, thresholds: tuple) -> int:
     for i, threshold in enumerate(thresholds):
         if value is not None and Decimal(str(value)) >= Decimal(str(threshold)):
@@ -35,14 +51,11 @@ def choose(
     if not eligible:
         return Choice(None, "Nobody eligible", state)
     rates = smoothed_rates(eligible, options.min_sample)
-    ranked = sorted(eligible, key=lambda c: (-rates[c.rep_id], *waited_key(c)))
+    ranked = performance_ranked(eligible, options.min_sample)
     reason_tier = ""
     if options.value_tiers:
         n_tiers = len(options.value_tiers) + 1
-        tiers = [
-            ranked[i * len(ranked) // n_tiers : (i + 1) * len(ranked) // n_tiers]
-            for i in range(n_tiers)
-        ]
+        tiers = performance_tiers(ranked, n_tiers)
         wanted = lead_tier(lead.estimated_value, tuple(options.value_tiers))
         # Nearest non-empty tier, preferring lower ones (a big lead never goes to a
         # weaker tier than a smaller lead would).

@@ -28,6 +28,15 @@
     if (evt.detail.elt.hasAttribute("data-live-sync")) { return; }
     document.querySelectorAll("[data-until-next-action]").forEach(function (el) { el.innerHTML = ""; });
   });
+  // Presence: a rep is offered live leads only while one of their pages beats
+  // (routing/live/presence.py, every HEARTBEAT_SECONDS; two missed beats = offline).
+  var heartbeat = null;
+  document.addEventListener("htmx:wsOpen", function (evt) {
+    var socket = evt.detail.socketWrapper;
+    clearInterval(heartbeat);
+    heartbeat = setInterval(function () { socket.send("heartbeat"); }, 15000);
+  });
+  document.addEventListener("htmx:wsClose", function () { clearInterval(heartbeat); });
   document.addEventListener("htmx:wsOpen", function (evt) {
     var el = document.getElementById("live-status");
     if (el && el.classList.contains("show")) {

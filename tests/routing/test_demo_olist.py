@@ -82,8 +82,18 @@ def demo_org():
     }
 
 
+# Sources offered live by the demo; nobody is online in these tests, so the offer's rule
+# hands the lead to its fallback, the catch-all, at once.
+OFFERED = {
+    "referral": "Referrals: Enterprise, shotgun live offer",
+    "direct_traffic": "Direct traffic: Inbound, sequential live offer",
+}
+
+
 def expected_rule(row) -> str:
     origin = row["origin"]
+    if origin in OFFERED:
+        return "Catch-all: Inbound Brazil, load balanced"
     if origin in ("unknown", "other", ""):
         return "Unknown origin: manager skims"
     if origin in PAID_ORIGINS:
@@ -135,6 +145,10 @@ def test_real_olist_leads_route_per_the_demo_rules(demo_org):
         decision = lead.routing_decisions.get()
         want = expected_rule(row)
         assert decision.rule_name == want, (row, decision.reason)
+        if row["origin"] in OFFERED:
+            offered = decision.details["steps"][0]
+            assert offered["name"] == OFFERED[row["origin"]], decision.details
+            assert offered["result"] == "Nobody online and eligible"
         got[want] += 1
         if want.startswith("Unknown"):
             assert lead.status == LeadState.SKIMMING and lead.team == demo_org["inbound"]

@@ -1,0 +1,343 @@
+"""Writes to live offers: accept, decline, expire, and moving a lead on when an offer ends.
+
+Check, do, notify (STYLE.md). Locks, always in this order (routing's: lead before rotation
+before profiles, with the offer row first): the offer row, the lead row, then what the
+engine locks (rotation rows, the profiles of reps with a cap). An accept takes the offer
+row by its conditional UPDATE, so fifty accepts queue on that row and the first to commit
+decides; expiry and decline take it the same way, so each open offer is decided once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from leadroute.shared.sql import run_batch
+from pools.lifecycle import LeadState
+from pools.models import Lead, LeadEvent
+from pools.services import lead_transition
+
+from ..engine import lead_offer_fallback, lead_offer_recheck
+from ..engine.facts import intake_bump_sql
+from ..live.presence import users_online
+from ..models import Offer, OfferResponse, RoutingDecision, RoutingRule
+from .methods import OfferStep
+from .notify import notify_offer_closed
+from .send import Opening, offers_send
+
+log = logging.getLogger(__name__)
+
+OPEN = Offer.State.OPEN
+
+
+class OfferError(Exception):
+    """Why an accept or a decline did not go through, in words for the rep."""
+
+    message = "This offer is no longer open."
+    code = "closed"  # stable, for the JSON API
+    status = 409
+
+    def __init__(self, message: str | None = None):
+        super().__init__(message or self.message)
+        self.message = message or self.message
+
+
+class OfferTaken(OfferError):
+    message = "Someone else took it."
+    code = "taken"
+
+
+class OfferExpired(OfferError):
+    message = "This offer has expired."
+    code = "expired"
+
+
+class OfferNotYours(OfferError):
+    message = "This offer was not made to you."
+    code = "not_yours"
+    status = 403
+
+
+class OfferRefused(OfferError):
+    """The rep may not take the lead now (a cap, away, off hours): the engine's reason."""
+
+    code = "refused"
+
+
+# -- accept ------------------------------------------------------------------------------
+
+
+def offer_accept(*, offer_id: int, user, now: datetime | None = None) -> Lead:
+    """`user` takes the offered lead, or an OfferError says why not.
+
+    Exactly one winner across every process: the win is one conditional UPDATE of the
+    offer (still open, not yet due, made to this rep, not declined by them). The winner,
+    holding the offer row, then re-checks the rep with the engine's own eligibility under
+    the engine's cap lock (lead_offer_recheck) and moves the lead; a rep who may not take
+    it rolls the whole accept back, and the next accept in the queue gets its turn."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        offer = _offer_win(offer_id=offer_id, user=user, now=now)
+        lead = Lead.objects.select_for_update(of=("self",)).get(pk=offer.lead_id)
+        if lead.status != LeadState.OFFERED:
+            raise OfferError()  # moved by someone else (a manager) since the offer was sent
+        rule = RoutingRule.objects.filter(pk=offer.rule_id).first()
+        day = None
+        if rule is not None:
+            recheck = lead_offer_recheck(
+                lead=lead, rule=rule, rep_ids=[user.pk], now=now, lock=True
+            )[user.pk]
+            if recheck.exclusion is not None:
+                raise OfferRefused(f"You can't take it now: {recheck.exclusion[1]}")
+            day = recheck.day
+        _offer_accept_do(offer=offer, lead=lead, rule=rule, user=user, day=day, now=now)
+        notify_offer_closed(offer=offer)
+    return lead
+
+
+def _offer_win(*, offer_id: int, user, now: datetime) -> Offer:
+    won = (
+        Offer.objects.filter(
+            pk=offer_id, state=OPEN, expires_at__gt=now, recipient_ids__contains=[user.pk]
+        )
+        .exclude(responses__rep=user)
+        .update(state=Offer.State.ACCEPTED, winner=user, closed_at=now)
+    )
+    if won != 1:
+        raise _why_not(offer_id=offer_id, user=user, now=now)
+    return Offer.objects.get(pk=offer_id)
+
+
+def _why_not(*, offer_id: int, user, now: datetime) -> OfferError:
+    """The calm reason a late or losing accept (or decline) gets."""
+    offer = Offer.objects.filter(pk=offer_id).first()
+    if offer is None or user.pk not in offer.recipient_ids:
+        return OfferNotYours()
+    if offer.state == Offer.State.ACCEPTED:
+        return OfferTaken() if offer.winner_id != user.pk else OfferError("You took it already.")
+    if offer.state == Offer.State.EXPIRED or (offer.state == OPEN and offer.expires_at <= now):
+        return OfferExpired()
+    if offer.responses.filter(rep=user).exists():
+        return OfferError("You have answered this offer already.")
+    return OfferError()
+
+
+def _offer_accept_do(
+    *, offer: Offer, lead: Lead, rule: RoutingRule | None, user, day, now: datetime
+) -> None:
+    """Under the offer and lead locks: the lead becomes the rep's, counted on their intake
+    (the counter routing's caps read), with the answer and the decision recorded."""
+    reason = f"Accepted the live offer ({offer.label or offer.method})"
+    lead_transition(
+        lead=lead,
+        to=LeadState.ASSIGNED,
+        actor=user,
+        owner=user,
+        reason=reason,
+        kind=LeadEvent.Kind.ASSIGNED,
+        data={"offer": offer.pk, "rule": offer.rule_id},
+    )
+    OfferResponse.objects.create(
+        offer=offer, rep=user, response=OfferResponse.Response.ACCEPTED, responded_at=now
+    )
+    if day is not None:  # (None: the rule is gone, and with it the rep's re-check)
+        run_batch([intake_bump_sql(counts={user.pk: 1}, days={user.pk: day}, at=now)])
+    RoutingDecision.objects.create(
+        lead=lead,
+        rule=rule,
+        rule_name=rule.name if rule else "",
+        method=offer.method,
+        outcome=RoutingDecision.Outcome.ASSIGNED,
+        winner=user,
+        reason=f"{reason}: first to accept",
+        details={"offer": {"id": offer.pk, "series": str(offer.series), "step": offer.step}},
+        created_at=now,
+    )
+
+
+# -- decline -----------------------------------------------------------------------------
+
+
+def offer_decline(*, offer_id: int, user, reason: str = "", now: datetime | None = None) -> str:
+    """`user` turns the offer down (the reason is optional). When every recipient of the
+    step has declined — a sequential or cascade step has one — the lead moves on at once
+    rather than waiting out the timer. Returns what became of the offer."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        offer = Offer.objects.select_for_update().filter(pk=offer_id).first()
+        if (
+            offer is None
+            or offer.state != OPEN
+            or offer.expires_at <= now
+            or user.pk not in offer.recipient_ids
+            or offer.responses.filter(rep=user).exists()
+        ):
+            raise _why_not(offer_id=offer_id, user=user, now=now)
+        OfferResponse.objects.create(
+            offer=offer,
+            rep=user,
+            response=OfferResponse.Response.DECLINED,
+            responded_at=now,
+            reason=reason.strip()[:200],
+        )
+        declined = set(
+            offer.responses.filter(response=OfferResponse.Response.DECLINED).values_list(
+                "rep_id", flat=True
+            )
+        )
+        if not set(offer.recipient_ids) <= declined:
+            notify_offer_closed(offer=offer, to=[user.pk])
+            return "open"
+        Offer.objects.filter(pk=offer.pk, state=OPEN).update(
+            state=Offer.State.DECLINED, closed_at=now
+        )
+        notify_offer_closed(offer=offer)
+        return _move_on(offer=offer, now=now, why="declined by everyone it was offered to")
+
+
+# -- expiry ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expiry:
+    outcome: str  # "expired: <what became of the lead>", "closed", "not due", "missing"
+    due_in: float = 0.0  # seconds left, when not due yet
+
+
+def offer_expire(*, offer_id: int, now: datetime | None = None) -> Expiry:
+    """Close the offer if it is open and due, and move its lead on. Idempotent: the close
+    is a conditional UPDATE, so of two expiries (the countdown task, the sweep) or an
+    expiry and an accept racing, one does it and the other finds it closed."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        expired = Offer.objects.filter(pk=offer_id, state=OPEN, expires_at__lte=now).update(
+            state=Offer.State.EXPIRED, closed_at=now
+        )
+        if not expired:
+            offer = Offer.objects.filter(pk=offer_id).only("state", "expires_at").first()
+            if offer is None:
+                return Expiry("missing")
+            if offer.state != OPEN:
+                return Expiry("closed")
+            return Expiry("not due", (offer.expires_at - now).total_seconds())
+        offer = Offer.objects.get(pk=offer_id)
+        notify_offer_closed(offer=offer)
+        seconds = round((offer.expires_at - offer.sent_at).total_seconds())
+        return Expiry("expired: " + _move_on(offer=offer, now=now, why=f"no accept in {seconds} s"))
+
+
+# Per sweep transaction: a batch's offers are held (SKIP LOCKED for other sweeps) until it
+# commits, so keep it small; the countdown tasks wait on them meanwhile.
+SWEEP_BATCH = 50
+SWEEP_MAX_SECONDS = 10.0
+
+
+def offers_expire_due(*, now: datetime | None = None) -> tuple[int, bool]:
+    """The beat sweep's step: expire every offer due, in batches of SWEEP_BATCH taken with
+    SKIP LOCKED (parallel sweeps share them; an offer an accept holds is its to decide).
+    Returns (offers expired, finished): unfinished after SWEEP_MAX_SECONDS, the caller
+    publishes a successor. Each offer in a savepoint: one that fails is logged and left
+    due for the next sweep, without undoing the others."""
+    deadline = time.monotonic() + SWEEP_MAX_SECONDS
+    expired = 0
+    while True:
+        at = now or timezone.now()
+        with transaction.atomic():
+            due = list(
+                Offer.objects.select_for_update(skip_locked=True)
+                .filter(state=OPEN, expires_at__lte=at)
+                .order_by("expires_at", "id")
+                .values_list("pk", flat=True)[:SWEEP_BATCH]
+            )
+            for offer_id in due:
+                try:
+                    with transaction.atomic():
+                        expired += offer_expire(offer_id=offer_id, now=at).outcome.startswith(
+                            "expired"
+                        )
+                except Exception:
+                    log.exception("Could not expire offer %s; the next sweep retries", offer_id)
+        if len(due) < SWEEP_BATCH:
+            return expired, True
+        if time.monotonic() >= deadline:
+            return expired, False
+
+
+# -- moving on ---------------------------------------------------------------------------
+
+
+def _move_on(*, offer: Offer, now: datetime, why: str) -> str:
+    """After `offer` closed without a winner: the plan's next step with anyone left to
+    offer to (online, eligible, not having declined this lead's offer), else the rule's
+    fallback through the engine. The lead never stays `offered` without an open offer.
+    Under the offer's lock; takes the lead's."""
+    lead = Lead.objects.select_for_update(of=("self",)).filter(pk=offer.lead_id).first()
+    if lead is None or lead.status != LeadState.OFFERED:
+        return "the lead had moved"
+    if Offer.objects.filter(lead=lead, state=OPEN).exists():
+        return "another offer is open"  # not ours to move (a fallback's new offer)
+    steps = tuple(OfferStep.of(s) for s in offer.plan.get("steps", []))
+    visited = tuple(offer.plan.get("visited", []))
+    rule = RoutingRule.objects.filter(pk=offer.rule_id).first()
+    declined = set(
+        OfferResponse.objects.filter(
+            offer__lead=lead, offer__series=offer.series, response=OfferResponse.Response.DECLINED
+        ).values_list("rep_id", flat=True)
+    )
+    for k in range(offer.step + 1, len(steps)) if rule is not None else ():
+        reps = [r for r in steps[k].rep_ids if r not in declined]
+        if reps:
+            online = users_online(user_ids=reps)
+            reps = [r for r in reps if r in online]
+        if reps:
+            rechecked = lead_offer_recheck(lead=lead, rule=rule, rep_ids=reps, now=now, lock=False)
+            reps = [r for r in reps if rechecked[r].exclusion is None]
+        if reps:
+            lead_transition(
+                lead=lead,
+                to=LeadState.OFFERED,
+                reason=f"Live offer moved on ({why}): {steps[k].label}",
+                data={"offer_step": k, "series": str(offer.series)},
+            )
+            offers_send(
+                openings=[
+                    Opening(
+                        lead=lead,
+                        rule=rule,
+                        steps=steps,
+                        step=k,
+                        visited=visited,
+                        series=offer.series,
+                        recipients=tuple(reps),
+                    )
+                ],
+                now=now,
+            )
+            return f"offered: {steps[k].label}"
+    lead_offer_fallback(
+        lead=lead,
+        rule=rule,
+        why=f"the live offer ended without an accept ({why})",
+        visited=visited,
+        now=now,
+    )
+    return f"fallback: {lead.status}"
+
+
+__all__ = [
+    "Expiry",
+    "OfferError",
+    "OfferExpired",
+    "OfferNotYours",
+    "OfferRefused",
+    "OfferTaken",
+    "offer_accept",
+    "offer_decline",
+    "offer_expire",
+    "offers_expire_due",
+]
