@@ -71,6 +71,22 @@ class RoutingRuleAdmin(admin.ModelAdmin):
             },
         ),
         (
+            "Live offer",
+            {
+                "fields": (
+                    "offer_method",
+                    "offer_seconds",
+                    "offer_passes",
+                    "offer_shark_size",
+                    "offer_waves",
+                    "offer_blind",
+                ),
+                "description": "Offer live pushes the lead to the target's eligible reps who "
+                "are online; the first to accept wins, and unanswered steps move on by timer "
+                "to the next, then to the fallback.",
+            },
+        ),
+        (
             "Who is eligible",
             {
                 "fields": (

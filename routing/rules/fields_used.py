@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from ..models import RoutingRule
 
 A, M, T, F = RoutingRule.Action, RoutingRule.Method, RoutingRule.Target, RoutingRule.Fallback
+OM = RoutingRule.OfferMethod
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,9 @@ CHOICES: dict[str, dict[str, Brings]] = {
             ("pool", "fallback"), {"pool": "Choose the pool this rule places leads in."}
         ),
         A.SKIM: Brings(),
+        A.OFFER: Brings(
+            ("offer_method", "offer_seconds", "offer_blind", "target", *ELIGIBILITY, "fallback")
+        ),
     },
     "method": {
         M.ROUND_ROBIN: Brings(("target", "keep_turn")),
@@ -55,6 +59,14 @@ CHOICES: dict[str, dict[str, Brings]] = {
         M.DIRECT: Brings(
             ("direct_rep",), {"direct_rep": "Choose the rep for “Direct to a named rep”."}
         ),
+    },
+    # Live offers rank by top performer's smoothed figures (cascade, waves) or by speed.
+    "offer_method": {
+        OM.SHOTGUN: Brings(),
+        OM.SHARK_TANK: Brings(("offer_shark_size", "performance_min_sample")),
+        OM.SEQUENTIAL: Brings(("offer_passes",)),
+        OM.CASCADE: Brings(("performance_window_days", "performance_min_sample")),
+        OM.WAVES: Brings(("offer_waves", "performance_window_days", "performance_min_sample")),
     },
     "target": {
         T.TEAM: Brings(required={"team": "Choose the team whose reps get these leads."}),

@@ -449,6 +449,41 @@ def test_admin_clears_what_does_not_apply_and_requires_only_what_does(
     assert RoutingRule.objects.get(name="S").fallback == "skim"
 
 
+def test_an_offer_rule_is_set_up_in_the_admin_with_its_methods_fields(admin_user, client_for, team):
+    from routing.rules.fields_used import rule_fields_used
+
+    used, _ = rule_fields_used({"action": "offer", "offer_method": "sequential", "target": "team"})
+    assert {"offer_method", "offer_seconds", "offer_passes", "offer_blind", "target"} <= used
+    assert not used & {"method", "offer_shark_size", "offer_waves", "keep_turn", "pool"}
+    used, _ = rule_fields_used({"action": "offer", "offer_method": "waves"})
+    assert {"offer_waves", "performance_min_sample"} <= used and "offer_passes" not in used
+    assert not rule_fields_used({"action": "assign"})[0] & {"offer_method", "offer_seconds"}
+    client = client_for(admin_user)
+    assert 'name="offer_passes"' in client.get("/admin/routing/routingrule/add/").content.decode()
+    response = client.post(
+        "/admin/routing/routingrule/add/",
+        _rule_post(
+            action="offer",
+            offer_method="sequential",
+            offer_seconds=20,
+            offer_passes=3,
+            offer_shark_size=9,  # not the sequential method's: back to its default
+            offer_waves=3,
+            offer_blind="on",
+            team=team.pk,
+        ),
+    )
+    assert response.status_code == 302, response.content.decode()
+    rule = RoutingRule.objects.get()
+    assert (rule.action, rule.offer_method, rule.offer_seconds, rule.offer_passes) == (
+        "offer",
+        "sequential",
+        20,
+        3,
+    )
+    assert rule.offer_blind and rule.offer_shark_size == 3
+
+
 def test_admin_rule_form_explains_every_method_and_carries_the_mapping(admin_user, client_for):
     body = client_for(admin_user).get("/admin/routing/routingrule/add/").content.decode()
     for method in RoutingRule.Method:
