@@ -269,6 +269,7 @@ def lead_post(
         attributes=free_attributes(request, payload),
         idempotency_key=normalise.chars_clean(idempotency_key or "").strip(),
         channel="api",
+        merge_within_source=True,
     )
     return Status(201 if result.outcome == CREATED else 200, _out(result.lead, result.outcome))
 

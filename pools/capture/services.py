@@ -51,11 +51,16 @@ def dedupe_window() -> timedelta:
     return timedelta(days=getattr(settings, "DEDUPE_WINDOW_DAYS", 30))
 
 
-def lead_find_open_duplicate(*, email: str, phone: str, name: str = "") -> Lead | None:
+def lead_find_open_duplicate(
+    *, email: str, phone: str, name: str = "", team_id: int | None, source_id: int | None = None
+) -> Lead | None:
     """The oldest open lead, created within the window, that this inquiry repeats: the
     same e-mail, or the same phone when nothing says it is someone else — a phone is
     shared by a household or a switchboard, so an inquiry naming another person or giving
-    another e-mail is a new lead, not a repeat."""
+    another e-mail is a new lead, not a repeat.
+
+    Only the leads of the team `team_id` (another team's leads are not its business), and
+    with `source_id`, only that source's (see lead_capture's `merge_within_source`)."""
     match = [(column, value) for column, value in (("email", email), ("phone", phone)) if value]
     if not match:
         return None
@@ -65,13 +70,21 @@ def lead_find_open_duplicate(*, email: str, phone: str, name: str = "") -> Lead 
     # indexes serve the OR.
     closed = sorted(NOT_OPEN_STATES)
     since = connection.ops.adapt_datetimefield_value(timezone.now() - dedupe_window())
+    same_source = " AND source_id = %s" if source_id is not None else ""
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT id, email, first_name, last_name FROM {Lead._meta.db_table} "
             f"WHERE ({' OR '.join(f'{column} = %s' for column, _ in match)}) "
             f"AND created_at >= %s AND status NOT IN ({', '.join(['%s'] * len(closed))}) "
+            f"AND team_id IS NOT DISTINCT FROM %s{same_source} "
             "ORDER BY created_at, id LIMIT 20",
-            [*(value for _, value in match), since, *closed],
+            [
+                *(value for _, value in match),
+                since,
+                *closed,
+                team_id,
+                *([source_id] if same_source else []),
+            ],
         )
         rows = cursor.fetchall()
     same_email = [row for row in rows if email and row[1] == email]
@@ -165,6 +178,7 @@ def lead_capture(
     hand_off: bool = True,
     prechecked: bool = False,
     review_reason: str = "",
+    merge_within_source: bool = False,
 ) -> CaptureResult:
     """Create a lead from clean `fields` (see `pools.capture.normalise`), or return the lead this
     inquiry repeats (same idempotency key or external id) or joins (open duplicate).
@@ -179,7 +193,12 @@ def lead_capture(
     skipped, and the unique constraints settle a race with another writer.
 
     `review_reason` (why the inquiry looks automated, say) holds a created lead for a
-    manager's review: routing puts it in the skim queue. A repeat inquiry notes it."""
+    manager's review: routing puts it in the skim queue. A repeat inquiry notes it.
+
+    An inquiry joins an open lead of the source's team. With `merge_within_source`, only
+    one of the same source: the intake API answers its caller with the lead it joined, so
+    a source's key must never learn of (nor add to) another source's leads. The web form
+    tells the visitor nothing, and an import's manager sees the team anyway."""
     try:
         return _capture(
             source=source,
@@ -191,6 +210,7 @@ def lead_capture(
             hand_off=hand_off,
             prechecked=prechecked,
             review_reason=review_reason,
+            merge_within_source=merge_within_source,
         )
     except IntegrityError:
         # Lost a race on a unique constraint: the winner has committed, so replay it.
@@ -215,6 +235,7 @@ def _capture(
     hand_off,
     prechecked,
     review_reason,
+    merge_within_source,
 ) -> CaptureResult:
     email, phone = fields.get("email", ""), fields.get("phone", "")
     external_id = fields.get("external_id", "")
@@ -245,6 +266,8 @@ def _capture(
             email=email,
             phone=phone,
             name=_name_key(fields.get("first_name", ""), fields.get("last_name", "")),
+            team_id=source.team_id,
+            source_id=source.pk if merge_within_source else None,
         )
         if existing is not None:
             matched_by = SAME_EMAIL if email and existing.email == email else SAME_PHONE

@@ -196,6 +196,31 @@ def test_open_duplicate_is_merged_as_inquiry(api):
     assert inquiry.data["fields"]["company"] == "Acme 2"
 
 
+@pytest.mark.parametrize("whose", ["another source of the team", "another team"])
+def test_a_sources_key_learns_nothing_of_another_sources_leads(api, source, other_team, whose):
+    """The answer to a post names the lead it joined: a key may only ever join its own
+    source's leads, or it could probe who is already a lead elsewhere."""
+    elsewhere = LeadSourceFactory(
+        name="Vendor B",
+        slug="vendor-b",
+        team=source.team if whose == "another source of the team" else other_team,
+    )
+    theirs = LeadFactory(
+        source=elsewhere,
+        team=elsewhere.team,
+        email="ana@example.com",
+        external_id="their-secret-id",
+        status=LeadState.NEW,
+    )
+    response = api.post_json("/api/leads", ANA)
+    body = response.json()
+    assert response.status_code == 201 and body["outcome"] == "created"
+    assert body["id"] != theirs.pk and "their-secret-id" not in response.content.decode()
+    assert not theirs.events.filter(kind=LeadEvent.Kind.INQUIRY).exists()
+    mine = Lead.objects.get(pk=body["id"])
+    assert mine.source == source and mine.email == "ana@example.com"
+
+
 def test_a_phone_shared_by_someone_else_makes_a_new_lead_not_a_repeat(api):
     """Another name and another e-mail on the same phone: a household, a switchboard."""
     first = api.post_json("/api/leads", ANA).json()

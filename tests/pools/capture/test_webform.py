@@ -281,3 +281,21 @@ def test_ambiguous_budget_is_refused_not_guessed(form_source, aged_token):
     )
     assert response.status_code == 302
     assert Lead.objects.get().estimated_value == Decimal("12500.00")
+
+
+@pytest.mark.parametrize("same_team, joins", [(True, True), (False, False)])
+def test_the_web_form_joins_an_open_lead_of_its_team_only(
+    form_source, aged_token, other_team, same_team, joins
+):
+    # The visitor is told nothing either way; the team sees one lead per person.
+    from tests.factories import LeadFactory, LeadSourceFactory
+
+    elsewhere = LeadSourceFactory(
+        name="Vendor", slug="vendor", team=form_source.team if same_team else other_team
+    )
+    open_lead = LeadFactory(
+        source=elsewhere, team=elsewhere.team, email="rita@example.com", status=LeadState.NEW
+    )
+    assert post({"email": "rita@example.com"}, aged_token).status_code == 302
+    assert open_lead.events.filter(kind=LeadEvent.Kind.INQUIRY).exists() == joins
+    assert Lead.objects.count() == (1 if joins else 2)

@@ -120,7 +120,7 @@ def test_reimport_creates_no_duplicates(manager, source):
 def test_reimporting_a_row_that_joined_another_lead_logs_no_second_inquiry(manager, source):
     from tests.factories import LeadFactory
 
-    ana = LeadFactory(email="ana@example.com")
+    ana = LeadFactory(email="ana@example.com", team=source.team)
     content = b"id,email\r\nA-1,ana@example.com\r\n"
     run_import(manager, source, content)
     again = run_import(manager, source, content)

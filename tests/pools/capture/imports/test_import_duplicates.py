@@ -25,7 +25,8 @@ def run_import(user, source, content: str):
 
 @pytest.fixture
 def known(team, other_team):
-    """Open leads an import may repeat: two of this team, one of another team."""
+    """Open leads an import may repeat: two of this team; and one of another team, which
+    it may not (another team's leads are not this team's business)."""
     return {
         "ana": LeadFactory(team=team, first_name="Ana", last_name="Souza", email="ana@example.com"),
         "bruno": LeadFactory(
@@ -42,21 +43,23 @@ FILE = (
     "A-1,Ana Souza,ana@example.com,\r\n"  # row 2: same e-mail as Ana
     "A-2,Bruno Lima,,+5511900000001\r\n"  # row 3: same phone, same name: Bruno
     "A-3,Carla Dias,,+5511900000001\r\n"  # row 4: same phone, another name: a new lead
-    "A-4,Someone,hidden@example.com,\r\n"  # row 5: another team's lead
+    "A-4,Someone,hidden@example.com,\r\n"  # row 5: another team's lead: a new lead here
     "A-3,Carla Again,carla@example.com,\r\n"  # row 6: external id of row 4
 )
 
 
 def test_each_duplicate_row_is_recorded_with_its_lead_and_what_matched(manager, source, known):
     job = run_import(manager, source, FILE)
-    assert (job.created, job.duplicates, job.rejected) == (1, 4, 0)
+    assert (job.created, job.duplicates, job.rejected) == (2, 3, 0)
     carla = Lead.objects.get(external_id="A-3")
     assert list(job.duplicate_rows.values_list("row", "matched_by", "lead_id")) == [
         (2, Same.EMAIL, known["ana"].pk),
         (3, Same.PHONE, known["bruno"].pk),
-        (5, Same.EMAIL, known["secret"].pk),
         (6, Same.EXTERNAL_ID, carla.pk),
     ]
+    ours = Lead.objects.get(external_id="A-4")
+    assert ours.team_id == source.team_id and ours.email == "hidden@example.com"
+    assert not known["secret"].events.filter(kind="inquiry").exists()
 
 
 def test_a_reimport_lists_every_row_as_a_duplicate_of_its_lead(manager, source, known):
@@ -65,6 +68,7 @@ def test_a_reimport_lists_every_row_as_a_duplicate_of_its_lead(manager, source, 
     assert (again.created, again.duplicates) == (0, 5)
     first_leads = dict(first.duplicate_rows.values_list("row", "lead_id"))
     first_leads[4] = Lead.objects.get(external_id="A-3").pk
+    first_leads[5] = Lead.objects.get(external_id="A-4").pk
     assert dict(again.duplicate_rows.values_list("row", "lead_id")) == first_leads
     assert set(again.duplicate_rows.values_list("matched_by", flat=True)) == {Same.EXTERNAL_ID}
     # A row merged the first time is recognised, not logged on its lead a second time.
@@ -88,8 +92,7 @@ def test_the_summary_links_the_leads_the_manager_may_open(manager, client_for, s
     ana_url = reverse("pools:lead_detail", args=[known["ana"].pk])
     assert f'<a href="{ana_url}">Ana Souza</a>' in page
     assert "Same e-mail" in page and "Same phone" in page and "Same external id" in page
-    # Dedupe looks across teams; the other team's lead is not named or linked.
-    assert "A lead outside your teams" in page
+    # Dedupe stays within the team: the other team's lead is neither joined nor named.
     assert "Hidden" not in page
     assert reverse("pools:lead_detail", args=[known["secret"].pk]) not in page
     # The lead page behind each link opens for this manager.
@@ -125,8 +128,8 @@ def test_the_duplicates_csv_lists_every_row(manager, client_for, source, known):
     lines = response.content.decode("utf-8-sig").splitlines()
     assert lines[0] == "row,identified by,lead id,lead,link"
     assert lines[1].startswith(f"2,Same e-mail,{known['ana'].pk},Ana Souza,http://testserver/")
-    assert lines[3] == "5,Same e-mail,,outside your teams,"
-    assert len(lines) == 5
+    assert lines[3].startswith("6,Same external id,")
+    assert len(lines) == 4
 
 
 def test_the_duplicates_csv_is_for_the_job_s_managers_only(
