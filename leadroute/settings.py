@@ -76,6 +76,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=1
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_VERBOSE = False  # lockouts are still logged; not every sign-in's counter reset
 
 ROOT_URLCONF = "leadroute.urls"
 ASGI_APPLICATION = "leadroute.asgi.application"

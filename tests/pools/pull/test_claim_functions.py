@@ -39,6 +39,23 @@ def _hold_profile_lock(rep) -> psycopg.Connection:
     return other  # in a transaction until rolled back
 
 
+def _blocked_by(holder: psycopg.Connection, timeout: float = 10) -> None:
+    """Wait until a session is queued on a lock that `holder` holds, as PostgreSQL itself
+    reports it (no sleep that a slow machine could outrun)."""
+    deadline = time.monotonic() + timeout
+    with _other_connection() as probe:
+        while time.monotonic() < deadline:
+            waiting = probe.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))",
+                [holder.info.backend_pid],
+            ).fetchone()[0]
+            probe.rollback()
+            if waiting:
+                return
+            time.sleep(0.02)
+    raise AssertionError("no session queued on the held lock")
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_capped_claim_takes_the_profile_lock_before_any_lead_lock(rep, team):
     _capped(rep)
@@ -56,8 +73,7 @@ def test_a_capped_claim_takes_the_profile_lock_before_any_lead_lock(rep, team):
     thread = threading.Thread(target=claim)
     thread.start()
     try:
-        time.sleep(0.5)  # the claim is now queued on the rep's profile
-        assert thread.is_alive()
+        _blocked_by(holder)  # the claim is now queued on the rep's profile…
         # …holding nothing on the lead: another session can lock it without waiting.
         with _other_connection() as probe:
             rows = probe.execute(
@@ -133,11 +149,11 @@ def test_a_claim_waiting_on_postgresql_lets_the_servers_other_threads_run(rep, s
     thread = threading.Thread(target=claim)
     thread.start()
     try:
-        time.sleep(0.3)  # the claim is now waiting for the rep's profile lock
+        _blocked_by(holder)  # the claim is now waiting for the rep's profile lock
         spins, stop = 0, time.perf_counter() + 0.3
         while time.perf_counter() < stop:
             spins += 1
-        assert thread.is_alive()  # still waiting all along
+        _blocked_by(holder, timeout=0.5)  # still waiting all along
         assert spins > 10_000  # this thread ran meanwhile (held GIL: a handful at most)
     finally:
         thread.join(timeout=10)

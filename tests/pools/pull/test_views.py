@@ -239,14 +239,61 @@ def test_other_team_rep_cannot_claim(other_rep, client_for, preview_pool):
     assert lead.status == LeadState.POOLED
 
 
-def test_admin_edits_pull_settings_and_source_restrictions(admin_user, client_for, preview_pool):
+def _admin_form_data(response) -> dict:
+    """What the admin change page would post back as it stands: the form's and the inlines'
+    current values (so a test changes only what it names)."""
+    data = {}
+    forms = [response.context["adminform"].form]
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        forms += [formset.management_form, *formset.forms]
+    for form in forms:
+        for name in form.fields:
+            value = form[name].value()
+            key = form.add_prefix(name)
+            if isinstance(value, bool):
+                if value:
+                    data[key] = "on"
+            elif isinstance(value, list | tuple):
+                data[key] = [str(v) for v in value]
+            elif value is not None:
+                data[key] = value
+    return data
+
+
+def test_admin_edits_pull_settings_and_source_restrictions(
+    admin_user, client_for, preview_pool, rep, other_team
+):
+    from pools.pull.claim import ClaimError, lead_claim
     from tests.factories import LeadSourceFactory
 
     source = LeadSourceFactory()
     c = client_for(admin_user)
-    page = c.get(reverse("admin:pools_pool_change", args=[preview_pool.pk])).content.decode()
-    assert "Pull restrictions" in page and "calling_hours_start" in page
-    assert c.get(reverse("admin:pools_leadsource_change", args=[source.pk])).status_code == 200
+    url = reverse("admin:pools_pool_change", args=[preview_pool.pk])
+    data = _admin_form_data(c.get(url))
+    data.update(
+        claim_cooldown_hours=6,
+        update_first_hours=2,
+        calling_hours_start="09:00",
+        calling_hours_end="17:30",
+        calling_weekdays_only="on",
+    )
+    assert c.post(url, data).status_code == 302
+    preview_pool.refresh_from_db()
+    assert (preview_pool.claim_cooldown_hours, preview_pool.update_first_hours) == (6, 2)
+    assert str(preview_pool.calling_hours_end) == "17:30:00" and preview_pool.calling_weekdays_only
+    # Reserve the source for another team, in its inline: this team's rep may no longer
+    # claim its leads.
+    Pool.objects.filter(pk=preview_pool.pk).update(calling_hours_start=None, calling_hours_end=None)
+    url = reverse("admin:pools_leadsource_change", args=[source.pk])
+    data = _admin_form_data(c.get(url))
+    data.update({"restrictions-TOTAL_FORMS": 1, "restrictions-0-team": other_team.pk})
+    assert c.post(url, data).status_code == 302
+    assert list(source.restrictions.values_list("team", flat=True)) == [other_team.pk]
+    lead = pooled(preview_pool, source=source)
+    with pytest.raises(ClaimError) as refused:
+        lead_claim(user=rep, lead_id=lead.pk)
+    assert refused.value.message == "Leads from this source are reserved for other reps."
 
 
 def test_admin_ticks_a_pools_preview_fields(admin_user, client_for, preview_pool):
