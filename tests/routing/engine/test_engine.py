@@ -161,6 +161,28 @@ def test_direct_rule_assigns_the_named_rep(team, rep):
     assert route(screened_lead()).owner == other
 
 
+def test_the_decision_lists_every_roster_rep_exactly_once(team, other_team):
+    from tests.factories import TerritoryFactory
+
+    brazil = TerritoryFactory(countries=["BR"], states=[])
+    sao_paulo = TerritoryFactory(countries=[], states=["SP"])
+    both = make_rep(team=team)  # covers the lead twice over: country and state
+    both.rep_profile.territories.add(brazil, sao_paulo)
+    state_only, country_only = make_rep(team=team), make_rep(team=team)
+    state_only.rep_profile.territories.add(sao_paulo)
+    country_only.rep_profile.territories.add(brazil)
+    away = make_rep(team=team, availability=RepProfile.Availability.AWAY)
+    away.rep_profile.territories.add(brazil)
+    make_rep(team=team)  # covers nothing: not on this rule's roster
+    make_rep(team=other_team).rep_profile.territories.add(brazil)  # another team's
+    RuleFactory(team=team, target=RoutingRule.Target.TERRITORY, method=M.TERRITORY)
+    lead = route(screened_lead(country="BR", state="SP"))
+    (step,) = lead.routing_decisions.get().details["steps"]
+    listed = [c["rep"] for c in step["candidates"]]
+    assert sorted(listed) == sorted([both.pk, state_only.pk, country_only.pk, away.pk])
+    assert sum(1 for c in step["candidates"] if c.get("winner")) == 1
+
+
 def test_rep_list_target_and_territory_target(team):
     from tests.factories import TerritoryFactory
 

@@ -282,3 +282,25 @@ def test_a_real_worker_routes_a_burst_of_api_leads(api_key, source):
             time.sleep(0.25)
     assert not errors, errors
     assert Lead.objects.filter(status=LeadState.POOLED).count() == 45
+
+
+@pytest.mark.django_db
+def test_with_the_broker_unreachable_a_capture_still_answers_and_the_sweep_drains_later(
+    api, source, eager_celery, django_capture_on_commit_callbacks, monkeypatch
+):
+    from kombu.exceptions import OperationalError
+
+    def broker_down(*args, **kwargs):  # what kombu raises when Redis refuses the publish
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    with monkeypatch.context() as outage:
+        outage.setattr(intake_drain, "apply_async", broker_down)
+        ids = post(api, django_capture_on_commit_callbacks, 2)  # 201 each: the leads exist
+        # The kick gave its flag back, so the next capture tries to publish again.
+        assert not leadroute.shared.redis_client.redis_client().exists(intake_pending_key())
+    waiting = Lead.objects.filter(pk__in=ids, status__in=WAITING)
+    assert waiting.count() == 2
+    overdue = timezone.now() - timedelta(seconds=settings.INTAKE_SWEEP_GRACE_SECONDS + 1)
+    Lead.objects.filter(pk__in=ids).update(updated_at=overdue)
+    assert sweep.apply().get()["intake_overdue"] == 2  # the broker is back
+    assert not waiting.exists()
