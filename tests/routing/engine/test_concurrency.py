@@ -85,9 +85,10 @@ def test_parallel_round_robin_of_1000_leads_is_fair_within_one(team, route):
 
 
 @ROUTERS
-def test_parallel_routing_never_exceeds_a_daily_cap(team, route):
+@pytest.mark.parametrize("period", ["max_per_day", "max_per_week", "max_per_month"])
+def test_parallel_routing_never_exceeds_a_cap(team, route, period):
     cap = 5
-    reps = [make_rep(team=team, max_per_day=cap) for _ in range(3)]
+    reps = [make_rep(team=team, **{period: cap}) for _ in range(3)]
     # Load balanced takes no rotation lock, so routers really do race for the same rep.
     RuleFactory(team=team, method=RoutingRule.Method.LOAD_BALANCED)
     ids = _screened(40)
@@ -98,6 +99,41 @@ def test_parallel_routing_never_exceeds_a_daily_cap(team, route):
     assert counts == {r.pk: cap for r in reps}
     assert Lead.objects.filter(status=LeadState.SKIMMING).count() == 40 - 3 * cap
     assert set(RepIntake.objects.values_list("count", flat=True)) == {cap}
+
+
+def test_push_and_pull_at_once_never_exceed_the_shared_untouched_cap(team):
+    """Routing and claiming both count a rep's open untouched leads against one cap, each
+    under the rep's profile lock: pushed and pulled at once, the rep still holds no more."""
+    from pools.pull.claim import ClaimError, pool_claim_next
+    from tests.factories import PoolFactory
+    from tests.pool_helpers import pooled_many
+
+    cap = 3
+    rep = make_rep(team=team, max_open_untouched=cap)
+    RuleFactory(team=team, method=RoutingRule.Method.LOAD_BALANCED)
+    pool = PoolFactory(team=team)
+    pooled_many(pool, 12)
+    routed = _screened(12)
+
+    def claim(n):
+        for _ in range(n):
+            try:
+                pool_claim_next(user=rep, pool_id=pool.pk)
+            except ClaimError:
+                pass
+
+    def work(part):
+        kind, payload = part
+        if kind == "pull":
+            claim(payload)
+        else:
+            _route_each(payload)
+
+    _in_threads(work, [("pull", 6), ("push", routed[0::2]), ("pull", 6), ("push", routed[1::2])])
+    untouched = Lead.objects.filter(
+        owner=rep, status=LeadState.ASSIGNED, first_touch_at__isnull=True
+    ).count()
+    assert untouched == cap
 
 
 def test_routing_task_run_twice_in_parallel_routes_once(team):
