@@ -39,9 +39,10 @@ test: install
 manage: install
 	$(WITH_SERVICES) $(BIN)/python manage.py $(ARGS)
 
-## A benchmark, with the same services: make bench ARGS="bench/route.py --leads 500"
+## Every benchmark, small, and one table of figures against goals: make bench
+## One benchmark at full size, with the same services: make bench ARGS="bench/route.py --leads 500"
 bench: install
-	$(WITH_SERVICES) $(BIN)/python $(ARGS)
+	$(WITH_SERVICES) $(BIN)/python $(if $(ARGS),$(ARGS),bench/all.py)
 
 lint: install
 	$(BIN)/ruff check .

@@ -36,6 +36,7 @@ from collections import Counter
 from pathlib import Path
 
 from _common import ROOT, bench_env, django_setup, percentile, prepare_database
+from _results import result
 
 
 def main() -> None:
@@ -135,6 +136,8 @@ def main() -> None:
     print(f"leads created   {created}")
     # Only 201s are leads: a merged, replayed, refused or failed request is not.
     print(f"throughput      {codes[201] / elapsed:.0f} leads/s  ({elapsed:.2f} s)")
+    result("intake API throughput", codes[201] / elapsed, "leads/s")
+    result("intake API server time p95", percentile(server_ms, 95), "ms")
     print(
         f"client latency  p50 {percentile(client_ms, 50):.1f} ms   "
         f"p95 {percentile(client_ms, 95):.1f} ms"

@@ -31,6 +31,7 @@ import time
 from datetime import timedelta
 
 from _common import ROOT, bench_env, django_setup, free_port, percentile, prepare_database
+from _results import result
 
 
 def ms(values: list[float]) -> str:
@@ -171,6 +172,15 @@ def bench_delivery(port: int, reps, key: str, sockets: Sockets, n_leads: int) ->
     print(f"offer delivery, {n} reps online, {n_leads} leads one at a time:")
     print(f"  POST /api/leads → offer frame   {ms(offer_delays)}  {missing['offer']} missing")
     print(f"  bare group_send → frame         {ms(bare_delays)}  {missing['bare']} missing")
+    p95 = percentile(offer_delays, 95) * 1000
+    result(
+        f"lead posted → offer frame at {n} reps, p95",
+        p95,
+        "ms",
+        goal="< 250 ms",
+        floor=percentile(bare_delays, 95) * 1000,
+        met=p95 < 250 and not missing["offer"],
+    )
 
 
 def _last(sockets: Sockets) -> list[str]:
@@ -257,7 +267,16 @@ def bench_accepts(team, reps, rule, rounds: int) -> None:
     )
     print(f"  offer_accept (every answer)     {ms(accepts)}")
     print(f"  bare conditional UPDATE         {ms(updates)}")
-    print(f"  → p99 {percentile(accepts, 99) / percentile(updates, 99):.1f}× the bare UPDATE's")
+    ratio = percentile(accepts, 99) / percentile(updates, 99)
+    print(f"  → p99 {ratio:.1f}× the bare UPDATE's")
+    result(
+        f"offer accept p99, {n} at once",
+        percentile(accepts, 99) * 1000,
+        "ms",
+        goal="≤ 2× floor (bare UPDATE)",
+        floor=percentile(updates, 99) * 1000,
+        met=ratio <= 2 and not bad,
+    )
 
 
 def main() -> None:

@@ -42,6 +42,7 @@ from _common import free_port, percentile
 from _pool_django import ROOT  # sets Django up: before the imports below
 from _pool_seed import make_leads, setup
 from _procs import Workers, cpu_line, cpu_per_op, flat, ms, on_new_connection, with_cpu
+from _results import result
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.test import Client
@@ -86,10 +87,10 @@ def bench_pool_page(big: Pool, rep: User) -> None:
     for _ in range(20):  # walk 20 pages deep
         cursor = re.search(r'href="\?[^"]*after=([^"&]+)', response.content.decode()).group(1)
         response = timed({"after": unquote(cursor)}, htmx=True)
-    print(
-        f"pool page, {Lead.objects.filter(pool=big, status=LeadState.POOLED).count()} "
-        f"pooled leads:  {ms(times)}"
-    )
+    pooled = Lead.objects.filter(pool=big, status=LeadState.POOLED).count()
+    print(f"pool page, {pooled} pooled leads:  {ms(times)}")
+    p95 = percentile(times, 95) * 1000
+    result(f"pool page p95, {pooled} leads", p95, "ms", goal="< 100 ms", met=p95 < 100)
     for kind, values in by_kind.items():
         print(f"    {kind:28s} {ms(values)}")
 
@@ -199,6 +200,14 @@ def bench_claims(team, sources, reps, per_rep: int, rounds: int) -> None:
         service = cpu_line("claim service", service_all)
         floor = cpu_line("bare conditional UPDATE", floor_all)
         ratio = percentile(service, 99) / percentile(floor, 99)
+        result(
+            f"claim next p99, {n} at once",
+            percentile(service, 99) * 1000,
+            "ms",
+            goal="≤ 2× floor (bare UPDATE)",
+            floor=percentile(floor, 99) * 1000,
+            met=ratio <= 2,
+        )
         print(
             f"  → claim p99 / UPDATE p99 = {ratio:.2f}× (target ≤ 2×); median round "
             f"{percentile(ratios, 50):.2f}×; by round: " + ", ".join(f"{x:.2f}×" for x in ratios)
@@ -396,6 +405,8 @@ def bench_live_delay(port: int, pool: Pool, claims: list, cookie: str, count: in
         f"live frame delay, {count} claims one at a time (claim sent → frame on the pool's socket):"
     )
     print(f"  frame     {ms(delays)}  max {max(delays) * 1000:.1f} ms, {missing} missing")
+    worst = max(delays) * 1000
+    result("live frame after a claim, max", worst, "ms", goal="< 1000 ms", met=worst < 1000)
     print(f"  response  {ms(responses)}")
 
 

@@ -23,6 +23,7 @@ os.environ.setdefault("SECRET_KEY", "bench-only")
 os.environ.setdefault("DEBUG", "false")
 
 import django  # noqa: E402
+from _results import result  # noqa: E402
 
 django.setup()
 
@@ -195,6 +196,7 @@ def measure(args, sources, size: int) -> None:
         f"sent together count once): {per_lead:.2f}"
     )
     print(f"  outcomes: {dict(outcomes)}")
+    result(f"routing, {label}", routed / elapsed, "leads/s")
 
 
 def main():
