@@ -96,3 +96,49 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def start_server(env: dict[str, str], port: int, *, workers: int = 1) -> subprocess.Popen:
+    """uvicorn as the README's *Running in production* runs it (no access log)."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "leadroute.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+
+
+def start_worker(env: dict[str, str], *, concurrency: int | None = None) -> subprocess.Popen:
+    """A Celery worker: one process (solo pool), or `concurrency` forked ones."""
+    pool = ["--pool", "solo"] if concurrency is None else ["--concurrency", str(concurrency)]
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "leadroute",
+            "worker",
+            *pool,
+            "--loglevel",
+            "WARNING",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env,
+    )

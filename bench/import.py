@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import argparse
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from _common import ROOT, bench_env, django_setup, prepare_database
+from _common import bench_env, django_setup, prepare_database, start_worker
 from _results import result
 
 
@@ -54,25 +53,7 @@ def main() -> None:
     # Ctrl-C or a kill still stops the worker (the finally below runs).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "leadroute",
-            "worker",
-            "--concurrency",
-            str(args.concurrency),
-            "--loglevel",
-            "WARNING",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    worker = start_worker(env, concurrency=args.concurrency)
     try:
         time.sleep(3)  # let the worker connect before the clock starts
         for attempt in ("first import", "re-import"):

@@ -29,13 +29,19 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
 from pathlib import Path
 
-from _common import ROOT, bench_env, django_setup, percentile, prepare_database
+from _common import (
+    bench_env,
+    django_setup,
+    percentile,
+    prepare_database,
+    start_server,
+    start_worker,
+)
 from _results import result
 
 
@@ -77,24 +83,8 @@ def main() -> None:
     server_env = dict(env)
     if not args.no_pool:
         server_env["DB_POOL_MAX_SIZE"] = "20"
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "leadroute.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(args.port),
-            "--workers",
-            str(args.workers),
-            "--no-access-log",
-        ],
-        cwd=ROOT,
-        env=server_env,
-    )
-    worker = _start_worker(env) if args.worker else None
+    server = start_server(server_env, args.port, workers=args.workers)
+    worker = start_worker(env) if args.worker else None
     routed_after = None
     try:
         _wait(args.port, server)
@@ -225,28 +215,6 @@ def _cpu_by_role(server_pid: int, worker=None) -> dict[str, dict[int, int]] | No
         role: {pid: t for pid in pids if (t := _cpu_ticks(pid)) is not None}
         for role, pids in (("server", server), ("worker", workers), ("postgres", postgres))
     }
-
-
-def _start_worker(env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "leadroute",
-            "worker",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "WARNING",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
 
 
 def _wait_routed(Lead, *, timeout: float) -> float:

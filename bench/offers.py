@@ -24,13 +24,19 @@ import http.client
 import json
 import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 from datetime import timedelta
 
-from _common import ROOT, bench_env, django_setup, free_port, percentile, prepare_database
+from _common import (
+    bench_env,
+    django_setup,
+    free_port,
+    percentile,
+    prepare_database,
+    start_server,
+    start_worker,
+)
 from _results import result
 
 
@@ -291,40 +297,8 @@ def main() -> None:
     team, reps, key, rule = setup(args.reps)
     cookies = sessions_of(reps)
     port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "leadroute.asgi:application",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        cwd=ROOT,
-        env={**env, "DB_POOL_MAX_SIZE": "20"},
-    )
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "leadroute",
-            "worker",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "WARNING",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    server = start_server({**env, "DB_POOL_MAX_SIZE": "20"}, port)
+    worker = start_worker(env)
     sockets = None
     try:
         for _ in range(150):

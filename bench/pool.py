@@ -32,13 +32,11 @@ import http.client
 import os
 import re
 import socket
-import subprocess
-import sys
 import threading
 import time
 from urllib.parse import unquote
 
-from _common import free_port, percentile
+from _common import free_port, percentile, start_server
 from _pool_django import ROOT  # sets Django up: before the imports below
 from _pool_seed import make_leads, setup
 from _procs import Workers, cpu_line, cpu_per_op, flat, ms, on_new_connection, with_cpu
@@ -299,21 +297,7 @@ def bench_http(team, sources, reps, seconds: float, workers: int, db_pool: bool)
         env["DB_POOL_MAX_SIZE"] = "20"
     else:  # a new PostgreSQL backend, with cold caches, for every request
         env.pop("DB_POOL_MAX_SIZE", None)
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "leadroute.asgi:application",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    server = start_server(env, port)
     try:
         make_leads(pool, team, sources, 20000, prefix="h")
         sessions = []
