@@ -95,8 +95,9 @@ def import_jobs_visible_to(*, user) -> QuerySet[ImportJob]:
 
 def import_duplicates_for(*, job: ImportJob, user) -> QuerySet[ImportDuplicate]:
     """The job's rows that repeated a lead, in file order, each with its lead and
-    `lead_visible`: whether `user` may open that lead. Dedupe looks across teams, so the
-    lead may be one the importer must not see: such a row is listed without the lead."""
+    `lead_visible`: whether `user` may open that lead. Its source is of the importer's team,
+    but routing may since have placed it in a team the importer does not manage: such a
+    row is listed without the lead."""
     return (
         job.duplicate_rows.select_related("lead")
         .annotate(lead_visible=Exists(leads_visible_to(user=user).filter(pk=OuterRef("lead_id"))))

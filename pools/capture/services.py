@@ -59,7 +59,8 @@ def lead_find_open_duplicate(
     shared by a household or a switchboard, so an inquiry naming another person or giving
     another e-mail is a new lead, not a repeat.
 
-    Only the leads of the team `team_id` (another team's leads are not its business), and
+    Only leads that came from a source of the team `team_id` (another team's inquiries are
+    not its business; the lead's own team may since have changed with its routing), and
     with `source_id`, only that source's (see lead_capture's `merge_within_source`)."""
     match = [(column, value) for column, value in (("email", email), ("phone", phone)) if value]
     if not match:
@@ -70,21 +71,23 @@ def lead_find_open_duplicate(
     # indexes serve the OR.
     closed = sorted(NOT_OPEN_STATES)
     since = connection.ops.adapt_datetimefield_value(timezone.now() - dedupe_window())
-    same_source = " AND source_id = %s" if source_id is not None else ""
+    if source_id is not None:
+        scope, scope_params = "source_id = %s", [source_id]
+    else:
+        # A lead made by hand has no source: its own team stands in.
+        scope = (
+            f"(source_id IN (SELECT id FROM {LeadSource._meta.db_table} "
+            "WHERE team_id IS NOT DISTINCT FROM %s) "
+            "OR (source_id IS NULL AND team_id IS NOT DISTINCT FROM %s))"
+        )
+        scope_params = [team_id, team_id]
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT id, email, first_name, last_name FROM {Lead._meta.db_table} "
             f"WHERE ({' OR '.join(f'{column} = %s' for column, _ in match)}) "
             f"AND created_at >= %s AND status NOT IN ({', '.join(['%s'] * len(closed))}) "
-            f"AND team_id IS NOT DISTINCT FROM %s{same_source} "
-            "ORDER BY created_at, id LIMIT 20",
-            [
-                *(value for _, value in match),
-                since,
-                *closed,
-                team_id,
-                *([source_id] if same_source else []),
-            ],
+            f"AND {scope} ORDER BY created_at, id LIMIT 20",
+            [*(value for _, value in match), since, *closed, *scope_params],
         )
         rows = cursor.fetchall()
     same_email = [row for row in rows if email and row[1] == email]

@@ -221,6 +221,18 @@ def test_a_sources_key_learns_nothing_of_another_sources_leads(api, source, othe
     assert mine.source == source and mine.email == "ana@example.com"
 
 
+def test_a_lead_routed_to_another_team_is_still_joined_by_its_sources_repeat(
+    api, source, other_team
+):
+    """Routing may hand a lead to another team's rule or rep; the inquiry stream is still
+    its source's, so a repeat finds it."""
+    first = api.post_json("/api/leads", ANA).json()
+    Lead.objects.filter(pk=first["id"]).update(team=other_team)  # as a placement does
+    again = api.post_json("/api/leads", {"email": "ana@example.com", "company": "Acme 2"})
+    assert again.status_code == 200 and again.json()["id"] == first["id"]
+    assert again.json()["outcome"] == "merged" and Lead.objects.count() == 1
+
+
 def test_a_phone_shared_by_someone_else_makes_a_new_lead_not_a_repeat(api):
     """Another name and another e-mail on the same phone: a household, a switchboard."""
     first = api.post_json("/api/leads", ANA).json()

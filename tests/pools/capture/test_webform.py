@@ -296,6 +296,8 @@ def test_the_web_form_joins_an_open_lead_of_its_team_only(
     open_lead = LeadFactory(
         source=elsewhere, team=elsewhere.team, email="rita@example.com", status=LeadState.NEW
     )
+    if same_team:  # routed since to another team: still this team's source's lead
+        Lead.objects.filter(pk=open_lead.pk).update(team=other_team)
     assert post({"email": "rita@example.com"}, aged_token).status_code == 302
     assert open_lead.events.filter(kind=LeadEvent.Kind.INQUIRY).exists() == joins
     assert Lead.objects.count() == (1 if joins else 2)
