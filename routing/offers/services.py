@@ -231,41 +231,43 @@ def offer_expire(*, offer_id: int, now: datetime | None = None) -> Expiry:
         return Expiry("expired: " + _move_on(offer=offer, now=now, why=f"no accept in {seconds} s"))
 
 
-# Per sweep transaction: a batch's offers are held (SKIP LOCKED for other sweeps) until it
-# commits, so keep it small; the countdown tasks wait on them meanwhile.
-SWEEP_BATCH = 50
+# An offer at a time, each in its transaction: a fallback routes (rotation rows and capped
+# reps' profiles locked), so holding a batch would hold those locks across offers, out of
+# the engine's order (a deadlock with a router) and stalling routers and accepts meanwhile.
 SWEEP_MAX_SECONDS = 10.0
 
 
 def offers_expire_due(*, now: datetime | None = None) -> tuple[int, bool]:
-    """The beat sweep's step: expire every offer due, in batches of SWEEP_BATCH taken with
-    SKIP LOCKED (parallel sweeps share them; an offer an accept holds is its to decide).
-    Returns (offers expired, finished): unfinished after SWEEP_MAX_SECONDS, the caller
-    publishes a successor. Each offer in a savepoint: one that fails is logged and left
-    due for the next sweep, without undoing the others."""
+    """The beat sweep's step: expire every offer due, one at a time, each taken with SKIP
+    LOCKED (parallel sweeps share them; an offer an accept holds is its to decide) in a
+    transaction of its own. Returns (offers expired, finished): unfinished after
+    SWEEP_MAX_SECONDS, the caller publishes a successor. An offer that fails is logged and
+    passed over for the rest of this sweep (the next one retries it), so a few that keep
+    failing never stop the others."""
     deadline = time.monotonic() + SWEEP_MAX_SECONDS
-    expired = 0
-    while True:
+    expired, failed = 0, []
+    while time.monotonic() < deadline:
         at = now or timezone.now()
-        with transaction.atomic():
-            due = list(
-                Offer.objects.select_for_update(skip_locked=True)
-                .filter(state=OPEN, expires_at__lte=at)
-                .order_by("expires_at", "id")
-                .values_list("pk", flat=True)[:SWEEP_BATCH]
-            )
-            for offer_id in due:
-                try:
-                    with transaction.atomic():
-                        expired += offer_expire(offer_id=offer_id, now=at).outcome.startswith(
-                            "expired"
-                        )
-                except Exception:
-                    log.exception("Could not expire offer %s; the next sweep retries", offer_id)
-        if len(due) < SWEEP_BATCH:
-            return expired, True
-        if time.monotonic() >= deadline:
-            return expired, False
+        offer_id = None
+        try:
+            with transaction.atomic():
+                offer_id = (
+                    Offer.objects.select_for_update(skip_locked=True)
+                    .filter(state=OPEN, expires_at__lte=at)
+                    .exclude(pk__in=failed)
+                    .order_by("expires_at", "id")
+                    .values_list("pk", flat=True)
+                    .first()
+                )
+                if offer_id is None:
+                    return expired, True
+                expired += offer_expire(offer_id=offer_id, now=at).outcome.startswith("expired")
+        except Exception:
+            if offer_id is None:  # not one offer's trouble: the database's
+                raise
+            log.exception("Could not expire offer %s; the next sweep retries", offer_id)
+            failed.append(offer_id)
+    return expired, False
 
 
 # -- moving on ---------------------------------------------------------------------------
