@@ -87,15 +87,16 @@ def offer_accept(*, offer_id: int, user, now: datetime | None = None) -> Lead:
         if lead.status != LeadState.OFFERED:
             raise OfferError()  # moved by someone else (a manager) since the offer was sent
         rule = RoutingRule.objects.filter(pk=offer.rule_id).first()
-        day = None
-        if rule is not None:
-            recheck = lead_offer_recheck(
-                lead=lead, rule=rule, rep_ids=[user.pk], now=now, lock=True
-            )[user.pk]
-            if recheck.exclusion is not None:
-                raise OfferRefused(f"You can't take it now: {recheck.exclusion[1]}")
-            day = recheck.day
-        _offer_accept_do(offer=offer, lead=lead, rule=rule, user=user, day=day, now=now)
+        if rule is None:
+            # Without its rule there is no eligibility (caps, hours) to re-check the rep
+            # against: the offer is over, and its expiry sends the lead to the team's place.
+            raise OfferError("This offer was withdrawn: its routing rule is gone.")
+        recheck = lead_offer_recheck(lead=lead, rule=rule, rep_ids=[user.pk], now=now, lock=True)[
+            user.pk
+        ]
+        if recheck.exclusion is not None:
+            raise OfferRefused(f"You can't take it now: {recheck.exclusion[1]}")
+        _offer_accept_do(offer=offer, lead=lead, rule=rule, user=user, day=recheck.day, now=now)
         notify_offer_closed(offer=offer)
     return lead
 
@@ -128,7 +129,7 @@ def _why_not(*, offer_id: int, user, now: datetime) -> OfferError:
 
 
 def _offer_accept_do(
-    *, offer: Offer, lead: Lead, rule: RoutingRule | None, user, day, now: datetime
+    *, offer: Offer, lead: Lead, rule: RoutingRule, user, day, now: datetime
 ) -> None:
     """Under the offer and lead locks: the lead becomes the rep's, counted on their intake
     (the counter routing's caps read), with the answer and the decision recorded."""
@@ -145,12 +146,11 @@ def _offer_accept_do(
     OfferResponse.objects.create(
         offer=offer, rep=user, response=OfferResponse.Response.ACCEPTED, responded_at=now
     )
-    if day is not None:  # (None: the rule is gone, and with it the rep's re-check)
-        run_batch([intake_bump_sql(counts={user.pk: 1}, days={user.pk: day}, at=now)])
+    run_batch([intake_bump_sql(counts={user.pk: 1}, days={user.pk: day}, at=now)])
     RoutingDecision.objects.create(
         lead=lead,
         rule=rule,
-        rule_name=rule.name if rule else "",
+        rule_name=rule.name,
         method=offer.method,
         outcome=RoutingDecision.Outcome.ASSIGNED,
         winner=user,

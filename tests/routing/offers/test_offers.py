@@ -11,6 +11,7 @@ from pools.models import Lead, LeadEvent
 from routing.engine import lead_route, lead_route_preview
 from routing.models import Offer, OfferResponse, RepIntake, RoutingDecision, RoutingRule
 from routing.offers.services import (
+    OfferError,
     OfferExpired,
     OfferNotYours,
     OfferRefused,
@@ -407,6 +408,9 @@ def test_an_offer_whose_rule_was_deleted_ends_in_the_teams_default_place(team, t
     lead = route(screened_lead(team=team))
     offer = open_offer(lead)
     rule.delete()
+    # Nobody may take it meanwhile: there is no rule to re-check a rep's caps against.
+    with pytest.raises(OfferError, match="its routing rule is gone"):
+        offer_accept(offer_id=offer.pk, user=three[0])
     assert offer_expire(offer_id=offer.pk, now=offer.expires_at).outcome == (
         "expired: fallback: pooled"
     )
