@@ -27,6 +27,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.roles import Role, has_role
+from pools.capture.normalise import chars_clean
 from pools.field_labels import LEAD_FIELD_LABELS, value_label
 from pools.lifecycle import LeadState
 from pools.models import PREVIEWABLE_FIELDS, PROTECTED_FIELDS, Lead, LeadSource, Pool
@@ -147,7 +148,8 @@ class PoolFilters:
                 f.source = None
                 f.errors.append("Unknown source.")
         for name in ("country", "industry", "company_size"):
-            value = " ".join(str(params.get(name) or "").split())[:100]
+            # Control characters (a NUL) are no filter value, and PostgreSQL refuses them.
+            value = " ".join(chars_clean(str(params.get(name) or "")).split())[:100]
             if value and name in allowed:
                 setattr(f, name, value)
         if f.country:

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from leadroute.shared.sql import run_batch
+from pools.capture.normalise import chars_clean
 from pools.lifecycle import LeadState
 from pools.models import Lead, LeadEvent
 from pools.services import lead_transition
@@ -183,7 +184,7 @@ def offer_decline(*, offer_id: int, user, reason: str = "", now: datetime | None
             rep=user,
             response=OfferResponse.Response.DECLINED,
             responded_at=now,
-            reason=reason.strip()[:200],
+            reason=chars_clean(reason).strip()[:200],  # PostgreSQL refuses a NUL
         )
         declined = set(
             offer.responses.filter(response=OfferResponse.Response.DECLINED).values_list(

@@ -83,6 +83,16 @@ def test_claim_next_button_sends_the_pages_filters(rep, client_for, blind_pool, 
     assert response["HX-Redirect"] == reverse("pools:lead_detail", args=[wanted.pk])
 
 
+@pytest.mark.parametrize("name", ["company_size", "industry", "country"])
+def test_a_nul_in_a_filter_is_dropped_not_a_500(rep, client_for, blind_pool, name):
+    lead = pooled(blind_pool, company_size="1-10", industry="pet_shop", country="BR")
+    c = client_for(rep)
+    page = c.get(reverse("pools:pool", args=[blind_pool.pk]), {name: "1-10\x00"})
+    assert page.status_code == 200
+    response = c.post(reverse("pools:claim_next", args=[blind_pool.pk]), {name: "\x00"}, **HTMX)
+    assert response["HX-Redirect"] == reverse("pools:lead_detail", args=[lead.pk])
+
+
 def test_plain_claim_next_form_carries_the_filters_the_page_was_loaded_with(
     rep, client_for, blind_pool, sources
 ):

@@ -81,6 +81,14 @@ def test_a_decline_keeps_its_reason_and_answers_in_place(offer, rep, client_for)
     assert offer.responses.get(rep=rep).reason == "On a call"
 
 
+def test_a_decline_reason_with_a_nul_is_kept_without_it(offer, rep, client_for):
+    response = client_for(rep).post(
+        f"/routing/offers/{offer.pk}/decline/", {"reason": "On a\x00 call"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    assert offer.responses.get(rep=rep).reason == "On a call"
+
+
 def test_a_rep_sees_their_open_offers_and_no_one_elses(offer, rep, other_rep, client_for):
     assert f'id="offer-{offer.pk}"' in client_for(rep).get("/routing/offers/").content.decode()
     assert 'id="offer-' not in client_for(other_rep).get("/routing/offers/").content.decode()
