@@ -22,6 +22,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name='importjob',
+            name='lease_token',
+            field=models.UUIDField(blank=True, null=True),
+        ),
+        migrations.AddField(
+            model_name='importjob',
             name='published_at',
             field=models.DateTimeField(blank=True, null=True),
         ),

@@ -13,6 +13,8 @@ import hashlib
 import json
 import logging
 import time
+import uuid
+from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 from traceback import format_tb
@@ -157,22 +159,28 @@ def _publish(job_id: int) -> None:
         log.exception("Could not publish import %s; the sweep will", job_id)
 
 
-def _lease_take(job_id: int) -> bool:
+class LeaseLost(Exception):
+    """This run's lease ran out and another run took the job: this one must stop, having
+    written nothing more."""
+
+
+def _lease_take(job_id: int) -> uuid.UUID | None:
     """Take the job's run, if nobody holds it: one conditional UPDATE, so of two
-    deliveries of the task only one runs the file."""
-    now = timezone.now()
-    return bool(
-        ImportJob.objects.filter(
-            Q(lease_until__isnull=True) | Q(lease_until__lt=now),
-            pk=job_id,
-            status__in=(ImportJob.Status.QUEUED, ImportJob.Status.RUNNING),
-        ).update(
-            status=ImportJob.Status.RUNNING,
-            started_at=Coalesce(F("started_at"), now),
-            lease_until=now + timedelta(seconds=LEASE_SECONDS),
-            attempts=F("attempts") + 1,
-        )
+    deliveries of the task only one runs the file. Returns the lease's token, which every
+    later write of this run names (a run that stalled past its lease finds it gone)."""
+    now, token = timezone.now(), uuid.uuid4()
+    taken = ImportJob.objects.filter(
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now),
+        pk=job_id,
+        status__in=(ImportJob.Status.QUEUED, ImportJob.Status.RUNNING),
+    ).update(
+        status=ImportJob.Status.RUNNING,
+        started_at=Coalesce(F("started_at"), now),
+        lease_until=now + timedelta(seconds=LEASE_SECONDS),
+        lease_token=token,
+        attempts=F("attempts") + 1,
     )
+    return token if taken else None
 
 
 def _file_decimal_mark(job: ImportJob, mapping: dict[str, str]) -> str | None:
@@ -259,14 +267,16 @@ def import_job_run(*, job_id: int) -> str:
     """Run (or resume) an import. Safe to run twice: a finished job is left alone, and a
     job interrupted mid-file resumes after its last saved progress point (rows after that
     point are replayed, harmlessly, by their idempotency keys)."""
-    if not _lease_take(job_id):
+    token = _lease_take(job_id)
+    if token is None:
         job = ImportJob.objects.filter(pk=job_id).only("status").first()
         return job.status if job else "missing"  # finished, not started, or held by a run
     job = ImportJob.objects.select_related("source", "created_by").get(pk=job_id)
     resume_after = job.processed
     ImportRowError.objects.filter(job=job, row__gt=resume_after + 1).delete()
     ImportDuplicate.objects.filter(job=job, row__gt=resume_after + 1).delete()
-    batch = _Batch(job)
+    batch = _Batch(job, token)
+    ours = ImportJob.objects.filter(pk=job.pk, lease_token=token)
     _commit_without_waiting_for_disk(True)
     rows = csv_rows(
         bytes(job.content),
@@ -281,14 +291,18 @@ def import_job_run(*, job_id: int) -> str:
             if batch.due():
                 batch.flush()
         batch.flush()
+    except LeaseLost:
+        log.warning("Import %s: another run took over after this one's lease ran out", job.pk)
+        return "lease lost"
     except Exception as exc:
         # The stack, and the message with contacts masked: a driver's error may quote a row.
         failure = normalise.personal_scrub(f"{type(exc).__name__}: {exc}")
         log.error(
             "Import %s failed: %s\n%s", job.pk, failure, "".join(format_tb(exc.__traceback__))
         )
-        batch.flush()
-        ImportJob.objects.filter(pk=job.pk).update(
+        with suppress(LeaseLost):
+            batch.flush()
+        ours.update(
             status=ImportJob.Status.FAILED,
             failure=failure[:500],
             finished_at=timezone.now(),
@@ -299,9 +313,10 @@ def import_job_run(*, job_id: int) -> str:
         _commit_without_waiting_for_disk(False)
     # The file's people now live in their leads; the summary and the error report stay.
     # (A failed job keeps its file, to be run again.)
-    ImportJob.objects.filter(pk=job.pk).update(
+    if not ours.update(
         status=ImportJob.Status.DONE, finished_at=timezone.now(), content=b"", lease_until=None
-    )
+    ):
+        return "lease lost"
     return ImportJob.Status.DONE
 
 
@@ -336,8 +351,8 @@ class _Batch:
     """Counters, row errors, duplicate rows and created lead ids since the last progress
     save."""
 
-    def __init__(self, job: ImportJob):
-        self.job = job
+    def __init__(self, job: ImportJob, token: uuid.UUID):
+        self.job, self.token = job, token
         self.counts = dict.fromkeys(("processed", "created", "duplicates", "rejected"), 0)
         self.errors: list[ImportRowError] = []
         self.duplicates: list[ImportDuplicate] = []
@@ -368,12 +383,16 @@ class _Batch:
         counts, self.counts = self.counts, dict.fromkeys(self.counts, 0)
         self.saved_at = time.monotonic()
         with transaction.atomic():
-            ImportRowError.objects.bulk_create(errors)
-            ImportDuplicate.objects.bulk_create(duplicates)
-            ImportJob.objects.filter(pk=self.job.pk).update(
+            # The lease first: a run that lost it saves nothing (the atomic block undoes
+            # nothing else yet) and stops.
+            renewed = ImportJob.objects.filter(pk=self.job.pk, lease_token=self.token).update(
                 lease_until=timezone.now() + timedelta(seconds=LEASE_SECONDS),
                 **{k: F(k) + v for k, v in counts.items()},
             )
+            if not renewed:
+                raise LeaseLost
+            ImportRowError.objects.bulk_create(errors)
+            ImportDuplicate.objects.bulk_create(duplicates)
             if created_ids:
                 leads_waiting_on_commit(lead_ids=created_ids)
 

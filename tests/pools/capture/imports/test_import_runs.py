@@ -146,3 +146,23 @@ def test_a_failure_after_a_progress_save_commits_does_not_count_it_twice(manager
     assert job.status == ImportJob.Status.DONE
     assert (job.processed, job.created, job.rejected) == (5, 2, 3)
     assert job.row_errors.count() == 3
+
+
+def test_a_run_whose_lease_ran_out_stops_without_writing_once_another_took_over(manager, source):
+    """A run that stalled past its lease (GC, lock waits) while the sweep handed the job
+    to a second run: its next progress save finds the lease gone, writes nothing and stops."""
+    from pools.capture.imports.services import LeaseLost, _Batch, _lease_take
+
+    job = _job(manager, source)
+    import_job_start(job=job, mapping=job.mapping)
+    stalled = _lease_take(job.pk)
+    ImportJob.objects.filter(pk=job.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
+    assert import_job_run(job_id=job.pk) == ImportJob.Status.DONE  # the second run
+    job.refresh_from_db()
+    late = _Batch(job, stalled)
+    late.counts["processed"], late.counts["created"] = 5, 2
+    with pytest.raises(LeaseLost):
+        late.flush()
+    job.refresh_from_db()
+    assert (job.processed, job.created, job.rejected) == (5, 2, 3)  # counted once
+    assert job.row_errors.count() == 3
