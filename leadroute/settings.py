@@ -200,6 +200,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # HTTPS by default once DEBUG is off (`manage.py check --deploy` is clean then); each can
 # be turned off by its variable, e.g. for a trial on plain HTTP.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# A load balancer's health probe speaks plain HTTP to the app; a redirect is not an answer.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 365 * 24 * 3600)

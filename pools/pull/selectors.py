@@ -340,8 +340,8 @@ class FilterChoices:
             sizes.append(query.company_size)
         sources = list(self.sources)
         if query.source and query.source not in {pk for pk, _ in sources}:
-            name = LeadSource.objects.filter(pk=query.source).values_list("name", flat=True)
-            sources += [(query.source, name.first() or "Unknown source")]
+            # An id typed into the address: no other source's name is read out for it.
+            sources += [(query.source, "Unknown source")]
         return FilterChoices(sources, countries, self.industries, sizes)
 
 

@@ -8,9 +8,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from accounts.roles import Role, has_role
-from accounts.selectors import teams_managed_by
 from pools.models import Lead, LeadEvent, Pool
-from pools.selectors import lead_last_claim
+from pools.selectors import lead_last_claim, leads_managed_by
 
 from ..models import RoutingDecision, RoutingRule
 
@@ -40,8 +39,7 @@ def decision_full_view_allowed(*, user, lead: Lead) -> bool:
     if has_role(user, Role.ADMIN):
         return True
     if has_role(user, Role.MANAGER):
-        # The lead's team, as leads_visible_to scopes it: not the owner's.
-        return teams_managed_by(user=user).filter(pk=lead.team_id).exists()
+        return leads_managed_by(user=user).filter(pk=lead.pk).exists()
     return False
 
 

@@ -322,6 +322,13 @@ def test_healthz_is_503_until_beat_has_swept_then_200(client):
 
 
 @pytest.mark.django_db
+def test_healthz_answers_plain_http_when_every_other_page_redirects_to_https(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/accounts/login/").status_code == 301
+    assert client.get("/healthz").status_code in (200, 503)
+
+
+@pytest.mark.django_db
 def test_healthz_reports_a_stale_beat(client, settings):
     Heartbeat.objects.create(
         name=Heartbeat.SWEEP, beat_at=timezone.now() - timezone.timedelta(hours=1)
