@@ -46,7 +46,7 @@ def test_the_timeline_shows_what_a_repeat_inquiry_brought(rep, client_for, lead)
 
     assert lead.email  # the repeat matches on it
     lead_capture(
-        source=LeadSourceFactory(),
+        source=LeadSourceFactory(team=lead.team),  # a source of the lead's team
         fields={"email": lead.email, "company": "Acme Filial", "first_name": "Ana Maria"},
         channel="form",
     )
