@@ -208,7 +208,7 @@ def setup(n_reps: int):
                 {
                     "action": RoutingRule.Action.OFFER,
                     "offer_method": RoutingRule.OfferMethod.SHOTGUN,
-                    "offer_seconds": 4,
+                    "offer_seconds": 8,
                     "fallback": RoutingRule.Fallback.POOL,
                     "fallback_pool": pool,
                 },
@@ -243,6 +243,8 @@ def run(args) -> bool:
     stack.start("redis")
     prepare_database(env)
     django_setup(env)
+    from django.utils import timezone
+
     from pools.lifecycle import LeadState
     from pools.models import Lead, LeadEvent
     from routing.live.presence import presence_seen
@@ -298,7 +300,9 @@ def run(args) -> bool:
                     if status == 200:
                         claims.append((rep.pk, body["lead_id"]))
                 for offer_id in Offer.objects.filter(
-                    state=Offer.State.OPEN, recipient_ids__contains=[rep.pk]
+                    state=Offer.State.OPEN,
+                    recipient_ids__contains=[rep.pk],
+                    expires_at__gt=timezone.now(),  # as the rep's card shows it
                 ).values_list("pk", flat=True)[:3]:
                     status, body = _post(port, f"/api/offers/{offer_id}/accept", {}, headers)
                     with lock:
