@@ -115,3 +115,15 @@ async def test_a_manager_taken_off_a_team_stops_getting_its_frames(manager, team
     await _frame(team_group(team.pk), "<p>no longer</p>")
     await _settled(socket, manager.pk)
     await socket.disconnect()
+
+
+def test_the_heartbeats_session_check_is_two_queries(rep, django_assert_num_queries):
+    """The price of re-checking a session on every heartbeat: the session row and the
+    user row (channels' get_user on a fresh session store), nothing more."""
+    from asgiref.sync import async_to_sync
+
+    from routing.live.consumers import _session_user
+
+    key = _signed_in(rep).cookies["sessionid"].value
+    with django_assert_num_queries(2):
+        assert async_to_sync(_session_user)(key).pk == rep.pk
