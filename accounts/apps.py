@@ -7,6 +7,7 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self):
+        from . import signals  # noqa: F401  (tells open websockets when a user changes)
         from .services import role_groups_ensure
 
         # After every migrate, so permissions created by later apps are granted too.

@@ -66,6 +66,20 @@ def broadcast_on_commit(
     outbox.frames.append((group, {"type": event, "html": html}, weakref.ref(marker)))
 
 
+# The control message that has a user's open sockets check their session again: each
+# closes when its session ended (logout, deactivation, a changed password) or re-joins the
+# groups the user now belongs in (a team move). Not a frame: the consumer handles it.
+SESSION_CHECK = "session.check"
+
+
+def user_sockets_recheck_on_commit(user_id: int, *, ended_session: str = "") -> None:
+    """After commit, have every socket of the user re-check its session and groups.
+    `ended_session` names a session that is ending now (logout: the message can arrive
+    before the session row is gone), whose sockets close without asking."""
+    message = {"type": SESSION_CHECK, "ended_session": ended_session}
+    transaction.on_commit(lambda: _send([(user_group(user_id), message)]))
+
+
 class _Outbox:
     """One transaction's frames, sent by its on_commit callback.
 

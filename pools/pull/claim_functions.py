@@ -480,6 +480,11 @@ BEGIN
     IF p_want_pool IS NOT NULL THEN
         -- A named pool out of scope reads as missing, whatever the lead.
         {_pool("p_want_pool")}
+        -- A blind pool's only claim is Claim next, refused before the lead is looked up:
+        -- "blind" for its leads but "taken" for others would tell which ids are in it.
+        IF pl.mode = '{Pool.Mode.BLIND.value}' THEN
+            {_stop("blind")}
+        END IF;
     END IF;
     SELECT l.id, l.pool_id, l.source_id, l.pooled_at,
            {_country("l")} AS country, {_state("l")} AS state

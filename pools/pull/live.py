@@ -14,7 +14,7 @@ from pools.pull.selectors import row_token
 
 def pool_lead_left(*, pool_id: int, lead_id: int) -> None:
     # The token is hex: nothing to escape.
-    html = f'<tr id="pl-{row_token(lead_id)}" hx-swap-oob="delete"></tr>'
+    html = f'<tr id="pl-{row_token(pool_id=pool_id, lead_id=lead_id)}" hx-swap-oob="delete"></tr>'
     broadcast_on_commit(pool_group(pool_id), html=html)
 
 

@@ -81,11 +81,12 @@ def _row_mac(secret: str) -> hmac.HMAC:
     return hmac.new(hashlib.sha1(f"pools.row{secret}".encode()).digest(), digestmod="sha1")
 
 
-def row_token(lead_id: int) -> str:
+def row_token(*, pool_id: int, lead_id: int) -> str:
     """An opaque, stable id for a pool row (DOM ids, live removal) that does not reveal
-    the lead id."""
+    the lead id. Per pool: a token another pool's answer carries (a "just taken" for a
+    lead id named in a preview pool) never matches a row of a blind pool's page."""
     mac = _row_mac(settings.SECRET_KEY).copy()
-    mac.update(str(lead_id).encode())
+    mac.update(f"{pool_id}:{lead_id}".encode())
     return mac.hexdigest()[:20]
 
 
@@ -286,7 +287,7 @@ def pool_page(
     assert not (blind and set(fields) & set(PROTECTED_FIELDS)), "blind pool shows a protected field"
     rows = [
         PoolRow(
-            token=row_token(lead.pk),
+            token=row_token(pool_id=pool.pk, lead_id=lead.pk),
             lead_id=None if blind else lead.pk,
             pooled_at=lead.pooled_at,
             age=age_label(lead.pooled_at, now),

@@ -101,7 +101,7 @@ def pool_claim(request, pool_id: int):
     return _claim_response(
         request,
         pool_id,
-        row_token=ps.row_token(lead_id),
+        row_token=ps.row_token(pool_id=pool_id, lead_id=lead_id),
         claim=lambda: lead_claim(user=request.user, lead_id=lead_id, pool_id=pool_id),
     )
 

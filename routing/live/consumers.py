@@ -1,8 +1,11 @@
 import logging
+from importlib import import_module
 from urllib.parse import parse_qs
 
+from channels.auth import get_user
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
 from leadroute.shared.live import pool_group, team_group, user_group
 
@@ -39,6 +42,21 @@ def _groups_for(user, pool_id: int | None = None) -> list[str]:
 
 # What a page sends every presence.HEARTBEAT_SECONDS while it is open.
 HEARTBEAT = "heartbeat"
+# The close code of a socket whose session is over (at connect or later): the page's
+# reconnect is then refused until the user signs in again.
+SESSION_OVER = 4401
+
+
+async def _session_user(session_key: str | None):
+    """The user of the session as it is in the store now (not as it was when the socket
+    opened): AnonymousUser once it was flushed, its user deactivated or their password
+    changed. Django's own checks, through channels' `get_user` on a fresh session store."""
+    if not session_key:
+        from django.contrib.auth.models import AnonymousUser
+
+        return AnonymousUser()
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    return await get_user({"session": store})
 
 
 @database_sync_to_async
@@ -58,9 +76,12 @@ class LiveConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated or not user.is_active:
-            await self.close(code=4401)
+            await self.close(code=SESSION_OVER)
             return
-        self.groups_joined = await _groups_for(user, _requested_pool(self.scope))
+        self.pool_id = _requested_pool(self.scope)
+        session = self.scope.get("session")
+        self.session_key = getattr(session, "session_key", None)
+        self.groups_joined = await _groups_for(user, self.pool_id)
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         self.user_id = user.pk
@@ -78,7 +99,42 @@ class LiveConsumer(AsyncWebsocketConsumer):
         # online while their pages beat); writes go through views that check permissions
         # and CSRF.
         if text_data == HEARTBEAT and getattr(self, "user_id", None) is not None:
+            # Two indexed reads a beat: a session that ended by a path no signal covers
+            # (expired, deleted, a bulk update of users) closes within a heartbeat.
+            if await self._session_over():
+                return
             await _presence(presence_seen, user_id=self.user_id, connection=self.channel_name)
+
+    async def session_check(self, event):
+        """Logout, deactivation, a team move (`user_sockets_recheck_on_commit`): close if
+        this socket's session is over, else join exactly the groups the user has now."""
+        ended = event.get("ended_session")
+        if ended and ended == self.session_key:
+            await self._close_session()
+            return
+        user = await _session_user(self.session_key)
+        if await self._session_over(user):
+            return
+        groups = await _groups_for(user, self.pool_id)
+        for group in set(self.groups_joined) - set(groups):
+            await self.channel_layer.group_discard(group, self.channel_name)
+        for group in set(groups) - set(self.groups_joined):
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined = groups
+
+    async def _session_over(self, user=None) -> bool:
+        user = user or await _session_user(self.session_key)
+        if user.is_authenticated and user.pk == self.user_id:
+            return False
+        await self._close_session()
+        return True
+
+    async def _close_session(self):
+        # Out of every group first: no frame reaches the socket while it closes.
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        self.groups_joined = []
+        await self.close(code=SESSION_OVER)
 
     async def live_html(self, event):
         await self.send(text_data=event["html"])

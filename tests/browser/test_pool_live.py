@@ -41,7 +41,7 @@ def test_claimed_lead_vanishes_for_the_other_rep_who_then_gets_the_calm_message(
     rep_a, rep_b = make_rep(team=team), make_rep(team=team)
     ctx_a, page_a = _open_pool(browser, live_url, rep_a, pool)
     ctx_b, page_b = _open_pool(browser, live_url, rep_b, pool)
-    row = f"#pl-{row_token(target.pk)}"
+    row = f"#pl-{row_token(pool_id=pool.pk, lead_id=target.pk)}"
     expect(page_b.locator(row)).to_be_visible()
     stale_row = page_b.locator(row).evaluate("el => el.outerHTML")
 
@@ -129,7 +129,7 @@ def test_a_burst_of_claims_and_an_arrival_reaches_the_page_in_order(browser, liv
         "'htmx:wsAfterMessage', () => { window.__frames += 1; })"
     )
     for lead in leads:
-        expect(page.locator(f"#pl-{row_token(lead.pk)}")).to_be_visible()
+        expect(page.locator(f"#pl-{row_token(pool_id=pool.pk, lead_id=lead.pk)}")).to_be_visible()
 
     # One transaction: its four frames are queued together at commit, so they are one
     # batch whatever the machine's speed.
@@ -141,7 +141,9 @@ def test_a_burst_of_claims_and_an_arrival_reaches_the_page_in_order(browser, liv
         lead_release(user=rep_a, lead_id=first.pk, reason="Wrong region")  # back in the pool
 
     for lead in leads[1:3]:
-        expect(page.locator(f"#pl-{row_token(lead.pk)}")).to_have_count(0, timeout=1_500)
+        expect(page.locator(f"#pl-{row_token(pool_id=pool.pk, lead_id=lead.pk)}")).to_have_count(
+            0, timeout=1_500
+        )
     expect(page.locator("text=Burst 0 Ltda")).to_be_visible(timeout=2_000)
     expect(page.locator("text=Burst 3 Ltda")).to_be_visible()
     assert page.evaluate("window.__sameDocument") is True

@@ -142,7 +142,7 @@ def test_two_reps_claim_one_lead_at_once_and_the_losers_message_stays(browser, l
     rep_a, rep_b = make_rep(team=team), make_rep(team=team)
     ctx_a, page_a = _open_pool(browser, live_url, rep_a, pool)
     ctx_b, page_b = _open_pool(browser, live_url, rep_b, pool)
-    row = f"#pl-{row_token(target.pk)}"
+    row = f"#pl-{row_token(pool_id=pool.pk, lead_id=target.pk)}"
 
     # B clicks first, but B's request is still on its way when A's claim wins and A's live
     # frame removes the row from B's page.
@@ -205,7 +205,7 @@ def test_a_preview_pool_on_a_phone_shows_the_deciding_fields_and_thumb_sized_but
     pooled(pool, company="Outra Empresa SA", industry="pet", company_size="1-10")
     rep = make_rep(team=team)
     context, page = _open_pool(browser, live_url, rep, pool, PHONE)
-    row = page.locator(f"#pl-{row_token(lead.pk)}")
+    row = page.locator(f"#pl-{row_token(pool_id=pool.pk, lead_id=lead.pk)}")
     for shown in ("Peças Rápidas Ltda", "Car accessories", "201-1000", "Brazil", "Referral"):
         expect(row.get_by_text(shown, exact=True)).to_be_visible()
     assert row.locator("button.claim").bounding_box()["height"] >= 44

@@ -1,0 +1,320 @@
+"""Who may reach what: every URL the resolver knows and every websocket group, against
+every role, with the expected answer in one table.
+
+A URL without a row fails `test_every_url_has_a_row` by name: add its row to MATRIX (one
+line). Django admin's own URLs are one rule instead of ~120 rows — every /admin/ URL is for
+staff (the admin role) only — tested on a sample (ADMIN_SAMPLE).
+
+Columns (ROLES): anonymous; a rep of team A; a rep of team B; a manager of team A; a
+manager of team B; an admin; a request bearing the API key of another lead source (no
+session). The objects (lead, pool, offer, import job, web form) belong to team A and to
+lead source S. Not a column yet: a top performer with skim rights — that role does not exist
+in LeadRoute yet; add its column when it does.
+
+Each request runs in a savepoint rolled back after it, so an action one role is allowed
+(a claim, a release) leaves the world as it was for the next cell.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.core.management import call_command
+from django.db import transaction
+from django.test import Client
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from accounts.roles import Role
+from leadroute.asgi import application
+from leadroute.shared.live import pool_group, team_group, user_group
+from pools.capture.apikeys import apikey_create
+from pools.capture.imports.services import import_job_create
+from pools.lifecycle import LeadState
+from routing.models import Offer
+from tests.factories import (
+    LeadFactory,
+    LeadSourceFactory,
+    PoolFactory,
+    TeamFactory,
+    UserFactory,
+    make_manager,
+    make_rep,
+)
+from tests.pool_helpers import pooled
+
+ROLES = ("anonymous", "rep", "rep_b", "manager", "manager_b", "admin", "key_b")
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    args: str  # "lead_id=owned pool_id=pool": URL arguments, named objects of the world
+    expect: str  # one answer per role, in ROLES order: a status code, or "login" for a
+    # redirect to a sign-in page (the site's or the admin's)
+    data: str = ""  # form or JSON fields, the same notation ("lead=pooled")
+
+
+GET, POST = "GET", "POST"
+# URL name (or the route, for an unnamed URL) → the request and each role's answer,
+# columns as ROLES: anonymous, rep, rep_b, manager, manager_b, admin, key_b.
+MATRIX: dict[str, Row] = {
+    "home": Row(GET, "", "login 302 302 302 302 302 login"),  # to each role's start page
+    "healthz": Row(GET, "", "503 503 503 503 503 503 503"),  # public; no beat in tests
+    "favicon.ico": Row(GET, "", "301 301 301 301 301 301 301"),
+    "accounts:login": Row(GET, "", "200 302 302 302 302 302 200"),
+    "accounts:logout": Row(POST, "", "login login login login login login login"),
+    "accounts:no_role": Row(GET, "", "login 403 403 403 403 403 login"),
+    "pools:leads": Row(GET, "", "login 403 403 200 200 200 login"),
+    "pools:my_leads": Row(GET, "", "login 200 200 403 403 403 login"),
+    "pools:lead_detail": Row(GET, "lead_id=owned", "login 200 404 200 404 200 login"),
+    "pools:touch": Row(POST, "lead_id=owned", "login 302 404 403 403 403 login", "kind=call"),
+    "pools:dispose": Row(POST, "lead_id=owned", "login 400 404 403 403 403 login", "disposition=x"),
+    "pools:note": Row(POST, "lead_id=owned", "login 302 404 403 403 403 login", "text=hello"),
+    "pools:release": Row(POST, "lead_id=owned", "login 400 404 403 403 403 login"),
+    "pools:return_to_pool": Row(
+        POST, "lead_id=owned", "login 403 403 302 404 302 login", "pool=pool reason=back"
+    ),
+    "pools:pools": Row(GET, "", "login 200 200 403 403 403 login"),
+    "pools:pool": Row(GET, "pool_id=pool", "login 200 404 403 403 403 login"),
+    "pools:claim": Row(POST, "pool_id=pool", "login 302 404 403 403 403 login", "lead=pooled"),
+    "pools:claim_next": Row(POST, "pool_id=pool", "login 302 404 403 403 403 login"),
+    "pools:unqualified": Row(GET, "", "login 403 403 200 200 200 login"),
+    "pools:override": Row(POST, "lead_id=rejected", "login 403 403 302 404 302 login"),
+    "pools:forms": Row(GET, "", "login 403 403 200 200 200 login"),
+    "pools:import": Row(GET, "", "login 403 403 200 200 200 login"),
+    "pools:import_job": Row(GET, "job_id=job", "login 403 403 200 404 200 login"),
+    "pools:import_errors": Row(GET, "job_id=job", "login 403 403 200 404 200 login"),
+    "pools:import_duplicates": Row(GET, "job_id=job", "login 403 403 200 404 200 login"),
+    "capture:form": Row(GET, "slug=slug", "200 200 200 200 200 200 200"),  # public web form
+    "capture:thanks": Row(GET, "slug=slug", "200 200 200 200 200 200 200"),
+    "routing:decision": Row(GET, "lead_id=owned", "login 200 404 200 404 200 login"),
+    "routing:offers_mine": Row(GET, "", "login 200 200 403 403 403 login"),
+    # rep_b's 302 is the refusal ("not yours") on My leads; the API rows below show it.
+    "routing:offer_accept": Row(POST, "offer_id=offer", "login 302 302 403 403 403 login"),
+    "routing:offer_decline": Row(POST, "offer_id=offer", "login 302 302 403 403 403 login"),
+    "reports:team": Row(GET, "", "login 403 403 200 200 200 login"),
+    "api:openapi-json": Row(GET, "", "200 200 200 200 200 200 200"),
+    "api:openapi-view": Row(GET, "", "200 200 200 200 200 200 200"),
+    "api:api-root": Row(GET, "", "404 404 404 404 404 404 404"),
+    "api:claim": Row("JSON", "pool_id=pool", "401 200 404 403 403 403 401", "lead_id=pooled"),
+    "api:lead_post": Row("JSON", "", "401 401 401 401 401 401 201", "email=new@example.test"),
+    "api:lead_get": Row(GET, "lead_id=owned", "401 401 401 401 401 401 404"),  # S's lead
+    "api:accept": Row("JSON", "offer_id=offer", "401 200 403 403 403 403 401"),
+    "api:decline": Row("JSON", "offer_id=offer", "401 200 403 403 403 403 401"),
+}
+
+# Every /admin/ URL: staff only. A sample, enough to prove the rule holds for the admin's
+# index, lists, add and change forms of this project's models.
+ADMIN_SAMPLE = {
+    "admin:index": "",
+    "admin:pools_lead_changelist": "",
+    "admin:pools_lead_change": "object_id=owned",
+    "admin:routing_routingrule_add": "",
+    "admin:accounts_user_changelist": "",
+    "admin:pools_pool_change": "object_id=pool",
+}
+ADMIN_EXPECT = "login login login login login 200 login"
+
+
+def _routes(patterns=None, prefix: str = "", namespace: str = ""):
+    """(key, route) for every URL: the key is the URL's name with its namespaces, or the
+    route for an unnamed one."""
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            inner = ":".join(n for n in (namespace, pattern.namespace or "") if n)
+            yield from _routes(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+        elif isinstance(pattern, URLPattern):
+            route = prefix + str(pattern.pattern)
+            name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+            yield (name or route), route
+
+
+def test_every_url_has_a_row():
+    routes = dict(_routes())
+    unlisted = [
+        f"{key} (/{route})"
+        for key, route in routes.items()
+        if not route.startswith("admin/") and key not in MATRIX
+    ]
+    assert not unlisted, "URLs without a row in MATRIX: " + ", ".join(unlisted)
+    stale = sorted(set(MATRIX) - set(routes)) + sorted(set(ADMIN_SAMPLE) - set(routes))
+    assert not stale, "rows for URLs that no longer exist: " + ", ".join(stale)
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """The cast and the objects each URL names, made once for the module (and deleted
+    after it, as the database is shared by the module's other tests)."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        team_a, team_b = TeamFactory(name="Matrix A"), TeamFactory(name="Matrix B")
+        users = {
+            "rep": make_rep(team=team_a),
+            "rep_b": make_rep(team=team_b),
+            "manager": make_manager(teams=[team_a]),
+            "manager_b": make_manager(teams=[team_b]),
+            "admin": UserFactory(roles=[Role.ADMIN], is_staff=True, is_superuser=True),
+        }
+        source = LeadSourceFactory(
+            slug="matrix-form", name="Matrix form", team=team_a, form_enabled=True
+        )
+        _, key_b = apikey_create(source=LeadSourceFactory(slug="matrix-other", team=team_b))
+        pool = PoolFactory(team=team_a, claim_cooldown_hours=0)
+        pool_b = PoolFactory(team=team_b)
+        now = timezone.now()
+        offered = LeadFactory(status=LeadState.OFFERED, team=team_a, source=source)
+        objects = {
+            "pool": pool.pk,
+            "pooled": pooled(pool, source=source).pk,
+            "owned": LeadFactory(
+                status=LeadState.ASSIGNED,
+                owner=users["rep"],
+                team=team_a,
+                source=source,
+                assigned_at=now,
+            ).pk,
+            "rejected": LeadFactory(status=LeadState.REJECTED, team=team_a, source=source).pk,
+            "offer": Offer.objects.create(
+                lead=offered,
+                method="shotgun",
+                recipient_ids=[users["rep"].pk],
+                plan={"steps": [{"reps": [users["rep"].pk], "seconds": 600}]},
+                expires_at=now + timedelta(minutes=10),
+            ).pk,
+            "job": import_job_create(
+                user=users["manager"],
+                source=source,
+                filename="f.csv",
+                content=b"Email\r\nm@example.test\r\n",
+            ).pk,
+            "slug": source.slug,
+            "pool_b": pool_b.pk,
+            "team_a": team_a.pk,
+            "team_b": team_b.pk,
+            "stranger": UserFactory().pk,
+            **{f"user.{role}": user.pk for role, user in users.items()},
+        }
+        clients = {"anonymous": Client(), "key_b": Client(HTTP_AUTHORIZATION=f"Bearer {key_b}")}
+        for role, user in users.items():
+            clients[role] = Client()
+            clients[role].force_login(user)
+    yield clients, objects
+    with django_db_blocker.unblock():
+        # As after every transactional test: empty tables, the role groups made again.
+        call_command("flush", interactive=False, verbosity=0)
+
+
+SIGN_IN = ("/accounts/login/", "/admin/login/")
+
+
+def _fields(notation: str, objects: dict) -> dict[str, object]:
+    pairs = (item.split("=", 1) for item in notation.split())
+    return {name: objects.get(value, value) for name, value in pairs}
+
+
+def _answers(client: Client, key: str, row: Row, objects: dict) -> str:
+    try:
+        url = reverse(key, kwargs=_fields(row.args, objects))
+    except NoReverseMatch:  # an unnamed URL: its key is its route
+        url = "/" + key
+    data = _fields(row.data, objects)
+    cookies = copy.deepcopy(client.cookies)  # logging out must not sign the next cell out
+    # Each cell in a savepoint rolled back after it: every role meets the same world.
+    with transaction.atomic():
+        if row.method == "JSON":
+            response = client.post(url, json.dumps(data), content_type="application/json")
+        else:
+            response = getattr(client, row.method.lower())(url, data)
+        transaction.set_rollback(True)
+    client.cookies = cookies
+    if response.status_code == 302 and response["Location"].split("?")[0] in SIGN_IN:
+        return "login"
+    return str(response.status_code)
+
+
+@pytest.mark.django_db
+def test_every_role_gets_the_expected_answer_from_every_url(world):
+    clients, objects = world
+    wrong = []
+    cells = [(key, row) for key, row in MATRIX.items()]
+    cells += [(key, Row(GET, args, ADMIN_EXPECT)) for key, args in ADMIN_SAMPLE.items()]
+    for key, row in cells:
+        got = " ".join(_answers(clients[r], key, row, objects) for r in ROLES)
+        if got != row.expect:
+            wrong.append(f"{key}: expected {row.expect}, got {got}")
+    assert not wrong, "\n".join(["roles: " + " ".join(ROLES), *wrong])
+
+
+# Websocket groups: which roles' sockets get a frame sent to the group. Each role opens
+# the live socket twice, on a page of pool A and of pool B (`?pool=`); "refused" is a
+# socket that does not open (no session: anonymous, an API key).
+#                   anonymous rep rep_b manager manager_b admin key_b
+WS_MATRIX = {
+    "own user": "refused yes yes yes yes yes refused",
+    "another user": "refused no no no no no refused",
+    "team A": "refused yes no yes no yes refused",
+    "team B": "refused no yes no yes yes refused",
+    "pool A": "refused yes no no no no refused",
+    "pool B": "refused no yes no no no refused",
+}
+
+
+def _groups(objects: dict, role: str) -> dict[str, str]:
+    return {
+        "own user": user_group(objects.get(f"user.{role}", 0)),
+        "another user": user_group(objects["stranger"]),
+        "team A": team_group(objects["team_a"]),
+        "team B": team_group(objects["team_b"]),
+        "pool A": pool_group(objects["pool"]),
+        "pool B": pool_group(objects["pool_b"]),
+    }
+
+
+async def _sockets(client: Client, objects: dict) -> list[WebsocketCommunicator] | None:
+    headers = [(b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000")]
+    if "sessionid" in client.cookies:
+        headers.append((b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()))
+    sockets = []
+    for pool in ("pool", "pool_b"):
+        socket = WebsocketCommunicator(application, f"/ws/live/?pool={objects[pool]}", headers)
+        if not (await socket.connect())[0]:
+            return None
+        sockets.append(socket)
+    return sockets
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_every_role_gets_the_expected_websocket_groups(world):
+    clients, objects = world
+    layer = get_channel_layer()
+    got = {group: [] for group in WS_MATRIX}
+    for role in ROLES:
+        sockets = await _sockets(clients[role], objects)
+        if sockets is None:
+            for group in WS_MATRIX:
+                got[group].append("refused")
+            continue
+        groups = _groups(objects, role)
+        for label, group in groups.items():
+            await layer.group_send(group, {"type": "live.html", "html": label})
+        # Then a sentinel to the socket's own group: what came before it is all it got.
+        await layer.group_send(groups["own user"], {"type": "live.html", "html": "end"})
+        received = set()
+        for socket in sockets:
+            while (frame := await socket.receive_from(timeout=5)) != "end":
+                received.add(frame)
+            await socket.disconnect()
+        for group in WS_MATRIX:
+            got[group].append("yes" if group in received else "no")
+    wrong = [
+        f"{group}: expected {expect}, got {' '.join(got[group])}"
+        for group, expect in WS_MATRIX.items()
+        if " ".join(got[group]) != expect
+    ]
+    assert not wrong, "\n".join(["roles: " + " ".join(ROLES), *wrong])
