@@ -37,7 +37,7 @@ from leadroute.shared.live import pool_group, team_group, user_group
 from pools.capture.apikeys import apikey_create
 from pools.capture.imports.services import import_job_create
 from pools.lifecycle import LeadState
-from routing.models import Offer
+from routing.models import Offer, RoutingRule
 from tests.factories import (
     LeadFactory,
     LeadSourceFactory,
@@ -48,6 +48,7 @@ from tests.factories import (
     make_rep,
 )
 from tests.pool_helpers import pooled
+from tests.routing_factories import RuleFactory
 
 ROLES = ("anonymous", "rep", "rep_b", "manager", "manager_b", "admin", "key_b")
 
@@ -182,6 +183,7 @@ def world(django_db_setup, django_db_blocker):
             "rejected": LeadFactory(status=LeadState.REJECTED, team=team_a, source=source).pk,
             "offer": Offer.objects.create(
                 lead=offered,
+                rule=RuleFactory(team=team_a, action=RoutingRule.Action.OFFER),
                 method="shotgun",
                 recipient_ids=[users["rep"].pk],
                 plan={"steps": [{"reps": [users["rep"].pk], "seconds": 600}]},
