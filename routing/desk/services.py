@@ -14,13 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from accounts.roles import Role, has_role
-from accounts.selectors import teams_managed_by
 from leadroute.shared.sql import run_batch
 from pools.lifecycle import OPEN_OWNED_STATES, LeadState
 from pools.models import Lead, LeadEvent, Pool
@@ -31,6 +28,7 @@ from ..engine.facts import intake_bump_sql
 from ..models import RoutingDecision
 from ..offers.services import offer_withdraw_open
 from . import notify
+from .selectors import desk_pools, desk_reps
 from .suggestions import lead_suggestions
 
 # Where a manager may take a lead from: waiting for a person, in a pool, under an offer,
@@ -75,16 +73,7 @@ def check_movable(lead: Lead, seen: str | None = None) -> None:
 
 def check_rep_for(*, manager, rep_id) -> object:
     """An active rep of a team `manager` manages."""
-    user = get_user_model()
-    rep = (
-        user.objects.filter(
-            pk=_int(rep_id),
-            is_active=True,
-            rep_profile__team__in=teams_managed_by(user=manager),
-        )
-        .select_related("rep_profile")
-        .first()
-    )
+    rep = desk_reps(user=manager).filter(pk=_int(rep_id)).first()
     if rep is None or not has_role(rep, Role.REP):
         raise DeskError("Choose a rep of your teams.")
     return rep
@@ -105,11 +94,7 @@ def check_eligible(*, lead: Lead, rep, override: bool, now: datetime) -> str:
 
 
 def check_pool_for(*, manager, pool_id) -> Pool:
-    pool = Pool.objects.filter(
-        Q(team__in=teams_managed_by(user=manager)) | Q(team__isnull=True),
-        pk=_int(pool_id),
-        is_active=True,
-    ).first()
+    pool = desk_pools(user=manager).filter(pk=_int(pool_id)).first()
     if pool is None:
         raise DeskError("Choose one of your teams' pools.")
     return pool
@@ -279,3 +264,41 @@ def _do_move(
             lead=lead, previous_owner_id=previous_owner_id, was_queued=was_queued, actor=manager
         )
     return Moved(lead=lead, previous_owner_id=previous_owner_id, was_queued=was_queued)
+
+
+# -- bulk --------------------------------------------------------------------------------
+
+
+@dataclass
+class BulkResult:
+    moved: int = 0
+    refused: list[str] | None = None
+
+
+def leads_bulk_move(
+    *, manager, lead_ids: list, action: str, rep_ids: list = (), pool_id=None
+) -> BulkResult:
+    """Several leads at once, each through the one-lead action in its own transaction (a
+    lead another manager took meanwhile is reported, the rest go through): "assign" gives
+    them all to the first rep, "spread" deals them round-robin over `rep_ids` in the order
+    given, "pool" sends them to `pool_id`."""
+    result = BulkResult(refused=[])
+    ids = [i for i in (_int(x) for x in lead_ids) if i]
+    if not ids:
+        raise DeskError("Select at least one lead.")
+    reps = [_int(r) for r in rep_ids if _int(r)]
+    if action in ("assign", "spread") and not reps:
+        raise DeskError("Choose the rep (or, to spread, the reps) to give them to.")
+    if action not in ("assign", "spread", "pool"):
+        raise DeskError("Choose assign, spread or send to a pool.")
+    for k, lead_id in enumerate(ids):
+        try:
+            if action == "pool":
+                lead_send_to_pool(manager=manager, lead_id=lead_id, pool_id=pool_id)
+            else:
+                rep = reps[0] if action == "assign" else reps[k % len(reps)]
+                lead_hand_assign(manager=manager, lead_id=lead_id, rep_id=rep)
+            result.moved += 1
+        except DeskError as exc:
+            result.refused.append(f"Lead {lead_id}: {exc.message}")
+    return result
