@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import html
 
+from django.urls import reverse
+
 from leadroute.shared.live import broadcast_on_commit, team_group, user_group
 from pools.lifecycle import LeadState
 from pools.models import Lead
@@ -54,7 +56,8 @@ def notify_queue_changed(*, team_ids, left: list[int] = ()) -> None:
     frame = "".join(
         f'<div id="desk-row-{int(pk)}" hx-swap-oob="delete"></div>'
         f'<div id="desk-lead-{int(pk)}" hx-swap-oob="true" class="card desk-gone">'
-        "This lead was just moved by someone else.</div>"
+        f'This lead was just moved by someone else. <a href="{reverse("desk:desk")}">'
+        "Next lead →</a></div>"
         for pk in left
     ) + live_signal("desk-sync")
     for team_id in sorted(set(team_ids)):

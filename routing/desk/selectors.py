@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from accounts.selectors import teams_managed_by
+from accounts.selectors import reps_managed_by, teams_managed_by
 from pools.lifecycle import LeadState
 from pools.models import Lead, LeadSource, Pool
 from pools.selectors import leads_managed_by
@@ -98,13 +97,8 @@ def queue_after(*, queue: QuerySet[Lead], lead: Lead, order: str) -> Lead | None
 
 
 def desk_reps(*, user) -> QuerySet:
-    """Active reps of the teams `user` manages (bulk assign, the lead page's panel)."""
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, rep_profile__team__in=teams_managed_by(user=user))
-        .select_related("rep_profile__team")
-        .order_by("first_name", "last_name", "id")
-    )
+    """Reps `user` can give leads to (bulk assign)."""
+    return reps_managed_by(user=user)
 
 
 def desk_pools(*, user) -> QuerySet[Pool]:

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from accounts.roles import Role, has_role
 from leadroute.shared.sql import run_batch
-from pools.lifecycle import OPEN_OWNED_STATES, LeadState
+from pools.lifecycle import HAND_MOVABLE_STATES, LeadState, can_transition
 from pools.models import Lead, LeadEvent, Pool
 from pools.selectors import leads_managed_by
 from pools.services import LeadChanged, lead_transition
@@ -31,9 +31,6 @@ from . import notify
 from .selectors import desk_pools, desk_reps
 from .suggestions import lead_suggestions
 
-# Where a manager may take a lead from: waiting for a person, in a pool, under an offer,
-# or owned and still being worked.
-MOVABLE = frozenset({LeadState.SKIMMING, LeadState.POOLED, LeadState.OFFERED}) | OPEN_OWNED_STATES
 TAKEN = "Someone else just moved this lead; it is no longer where you saw it."
 
 
@@ -67,7 +64,7 @@ def lead_seen(lead: Lead) -> str:
 def check_movable(lead: Lead, seen: str | None = None) -> None:
     if seen is not None and seen != lead_seen(lead):
         raise DeskError(TAKEN)
-    if lead.status not in MOVABLE:
+    if lead.status not in HAND_MOVABLE_STATES:
         raise DeskError(f"A {lead.state_label.lower()} lead cannot be moved by hand.")
 
 
@@ -195,7 +192,7 @@ def lead_send_to_skim(
     check_movable(lead, seen)
     if lead.status == LeadState.SKIMMING:
         raise DeskError("This lead is already in the skim queue.")
-    if lead.status not in {LeadState.POOLED, LeadState.OFFERED, LeadState.ASSIGNED}:
+    if not can_transition(lead.status, LeadState.SKIMMING):
         raise DeskError("A lead someone has worked cannot go back to the skim queue.")
     reason = _reason(reason, required=lead.owner_id is not None)
     text = f"Sent to the skim queue by manager {_name(manager)}" + (f": {reason}" if reason else "")

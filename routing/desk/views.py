@@ -146,7 +146,7 @@ def desk_assign(request, lead_id: int):
             # An excluded rep's button is "override_rep": choosing them is the override.
             rep_id=request.POST.get("override_rep") or request.POST.get("rep"),
             reason=request.POST.get("reason", ""),
-            override="override_rep" in request.POST,
+            override="override_rep" in request.POST or request.POST.get("override") == "1",
             seen=request.POST.get("seen") or None,
         ),
         done="{lead} → {owner}.",

@@ -182,3 +182,42 @@ def test_the_desk_page_takes_the_same_queries_for_5_and_40_leads_and_reps(
         skimming(team)
         make_rep(team=team)
     assert queries_of(lambda: client.get(reverse("desk:desk"))) == few
+
+
+def test_a_manager_assigns_and_sends_to_skim_from_the_lead_page(team, manager, rep, client_for):
+    lead = LeadFactory(status=LeadState.POOLED, team=team, pool=PoolFactory(team=team))
+    client = client_for(manager)
+    page_url = reverse("pools:lead_detail", args=[lead.pk])
+    page = client.get(page_url).content.decode()
+    assert 'id="manager-panel"' in page and reverse("desk:assign", args=[lead.pk]) in page
+    response = client.post(
+        reverse("desk:assign", args=[lead.pk]),
+        {"rep": rep.pk, "seen": "pooled:", "next": page_url},
+    )
+    assert response.status_code == 302 and response["Location"] == page_url
+    lead.refresh_from_db()
+    assert (lead.status, lead.owner_id) == (LeadState.ASSIGNED, rep.pk)
+    page = client.get(page_url).content.decode()
+    assert "Reassign to" in page and "Send to skim" in page
+    assert "Assigned by manager" in page  # the timeline
+    # Reassigning without a reason: the message on the page, nothing written.
+    other = make_rep(team=team)
+    response = client.post(
+        reverse("desk:assign", args=[lead.pk]), {"rep": other.pk, "next": page_url}, follow=True
+    )
+    assert "Say why" in response.content.decode()
+    assert Lead.objects.get(pk=lead.pk).owner_id == rep.pk
+    client.post(reverse("desk:skim", args=[lead.pk]), {"reason": "Wrong fit", "next": page_url})
+    assert Lead.objects.get(pk=lead.pk).status == LeadState.SKIMMING
+
+
+def test_the_owner_rep_sees_no_manager_panel_and_an_offsite_next_is_ignored(
+    team, manager, rep, client_for
+):
+    lead = LeadFactory(status=LeadState.ASSIGNED, owner=rep, team=team)
+    page = client_for(rep).get(reverse("pools:lead_detail", args=[lead.pk])).content.decode()
+    assert 'id="manager-panel"' not in page
+    response = client_for(manager).post(
+        reverse("desk:skim", args=[lead.pk]), {"reason": "x", "next": "https://evil.example/"}
+    )
+    assert response["Location"] == reverse("desk:desk")
