@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import role_required
@@ -38,12 +38,17 @@ def _managed_lead(request, lead_id) -> Lead:
 
 def _desk_context(request, filters, *, lead: Lead | None, error: str = "", done: str = ""):
     queue = selectors.desk_queue(user=request.user, filters=filters)
-    if lead is None:
-        lead = queue.select_related("source", "team").first()
+    # The first page once: the current lead and the next one are mostly on it.
+    rows = list(queue.select_related("source", "team")[: selectors.QUEUE_PAGE])
+    if lead is None and rows:
+        lead = rows[0]
     context = {
         "filters": filters,
         "query": filters.query(),
-        "queue": queue.select_related("source")[: selectors.QUEUE_PAGE],
+        # Each queue row links with the filters: built once, not per row.
+        "desk_url": reverse("desk:desk"),
+        "query_tail": "&" + urlencode(filters.query()) if filters.query() else "",
+        "queue": rows,
         "waiting": queue.count(),
         "lead": lead,
         "error": error,
@@ -58,11 +63,19 @@ def _desk_context(request, filters, *, lead: Lead | None, error: str = "", done:
             suggestions=lead_suggestions(lead=lead),
             events=lead_timeline(lead=lead)[:TIMELINE_ON_DESK],
             seen=services.lead_seen(lead),
-            next_lead=selectors.queue_after(queue=queue, lead=lead, order=filters.order)
-            if lead.status == "skimming"
-            else None,
+            next_lead=_following(queue, rows, lead, filters.order),
         )
     return context
+
+
+def _following(queue, rows: list[Lead], lead: Lead, order: str) -> Lead | None:
+    """The lead after `lead` in the queue: from the page read, else one keyset read."""
+    ids = [row.pk for row in rows]
+    if lead.pk in ids[:-1]:
+        return rows[ids.index(lead.pk) + 1]
+    if lead.status != "skimming":
+        return None
+    return selectors.queue_after(queue=queue, lead=lead, order=order)
 
 
 def _render(request, context, part: str | None = None):
