@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.selectors import reps_managed_by, teams_managed_by
 from pools.lifecycle import LeadState
 from pools.models import Lead, LeadSource, Pool
+from pools.pull.selectors import pools_managed_by
 from pools.selectors import leads_managed_by
 
 QUEUE_PAGE = 50
@@ -108,9 +109,7 @@ def desk_reps(*, user) -> QuerySet:
 
 
 def desk_pools(*, user) -> QuerySet[Pool]:
-    return Pool.objects.filter(
-        Q(team__in=teams_managed_by(user=user)) | Q(team__isnull=True), is_active=True
-    ).order_by("name")
+    return pools_managed_by(user=user).order_by("name")
 
 
 def desk_sources(*, user) -> QuerySet[LeadSource]:

@@ -137,3 +137,28 @@ def test_the_manager_panel_on_a_lead_page(browser, live_url, team, viewport, nam
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     screenshot(page, f"lead-manager-panel-{name}")
     ctx.close()
+
+
+@pytest.mark.parametrize(("viewport", "name"), [(LAPTOP, "laptop"), (PHONE, "phone")])
+def test_a_manager_reads_a_team_pool_live_and_read_only(browser, live_url, team, viewport, name):
+    from pools.pull.claim import lead_claim
+    from tests.factories import PoolFactory
+    from tests.pool_helpers import pooled
+
+    pool = PoolFactory(team=team, name="Inbound preview", preview_fields=["company", "country"])
+    taken = pooled(pool, company="Taken Ltda", age_minutes=30)
+    pooled(pool, company="Staying SA", age_minutes=20)
+    rep, manager = make_rep(team=team), make_manager(teams=[team])
+    ctx, page = _open(browser, live_url, manager, f"/leads/pools/{pool.pk}/", viewport=viewport)
+    expect(page.locator("text=Taken Ltda")).to_be_visible()
+    expect(page.locator("button.claim")).to_have_count(0)
+    expect(page.locator("a.assign-to")).to_have_count(2)
+    lead_claim(user=rep, lead_id=taken.pk, pool_id=pool.pk)
+    expect(page.locator("text=Taken Ltda")).to_have_count(0, timeout=2_000)
+    assert page.evaluate("window.__sameDocument") is True
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    screenshot(page, f"pool-manager-{name}")
+    page.locator("a.assign-to").first.click()
+    page.wait_for_url("**/leads/*/#manager-panel")
+    expect(page.locator("#manager-panel")).to_be_visible()
+    ctx.close()
