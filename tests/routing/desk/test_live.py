@@ -74,3 +74,34 @@ async def test_a_hand_assign_drops_the_row_on_other_desks_and_tells_both_reps(te
     assert f'id="my-lead-{lead.pk}" hx-swap-oob="delete"' in to_old
     # Not in the queue before, not in it now: the team's desks hear nothing.
     await assert_next_frame_is_a_sentinel(desk, other.pk)
+
+
+async def test_a_managers_pool_page_socket_hears_its_teams_pool_and_only_that(team, other_team):
+    from channels.testing import WebsocketCommunicator
+
+    from pools.pull.claim import lead_claim
+    from routing.live.consumers import LiveConsumer
+    from tests.factories import PoolFactory
+    from tests.pool_helpers import pooled
+
+    pool, manager, stranger, rep = await sync_to_async(
+        lambda: (
+            PoolFactory(team=team),
+            make_manager(teams=[team]),
+            make_manager(teams=[other_team]),
+            make_rep(team=team),
+        )
+    )()
+    lead = await sync_to_async(lambda: pooled(pool, first_name=SECRET))()
+    sockets = {}
+    for user in (manager, stranger):
+        communicator = WebsocketCommunicator(LiveConsumer.as_asgi(), f"/ws/live/?pool={pool.pk}")
+        communicator.scope["user"] = user
+        assert (await communicator.connect())[0]
+        sockets[user.pk] = communicator
+    await _in_a_thread(lambda: lead_claim(user=rep, lead_id=lead.pk, pool_id=pool.pk))
+    frame = await sockets[manager.pk].receive_from(timeout=5)
+    assert 'hx-swap-oob="delete"' in frame and SECRET not in frame
+    await assert_next_frame_is_a_sentinel(sockets[stranger.pk], stranger.pk)
+    for communicator in sockets.values():
+        await communicator.disconnect()
