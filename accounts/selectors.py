@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from .models import Team
+from .models import Team, User
 from .roles import Role, has_role
 
 
@@ -13,3 +13,12 @@ def teams_managed_by(*, user) -> QuerySet[Team]:
     if has_role(user, Role.MANAGER):
         return user.managed_teams.all()
     return Team.objects.none()
+
+
+def reps_managed_by(*, user) -> QuerySet:
+    """Active members of the teams `user` manages, by name: whom a manager can hand leads."""
+    return (
+        User.objects.filter(is_active=True, rep_profile__team__in=teams_managed_by(user=user))
+        .select_related("rep_profile__team")
+        .order_by("first_name", "last_name", "id")
+    )

@@ -19,6 +19,7 @@ urlpatterns = [
     path("leads/", include("pools.urls")),
     path("capture/", include("pools.capture.urls")),
     path("routing/", include("routing.urls")),
+    path("desk/", include("routing.desk.urls")),
     path("reports/", include("reports.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),

@@ -30,6 +30,9 @@ OWNED_STATES = frozenset({S.ASSIGNED, S.CONTACTED, S.QUALIFIED, S.WON, S.LOST})
 # Owned and still being worked: may be reassigned or returned to a pool.
 OPEN_OWNED_STATES = frozenset({S.ASSIGNED, S.CONTACTED, S.QUALIFIED})
 CLOSED_STATES = frozenset({S.WON, S.LOST})
+# Where a manager may take a lead from by hand (routing.desk): waiting for a person, in a
+# pool, under a live offer, or owned and still being worked.
+HAND_MOVABLE_STATES = frozenset({S.SKIMMING, S.POOLED, S.OFFERED}) | OPEN_OWNED_STATES
 # Where the router may place a screened lead.
 PLACEMENT_STATES = frozenset({S.POOLED, S.OFFERED, S.SKIMMING, S.ASSIGNED})
 

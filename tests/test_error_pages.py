@@ -7,7 +7,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_page_outside_the_users_role_is_a_finished_403_page(client_for, manager):
-    response = client_for(manager).get("/leads/pools/")
+    response = client_for(manager).get("/leads/mine/")  # a rep's page
     html = response.content.decode()
     assert response.status_code == 403
     assert "This page isn't open to you" in html and 'class="topbar"' in html

@@ -117,7 +117,9 @@ class Lead(models.Model):
             models.Index(
                 fields=["pool", "status", "-score", "pooled_at", "id"], name="lead_pool_score"
             ),
-            models.Index(fields=["team", "status"], name="lead_team_status"),
+            # A team's leads in a state, oldest first: the desk's skim queue reads its first
+            # page in index order (no sort of the whole queue); (team, status) lookups too.
+            models.Index(fields=["team", "status", "created_at", "id"], name="lead_team_queue"),
         ]
 
     def __str__(self) -> str:

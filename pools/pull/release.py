@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
-
 from accounts.roles import Role, has_role
-from accounts.selectors import teams_managed_by
 from pools.lifecycle import OPEN_OWNED_STATES, LeadState
 from pools.models import Lead, LeadEvent, Pool
+from pools.pull.selectors import pools_managed_by
 from pools.selectors import lead_last_claim, leads_visible_to
 from pools.services import LeadChanged, lead_transition
 
@@ -67,9 +65,7 @@ def lead_return_to_pool(*, user, lead_id: int, pool_id: int, reason: str) -> Lea
     lead = leads_visible_to(user=user).filter(pk=lead_id).first()
     if lead is None:
         raise ReleaseError("That lead is not in your teams.")
-    pool = Pool.objects.filter(
-        Q(team__in=teams_managed_by(user=user)) | Q(team__isnull=True), pk=pool_id, is_active=True
-    ).first()
+    pool = pools_managed_by(user=user).filter(pk=pool_id).first()
     if pool is None:
         raise ReleaseError("Choose one of your teams' pools.")
     return _release(lead=lead, actor=user, pool=pool, reason=reason)

@@ -27,6 +27,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.roles import Role, has_role
+from accounts.selectors import teams_managed_by
 from pools.capture.normalise import chars_clean
 from pools.field_labels import LEAD_FIELD_LABELS, value_label
 from pools.lifecycle import LeadState
@@ -59,6 +60,27 @@ def pools_usable_by(*, user) -> QuerySet[Pool]:
         return Pool.objects.none()
     scope = RawSQL(f"SELECT pool_id FROM {POOL_SCOPE.name}(%s) AS pool_id", [user.pk])
     return Pool.objects.filter(pk__in=scope)
+
+
+def pools_managed_by(*, user) -> QuerySet[Pool]:
+    """Active pools a manager answers for: their teams' and the team-less ones (every
+    pool for an admin). They open them read-only and send or return leads to them."""
+    if has_role(user, Role.ADMIN):
+        return Pool.objects.filter(is_active=True)
+    if not has_role(user, Role.MANAGER):
+        return Pool.objects.none()
+    return Pool.objects.filter(
+        Q(team__in=teams_managed_by(user=user)) | Q(team__isnull=True), is_active=True
+    )
+
+
+def pools_viewable_by(*, user) -> QuerySet[Pool]:
+    """The pools whose page (and live frames) `user` may open: a rep's usable ones, a
+    manager's managed ones (read-only)."""
+    return Pool.objects.filter(
+        Q(pk__in=pools_usable_by(user=user).values("pk"))
+        | Q(pk__in=pools_managed_by(user=user).values("pk"))
+    )
 
 
 def pool_visible_fields(*, pool: Pool) -> tuple[str, ...]:

@@ -20,11 +20,11 @@ from pools.pull import selectors as ps
 from pools.pull.claim import ClaimError, LeadTaken, PoolUnavailable, lead_claim, pool_claim_next
 
 
-@role_required(Role.REP)
+@role_required(Role.REP, Role.MANAGER, Role.ADMIN)
 @require_GET
 def pool_list(request):
     pools = (
-        ps.pools_usable_by(user=request.user)
+        ps.pools_viewable_by(user=request.user)
         .select_related("team", "territory")
         .annotate(waiting=Count("leads", filter=Q(leads__status=LeadState.POOLED)))
     )
@@ -32,20 +32,24 @@ def pool_list(request):
 
 
 def _pool_or_404(request, pool_id: int) -> Pool:
-    pool = ps.pools_usable_by(user=request.user).filter(pk=pool_id).first()
+    pool = ps.pools_viewable_by(user=request.user).filter(pk=pool_id).first()
     if pool is None:
         raise Http404("No such pool.")
     return pool
 
 
-@role_required(Role.REP)
+@role_required(Role.REP, Role.MANAGER, Role.ADMIN)
 @require_GET
 def pool_detail(request, pool_id: int):
     pool = _pool_or_404(request, pool_id)
+    # A manager reads their teams' pools without claiming: each lead offers "Assign to…"
+    # (the desk) instead. The claim itself checks the rep's scope again.
+    can_claim = ps.pools_usable_by(user=request.user).filter(pk=pool.pk).exists()
     query = ps.PoolQuery.from_params(request.GET, pool=pool)
     page = ps.pool_page(pool=pool, query=query)
     context = {
         "pool": pool,
+        "can_claim": can_claim,
         "query": query,
         "page": page,
         "blind": pool.mode == Pool.Mode.BLIND,

@@ -5,9 +5,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import role_required
 from accounts.roles import Role
-from accounts.selectors import teams_managed_by
+from accounts.selectors import reps_managed_by, teams_managed_by
 from pools import selectors
-from pools.lifecycle import OPEN_OWNED_STATES, can_transition
+from pools.lifecycle import HAND_MOVABLE_STATES, OPEN_OWNED_STATES, LeadState, can_transition
 from pools.models import Pool
 from pools.money import money_format_for
 from pools.pull import release
@@ -58,6 +58,14 @@ def _workspace_context(request, lead) -> dict:
             if is_owner and s != lead.status and can_transition(lead.status, s)
         ],
     }
+    if (
+        lead.status in HAND_MOVABLE_STATES
+        and (request.user.is_manager or request.user.is_admin_role)
+        and selectors.leads_managed_by(user=request.user).filter(pk=lead.pk).exists()
+    ):
+        # The manager's panel: its forms post to routing's desk (pools cannot import it).
+        context["hand_reps"] = reps_managed_by(user=request.user).exclude(pk=lead.owner_id)
+        context["can_skim"] = can_transition(lead.status, LeadState.SKIMMING)
     if (
         lead.status in OPEN_OWNED_STATES
         and lead.owner_id != request.user.pk

@@ -134,4 +134,6 @@ def decision_view_model(*, decision: RoutingDecision, full: bool, viewer=None) -
         "steps": steps,
         "full": full,
         "duration_ms": decision.duration_ms,
+        # A manager's hand (routing.desk): no rule was tried; the reason says who and why.
+        "manual": decision.method == "manual",
     }

@@ -14,6 +14,7 @@ from pools.lifecycle import LeadState
 from pools.models import Lead, LeadEvent
 from pools.services import Move, leads_transition
 
+from ..desk.notify import notify_queue_changed
 from ..models import RoutingDecision
 from ..offers.send import Opening, offers_send
 from .facts import decisions_insert_sql, intake_bump_sql, rotation_save_sql
@@ -75,6 +76,10 @@ def batch_write(batch: Batch, routers: list[Router], placements: list[Placement]
             )
         )
     leads_transition(moves=moves, kind=LeadEvent.Kind.ROUTED)
+    # Desks of the teams whose skim queue got leads re-read their queue (after commit).
+    queued = {p.team_id for p in placements if p.to == LeadState.SKIMMING and p.team_id}
+    if queued:
+        notify_queue_changed(team_ids=queued)
     for router in routers:  # `lead.owner` loads the real user if anyone asks
         Lead.owner.field.delete_cached_value(router.lead)
     offers_send(

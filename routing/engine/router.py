@@ -315,12 +315,7 @@ class Router:
         book = self.batch.book
         state = book.rotations.get(rule.pk, {}) if stateful else {}
         verdicts, eligible, unavailable, rows = self.candidates(rule)
-        options = Options(
-            keep_turn=rule.keep_turn,
-            min_sample=rule.performance_min_sample,
-            value_tiers=tuple(rule.value_tiers or ()),
-            direct_rep_id=rule.direct_rep_id,
-        )
+        options = assign_options(rule)
         step.update(candidates=list(verdicts.values()), state_before=state)
         choice = STRATEGIES[rule.method](
             lead=self.snapshot,
@@ -389,6 +384,15 @@ class Router:
             offer=plan,
             visited=tuple(sorted(visited)),
         )
+
+
+def assign_options(rule: RoutingRule) -> Options:
+    return Options(
+        keep_turn=rule.keep_turn,
+        min_sample=rule.performance_min_sample,
+        value_tiers=tuple(rule.value_tiers or ()),
+        direct_rep_id=rule.direct_rep_id,
+    )
 
 
 def offer_options(rule: RoutingRule) -> OfferOptions:

@@ -25,12 +25,12 @@ def _requested_pool(scope) -> int | None:
 @database_sync_to_async
 def _groups_for(user, pool_id: int | None = None) -> list[str]:
     from accounts.selectors import teams_managed_by
-    from pools.pull.selectors import pools_usable_by
+    from pools.pull.selectors import pools_viewable_by
 
     groups = [user_group(user.pk)]
-    # A pool page's socket also joins the pool's group — only if the user may use the pool
-    # (the same scope check as the page), so no frame reaches anyone outside it.
-    if pool_id is not None and pools_usable_by(user=user).filter(pk=pool_id).exists():
+    # A pool page's socket also joins the pool's group — only if the user may open the
+    # pool's page (the same scope check as the page), so no frame reaches anyone outside it.
+    if pool_id is not None and pools_viewable_by(user=user).filter(pk=pool_id).exists():
         groups.append(pool_group(pool_id))
     profile = getattr(user, "rep_profile", None)
     team_ids = set(teams_managed_by(user=user).values_list("pk", flat=True))

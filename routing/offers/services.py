@@ -271,6 +271,28 @@ def offers_expire_due(*, now: datetime | None = None) -> tuple[int, bool]:
     return expired, False
 
 
+# -- withdrawal --------------------------------------------------------------------------
+
+
+def offer_withdraw_open(*, lead: Lead, reason: str) -> Offer | None:
+    """Close `lead`'s open offer, if any, because someone (a manager) moved the lead by
+    hand: one conditional UPDATE, so an accept racing it either won first (the withdrawal
+    finds nothing open, and the caller's conditional move of the lead fails) or finds the
+    offer closed. Takes the offer row before the caller takes the lead's (routing's lock
+    order). The cards leave the recipients' pages after commit."""
+    offer = Offer.objects.filter(lead=lead, state=OPEN).first()
+    if offer is None:
+        return None
+    withdrawn = Offer.objects.filter(pk=offer.pk, state=OPEN).update(
+        state=Offer.State.WITHDRAWN, closed_at=timezone.now()
+    )
+    if not withdrawn:
+        return None
+    log.info("offer %s of lead %s withdrawn: %s", offer.pk, lead.pk, reason)
+    notify_offer_closed(offer=offer)
+    return offer
+
+
 # -- moving on ---------------------------------------------------------------------------
 
 
@@ -342,5 +364,6 @@ __all__ = [
     "offer_accept",
     "offer_decline",
     "offer_expire",
+    "offer_withdraw_open",
     "offers_expire_due",
 ]

@@ -44,4 +44,16 @@
       document.body.dispatchEvent(new CustomEvent("live-resync"));
     }
   });
+  // A live frame asks the page to re-read parts of itself: it appends
+  // <span data-live-event="name"> (routing/desk/notify.py live_signal), and the parts that
+  // listen (hx-trigger="name from:body") re-fetch from the server, which scopes them.
+  document.addEventListener("htmx:load", function (evt) {
+    var el = evt.detail.elt;
+    var signals = el.matches && el.matches("[data-live-event]") ? [el] : (el.querySelectorAll ? Array.prototype.slice.call(el.querySelectorAll("[data-live-event]")) : []);
+    signals.forEach(function (s) {
+      var name = s.getAttribute("data-live-event");
+      s.remove();
+      document.body.dispatchEvent(new CustomEvent(name));
+    });
+  });
 })();

@@ -34,11 +34,36 @@ def test_rep_sees_pools_of_their_team_only(rep, client_for, preview_pool, other_
     assert "Inbound preview" in page and "Not yours" not in page
 
 
-@pytest.mark.parametrize("who", ["manager", "outsider"])
-def test_non_reps_cannot_open_pools(request, client_for, who, preview_pool):
-    user = request.getfixturevalue(who)
-    assert client_for(user).get(reverse("pools:pools")).status_code == 403
-    assert client_for(user).get(reverse("pools:pool", args=[preview_pool.pk])).status_code == 403
+def test_users_without_a_role_cannot_open_pools(outsider, client_for, preview_pool):
+    assert client_for(outsider).get(reverse("pools:pools")).status_code == 403
+    response = client_for(outsider).get(reverse("pools:pool", args=[preview_pool.pk]))
+    assert response.status_code == 403
+
+
+def test_a_manager_reads_their_teams_pools_without_claiming(
+    manager, client_for, preview_pool, blind_pool, other_team
+):
+    PoolFactory(team=other_team, name="Not theirs")
+    lead = pooled(preview_pool, company="Waiting Ltda")
+    client = client_for(manager)
+    listing = client.get(reverse("pools:pools")).content.decode()
+    assert "Inbound preview" in listing and "Not theirs" not in listing
+    page = client.get(reverse("pools:pool", args=[preview_pool.pk])).content.decode()
+    assert "Waiting Ltda" in page and "Read-only" in page
+    assert reverse("pools:claim", args=[preview_pool.pk]) not in page
+    assert f"{reverse('pools:lead_detail', args=[lead.pk])}#manager-panel" in page
+    blind = client.get(reverse("pools:pool", args=[blind_pool.pk])).content.decode()
+    assert reverse("pools:claim_next", args=[blind_pool.pk]) not in blind
+    # The claim itself is still the rep's: a manager's post is refused.
+    response = client.post(reverse("pools:claim", args=[preview_pool.pk]), {"lead": lead.pk})
+    assert response.status_code == 403
+
+
+def test_a_manager_of_another_team_gets_404_for_the_pool(other_team, client_for, preview_pool):
+    from tests.factories import make_manager
+
+    stranger = client_for(make_manager(teams=[other_team]))
+    assert stranger.get(reverse("pools:pool", args=[preview_pool.pk])).status_code == 404
 
 
 def test_anonymous_is_sent_to_login(client, preview_pool):

@@ -1,0 +1,64 @@
+"""Telling pages that a manager moved a lead, after commit (leadroute.shared.live).
+
+The new owner hears of it and their My leads re-reads itself; the old owner's My leads
+drops the row; every desk of the lead's team drops it from the queue (or re-reads the
+queue when a lead arrives in it). A team group reaches the team's reps too, so its frames
+carry only ids and signals — never a lead's fields.
+"""
+
+from __future__ import annotations
+
+import html
+
+from django.urls import reverse
+
+from leadroute.shared.live import broadcast_on_commit, team_group, user_group
+from pools.lifecycle import LeadState
+from pools.models import Lead
+
+
+def live_signal(event: str) -> str:
+    """A frame part that makes the page fire `event` on <body> (static/js/app.js), so the
+    parts listening (hx-trigger="… from:body") re-fetch themselves from the server."""
+    return (
+        '<div hx-swap-oob="beforeend:#toasts">'
+        f'<span data-live-event="{html.escape(event)}" hidden></span></div>'
+    )
+
+
+def _toast(text: str) -> str:
+    return (
+        '<div hx-swap-oob="beforeend:#toasts">'
+        f'<div class="flash flash-info">{html.escape(text)}</div></div>'
+    )
+
+
+def notify_lead_moved(*, lead: Lead, previous_owner_id: int | None, was_queued: bool, actor):
+    if lead.owner_id and lead.owner_id != previous_owner_id:
+        broadcast_on_commit(
+            user_group(lead.owner_id),
+            html=_toast(f"New lead for you from your manager: {lead.display_name}")
+            + live_signal("leads-changed"),
+        )
+    if previous_owner_id and previous_owner_id != lead.owner_id:
+        broadcast_on_commit(
+            user_group(previous_owner_id),
+            html=f'<tr id="my-lead-{int(lead.pk)}" hx-swap-oob="delete"></tr>'
+            + _toast(f"Your manager moved {lead.display_name} away from you.")
+            + live_signal("leads-changed"),
+        )
+    if lead.team_id and (was_queued or lead.status == LeadState.SKIMMING):
+        notify_queue_changed(team_ids=[lead.team_id], left=[lead.pk] if was_queued else [])
+
+
+def notify_queue_changed(*, team_ids, left: list[int] = ()) -> None:
+    """Desks of these teams: drop the leads `left` at once, and re-read the queue."""
+    frame = "".join(
+        f'<div id="desk-row-{int(pk)}" hx-swap-oob="delete"></div>'
+        f'<div id="desk-lead-{int(pk)}" hx-swap-oob="true" class="card desk-gone">'
+        f'This lead was just moved by someone else. <a href="{reverse("desk:desk")}">'
+        "Next lead →</a></div>"
+        for pk in left
+    ) + live_signal("desk-sync")
+    for team_id in sorted(set(team_ids)):
+        broadcast_on_commit(team_group(team_id), html=frame)

@@ -1,0 +1,164 @@
+"""The manager desk in Chromium: assign with a click and with the keyboard; the rep's My
+leads and a second manager's queue follow live; screenshots at laptop and phone width."""
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from pools.lifecycle import LeadState
+from pools.models import Lead
+from routing.desk.services import lead_hand_assign
+from tests.browser.conftest import login, screenshot
+from tests.factories import PASSWORD, LeadFactory, LeadSourceFactory, make_manager, make_rep
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+WS_OPEN = "document.addEventListener('htmx:wsOpen', () => { window.__wsOpen = true; });"
+LAPTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+
+
+def _open(browser, live_url, user, path, viewport=LAPTOP):
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    page.add_init_script(WS_OPEN)
+    login(page, live_url, user.username, PASSWORD)
+    page.goto(f"{live_url}{path}")
+    page.wait_for_function("window.__wsOpen === true", timeout=10_000)
+    page.evaluate("window.__sameDocument = true")
+    return context, page
+
+
+def _queue(team, n):
+    source = LeadSourceFactory(name="Web form")
+    leads = []
+    for i in range(n):
+        lead = LeadFactory(
+            status=LeadState.SKIMMING,
+            team=team,
+            source=source,
+            company=f"Queue Co {i}",
+            first_name=f"Lead{i}",
+            last_name="Waiting",
+            score=10 * i,
+            industry="Retail",
+            language="pt",
+            score_breakdown=[{"name": "Company size ≥ 1000", "points": 20}],
+        )
+        Lead.objects.filter(pk=lead.pk).update(
+            created_at=timezone.now() - timezone.timedelta(minutes=60 - i)
+        )
+        leads.append(lead)
+    return leads
+
+
+def test_a_manager_assigns_by_click_and_keyboard_and_everyone_sees_it_live(browser, live_url, team):
+    leads = _queue(team, 4)
+    reps = [
+        make_rep(team=team, user__first_name=f"Rep{i}", user__last_name="Seller") for i in range(3)
+    ]
+    manager, other_manager = make_manager(teams=[team]), make_manager(teams=[team])
+    ctx_m, desk = _open(browser, live_url, manager, "/desk/")
+    ctx_o, other = _open(browser, live_url, other_manager, "/desk/")
+    ctx_r, mine = _open(browser, live_url, reps[0], "/leads/mine/")
+
+    expect(desk.locator(f"#desk-lead-{leads[0].pk}")).to_be_visible()
+    screenshot(desk, "desk-laptop")
+    # A click on the first suggestion (load balanced: everyone at 0, the first rep).
+    first = desk.locator("#desk-main .desk-rep button").first
+    first.click()
+    expect(desk.locator(f"#desk-lead-{leads[1].pk}")).to_be_visible()
+    expect(desk.locator("#desk-main .flash-success")).to_contain_text("Lead0 Waiting")
+    owner = Lead.objects.get(pk=leads[0].pk).owner
+    assert owner in reps
+    # The second manager's queue drops it, live.
+    expect(other.locator(f"#desk-row-{leads[0].pk}")).to_have_count(0, timeout=2_000)
+    # The keyboard: s skips to the next lead, k goes back, 2 assigns the second suggestion.
+    desk.keyboard.press("s")
+    expect(desk.locator(f"#desk-lead-{leads[2].pk}")).to_be_visible()
+    desk.keyboard.press("k")
+    expect(desk.locator(f"#desk-lead-{leads[1].pk}")).to_be_visible()
+    desk.wait_for_load_state("networkidle")
+    second_name = desk.locator("#desk-main .desk-rep").nth(1).locator(".strong").inner_text()
+    desk.keyboard.press("2")
+    expect(desk.locator("#desk-main .flash-success")).to_contain_text(second_name)
+    assert Lead.objects.get(pk=leads[1].pk).owner.display_name == second_name
+    expect(other.locator(f"#desk-row-{leads[1].pk}")).to_have_count(0, timeout=2_000)
+    # Rep 0's My leads shows what they were given, without a reload.
+    given = Lead.objects.filter(owner=reps[0]).values_list("pk", flat=True)
+    for pk in given:
+        expect(mine.locator(f"#my-lead-{pk}")).to_be_visible(timeout=2_000)
+    assert mine.evaluate("window.__sameDocument") is True
+    # Reassigned away from rep 0 by the other manager's service: it leaves their page live.
+    for pk in given:
+        lead_hand_assign(manager=other_manager, lead_id=pk, rep_id=reps[2].pk, reason="Leave")
+        expect(mine.locator(f"#my-lead-{pk}")).to_have_count(0, timeout=2_000)
+    # A lead arriving in the queue shows on the desks without a reload.
+    extra = LeadFactory(status=LeadState.ASSIGNED, owner=reps[1], team=team, first_name="Back")
+    from routing.desk.services import lead_send_to_skim
+
+    lead_send_to_skim(manager=manager, lead_id=extra.pk, reason="Wrong rep")
+    expect(other.locator(f"#desk-row-{extra.pk}")).to_be_visible(timeout=2_000)
+    assert other.evaluate("window.__sameDocument") is True
+    assert desk.evaluate("window.__sameDocument") is True
+    screenshot(other, "desk-laptop-second-manager")
+    for ctx in (ctx_m, ctx_o, ctx_r):
+        ctx.close()
+
+
+def test_the_desk_on_a_phone(browser, live_url, team):
+    _queue(team, 3)
+    for i in range(3):
+        make_rep(team=team, user__first_name=f"Rep{i}", user__last_name="Seller")
+    manager = make_manager(teams=[team])
+    ctx, page = _open(browser, live_url, manager, "/desk/", viewport=PHONE)
+    expect(page.locator("#desk-main .desk-rep").first).to_be_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the page scrolls sideways ({width}px)"
+    button = page.locator("#desk-main .desk-rep button").first.bounding_box()
+    assert button["height"] >= 44
+    screenshot(page, "desk-phone")
+    ctx.close()
+
+
+@pytest.mark.parametrize(("viewport", "name"), [(LAPTOP, "laptop"), (PHONE, "phone")])
+def test_the_manager_panel_on_a_lead_page(browser, live_url, team, viewport, name):
+    rep = make_rep(team=team, user__first_name="Ana", user__last_name="Owner")
+    make_rep(team=team, user__first_name="Bruno", user__last_name="Next")
+    lead = LeadFactory(status=LeadState.ASSIGNED, owner=rep, team=team, first_name="Panel")
+    manager = make_manager(teams=[team])
+    ctx, page = _open(browser, live_url, manager, f"/leads/{lead.pk}/", viewport=viewport)
+    page.select_option("#hand-rep", label="Bruno Next")
+    page.fill("#hand-reason", "Ana is on leave")
+    page.click("#workspace button:has-text('Reassign')")
+    page.wait_for_url(f"**/leads/{lead.pk}/")
+    expect(page.locator(".flash-success")).to_contain_text("Bruno Next")
+    expect(page.locator("#timeline")).to_contain_text("Reassigned by manager")
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    screenshot(page, f"lead-manager-panel-{name}")
+    ctx.close()
+
+
+@pytest.mark.parametrize(("viewport", "name"), [(LAPTOP, "laptop"), (PHONE, "phone")])
+def test_a_manager_reads_a_team_pool_live_and_read_only(browser, live_url, team, viewport, name):
+    from pools.pull.claim import lead_claim
+    from tests.factories import PoolFactory
+    from tests.pool_helpers import pooled
+
+    pool = PoolFactory(team=team, name="Inbound preview", preview_fields=["company", "country"])
+    taken = pooled(pool, company="Taken Ltda", age_minutes=30)
+    pooled(pool, company="Staying SA", age_minutes=20)
+    rep, manager = make_rep(team=team), make_manager(teams=[team])
+    ctx, page = _open(browser, live_url, manager, f"/leads/pools/{pool.pk}/", viewport=viewport)
+    expect(page.locator("text=Taken Ltda")).to_be_visible()
+    expect(page.locator("button.claim")).to_have_count(0)
+    expect(page.locator("a.assign-to")).to_have_count(2)
+    lead_claim(user=rep, lead_id=taken.pk, pool_id=pool.pk)
+    expect(page.locator("text=Taken Ltda")).to_have_count(0, timeout=2_000)
+    assert page.evaluate("window.__sameDocument") is True
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    screenshot(page, f"pool-manager-{name}")
+    page.locator("a.assign-to").first.click()
+    page.wait_for_url("**/leads/*/#manager-panel")
+    expect(page.locator("#manager-panel")).to_be_visible()
+    ctx.close()
