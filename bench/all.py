@@ -24,6 +24,7 @@ SMALL = [
     ("intake.py", ["--requests", "600", "--concurrency", "8"]),
     ("import.py", []),
     ("offers.py", ["--reps", "10", "--leads", "10", "--rounds", "5"]),
+    ("desk.py", ["--leads", "1000", "--reps", "20", "--runs", "20"]),
 ]
 
 

@@ -82,8 +82,10 @@ MATRIX: dict[str, Row] = {
     "pools:return_to_pool": Row(
         POST, "lead_id=owned", "login 403 403 302 404 302 login", "pool=pool reason=back"
     ),
-    "pools:pools": Row(GET, "", "login 200 200 403 403 403 login"),
-    "pools:pool": Row(GET, "pool_id=pool", "login 200 404 403 403 403 login"),
+    # Managers read their teams' pools (read-only, with "assign to…"); manager_b's list
+    # is their own team's.
+    "pools:pools": Row(GET, "", "login 200 200 200 200 200 login"),
+    "pools:pool": Row(GET, "pool_id=pool", "login 200 404 200 404 200 login"),
     "pools:claim": Row(POST, "pool_id=pool", "login 302 404 403 403 403 login", "lead=pooled"),
     "pools:claim_next": Row(POST, "pool_id=pool", "login 302 404 403 403 403 login"),
     "pools:unqualified": Row(GET, "", "login 403 403 200 200 200 login"),
@@ -101,6 +103,15 @@ MATRIX: dict[str, Row] = {
     "routing:offer_accept": Row(POST, "offer_id=offer", "login 302 302 403 403 403 login"),
     "routing:offer_decline": Row(POST, "offer_id=offer", "login 302 302 403 403 403 login"),
     "reports:team": Row(GET, "", "login 403 403 200 200 200 login"),
+    # The manager desk: manager_b's desk and queue are their own team's (empty).
+    "desk:desk": Row(GET, "", "login 403 403 200 200 200 login"),
+    "desk:queue": Row(GET, "", "login 403 403 200 200 200 login"),
+    "desk:bulk": Row(
+        POST, "", "login 403 403 302 404 302 login", "action=pool pool=pool leads=skimming"
+    ),
+    "desk:assign": Row(POST, "lead_id=skimming", "login 403 403 302 404 302 login", "rep=user.rep"),
+    "desk:pool": Row(POST, "lead_id=skimming", "login 403 403 302 404 302 login", "pool=pool"),
+    "desk:skim": Row(POST, "lead_id=owned", "login 403 403 302 404 302 login", "reason=back"),
     "api:openapi-json": Row(GET, "", "200 200 200 200 200 200 200"),
     "api:openapi-view": Row(GET, "", "200 200 200 200 200 200 200"),
     "api:api-root": Row(GET, "", "404 404 404 404 404 404 404"),
@@ -181,6 +192,7 @@ def world(django_db_setup, django_db_blocker):
                 assigned_at=now,
             ).pk,
             "rejected": LeadFactory(status=LeadState.REJECTED, team=team_a, source=source).pk,
+            "skimming": LeadFactory(status=LeadState.SKIMMING, team=team_a, source=source).pk,
             "offer": Offer.objects.create(
                 lead=offered,
                 rule=RuleFactory(team=team_a, action=RoutingRule.Action.OFFER),
@@ -262,8 +274,9 @@ WS_MATRIX = {
     "another user": "refused no no no no no refused",
     "team A": "refused yes no yes no yes refused",
     "team B": "refused no yes no yes yes refused",
-    "pool A": "refused yes no no no no refused",
-    "pool B": "refused no yes no no no refused",
+    # A manager's socket on their team's pool page gets its frames (the read-only view).
+    "pool A": "refused yes no yes no yes refused",
+    "pool B": "refused no yes no yes yes refused",
 }
 
 
