@@ -185,6 +185,24 @@ def test_idempotency_key_header_returns_original(api):
     assert IdempotencyKey.objects.get().key == "k-1"
 
 
+def test_the_same_idempotency_key_from_two_sources_makes_two_leads(api, source):
+    """A key is the sender's own: another source that happens to use the same one gets
+    its own lead, and learns nothing of the first."""
+    other = Client(
+        HTTP_AUTHORIZATION=f"Bearer {apikey_create(source=LeadSourceFactory(team=source.team))[1]}"
+    )
+    first = api.post_json("/api/leads", {"email": "one@x.io"}, HTTP_IDEMPOTENCY_KEY="k-1")
+    second = other.post(
+        "/api/leads",
+        json.dumps({"email": "two@x.io"}),
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k-1",
+    )
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert first.json()["id"] != second.json()["id"]
+    assert IdempotencyKey.objects.filter(key="k-1").count() == 2
+
+
 def test_open_duplicate_is_merged_as_inquiry(api):
     first = api.post_json("/api/leads", ANA).json()
     again = api.post_json("/api/leads", {"phone": "+55 11 91234-5678", "company": "Acme 2"})
