@@ -10,6 +10,13 @@ from pools.models import Lead
 # starts: pools sits below routing and may not name routing's tasks.
 leads_waiting = Signal()
 
+# Sent inside the mover's transaction, just before its UPDATE, when leads are about to leave
+# `offered` for another state (a manager's hand-assign, an escalation, the offer's own
+# accept or fallback), with `reasons` ({lead id: the move's reason}). Routing withdraws their
+# open offers then — the offer row before the lead row, the order an accept takes them in —
+# so no path can leave an offer open on a lead that has moved on, and its cards leave.
+offered_leads_leaving = Signal()
+
 
 def leads_waiting_on_commit(*, lead_ids: list[int]) -> None:
     ids = list(lead_ids)
