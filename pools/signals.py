@@ -23,3 +23,10 @@ def leads_waiting_on_commit(*, lead_ids: list[int]) -> None:
     # Robust: the change has committed, and a receiver that fails (a broker down) must not
     # turn that into an error for the writer; the leads wait in the database for the sweep.
     transaction.on_commit(lambda: leads_waiting.send(sender=Lead, lead_ids=ids), robust=True)
+
+
+# Sent by the lead page with `lead`, `viewer` and the lead's `events` (newest first); each
+# receiver returns the timeline entries (pools.selectors.TimelineEntry) a layer above keeps
+# about the lead — routing's live offers — to be shown among its events. Pools may not read
+# routing's tables, and the events let a receiver skip its query for leads it never had.
+lead_timeline_extras = Signal()

@@ -75,14 +75,19 @@ def offer_card(
         id=offer.pk,
         title=title,
         fields=tuple(fields),
-        method=RoutingRule.OfferMethod(offer.method).label.split(":")[0]
-        if offer.method in RoutingRule.OfferMethod.values
-        else offer.method,
+        method=_method_label(offer.method),
         label=offer.label,
         expires_at=offer.expires_at,
         seconds=max(round((offer.expires_at - offer.sent_at).total_seconds()), 1),
         remaining_ms=max(round((offer.expires_at - now).total_seconds() * 1000), 0),
     )
+
+
+def _method_label(method: str) -> str:
+    """ "Shotgun", from "Shotgun: everyone at once"."""
+    if method in RoutingRule.OfferMethod.values:
+        return RoutingRule.OfferMethod(method).label.split(":")[0]
+    return method
 
 
 def offers_open_for(*, user, now: datetime | None = None) -> QuerySet[Offer]:
@@ -115,6 +120,8 @@ def lead_offer_history(*, lead: Lead, full: bool, viewer=None) -> list[dict]:
     offers = list(
         lead.offers.select_related("winner").prefetch_related("responses").order_by("sent_at", "id")
     )
+    if not offers:
+        return []  # most leads: one query
     rep_ids = {r for o in offers for r in o.recipient_ids}
     if not full:
         rep_ids &= {viewer.pk} if viewer is not None else set()
@@ -146,6 +153,11 @@ def lead_offer_history(*, lead: Lead, full: bool, viewer=None) -> list[dict]:
                 "id": o.pk,
                 "rule": rules.get(o.rule_id, ""),
                 "method": o.method,
+                "method_label": _method_label(o.method),
+                "state_label": Offer.State(o.state).label,
+                "close_reason": o.close_reason,
+                "seconds": round((o.expires_at - o.sent_at).total_seconds()),
+                "hidden": len(o.recipient_ids) - len(recipients),
                 "step": o.step + 1,
                 "steps": len(o.plan.get("steps", [])),
                 "label": o.label,
