@@ -88,7 +88,12 @@ def lead_timeline_with_extras(*, lead: Lead, viewer) -> list:
     ]
     if not extras:
         return events
-    return sorted(events + extras, key=lambda e: e.created_at, reverse=True)
+    # At the same moment, an entry follows the event that led to it (routed, then offered).
+    return sorted(
+        events + extras,
+        key=lambda e: (e.created_at, isinstance(e, TimelineEntry)),
+        reverse=True,
+    )
 
 
 def lead_last_claim(*, lead: Lead) -> LeadEvent | None:

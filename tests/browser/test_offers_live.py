@@ -242,3 +242,30 @@ def test_the_card_sits_at_the_bottom_of_a_phone_with_thumb_sized_buttons(browser
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(page, "offer-card-phone")
     context.close()
+
+
+def test_the_lead_page_and_why_this_rep_show_the_offer_history(browser, live_url, team):
+    from routing.offers.services import offer_accept, offer_decline
+    from tests.factories import make_manager
+
+    from ..routing.offers.conftest import online
+
+    _offer_rule(team, name="Hot referrals", offer_seconds=60)
+    a = make_rep(team=team, user__first_name="Alma", user__last_name="Ramos")
+    b = make_rep(team=team, user__first_name="Bruno", user__last_name="Lima")
+    online(a, b)
+    lead = _route(team, company="History Ltda")
+    offer = Offer.objects.get(lead=lead)
+    offer_decline(offer_id=offer.pk, user=b, reason="On a call with a customer")
+    offer_accept(offer_id=offer.pk, user=a)
+    manager = make_manager(teams=[team])
+    for name, viewport in (("laptop", LAPTOP), ("phone", PHONE)):
+        context = browser.new_context(viewport=viewport)
+        page = context.new_page()
+        login(page, live_url, manager.username, PASSWORD)
+        page.goto(f"{live_url}/leads/{lead.pk}/")
+        expect(page.locator("#timeline .tl-extra")).to_contain_text("taken by Alma Ramos")
+        expect(page.locator("#offer-history")).to_contain_text("On a call with a customer")
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        screenshot(page, f"offer-history-{name}")
+        context.close()
