@@ -274,3 +274,94 @@ def test_the_lead_page_and_why_this_rep_show_the_offer_history(browser, live_url
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
         screenshot(page, f"offer-history-{name}")
         context.close()
+
+
+def test_a_page_whose_socket_drops_re_syncs_its_offers_when_it_reconnects(browser, live_url, team):
+    _offer_rule(team, offer_seconds=60)
+    rep, other = make_rep(team=team), make_rep(team=team)
+    _, other_page = _rep_page(browser, live_url, other)
+    context, page = _rep_page(browser, live_url, rep)
+    # The rep's second tab keeps them online while the first one's socket is down.
+    second_tab = context.new_page()
+    second_tab.add_init_script(WS_OPEN)
+    second_tab.goto(f"{live_url}/leads/mine/")
+    second_tab.wait_for_function("window.__wsOpen === true", timeout=10_000)
+    # The first tab's socket, through Playwright, so the test can cut it.
+    sockets = []
+
+    def through(ws):
+        sockets.append((ws, ws.connect_to_server()))
+
+    page.route_web_socket(re.compile(r".*/ws/live/.*"), through)
+    page.reload()
+    page.wait_for_function("window.__wsOpen === true", timeout=10_000)
+    page.evaluate("window.__sameDocument = true")
+    taken_meanwhile = _route(team, company="Taken Meanwhile Ltda")
+    card_taken = page.locator(f"#offer-{Offer.objects.get(lead=taken_meanwhile).pk}")
+    expect(card_taken).to_be_visible(timeout=2_000)
+
+    # The network drops (a close code htmx reconnects on), for three seconds.
+    page.evaluate("htmx.config.wsReconnectDelay = () => 3000; window.__wsOpen = false")
+    ws, server = sockets[-1]
+    ws.close(code=1012, reason="network drop")
+    server.close()
+    expect(page.locator("#live-status")).to_contain_text("reconnecting")
+    # Meanwhile the other rep takes the first lead, and a second lead is offered: this
+    # tab hears of neither (the other tab does).
+    offer_accept_as(other, taken_meanwhile)
+    new_lead = _route(team, company="Arrived Meanwhile SA")
+    card_new = page.locator(f"#offer-{Offer.objects.get(lead=new_lead).pk}")
+    expect(second_tab.locator(f"#offer-{Offer.objects.get(lead=new_lead).pk}")).to_be_visible()
+    assert card_new.count() == 0 and card_taken.count() == 1
+
+    # Back online: the page re-reads its offers from the server.
+    page.wait_for_function("window.__wsOpen === true", timeout=10_000)
+    expect(card_new).to_be_visible(timeout=3_000)
+    expect(card_taken).to_have_count(0)
+    assert page.evaluate("window.__sameDocument") is True
+    context.close()
+    other_page.context.close()
+
+
+def offer_accept_as(user, lead):
+    from routing.offers.services import offer_accept
+
+    offer_accept(offer_id=Offer.objects.get(lead=lead).pk, user=user)
+
+
+# Counts the tones the page plays (every tone opens an AudioContext).
+COUNT_TONES = """
+window.__tones = 0;
+const RealAudio = window.AudioContext;
+window.AudioContext = function () { window.__tones += 1; return new RealAudio(); };
+"""
+
+
+def test_sound_is_off_until_the_rep_turns_it_on_and_the_choice_is_remembered(
+    browser, live_url, team
+):
+    _offer_rule(team, offer_seconds=60)
+    rep = make_rep(team=team)
+    context, page = _rep_page(browser, live_url, rep)
+    page.add_init_script(COUNT_TONES)
+    page.reload()
+    page.wait_for_function("window.__wsOpen === true", timeout=10_000)
+    _route(team, company="Quiet Ltda")
+    setting = page.locator("[data-offer-alerts]").first
+    expect(setting).to_have_text("Sound & notifications: off", timeout=2_000)
+    assert page.evaluate("window.__tones") == 0
+    assert page.evaluate("Notification.permission") == "default"  # never asked unasked
+
+    setting.click()
+    expect(setting).to_have_text("Sound & notifications: on")
+    assert page.evaluate("localStorage.getItem('leadroute.offerAlerts')") == "on"
+    _route(team, company="Loud SA")
+    expect(page.locator("[data-offer]")).to_have_count(2, timeout=2_000)
+    page.wait_for_function("window.__tones === 1", timeout=2_000)
+
+    # Remembered after a reload; the offers the re-sync brings back are not news (no tone).
+    page.reload()
+    expect(page.locator("[data-offer]")).to_have_count(2, timeout=3_000)
+    expect(page.locator("[data-offer-alerts]").first).to_have_text("Sound & notifications: on")
+    assert page.evaluate("window.__tones") == 0
+    context.close()
