@@ -50,6 +50,9 @@
   setInterval(tick, 250);
 
   // Keys on a focused card: Enter accepts, Escape declines (with the reason typed, if any).
+  // When the answered card leaves, focus moves to its neighbour, so the next key answers
+  // the next offer.
+  var focusNext = null;
   box.addEventListener("keydown", function (evt) {
     var card = evt.target.closest && evt.target.closest("[data-offer]");
     if (!card || card.classList.contains("offer-expired")) { return; }
@@ -58,6 +61,8 @@
     if (evt.key === "Escape") { form = card.querySelector("form.offer-decline"); }
     if (!form) { return; }
     evt.preventDefault();
+    var all = Array.prototype.slice.call(cards()), at = all.indexOf(card);
+    focusNext = all[at + 1] || all[at - 1] || null;
     form.requestSubmit();
   });
 
@@ -135,6 +140,10 @@
     }
   }
   new MutationObserver(function (changes) {
+    if (focusNext && !box.contains(document.activeElement) && focusNext.isConnected) {
+      focusNext.focus();
+      focusNext = null;
+    }
     changes.forEach(function (change) {
       change.addedNodes.forEach(function (node) {
         if (node.nodeType !== 1 || !node.hasAttribute("data-offer")) { return; }

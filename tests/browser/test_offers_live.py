@@ -225,7 +225,8 @@ def test_enter_accepts_the_focused_offer_and_escape_declines_it(browser, live_ur
     expect(page.locator(f"#offer-{offer_declined.pk}-answer")).to_have_text("Declined.")
     assert offer_declined.responses.get().response == "declined"
 
-    page.locator(f"#offer-{offer_taken.pk}").focus()
+    # Focus has moved on to the other card: Enter answers it.
+    expect(page.locator(f"#offer-{offer_taken.pk}")).to_be_focused()
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/leads/{taken.pk}/")
     assert Lead.objects.get(pk=taken.pk).owner_id == rep.pk
