@@ -1,11 +1,15 @@
 """Reads of leads, scoped to what a user may see."""
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 
 from accounts.roles import Role, has_role
 from accounts.selectors import teams_managed_by
 from pools.lifecycle import OPEN_OWNED_STATES, LeadState
 from pools.models import ImportDuplicate, ImportJob, Lead, LeadEvent, LeadSource
+from pools.signals import lead_timeline_extras
 
 
 def leads_visible_to(*, user) -> QuerySet[Lead]:
@@ -59,6 +63,37 @@ def rep_lead_counts(*, user) -> dict:
 
 def lead_timeline(*, lead: Lead) -> QuerySet[LeadEvent]:
     return lead.events.select_related("actor", "owner").order_by("-created_at", "-id")
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """A line a layer above pools adds to a lead's timeline, drawn by its own template with
+    `item` in its context."""
+
+    created_at: datetime
+    template: str
+    item: object
+
+
+def lead_timeline_with_extras(*, lead: Lead, viewer) -> list:
+    """The lead's events and the entries the layers above add (lead_timeline_extras),
+    newest first."""
+    events = list(lead_timeline(lead=lead))
+    extras = [
+        entry
+        for _, entries in lead_timeline_extras.send(
+            sender=Lead, lead=lead, viewer=viewer, events=events
+        )
+        for entry in entries or ()
+    ]
+    if not extras:
+        return events
+    # At the same moment, an entry follows the event that led to it (routed, then offered).
+    return sorted(
+        events + extras,
+        key=lambda e: (e.created_at, isinstance(e, TimelineEntry)),
+        reverse=True,
+    )
 
 
 def lead_last_claim(*, lead: Lead) -> LeadEvent | None:

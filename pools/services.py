@@ -14,6 +14,7 @@ from leadroute.shared.sql import run_batch
 from pools.lifecycle import CLOSED_STATES, OWNED_STATES, LeadState, check_transition
 from pools.models import Lead, LeadEvent, Pool
 from pools.pull import live as pool_live
+from pools.signals import offered_leads_leaving
 
 
 class LeadChanged(Exception):
@@ -48,6 +49,8 @@ def lead_transition(
     # round trips per move of a batch. Alone, the pair still gets its own transaction.
     block = nullcontext() if connection.in_atomic_block else transaction.atomic()
     with block:
+        if lead.status == LeadState.OFFERED and to != LeadState.OFFERED:
+            offered_leads_leaving.send(sender=Lead, reasons={lead.pk: reason})
         updated = Lead.objects.filter(
             pk=lead.pk, status=lead.status, owner_id=lead.owner_id
         ).update(**changes)
@@ -141,6 +144,13 @@ def leads_transition(*, moves: list[Move], kind: str, actor=None) -> list[Lead]:
         )
         for m in moves
     ]
+    leaving = {
+        m.lead.pk: m.reason
+        for m in moves
+        if m.lead.status == LeadState.OFFERED and m.to != LeadState.OFFERED
+    }
+    if leaving:
+        offered_leads_leaving.send(sender=Lead, reasons=leaving)
     updated = run_batch([_conditional_update_sql(m.lead, changes) for m, changes in planned])
     for (m, _), rows in zip(planned, updated, strict=True):
         if len(rows) != 1:

@@ -10,9 +10,23 @@ from pools.models import Lead
 # starts: pools sits below routing and may not name routing's tasks.
 leads_waiting = Signal()
 
+# Sent inside the mover's transaction, just before its UPDATE, when leads are about to leave
+# `offered` for another state (a manager's hand-assign, an escalation, the offer's own
+# accept or fallback), with `reasons` ({lead id: the move's reason}). Routing withdraws their
+# open offers then — the offer row before the lead row, the order an accept takes them in —
+# so no path can leave an offer open on a lead that has moved on, and its cards leave.
+offered_leads_leaving = Signal()
+
 
 def leads_waiting_on_commit(*, lead_ids: list[int]) -> None:
     ids = list(lead_ids)
     # Robust: the change has committed, and a receiver that fails (a broker down) must not
     # turn that into an error for the writer; the leads wait in the database for the sweep.
     transaction.on_commit(lambda: leads_waiting.send(sender=Lead, lead_ids=ids), robust=True)
+
+
+# Sent by the lead page with `lead`, `viewer` and the lead's `events` (newest first); each
+# receiver returns the timeline entries (pools.selectors.TimelineEntry) a layer above keeps
+# about the lead — routing's live offers — to be shown among its events. Pools may not read
+# routing's tables, and the events let a receiver skip its query for leads it never had.
+lead_timeline_extras = Signal()

@@ -6,10 +6,18 @@ class RoutingConfig(AppConfig):
     name = "routing"
 
     def ready(self):
-        from pools.signals import leads_waiting
+        from pools.signals import lead_timeline_extras, leads_waiting, offered_leads_leaving
 
         from . import signals  # noqa: F401
         from .intake.kick import leads_waiting_kick
+        from .offers.services import offered_leads_leaving_receiver
+        from .offers.timeline import lead_timeline_offers
 
         # Pools announce waiting leads; routing kicks a drain (pools may not name it).
         leads_waiting.connect(leads_waiting_kick, dispatch_uid="routing.intake.kick")
+        # A lead leaving `offered` any way closes its open offer (the one choke point).
+        offered_leads_leaving.connect(
+            offered_leads_leaving_receiver, dispatch_uid="routing.offers.withdraw"
+        )
+        # The lead's timeline shows its offers, which pools may not read.
+        lead_timeline_extras.connect(lead_timeline_offers, dispatch_uid="routing.offers.timeline")

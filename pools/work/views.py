@@ -49,7 +49,7 @@ def _workspace_context(request, lead) -> dict:
         # The lead's clock, for a rep about to call (their zone by state, else country).
         "lead_zone": lead_time_zone(country=lead.country, state=lead.state),
         "now": timezone.now(),
-        "events": selectors.lead_timeline(lead=lead),
+        "events": selectors.lead_timeline_with_extras(lead=lead, viewer=request.user),
         "is_owner": is_owner,
         "touch_kinds": workspace.TOUCH_KINDS,
         "dispositions": [

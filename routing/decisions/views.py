@@ -5,6 +5,7 @@ from accounts.decorators import role_required
 from accounts.roles import Role
 from pools.selectors import leads_visible_to
 
+from ..offers.selectors import lead_offer_history
 from .selectors import (
     decision_full_view_allowed,
     decision_view_model,
@@ -29,6 +30,7 @@ def decision(request, lead_id: int):
         if decisions
         else None,
         "earlier": lead.routing_decisions.count() - 1 if decisions else 0,
+        "offers": lead_offer_history(lead=lead, full=full, viewer=request.user),
     }
     template = "routing/decision.html#panel" if request.htmx else "routing/decision.html"
     return render(request, template, context)

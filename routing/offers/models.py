@@ -43,6 +43,9 @@ class Offer(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     closed_at = models.DateTimeField(null=True, blank=True)
+    close_reason = models.CharField(
+        max_length=200, blank=True, help_text="Why it was withdrawn (the lead moved another way)."
+    )
 
     class Meta:
         ordering = ["sent_at", "id"]

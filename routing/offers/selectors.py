@@ -20,6 +20,10 @@ from ..models import Offer, RoutingRule
 PREVIEW_FIELDS = ("first_name", "last_name", "company", "title", *BLIND_FIELDS, "state")
 
 
+# Shown (where the mode allows) as the card's title rather than as fields of their own.
+TITLE_FIELDS = ("first_name", "last_name", "company")
+
+
 def offer_visible_fields(*, rule: RoutingRule | None) -> tuple[str, ...]:
     """The lead fields an offer's card may carry, by its rule's mode (a rule deleted since:
     blind, the safe side)."""
@@ -39,12 +43,24 @@ class OfferCard:
     label: str
     expires_at: datetime
     seconds: int  # the step's length, for the countdown's bar
+    # Time left when the card was drawn: the page counts down from it on its own clock, so
+    # a browser clock that is off does not move the deadline (the server decides anyway).
+    remaining_ms: int
+
+    @property
+    def remaining_seconds(self) -> int:
+        return -(-self.remaining_ms // 1000)
 
 
-def offer_card(*, offer: Offer, lead: Lead, rule: RoutingRule | None) -> OfferCard:
+def offer_card(
+    *, offer: Offer, lead: Lead, rule: RoutingRule | None, now: datetime | None = None
+) -> OfferCard:
+    now = now or timezone.now()
     shown = offer_visible_fields(rule=rule)
     fields = []
     for name in shown:
+        if name in TITLE_FIELDS:
+            continue  # the card's title says them
         if name == "source":
             value = lead.source.name if lead.source_id else ""
         else:
@@ -59,13 +75,19 @@ def offer_card(*, offer: Offer, lead: Lead, rule: RoutingRule | None) -> OfferCa
         id=offer.pk,
         title=title,
         fields=tuple(fields),
-        method=RoutingRule.OfferMethod(offer.method).label.split(":")[0]
-        if offer.method in RoutingRule.OfferMethod.values
-        else offer.method,
+        method=_method_label(offer.method),
         label=offer.label,
         expires_at=offer.expires_at,
         seconds=max(round((offer.expires_at - offer.sent_at).total_seconds()), 1),
+        remaining_ms=max(round((offer.expires_at - now).total_seconds() * 1000), 0),
     )
+
+
+def _method_label(method: str) -> str:
+    """ "Shotgun", from "Shotgun: everyone at once"."""
+    if method in RoutingRule.OfferMethod.values:
+        return RoutingRule.OfferMethod(method).label.split(":")[0]
+    return method
 
 
 def offers_open_for(*, user, now: datetime | None = None) -> QuerySet[Offer]:
@@ -84,8 +106,10 @@ def offers_open_for(*, user, now: datetime | None = None) -> QuerySet[Offer]:
 
 
 def offer_cards_for(*, user, now: datetime | None = None) -> list[OfferCard]:
+    now = now or timezone.now()
     return [
-        offer_card(offer=o, lead=o.lead, rule=o.rule) for o in offers_open_for(user=user, now=now)
+        offer_card(offer=o, lead=o.lead, rule=o.rule, now=now)
+        for o in offers_open_for(user=user, now=now)
     ]
 
 
@@ -96,6 +120,8 @@ def lead_offer_history(*, lead: Lead, full: bool, viewer=None) -> list[dict]:
     offers = list(
         lead.offers.select_related("winner").prefetch_related("responses").order_by("sent_at", "id")
     )
+    if not offers:
+        return []  # most leads: one query
     rep_ids = {r for o in offers for r in o.recipient_ids}
     if not full:
         rep_ids &= {viewer.pk} if viewer is not None else set()
@@ -127,6 +153,11 @@ def lead_offer_history(*, lead: Lead, full: bool, viewer=None) -> list[dict]:
                 "id": o.pk,
                 "rule": rules.get(o.rule_id, ""),
                 "method": o.method,
+                "method_label": _method_label(o.method),
+                "state_label": Offer.State(o.state).label,
+                "close_reason": o.close_reason,
+                "seconds": round((o.expires_at - o.sent_at).total_seconds()),
+                "hidden": len(o.recipient_ids) - len(recipients),
                 "step": o.step + 1,
                 "steps": len(o.plan.get("steps", [])),
                 "label": o.label,

@@ -274,23 +274,44 @@ def offers_expire_due(*, now: datetime | None = None) -> tuple[int, bool]:
 # -- withdrawal --------------------------------------------------------------------------
 
 
-def offer_withdraw_open(*, lead: Lead, reason: str) -> Offer | None:
-    """Close `lead`'s open offer, if any, because someone (a manager) moved the lead by
-    hand: one conditional UPDATE, so an accept racing it either won first (the withdrawal
-    finds nothing open, and the caller's conditional move of the lead fails) or finds the
-    offer closed. Takes the offer row before the caller takes the lead's (routing's lock
-    order). The cards leave the recipients' pages after commit."""
-    offer = Offer.objects.filter(lead=lead, state=OPEN).first()
-    if offer is None:
-        return None
-    withdrawn = Offer.objects.filter(pk=offer.pk, state=OPEN).update(
-        state=Offer.State.WITHDRAWN, closed_at=timezone.now()
-    )
-    if not withdrawn:
-        return None
-    log.info("offer %s of lead %s withdrawn: %s", offer.pk, lead.pk, reason)
-    notify_offer_closed(offer=offer)
-    return offer
+def offer_withdraw_open(*, lead: Lead, reason: str, now: datetime | None = None) -> Offer | None:
+    """The lead's open offer, if any, is withdrawn: the lead leaves `offered` another way
+    (a manager's hand-assign, an escalation). Its cards leave every recipient's pages once
+    the caller commits; an accept after it hears "This offer is no longer open."
+
+    pools' lead_transition calls this (through pools.signals.offered_leads_leaving) for
+    every move out of `offered`, so a mover need not; calling it as well is harmless. Call
+    it before taking the lead row: it takes the offer row first, as an accept does, and a
+    mover holding the lead while an accept holds the offer would deadlock."""
+    withdrawn = offers_withdraw_open(reasons={lead.pk: reason}, now=now)
+    return withdrawn[0] if withdrawn else None
+
+
+def offers_withdraw_open(*, reasons: dict[int, str], now: datetime | None = None) -> list[Offer]:
+    """`offer_withdraw_open` for many leads ({lead id: reason}), in two round trips at most.
+    An offer an accept is deciding is waited for: once the accept commits, it is no longer
+    open and is left alone (the mover then finds its lead moved)."""
+    now = now or timezone.now()
+    # No savepoint: on an accept's path (its own move out of `offered`) this is one SELECT.
+    with transaction.atomic(savepoint=False):
+        offers = list(
+            Offer.objects.select_for_update()
+            .filter(lead_id__in=list(reasons), state=OPEN)
+            .order_by("pk")
+        )
+        for offer in offers:
+            offer.state, offer.closed_at = Offer.State.WITHDRAWN, now
+            offer.close_reason = (reasons[offer.lead_id] or "The lead moved on")[:200]
+        if offers:
+            Offer.objects.bulk_update(offers, ["state", "closed_at", "close_reason"])
+        for offer in offers:
+            notify_offer_closed(offer=offer)
+    return offers
+
+
+def offered_leads_leaving_receiver(sender, *, reasons: dict[int, str], **kwargs) -> None:
+    """Receiver of pools.signals.offered_leads_leaving (inside the mover's transaction)."""
+    offers_withdraw_open(reasons=reasons)
 
 
 # -- moving on ---------------------------------------------------------------------------
@@ -366,4 +387,5 @@ __all__ = [
     "offer_expire",
     "offer_withdraw_open",
     "offers_expire_due",
+    "offers_withdraw_open",
 ]
