@@ -137,6 +137,11 @@ class Router:
     resume: RoutingRule | None = None
     resume_why: str = ""
     resume_visited: tuple[int, ...] = ()
+    # A lead escalation takes back (routing.escalation): routed again by this rule (its
+    # original one; gone or inactive: the rules as they match now), its former owners
+    # excluded as for any lead (RepBook marks them), the reason leading with why.
+    reroute_rule_id: int | None = None
+    reroute_why: str = ""
 
     def __post_init__(self):
         self.started = time.perf_counter()
@@ -149,7 +154,12 @@ class Router:
         )
         self.snapshot = lead_snapshot(self.lead, slug=slug, territories=self.batch.territories)
         self.trace["territories"] = sorted(self.snapshot.territories)
-        self.matched = self.resume if self.resume_why else self.match()
+        if self.resume_why:
+            self.matched = self.resume
+        elif self.reroute_why and self.reroute_rule_id in self.batch.rules_by_id:
+            self.matched = self.batch.rules_by_id[self.reroute_rule_id]
+        else:
+            self.matched = self.match()
         self.elapsed = time.perf_counter() - self.started
 
     def match(self) -> RoutingRule | None:
@@ -188,6 +198,21 @@ class Router:
                 }
             )
             placement = self.fallback(rule, set(self.resume_visited) | {rule.pk})
+        elif self.reroute_why:
+            placement = (
+                self.apply(self.matched, visited=set())
+                if self.matched is not None
+                else self.default_placement("No rule matched")
+            )
+            if placement.to == LeadState.POOLED and self.lead.status == LeadState.POOLED:
+                # An aged pooled lead the rule would only pool again: a manager decides.
+                placement = Placement(
+                    LeadState.SKIMMING,
+                    f"{placement.reason}; already pooled: manager's skim queue",
+                    rule=placement.rule,
+                    team_id=placement.team_id,
+                )
+            placement.reason = f"{self.reroute_why}; {placement.reason}"
         elif self.lead.review_reason:
             # Held at capture (e.g. a web form sent faster than a person types): a manager
             # looks before any rep spends time on it, whatever the rules say.
@@ -494,6 +519,27 @@ def lead_offer_fallback(
             now=now or timezone.now(),
             dry_run=False,
             resume={"resume": rule, "resume_why": why, "resume_visited": tuple(visited)},
+        )
+        batch_write(batch, routers, [routers[0].place()])
+    return lead
+
+
+def lead_reroute(*, lead: Lead, rule_id: int | None, why: str, now: datetime | None = None) -> Lead:
+    """Place an untouched assigned lead, or an aged pooled one, again by rule `rule_id`
+    (the one that placed it; None, gone or inactive: whichever matches now): the next
+    eligible rep — never one who owned it before —, a live offer, else the rule's
+    fallback. Written and recorded as any routing is, the decision's reason leading with
+    `why` ("Reassigned from Ana: no touch in 15 min").
+
+    Called with the lead row locked, inside the caller's transaction."""
+    if lead.status not in (LeadState.ASSIGNED, LeadState.POOLED):
+        return lead
+    with transaction.atomic(savepoint=False):
+        batch, routers = _plan(
+            [lead],
+            now=now or timezone.now(),
+            dry_run=False,
+            resume={"reroute_rule_id": rule_id, "reroute_why": why},
         )
         batch_write(batch, routers, [routers[0].place()])
     return lead
