@@ -95,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.roles",
+                "routing.escalation.context.notification_bell",
             ],
             "builtins": ["template_partials.templatetags.partials"],
         },

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import transaction
 from django.db.models import Count
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -14,7 +15,7 @@ from django.utils import timezone
 from leadroute.shared.live import broadcast_on_commit, user_group
 from leadroute.shared.on_commit import enqueue_on_commit
 
-from ..models import Notification
+from ..models import EmailMute, Notification
 from .mail import notifications_email
 
 Kind = Notification.Kind
@@ -78,3 +79,14 @@ def notifications_mark_read(*, user, ids: list[int] | None = None) -> int:
     if ids is not None:
         mine = mine.filter(pk__in=ids)
     return mine.update(read_at=timezone.now())
+
+
+def email_mutes_set(*, user, emailed_kinds: list[str]) -> None:
+    """Mute e-mail for every kind not in `emailed_kinds` (unknown kinds are ignored)."""
+    kinds = set(Notification.Kind.values)
+    muted = kinds - set(emailed_kinds)
+    with transaction.atomic():
+        EmailMute.objects.filter(user=user).exclude(kind__in=muted).delete()
+        EmailMute.objects.bulk_create(
+            [EmailMute(user=user, kind=k) for k in sorted(muted)], ignore_conflicts=True
+        )

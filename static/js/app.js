@@ -44,4 +44,10 @@
       document.body.dispatchEvent(new CustomEvent("live-resync"));
     }
   });
+  // A live frame may ask the page to re-read a list (data-live-event="leads-changed"): the
+  // list's own hx-get fetches it, so a frame never carries anyone's list.
+  document.addEventListener("htmx:wsAfterMessage", function (evt) {
+    var m = /data-live-event="([a-z-]+)"/.exec(String(evt.detail.message || ""));
+    if (m) { document.body.dispatchEvent(new CustomEvent(m[1])); }
+  });
 })();
