@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.core import mail
+from django.urls import reverse
 
 from pools.lifecycle import LeadState
 from pools.models import Lead, LeadEvent
@@ -92,7 +93,7 @@ def test_a_new_owner_gets_a_reminder_once_the_first_step_is_due(team, ana, team_
 
 
 def test_reassignment_goes_to_the_next_eligible_rep_by_the_original_rule(
-    team, ana, team_rule, captured
+    team, ana, team_rule, captured, client_for
 ):
     bea = make_rep(team=team)
     policy(team, (15, A.REASSIGN))
@@ -111,6 +112,8 @@ def test_reassignment_goes_to_the_next_eligible_rep_by_the_original_rule(
     assert lead.events.filter(kind=LeadEvent.Kind.ROUTED, reason__startswith=why).exists()
     kinds = dict(Notification.objects.values_list("user_id", "kind"))
     assert kinds == {first.pk: "reassigned_away", second.pk: "reassigned_to"}
+    why_page = client_for(second).get(reverse("routing:decision", args=[lead.pk]))
+    assert why in why_page.content.decode()
     # The new owner's clock starts at the reassignment; nobody is left to take it next.
     sweep(T0 + timedelta(minutes=17), captured)
     assert fresh(lead).escalation_due_at == T0 + timedelta(minutes=16 + 15)
