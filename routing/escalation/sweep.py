@@ -84,23 +84,23 @@ class _Batch:
 def leads_escalate(*, leads: list[Lead], now: datetime) -> Counter:
     """One visit to each of `leads` (locked by the caller, due at `now`)."""
     policies = Policies.load()
-    owned = [lead for lead in leads if _untouched_owned(lead)]
-    rules = original_rules(lead_ids=[lead.pk for lead in owned])
+    owned = {lead.pk: lead for lead in leads if _untouched_owned(lead)}
+    rules = original_rules(lead_ids=list(owned))
     profiles = {
         p.user_id: p
-        for p in RepProfile.objects.filter(user_id__in={lead.owner_id for lead in owned})
+        for p in RepProfile.objects.filter(user_id__in={lead.owner_id for lead in owned.values()})
         .select_related("user")
         .order_by()
     }
     managers = team_managers(
-        team_ids={lead.team_id for lead in owned if lead.team_id},
+        team_ids={lead.team_id for lead in owned.values() if lead.team_id},
         policies=policies,
     )
     batch = _Batch(now)
     for lead in leads:
         if lead.status == LeadState.POOLED:
             _pool_visit(batch, lead, policies.aging.get(lead.pool_id))
-        elif lead in owned:
+        elif lead.pk in owned:
             policy = policies.for_lead(
                 team_id=lead.team_id,
                 rule_id=rules.get(lead.pk),
@@ -225,9 +225,6 @@ def _owned_visit(batch, lead, *, policy: SlaPolicy | None, rule_id, owner, manag
         batch.plan(lead, batch.now + timedelta(seconds=settings.SWEEP_INTERVAL_SECONDS), i)
         batch.done["failed"] += 1
         return
-    where = (
-        f"to {lead.owner}" if lead.status == LeadState.ASSIGNED else f"to the {lead.state_label}"
-    )
     batch.notices.append(
         Notice(
             old_owner,
@@ -245,7 +242,7 @@ def _owned_visit(batch, lead, *, policy: SlaPolicy | None, rule_id, owner, manag
                 lead.pk,
             )
         )
-    logger.info("Escalated lead %s %s", lead.pk, where)
+    logger.info("Escalated lead %s (%s): now %s", lead.pk, step.action, lead.status)
 
 
 def _pool_visit(batch, lead: Lead, policy: PoolAgingPolicy | None) -> None:

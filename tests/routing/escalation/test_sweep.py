@@ -274,3 +274,29 @@ def test_e_mail_respects_mutes_and_is_sent_once(team, ana, team_rule, captured):
     assert notifications_email_send(notification_ids=[note.pk])["sent"] == 1
     assert notifications_email_send(notification_ids=[note.pk])["sent"] == 0
     assert len(mail.outbox) == 1
+
+
+def test_a_claim_from_a_pool_starts_the_new_owners_clock(team, ana, captured):
+    from pools.pull.claim import pool_claim_next
+    from tests.pool_helpers import pooled
+
+    pool = PoolFactory(team=team, claim_cooldown_hours=0)
+    policy(team, (15, A.REMIND))
+    with time_machine.travel(T0, tick=False):
+        lead = pooled(pool, company="Claimed Ltda")
+        pool_claim_next(user=ana, pool_id=pool.pk)
+    lead = fresh(lead)
+    assert lead.owner == ana and lead.escalation_due_at == T0 and lead.escalation_step == 0
+    assert sweep(T0 + timedelta(seconds=5), captured) == {"scheduled": 1}
+    assert fresh(lead).escalation_due_at == T0 + timedelta(minutes=15)
+
+
+def test_a_touch_on_a_lead_already_contacted_leaves_nothing_pending(team, ana, team_rule, captured):
+    policy(team, (15, A.REMIND))
+    lead = route_at(T0, team)
+    with time_machine.travel(T0 + timedelta(minutes=1), tick=False):
+        lead_touch(user=ana, lead_id=lead.pk, kind="call")
+        # A manager hands it back untouched-looking: pending again, then touched again.
+        Lead.objects.filter(pk=lead.pk).update(escalation_due_at=T0)
+        lead_touch(user=ana, lead_id=lead.pk, kind="email")
+    assert fresh(lead).escalation_due_at is None
