@@ -110,6 +110,7 @@ class SlaStep(models.Model):
     )
 
     class Meta:
+        verbose_name = "SLA step"
         ordering = ["policy", "after_minutes", "id"]
 
     def __str__(self) -> str:

@@ -300,3 +300,33 @@ def test_a_touch_on_a_lead_already_contacted_leaves_nothing_pending(team, ana, t
         Lead.objects.filter(pk=lead.pk).update(escalation_due_at=T0)
         lead_touch(user=ana, lead_id=lead.pk, kind="email")
     assert fresh(lead).escalation_due_at is None
+
+
+def test_pool_aging_can_offer_the_lead_live_by_an_offer_rule(team, ana, captured):
+    from leadroute.shared.redis_client import redis_client
+    from routing.live.presence import presence_key
+    from routing.models import Offer
+    from tests.routing.offers.conftest import online
+
+    pool = PoolFactory(team=team)
+    offer = RuleFactory(
+        team=team, name="Offer", priority=50, action=RoutingRule.Action.OFFER, offer_seconds=60
+    )
+    RuleFactory(team=team, action=RoutingRule.Action.POOL, pool=pool, priority=1)
+    PoolAgingPolicy.objects.create(
+        pool=pool, after_minutes=30, action=PoolAgingPolicy.Action.ROUTE, rule=offer
+    )
+    with time_machine.travel(T0, tick=False):
+        lead = screened_lead(team=team)
+        lead_route(lead=lead)
+    sweep(T0, captured)
+    redis_client().delete(presence_key())
+    try:
+        with time_machine.travel(T0 + timedelta(minutes=31), tick=False):
+            online(ana)
+        assert sweep(T0 + timedelta(minutes=31), captured)["pool_aged"] == 1
+    finally:
+        redis_client().delete(presence_key())
+    lead = fresh(lead)
+    assert lead.status == LeadState.OFFERED and lead.pool is None
+    assert Offer.objects.get(lead=lead, state="open").recipient_ids == [ana.pk]
