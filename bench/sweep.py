@@ -1,6 +1,6 @@
 """Escalation sweep benchmark — prints figures, asserts nothing.
 
-    make bench ARGS="bench/sweep.py [--leads 100000] [--due 5000] [--reps 20]"
+    make bench ARGS="bench/sweep.py [--leads 100000] [--due 5000] [--reps 20] [--reassign 500]"
 
 Uses a fresh `<DATABASE_URL's database>_bench` (bench/_common.py). Seeds --leads owned,
 untouched leads of one team under an SLA policy "remind the owner after 15 min", of which
@@ -11,6 +11,8 @@ untouched leads of one team under an SLA policy "remind the owner after 15 min",
 2. An empty sweep (nothing due), median of 20.
 3. Queries per batch: one batch of 50 due leads and one of 500 (`leads_escalate` on locked
    rows), counted with Django's query log: equal when the count is constant.
+4. --reassign (500) due reassignments by a team rule over the --reps reps: each goes
+   through the routing engine on its own, so this is the per-lead figure.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=100_000)
     parser.add_argument("--due", type=int, default=5_000)
     parser.add_argument("--reps", type=int, default=20)
+    parser.add_argument("--reassign", type=int, default=500)
     args = parser.parse_args()
     env = bench_env()
     prepare_database(env)
@@ -112,6 +115,28 @@ def main() -> None:
                 leads_escalate(leads=leads, now=timezone.now())
         counts[size] = len(queries)
     print(f"3. queries per batch: {counts[50]} for 50 leads, {counts[500]} for 500 leads")
+
+    # 4. Reassignments go through the engine one lead at a time: their own figure.
+    from routing.models import RoutingRule
+
+    RoutingRule.objects.create(name="Bench team rule", team=team, priority=1)
+    policy.steps.update(action=SlaStep.Action.REASSIGN)
+    ids = list(
+        Lead.objects.filter(escalation_due_at__isnull=True).values_list("pk", flat=True)[
+            : args.reassign
+        ]
+    )
+    Lead.objects.filter(pk__in=ids).update(
+        escalation_due_at=timezone.now() - timedelta(minutes=1), escalation_step=0
+    )
+    started = time.perf_counter()
+    done = escalation_sweep_run()
+    elapsed = time.perf_counter() - started
+    print(
+        f"4. reassignments: {elapsed:.2f} s for {len(ids)} leads "
+        f"({elapsed / max(len(ids), 1) * 1000:.1f} ms each, new owners' first look included)"
+        f" -> {done}"
+    )
 
 
 if __name__ == "__main__":

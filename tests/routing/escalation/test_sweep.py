@@ -330,3 +330,22 @@ def test_pool_aging_can_offer_the_lead_live_by_an_offer_rule(team, ana, captured
     lead = fresh(lead)
     assert lead.status == LeadState.OFFERED and lead.pool is None
     assert Offer.objects.get(lead=lead, state="open").recipient_ids == [ana.pk]
+
+
+def test_reassignment_never_hands_the_lead_back_to_its_owner_whatever_its_timeline(
+    team, ana, team_rule, captured
+):
+    from tests.factories import LeadFactory
+
+    bea = make_rep(team=team)
+    policy(team, (15, A.REASSIGN))
+    # Imported as owned (no "assigned" event names its owner): the engine still knows.
+    lead = LeadFactory(
+        team=team,
+        status=LeadState.ASSIGNED,
+        owner=ana,
+        assigned_at=T0,
+        escalation_due_at=T0 + timedelta(minutes=15),
+    )
+    assert sweep(T0 + timedelta(minutes=16), captured) == {"reassign": 1}
+    assert fresh(lead).owner == bea
