@@ -433,6 +433,7 @@ def _plan(
     dry_run: bool,
     source_slug: str | None = None,
     resume: dict | None = None,
+    resumes: list[dict] | None = None,
 ) -> tuple[Batch, list[Router]]:
     """Match every lead, then read the facts of every rep the matches can reach."""
     started = time.perf_counter()
@@ -448,7 +449,13 @@ def _plan(
     )
     batch.reads_seconds = time.perf_counter() - started
     routers = [
-        Router(lead=lead, batch=batch, source_slug=source_slug, **(resume or {})) for lead in leads
+        Router(
+            lead=lead,
+            batch=batch,
+            source_slug=source_slug,
+            **(resumes[i] if resumes is not None else resume or {}),
+        )
+        for i, lead in enumerate(leads)
     ]
     reachable = batch.reachable([r.matched for r in routers if r.matched is not None])
     started = time.perf_counter()
@@ -524,24 +531,38 @@ def lead_offer_fallback(
     return lead
 
 
-def lead_reroute(*, lead: Lead, rule_id: int | None, why: str, now: datetime | None = None) -> Lead:
-    """Place an untouched assigned lead, or an aged pooled one, again by rule `rule_id`
-    (the one that placed it; None, gone or inactive: whichever matches now): the next
-    eligible rep — never one who owned it before —, a live offer, else the rule's
-    fallback. Written and recorded as any routing is, the decision's reason leading with
-    `why` ("Reassigned from Ana: no touch in 15 min").
+@dataclass(frozen=True)
+class Reroute:
+    lead: Lead
+    rule_id: int | None  # the rule that placed it; None, gone or inactive: the rules now
+    why: str  # leads the decision's reason ("Reassigned from Ana: no touch in 15 min")
 
-    Called with the lead row locked, inside the caller's transaction."""
-    if lead.status not in (LeadState.ASSIGNED, LeadState.POOLED):
-        return lead
+
+def leads_reroute(*, reroutes: list[Reroute], now: datetime | None = None) -> list[Lead]:
+    """Place untouched assigned leads, or aged pooled ones, again — each by its rule: the
+    next eligible rep (never one who owned it before, the owner now included), a live
+    offer, else the rule's fallback. One batch, as intake routes one: the reps' facts are
+    read once for all. Written and recorded as any routing is.
+
+    Called with the lead rows locked, inside the caller's transaction; leads no longer
+    assigned or pooled are left alone."""
+    todo = [r for r in reroutes if r.lead.status in (LeadState.ASSIGNED, LeadState.POOLED)]
+    if not todo:
+        return []
     with transaction.atomic(savepoint=False):
         batch, routers = _plan(
-            [lead],
+            [r.lead for r in todo],
             now=now or timezone.now(),
             dry_run=False,
-            resume={"reroute_rule_id": rule_id, "reroute_why": why},
+            resumes=[{"reroute_rule_id": r.rule_id, "reroute_why": r.why} for r in todo],
         )
-        batch_write(batch, routers, [routers[0].place()])
+        batch_write(batch, routers, [router.place() for router in routers])
+    return [r.lead for r in todo]
+
+
+def lead_reroute(*, lead: Lead, rule_id: int | None, why: str, now: datetime | None = None) -> Lead:
+    """`leads_reroute` for one lead."""
+    leads_reroute(reroutes=[Reroute(lead=lead, rule_id=rule_id, why=why)], now=now)
     return lead
 
 

@@ -9,8 +9,9 @@ time; then it sets the next due time. A killed worker's batch rolls back and is 
 at the next sweep.
 
 Reminders and manager alerts — the bulk of any sweep — are written for the whole batch
-at once (events, notifications, due times: a constant number of statements); moves
-(reassign, pool, skim) go through the engine or `lead_transition`, one lead at a time.
+at once (events, notifications, due times: a constant number of statements); a batch's
+reassignments go through the engine together (one read of the reps' facts), and the
+other moves (pool, skim, pool aging) through `lead_transition` or the engine one by one.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import RepProfile, Team
@@ -29,7 +31,7 @@ from pools.lifecycle import LeadState
 from pools.models import Lead, LeadEvent
 from pools.services import lead_transition
 
-from ..engine import lead_reroute
+from ..engine import Reroute, lead_reroute, leads_reroute
 from ..models import Notification, PoolAgingPolicy, RoutingDecision, SlaPolicy, SlaStep
 from .models import minutes_label
 from .notify import Notice, notify
@@ -70,6 +72,8 @@ class _Batch:
         self.events: list[LeadEvent] = []
         self.notices: list[Notice] = []
         self.done: Counter = Counter()
+        # Reassignments, routed together once every lead is visited: (reroute, what).
+        self.reroutes: list[tuple[Reroute, str]] = []
 
     def plan(self, lead: Lead, due: datetime | None, step: int) -> None:
         self.due.append((lead, due, step))
@@ -118,6 +122,7 @@ def leads_escalate(*, leads: list[Lead], now: datetime) -> Counter:
         else:  # touched, closed, moved on: nothing pending
             batch.plan(lead, None, lead.escalation_step)
             batch.done["cleared"] += 1
+    _reroute_all(batch)
     batch.write()
     return batch.done
 
@@ -187,9 +192,13 @@ def _owned_visit(batch, lead, *, policy: SlaPolicy | None, rule_id, owner, manag
         )
         return
     old_owner = lead.owner_id
+    if step.action == A.REASSIGN and lead.reassignments < policy.max_reassignments:
+        why = f"Reassigned from {name}: {untouched}"
+        batch.reroutes.append((Reroute(lead=lead, rule_id=rule_id, why=why), untouched))
+        return
     try:
         with transaction.atomic():  # a savepoint: one lead's failure spares the batch
-            if step.action == A.REASSIGN and lead.reassignments >= policy.max_reassignments:
+            if step.action == A.REASSIGN:
                 data["parked"] = True
                 lead_transition(
                     lead=lead,
@@ -199,9 +208,6 @@ def _owned_visit(batch, lead, *, policy: SlaPolicy | None, rule_id, owner, manag
                     f"{lead.reassignments} reassignments; {name} has {untouched}",
                     data=data,
                 )
-            elif step.action == A.REASSIGN:
-                lead_reroute(lead=lead, rule_id=rule_id, why=f"Reassigned from {name}: {untouched}")
-                Lead.objects.filter(pk=lead.pk).update(reassignments=lead.reassignments + 1)
             elif step.action == A.POOL:
                 lead_transition(
                     lead=lead,
@@ -225,6 +231,11 @@ def _owned_visit(batch, lead, *, policy: SlaPolicy | None, rule_id, owner, manag
         batch.plan(lead, batch.now + timedelta(seconds=settings.SWEEP_INTERVAL_SECONDS), i)
         batch.done["failed"] += 1
         return
+    _taken(batch, lead, old_owner, untouched)
+
+
+def _taken(batch, lead: Lead, old_owner: int, untouched: str) -> None:
+    """Tell the old owner the lead was taken, and its new owner (if any) that it came."""
     batch.notices.append(
         Notice(
             old_owner,
@@ -242,7 +253,41 @@ def _owned_visit(batch, lead, *, policy: SlaPolicy | None, rule_id, owner, manag
                 lead.pk,
             )
         )
-    logger.info("Escalated lead %s (%s): now %s", lead.pk, step.action, lead.status)
+    logger.info("Escalated lead %s: now %s", lead.pk, lead.status)
+
+
+def _reroute_all(batch) -> None:
+    """The batch's reassignments through the engine together (the reps' facts read once);
+    if the batch fails (a lead moved under us cannot, as the rows are locked, but a bad
+    rule can), each lead alone, so one lead's failure spares the others."""
+    if not batch.reroutes:
+        return
+    owners = {r.lead.pk: r.lead.owner_id for r, _ in batch.reroutes}
+    try:
+        with transaction.atomic():
+            leads_reroute(reroutes=[r for r, _ in batch.reroutes])
+        moved = batch.reroutes
+    except Exception:
+        logger.exception("Batched reassignment failed; reassigning one lead at a time")
+        moved = []
+        for reroute, untouched in batch.reroutes:
+            reroute.lead.refresh_from_db()
+            try:
+                with transaction.atomic():
+                    leads_reroute(reroutes=[reroute])
+                moved.append((reroute, untouched))
+            except Exception:
+                logger.exception("Reassignment failed for lead %s", reroute.lead.pk)
+                lead = reroute.lead
+                retry = batch.now + timedelta(seconds=settings.SWEEP_INTERVAL_SECONDS)
+                batch.plan(lead, retry, lead.escalation_step)
+                batch.done["failed"] += 1
+    if moved:
+        Lead.objects.filter(pk__in=[r.lead.pk for r, _ in moved]).update(
+            reassignments=F("reassignments") + 1
+        )
+    for reroute, untouched in moved:
+        _taken(batch, reroute.lead, owners[reroute.lead.pk], untouched)
 
 
 def _pool_visit(batch, lead: Lead, policy: PoolAgingPolicy | None) -> None:
