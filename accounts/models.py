@@ -1,6 +1,6 @@
 import functools
 import zoneinfo
-from datetime import datetime, time
+from datetime import UTC, datetime, time, timedelta
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -226,6 +226,34 @@ class RepProfile(Caps):
         windows = (self.working_hours or {}).get(WEEKDAYS[local.weekday()], [])
         now = local.time()
         return any(parse_clock(s) <= now < parse_clock(e) for s, e in windows)
+
+    def working_deadline(self, start: datetime, minutes: float) -> datetime:
+        """The moment `minutes` of the rep's working time have passed since `start`: the
+        clock runs only inside their weekly windows, in their own time zone (a lead that
+        arrives on Friday evening is due on Monday morning). A rep with no windows at all
+        is timed by the wall clock."""
+        zone = zoneinfo.ZoneInfo(self.time_zone)
+        left = timedelta(minutes=minutes)
+        hours = self.working_hours or {}
+        if not any(hours.get(day) for day in WEEKDAYS) or left <= timedelta(0):
+            return start + left
+        day = start.astimezone(zone).date()
+        while True:  # ends: some weekday has a window, so every week gives working time
+            for s, e in sorted(hours.get(WEEKDAYS[day.weekday()], [])):
+                # Bounds in UTC, so a DST change inside a window counts its real length.
+                opens = datetime.combine(day, parse_clock(s), zone).astimezone(UTC)
+                closes = (
+                    datetime.combine(day + timedelta(days=1), time.min, zone)
+                    if e == "24:00"
+                    else datetime.combine(day, parse_clock(e), zone)
+                ).astimezone(UTC)
+                begin = max(opens, start)
+                if begin >= closes:
+                    continue
+                if begin + left <= closes:
+                    return begin + left
+                left -= closes - begin
+            day += timedelta(days=1)
 
     def effective_cap(self, field: str) -> int | None:
         """The rep's own limit, else the team's; None means unlimited."""

@@ -96,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.roles",
+                "routing.escalation.context.notification_bell",
             ],
             "builtins": ["template_partials.templatetags.partials"],
         },
@@ -167,7 +168,17 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 SWEEP_INTERVAL_SECONDS = env.int("SWEEP_INTERVAL_SECONDS", default=30)
 # A lead waiting for intake this long has lost its drain; the sweep publishes another.
 INTAKE_SWEEP_GRACE_SECONDS = env.int("INTAKE_SWEEP_GRACE_SECONDS", default=30)
+# E-mail (escalation's reminders and alerts): EMAIL_URL as django-environ reads it, e.g.
+# smtp+tls://user:password@smtp.example.com:587; the console unless set (`make run`).
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))  # sets EMAIL_BACKEND, HOST…
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="LeadRoute <leadroute@localhost>")
+# Leads the escalation sweep takes per transaction (FOR UPDATE SKIP LOCKED).
+ESCALATION_BATCH = env.int("ESCALATION_BATCH", default=500)
 CELERY_BEAT_SCHEDULE = {
+    "escalation": {
+        "task": "routing.tasks.escalation_sweep",
+        "schedule": timedelta(seconds=SWEEP_INTERVAL_SECONDS),
+    },
     "sweep": {
         "task": "routing.tasks.sweep",
         "schedule": timedelta(seconds=SWEEP_INTERVAL_SECONDS),

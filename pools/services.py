@@ -86,11 +86,18 @@ def _planned_changes(*, lead: Lead, to: str, owner, pool, extra: dict | None, no
         raise ValueError(f"Moving a lead to {to} needs an owner.")
     if to == LeadState.POOLED and pool is None:
         raise ValueError("Moving a lead to a pool needs the pool.")
-    if to == LeadState.ASSIGNED and (lead.status != to or lead.owner_id != owner.pk):
+    new_owner = to == LeadState.ASSIGNED and (lead.status != to or lead.owner_id != owner.pk)
+    if new_owner:
         changes["assigned_at"] = now
         changes["first_touch_at"] = None
     if to == LeadState.POOLED:
         changes["pooled_at"] = now
+    # A new owner or a pool starts the lead's escalation afresh at the next sweep; every
+    # other move (a disposition, the skim queue, an offer) ends what was pending.
+    if new_owner or to == LeadState.POOLED:
+        changes["escalation_due_at"], changes["escalation_step"] = now, 0
+    elif not (to == LeadState.ASSIGNED and lead.status == to):
+        changes["escalation_due_at"] = None
     if to in CLOSED_STATES:
         changes["closed_at"] = now
     if lead.status == LeadState.SCREENED and to != LeadState.REJECTED:

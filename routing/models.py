@@ -7,11 +7,17 @@ from django.utils import timezone
 from accounts.models import RepProfile, Team
 from pools.models import Lead, Pool
 
+from .escalation.models import EmailMute, Notification, PoolAgingPolicy, SlaPolicy, SlaStep
 from .offers.models import Offer, OfferResponse
 from .rules.conditions import ConditionError, conditions_validate
 
 __all__ = [
+    "EmailMute",
     "Heartbeat",
+    "Notification",
+    "PoolAgingPolicy",
+    "SlaPolicy",
+    "SlaStep",
     "Offer",
     "OfferResponse",
     "RepIntake",

@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from . import services
+from .escalation.tasks import escalation_sweep, notifications_email  # noqa: F401  (likewise)
 from .intake import drain
 from .intake.kick import intake_drain  # noqa: F401  (registered here for the worker)
 from .offers.tasks import offer_expire, offers_expire_due  # noqa: F401  (likewise)

@@ -81,6 +81,15 @@ class Lead(models.Model):
     assigned_at = models.DateTimeField(null=True, blank=True)
     first_touch_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Escalation (routing.escalation): when the sweep next looks at the lead, and which of
+    # its SLA policy's steps comes next. Every move to a new owner or into a pool sets it
+    # to "now" (the sweep then reads the policy and sets the real time), any other move and
+    # a touch clear it — pools knows no policy, only that the lead is due for a look.
+    escalation_due_at = models.DateTimeField(null=True, blank=True)
+    escalation_step = models.PositiveSmallIntegerField(default=0)
+    reassignments = models.PositiveSmallIntegerField(
+        default=0, help_text="Times escalation took the lead from an owner who never touched it."
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -120,6 +129,13 @@ class Lead(models.Model):
             # A team's leads in a state, oldest first: the desk's skim queue reads its first
             # page in index order (no sort of the whole queue); (team, status) lookups too.
             models.Index(fields=["team", "status", "created_at", "id"], name="lead_team_queue"),
+            # The escalation sweep's "due now" scan; partial, so the many leads with nothing
+            # pending cost no index entries.
+            models.Index(
+                fields=["escalation_due_at"],
+                name="lead_escalation_due",
+                condition=Q(escalation_due_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -149,6 +165,7 @@ class LeadEvent(models.Model):
         NOTE = "note", "Note"
         INQUIRY = "inquiry", "Repeat inquiry"
         ROUTED = "routed", "Routed"
+        ESCALATED = "escalated", "Escalated"
 
     # No index of its own (nor has actor): the composite indexes below start with them.
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events", db_index=False)

@@ -306,7 +306,8 @@ def _take(lead_id_sql: str, *, reason: str) -> str:
     WITH moved AS (
         UPDATE {_LEAD} l
         SET status = '{_ASSIGNED}', owner_id = p_user, pool_id = NULL,
-            updated_at = p_now, assigned_at = p_now, first_touch_at = NULL
+            updated_at = p_now, assigned_at = p_now, first_touch_at = NULL,
+            escalation_due_at = p_now, escalation_step = 0
         WHERE l.id = ({lead_id_sql}) AND l.status = '{_POOLED}' AND l.pool_id = pl.id
           AND l.owner_id IS NULL
         RETURNING {returned}

@@ -71,6 +71,10 @@ def lead_touch(*, user, lead_id: int, kind: str, note: str = "") -> None:
             Lead.objects.filter(pk=lead.pk, first_touch_at__isnull=True).update(
                 updated_at=now, **first
             )
+        if lead.escalation_due_at is not None:
+            # A touch ends whatever escalation was pending, under the same row lock as the
+            # sweep takes (the assigned path above clears it in lead_transition).
+            Lead.objects.filter(pk=lead.pk).update(escalation_due_at=None)
         LeadEvent.objects.create(
             lead=lead,
             kind=LeadEvent.Kind.TOUCH,

@@ -3,18 +3,24 @@ filters them (eligibility), places each lead and writes the decision record (rec
 
 from .router import (
     Recheck,
+    Reroute,
     lead_offer_fallback,
     lead_offer_recheck,
+    lead_reroute,
     lead_route,
     lead_route_preview,
+    leads_reroute,
     leads_route,
 )
 
 __all__ = (
     "Recheck",
+    "Reroute",
     "lead_offer_fallback",
     "lead_offer_recheck",
+    "lead_reroute",
     "lead_route",
     "lead_route_preview",
+    "leads_reroute",
     "leads_route",
 )

@@ -232,11 +232,16 @@ def book_facts(
         )
     )
     leads = lead_ids or [-1]
+    # Former owners: every owner the timeline names, and the lead's owner now (a lead
+    # taken back by escalation must not go to the rep it is taken from, whatever its
+    # timeline holds).
     statements.append(
         (
-            f"SELECT DISTINCT lead_id, owner_id FROM {LeadEvent._meta.db_table} "
-            f"WHERE lead_id IN ({_in(leads)}) AND owner_id IS NOT NULL",
-            leads,
+            f"SELECT lead_id, owner_id FROM {LeadEvent._meta.db_table} "
+            f"WHERE lead_id IN ({_in(leads)}) AND owner_id IS NOT NULL "
+            f"UNION SELECT id, owner_id FROM {Lead._meta.db_table} "
+            f"WHERE id IN ({_in(leads)}) AND owner_id IS NOT NULL",
+            leads + leads,
         )
     )
     results = run_batch(statements)

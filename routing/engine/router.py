@@ -137,6 +137,11 @@ class Router:
     resume: RoutingRule | None = None
     resume_why: str = ""
     resume_visited: tuple[int, ...] = ()
+    # A lead escalation takes back (routing.escalation): routed again by this rule (its
+    # original one; gone or inactive: the rules as they match now), its former owners
+    # excluded as for any lead (RepBook marks them), the reason leading with why.
+    reroute_rule_id: int | None = None
+    reroute_why: str = ""
 
     def __post_init__(self):
         self.started = time.perf_counter()
@@ -149,7 +154,12 @@ class Router:
         )
         self.snapshot = lead_snapshot(self.lead, slug=slug, territories=self.batch.territories)
         self.trace["territories"] = sorted(self.snapshot.territories)
-        self.matched = self.resume if self.resume_why else self.match()
+        if self.resume_why:
+            self.matched = self.resume
+        elif self.reroute_why and self.reroute_rule_id in self.batch.rules_by_id:
+            self.matched = self.batch.rules_by_id[self.reroute_rule_id]
+        else:
+            self.matched = self.match()
         self.elapsed = time.perf_counter() - self.started
 
     def match(self) -> RoutingRule | None:
@@ -188,6 +198,21 @@ class Router:
                 }
             )
             placement = self.fallback(rule, set(self.resume_visited) | {rule.pk})
+        elif self.reroute_why:
+            placement = (
+                self.apply(self.matched, visited=set())
+                if self.matched is not None
+                else self.default_placement("No rule matched")
+            )
+            if placement.to == LeadState.POOLED and self.lead.status == LeadState.POOLED:
+                # An aged pooled lead the rule would only pool again: a manager decides.
+                placement = Placement(
+                    LeadState.SKIMMING,
+                    f"{placement.reason}; already pooled: manager's skim queue",
+                    rule=placement.rule,
+                    team_id=placement.team_id,
+                )
+            placement.reason = f"{self.reroute_why}; {placement.reason}"
         elif self.lead.review_reason:
             # Held at capture (e.g. a web form sent faster than a person types): a manager
             # looks before any rep spends time on it, whatever the rules say.
@@ -412,6 +437,7 @@ def _plan(
     dry_run: bool,
     source_slug: str | None = None,
     resume: dict | None = None,
+    resumes: list[dict] | None = None,
 ) -> tuple[Batch, list[Router]]:
     """Match every lead, then read the facts of every rep the matches can reach."""
     started = time.perf_counter()
@@ -427,7 +453,13 @@ def _plan(
     )
     batch.reads_seconds = time.perf_counter() - started
     routers = [
-        Router(lead=lead, batch=batch, source_slug=source_slug, **(resume or {})) for lead in leads
+        Router(
+            lead=lead,
+            batch=batch,
+            source_slug=source_slug,
+            **(resumes[i] if resumes is not None else resume or {}),
+        )
+        for i, lead in enumerate(leads)
     ]
     reachable = batch.reachable([r.matched for r in routers if r.matched is not None])
     started = time.perf_counter()
@@ -500,6 +532,41 @@ def lead_offer_fallback(
             resume={"resume": rule, "resume_why": why, "resume_visited": tuple(visited)},
         )
         batch_write(batch, routers, [routers[0].place()])
+    return lead
+
+
+@dataclass(frozen=True)
+class Reroute:
+    lead: Lead
+    rule_id: int | None  # the rule that placed it; None, gone or inactive: the rules now
+    why: str  # leads the decision's reason ("Reassigned from Ana: no touch in 15 min")
+
+
+def leads_reroute(*, reroutes: list[Reroute], now: datetime | None = None) -> list[Lead]:
+    """Place untouched assigned leads, or aged pooled ones, again — each by its rule: the
+    next eligible rep (never one who owned it before, the owner now included), a live
+    offer, else the rule's fallback. One batch, as intake routes one: the reps' facts are
+    read once for all. Written and recorded as any routing is.
+
+    Called with the lead rows locked, inside the caller's transaction; leads no longer
+    assigned or pooled are left alone."""
+    todo = [r for r in reroutes if r.lead.status in (LeadState.ASSIGNED, LeadState.POOLED)]
+    if not todo:
+        return []
+    with transaction.atomic(savepoint=False):
+        batch, routers = _plan(
+            [r.lead for r in todo],
+            now=now or timezone.now(),
+            dry_run=False,
+            resumes=[{"reroute_rule_id": r.rule_id, "reroute_why": r.why} for r in todo],
+        )
+        batch_write(batch, routers, [router.place() for router in routers])
+    return [r.lead for r in todo]
+
+
+def lead_reroute(*, lead: Lead, rule_id: int | None, why: str, now: datetime | None = None) -> Lead:
+    """`leads_reroute` for one lead."""
+    leads_reroute(reroutes=[Reroute(lead=lead, rule_id=rule_id, why=why)], now=now)
     return lead
 
 

@@ -1,0 +1,97 @@
+"""Which policy governs a lead, when its steps fall due, and how the admin says it in words.
+Read once per sweep batch (a few small tables), matched in Python per lead."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from accounts.models import RepProfile
+
+from ..models import PoolAgingPolicy, SlaPolicy, SlaStep
+from .models import minutes_label
+
+
+@dataclass
+class Policies:
+    sla: dict[int, list[SlaPolicy]]  # team id -> its active policies, narrowest first
+    aging: dict[int, PoolAgingPolicy]  # pool id -> its active aging policy
+
+    @classmethod
+    def load(cls) -> Policies:
+        sla: dict[int, list[SlaPolicy]] = {}
+        for policy in SlaPolicy.objects.filter(is_active=True).prefetch_related("steps"):
+            sla.setdefault(policy.team_id, []).append(policy)
+        for policies in sla.values():
+            policies.sort(key=lambda p: (-p.specificity, p.pk))
+        aging = {
+            p.pool_id: p
+            for p in PoolAgingPolicy.objects.filter(is_active=True).select_related("rule")
+        }
+        return cls(sla=sla, aging=aging)
+
+    def for_lead(self, *, team_id: int | None, rule_id: int | None, source_id, score: int):
+        """The narrowest active policy of the lead's team that fits it, or None."""
+        for policy in self.sla.get(team_id, ()):
+            if policy.rule_id is not None and policy.rule_id != rule_id:
+                continue
+            if policy.source_id is not None and policy.source_id != source_id:
+                continue
+            if policy.min_score is not None and score < policy.min_score:
+                continue
+            if policy.max_score is not None and score > policy.max_score:
+                continue
+            return policy
+        return None
+
+
+def step_due_at(
+    *, policy: SlaPolicy, step: SlaStep, assigned_at: datetime, owner: RepProfile | None
+) -> datetime:
+    """When `step` falls due for a lead assigned at `assigned_at`: wall-clock minutes, or
+    the owner's working minutes in their time zone (RepProfile.working_deadline)."""
+    if policy.working_hours_only and owner is not None:
+        return owner.working_deadline(assigned_at, step.after_minutes)
+    return assigned_at + timedelta(minutes=step.after_minutes)
+
+
+def policy_summary(policy: SlaPolicy) -> str:
+    """The policy in plain words, for the admin's list and form."""
+    scope = [f"leads of {policy.team}"]
+    if policy.rule_id:
+        scope.append(f"placed by “{policy.rule}”")
+    if policy.source_id:
+        scope.append(f"from {policy.source}")
+    if policy.min_score is not None and policy.max_score is not None:
+        scope.append(f"scoring {policy.min_score}–{policy.max_score}")
+    elif policy.min_score is not None:
+        scope.append(f"scoring {policy.min_score} or more")
+    elif policy.max_score is not None:
+        scope.append(f"scoring {policy.max_score} or less")
+    clock = " working" if policy.working_hours_only else ""
+    steps = list(policy.steps.all())
+    if not steps:
+        return f"For {' '.join(scope)}: no steps yet, so nothing happens."
+    words = {
+        SlaStep.Action.REMIND: "remind the owner",
+        SlaStep.Action.REASSIGN: "reassign to the next eligible rep by the lead's rule",
+        SlaStep.Action.SKIM: "send it to the manager's skim queue",
+        SlaStep.Action.NOTIFY_MANAGER: "notify the team's managers",
+    }
+    parts = []
+    for step in steps:
+        what = (
+            f"send it back to pool {step.pool}"
+            if step.action == SlaStep.Action.POOL
+            else words[step.action]
+        )
+        parts.append(f"after {minutes_label(step.after_minutes)}{clock} untouched, {what}")
+    text = f"For {' '.join(scope)}: " + "; ".join(parts) + "."
+    if any(s.action == SlaStep.Action.REASSIGN for s in steps):
+        text += (
+            f" After {policy.max_reassignments} reassignment"
+            f"{'s' if policy.max_reassignments != 1 else ''} the lead parks in the skim queue."
+        )
+    if policy.working_hours_only:
+        text += " Only the owner's working hours count, in their time zone."
+    return text

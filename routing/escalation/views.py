@@ -1,0 +1,36 @@
+"""The notification list, marking read, and which kinds come by e-mail. Thin: each view
+calls one selector or service; every query is scoped to the signed-in user."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from .notify import email_mutes_set, notifications_mark_read
+from .selectors import email_choices, notifications_for
+
+
+@login_required
+@require_GET
+def notifications(request):
+    context = {
+        "notifications": list(notifications_for(user=request.user)),
+        "choices": email_choices(user=request.user),
+    }
+    template = "routing/escalation/notifications.html"
+    return render(request, template + "#notification-list" if request.htmx else template, context)
+
+
+@login_required
+@require_POST
+def notifications_read(request):
+    notifications_mark_read(user=request.user)
+    return redirect("routing:notifications")
+
+
+@login_required
+@require_POST
+def notifications_email(request):
+    email_mutes_set(user=request.user, emailed_kinds=request.POST.getlist("kind"))
+    messages.success(request, "E-mail preferences saved.")
+    return redirect("routing:notifications")

@@ -1,0 +1,92 @@
+"""The notification page, the bell, e-mail preferences, and the admin's policy summary."""
+
+import pytest
+from django.urls import reverse
+
+from routing.escalation.policies import policy_summary
+from routing.models import EmailMute, Notification, SlaPolicy, SlaStep
+from tests.factories import PoolFactory
+
+pytestmark = pytest.mark.django_db
+URL = reverse("routing:notifications")
+
+
+def note(user, text="Lead A is waiting", **fields):
+    return Notification.objects.create(user=user, kind="reminder", text=text, **fields)
+
+
+def test_a_signed_out_visitor_is_sent_to_sign_in(client):
+    response = client.get(URL)
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_each_person_sees_only_their_own_notifications(client_for, rep, other_rep):
+    note(rep, "Mine")
+    note(other_rep, "Theirs")
+    page = client_for(rep).get(URL).content.decode()
+    assert "Mine" in page and "Theirs" not in page
+
+
+def test_the_list_page_refuses_a_post_and_serves_its_fragment_to_htmx(client_for, rep):
+    note(rep, "Mine")
+    client = client_for(rep)
+    assert client.post(URL).status_code == 405
+    fragment = client.get(URL, headers={"HX-Request": "true"}).content.decode()
+    assert "Mine" in fragment and "<html" not in fragment and 'id="notification-list"' in fragment
+
+
+def test_the_bell_shows_the_unread_count_on_every_page(client_for, rep):
+    note(rep)
+    note(rep)
+    note(rep, read_at="2026-01-01T00:00Z")
+    page = client_for(rep).get(reverse("pools:my_leads")).content.decode()
+    assert 'id="notification-count" class="bell-count">2</span>' in page
+    assert f'href="{URL}"' in page
+
+
+def test_mark_all_read_marks_only_ones_own(client_for, rep, other_rep):
+    note(rep)
+    theirs = note(other_rep)
+    client = client_for(rep)
+    assert client.get(reverse("routing:notifications_read")).status_code == 405
+    assert client.post(reverse("routing:notifications_read")).status_code == 302
+    assert not Notification.objects.filter(user=rep, read_at__isnull=True).exists()
+    theirs.refresh_from_db()
+    assert theirs.read_at is None
+
+
+def test_e_mail_preferences_mute_the_unticked_kinds_and_ignore_unknown_ones(client_for, rep):
+    client = client_for(rep)
+    response = client.post(
+        reverse("routing:notifications_email"), {"kind": ["reminder", "bogus"]}, follow=True
+    )
+    assert "E-mail preferences saved." in response.content.decode()
+    muted = set(EmailMute.objects.filter(user=rep).values_list("kind", flat=True))
+    assert muted == set(Notification.Kind.values) - {"reminder"}
+    client.post(reverse("routing:notifications_email"), {"kind": Notification.Kind.values})
+    assert not EmailMute.objects.filter(user=rep).exists()
+
+
+def test_the_admin_summarises_a_policy_in_plain_words(team, admin_user, client_for):
+    pool = PoolFactory(team=team, name="Second chance")
+    policy = SlaPolicy.objects.create(
+        name="Hot leads", team=team, min_score=70, working_hours_only=True, max_reassignments=2
+    )
+    for minutes, action, p in (
+        (15, SlaStep.Action.REMIND, None),
+        (30, SlaStep.Action.REASSIGN, None),
+        (120, SlaStep.Action.POOL, pool),
+        (1440, SlaStep.Action.NOTIFY_MANAGER, None),
+    ):
+        SlaStep.objects.create(policy=policy, after_minutes=minutes, action=action, pool=p)
+    text = policy_summary(policy)
+    assert text == (
+        f"For leads of {team} scoring 70 or more: after 15 min working untouched, remind the "
+        "owner; after 30 min working untouched, reassign to the next eligible rep by the "
+        "lead's rule; after 2 hours working untouched, send it back to pool Second chance; "
+        "after 1 day working untouched, notify the team's managers. After 2 reassignments "
+        "the lead parks in the skim queue. Only the owner's working hours count, in their "
+        "time zone."
+    )
+    page = client_for(admin_user).get(reverse("admin:routing_slapolicy_changelist"))
+    assert page.status_code == 200 and "remind the owner" in page.content.decode()
