@@ -24,6 +24,7 @@ import time
 from datetime import timedelta
 
 from _common import bench_env, django_setup, prepare_database
+from _results import result
 
 
 def main() -> None:
@@ -86,6 +87,13 @@ def main() -> None:
     done = escalation_sweep_run()
     elapsed = time.perf_counter() - started
     print(f"1. one sweep: {elapsed:.2f} s for {args.due} due leads -> {done}")
+    result(
+        f"escalation sweep, {args.due} due of {args.leads}",
+        elapsed * 1000,
+        "ms",
+        goal="< 5000 ms",
+        met=elapsed < 5,
+    )
 
     empty = []
     for _ in range(20):
@@ -96,6 +104,8 @@ def main() -> None:
         f"2. empty sweep: median {statistics.median(empty) * 1000:.1f} ms, "
         f"max {max(empty) * 1000:.1f} ms (n=20)"
     )
+    median = statistics.median(empty) * 1000
+    result("empty escalation sweep, median", median, "ms", goal="< 50 ms", met=median < 50)
 
     counts = {}
     for size in (50, 500):
