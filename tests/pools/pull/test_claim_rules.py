@@ -2,6 +2,7 @@
 day and week, the lead's local zone and weekday, exact messages, the lead handed back,
 and the vanish broadcast only for a claim that happened."""
 
+import asyncio
 import types
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -243,6 +244,38 @@ def test_vanish_is_broadcast_after_commit_and_only_for_a_claim(
     with django_capture_on_commit_callbacks() as sent:
         lead_claim(user=rep, lead_id=lead.pk)
     assert len(sent) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_claim_sends_one_frame_to_its_pools_group_once_committed(rep, pool):
+    """Through the real channel layer: a socket in the pool's group gets exactly one frame,
+    the claimed row leaving, and a refused claim sends nothing."""
+    from channels.db import database_sync_to_async
+    from channels.layers import get_channel_layer
+
+    from leadroute.shared.live import pool_group, user_group
+    from pools.pull.selectors import row_token
+
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add(pool_group(pool.pk), channel)
+    await layer.group_add(user_group(rep.pk), channel)
+    lead = await database_sync_to_async(pooled)(pool)
+
+    def refused_then_claimed():
+        _set_profile(rep, max_claims_per_day=0)
+        with pytest.raises(ClaimRestricted):
+            lead_claim(user=rep, lead_id=lead.pk)
+        _set_profile(rep, max_claims_per_day=None)
+        lead_claim(user=rep, lead_id=lead.pk)
+
+    await database_sync_to_async(refused_then_claimed)()
+    frame = await asyncio.wait_for(layer.receive(channel), timeout=5)
+    token = row_token(pool_id=pool.pk, lead_id=lead.pk)
+    assert frame["html"] == f'<tr id="pl-{token}" hx-swap-oob="delete"></tr>'  # the row leaves
+    # Then nothing else: a sentinel sent now is the next message.
+    await layer.group_send(user_group(rep.pk), {"type": "live.html", "html": "end"})
+    assert (await asyncio.wait_for(layer.receive(channel), timeout=5))["html"] == "end"
 
 
 def test_ids_out_of_range_are_refused_not_errors(rep, pool):
