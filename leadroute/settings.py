@@ -272,4 +272,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # django-axes says INFO about every sign-in; its lockouts are warnings and still show.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
