@@ -14,6 +14,12 @@
     });
   }
   document.addEventListener("htmx:afterSettle", markCurrent);
+  // A key can land while a live re-read is swapping the queue in: make sure htmx has wired
+  // the element (idempotent), so the click is htmx's request, never a full page load.
+  function press(el) {
+    if (window.htmx) { window.htmx.process(el); }
+    el.click();
+  }
   document.addEventListener("keydown", function (evt) {
     if (evt.ctrlKey || evt.metaKey || evt.altKey) { return; }
     var t = evt.target;
@@ -23,10 +29,10 @@
       var list = rows(), id = currentId(), at = -1;
       list.forEach(function (a, i) { if (a.getAttribute("data-desk-lead") === id) { at = i; } });
       var next = list[key === "j" ? at + 1 : Math.max(at - 1, 0)];
-      if (next) { evt.preventDefault(); next.click(); }
+      if (next) { evt.preventDefault(); press(next); }
       return;
     }
     var target = document.querySelector('#desk-main [data-key="' + key + '"]');
-    if (target) { evt.preventDefault(); target.click(); }
+    if (target) { evt.preventDefault(); press(target); }
   });
 })();

@@ -74,8 +74,13 @@ def test_a_manager_assigns_by_click_and_keyboard_and_everyone_sees_it_live(brows
     # The second manager's queue drops it, live.
     expect(other.locator(f"#desk-row-{leads[0].pk}")).to_have_count(0, timeout=2_000)
     # The keyboard: s skips to the next lead, k goes back, 2 assigns the second suggestion.
+    # Each key once the page is still: the assign's live frame makes this desk re-read its
+    # queue, and a key pressed mid-swap would click a row htmx has not wired up yet.
+    desk.wait_for_timeout(300)
+    desk.wait_for_load_state("networkidle")
     desk.keyboard.press("s")
     expect(desk.locator(f"#desk-lead-{leads[2].pk}")).to_be_visible()
+    desk.wait_for_load_state("networkidle")
     desk.keyboard.press("k")
     expect(desk.locator(f"#desk-lead-{leads[1].pk}")).to_be_visible()
     desk.wait_for_load_state("networkidle")
