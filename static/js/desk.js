@@ -17,7 +17,7 @@
   // A key can land while a live re-read is swapping the queue in: make sure htmx has wired
   // the element (idempotent), so the click is htmx's request, never a full page load.
   function press(el) {
-    if (window.htmx) { window.htmx.process(el); }
+    if (window.htmx) { window.htmx.process(el.closest("form") || el); }
     el.click();
   }
   document.addEventListener("keydown", function (evt) {
