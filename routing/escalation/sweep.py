@@ -253,7 +253,7 @@ def _taken(batch, lead: Lead, old_owner: int, untouched: str) -> None:
                 lead.pk,
             )
         )
-    logger.info("Escalated lead %s: now %s", lead.pk, lead.status)
+    logger.debug("Escalated lead %s: now %s", lead.pk, lead.status)  # the timeline has it
 
 
 def _reroute_all(batch) -> None:
