@@ -49,8 +49,7 @@ def rep_quotas(*, user_ids: list[int], metrics: Iterable[str] | None = None) -> 
         Quota.objects.filter(
             Q(rep__isnull=True) | Q(rep_id=F("team__members__user_id")),
             team__members__user_id__in=user_ids,
-        )
-        .values_list(
+        ).values_list(
             "team__members__user_id",
             "team__members__time_zone",
             "rep_id",
@@ -69,6 +68,4 @@ def rep_quotas(*, user_ids: list[int], metrics: Iterable[str] | None = None) -> 
         chosen[key] = RepQuota(user_id, zone, metric, period, target, rep_id is not None)
     order = {m: i for i, m in enumerate(Quota.Metric.values)}
     periods = {p: i for i, p in enumerate(Quota.Period.values)}
-    return sorted(
-        chosen.values(), key=lambda q: (q.rep_id, order[q.metric], periods[q.period])
-    )
+    return sorted(chosen.values(), key=lambda q: (q.rep_id, order[q.metric], periods[q.period]))

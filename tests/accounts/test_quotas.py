@@ -128,9 +128,7 @@ def test_the_database_holds_the_same_rules(db):
     assert "already has a touches quota a week" in str(exc.value)
 
 
-def test_a_reps_override_replaces_the_team_default_only_for_its_metric_and_period(
-    db, queries_of
-):
+def test_a_reps_override_replaces_the_team_default_only_for_its_metric_and_period(db, queries_of):
     team = TeamFactory()
     ana, bia = make_rep(team=team), make_rep(team=team)
     elsewhere = make_rep(team=TeamFactory())

@@ -68,8 +68,12 @@ def cast():
     took(offered, ana, utc(12, 3, 11), LeadEvent.Kind.ASSIGNED)
     # Not taking (but a touch): the call that moved her lead to contacted. Another rep's lead.
     LeadEvent.objects.create(
-        lead=offered, kind=LeadEvent.Kind.TOUCH, to_state=LeadState.CONTACTED, owner=ana,
-        actor=ana, created_at=utc(12, 3, 11, 30),
+        lead=offered,
+        kind=LeadEvent.Kind.TOUCH,
+        to_state=LeadState.CONTACTED,
+        owner=ana,
+        actor=ana,
+        created_at=utc(12, 3, 11, 30),
     )
     took(LeadFactory(), outsider, utc(12, 2, 10))
     touched(ana, utc(11, 30, 2, 30))  # Sunday night her time: last week
