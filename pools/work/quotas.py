@@ -78,11 +78,17 @@ class Attainment:
 
     @property
     def actual_label(self) -> str:
-        return f"{self.actual:.0f}" if self.counted else f"{self.actual:,.2f}"
+        return _figure(self.actual)
 
     @property
     def target_label(self) -> str:
-        return f"{self.target:.0f}" if self.counted else f"{self.target:,.2f}"
+        return _figure(self.target)
+
+
+def _figure(amount: Decimal) -> str:
+    """Whole units, thousands set apart by a narrow space ("20 000"): read the same by
+    decimal-comma and decimal-point teams, and a bar needs no cents."""
+    return f"{amount:,.0f}".replace(",", "\u202f")
 
 
 def period_bounds(*, at: datetime, zone: str, period: str) -> tuple[date, datetime, datetime]:
