@@ -110,3 +110,25 @@ def test_quota_fill_reads_the_same_queries_for_3_and_15_reps(cast, team, queries
         Quota.objects.create(team=team, rep=rep, metric=W, period="month", target=30)
         took(rep, 2)
     assert queries_of(preview) == few
+
+
+def test_the_rule_admin_saves_quota_fill_and_test_a_lead_shows_the_standing(
+    cast, admin_user, client_for, team
+):
+    from tests.routing.rules.test_admin import _rule_post
+
+    RoutingRule.objects.all().delete()
+    client = client_for(admin_user)
+    form = client.get("/admin/routing/routingrule/add/").content.decode()
+    assert 'value="quota_fill"' in form and "furthest behind their lead quota" in form
+    response = client.post(
+        "/admin/routing/routingrule/add/",
+        _rule_post(name="Fill quotas", team=team.pk, method="quota_fill"),
+    )
+    assert response.status_code == 302
+    assert RoutingRule.objects.get().method == RoutingRule.Method.QUOTA_FILL
+    body = client.get(
+        "/admin/routing/routingrule/test/", {"fields_text": "country: BR"}
+    ).content.decode()
+    assert "Ana A" in body and "furthest behind lead quota: 3 of 10 this week (30%)" in body
+    assert "Eligible · no lead quota (counts as on target)" in body
