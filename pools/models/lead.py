@@ -136,6 +136,14 @@ class Lead(models.Model):
                 name="lead_escalation_due",
                 condition=Q(escalation_due_at__isnull=False),
             ),
+            # Deals won by a rep in a period, and their value (pools.work.quotas), read from
+            # the index alone; partial, so only won leads cost an entry.
+            models.Index(
+                fields=["owner", "closed_at"],
+                name="lead_won_by_owner",
+                include=["won_value"],
+                condition=Q(status=LeadState.WON),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -198,6 +206,14 @@ class LeadEvent(models.Model):
             models.Index(fields=["lead", "created_at"], name="event_lead_time"),
             # Claim caps count a rep's claims today / this week.
             models.Index(fields=["actor", "kind", "created_at"], name="event_actor_kind_time"),
+            # The leads a rep took in a period (quotas' "leads worked", quota fill), read
+            # from the index alone; partial: only moves to `assigned` cost an entry.
+            models.Index(
+                fields=["owner", "created_at"],
+                name="event_taken_by_owner",
+                include=["lead"],
+                condition=Q(to_state="assigned"),
+            ),
         ]
 
     def __str__(self) -> str:

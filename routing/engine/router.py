@@ -30,6 +30,7 @@ from ..models import RoutingRule
 from ..offers.methods import OFFER_METHODS, OfferOptions, OfferPlan
 from ..rules.conditions import conditions_describe
 from ..strategies import STRATEGIES, LeadSnapshot, Options
+from ..strategies.quota_fill import behind_most, standing_label
 from .book import RepBook, is_stateful
 from .eligibility import TEMPORARY, Requirements, lead_territories, rep_exclusion
 
@@ -306,15 +307,24 @@ class Router:
         away, and the rows in roster order."""
         rows = self.batch.book.rows_for(rule, self.snapshot)
         needs = Requirements.of(rule)
+        fills_quotas = rule.assign_method == RoutingRule.Method.QUOTA_FILL
         verdicts, eligible, unavailable = {}, [], set()
         for row in rows:
             excluded = rep_exclusion(row, lead=self.snapshot, needs=needs)
+            eligible_why = "Eligible"
+            if fills_quotas:  # where quota fill ranks them, for the record
+                standing = behind_most(row.candidate())
+                eligible_why += (
+                    f" · lead quota {standing_label(standing)}"
+                    if standing
+                    else " · no lead quota (counts as on target)"
+                )
             verdicts[row.user_id] = {
                 "rep": row.user_id,
                 "name": row.name,
                 "eligible": excluded is None,
                 "code": excluded[0] if excluded else "",
-                "reason": excluded[1] if excluded else "Eligible",
+                "reason": excluded[1] if excluded else eligible_why,
                 "open": row.open_leads,
                 "today": row.today,
             }
