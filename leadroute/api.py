@@ -32,4 +32,5 @@ api.add_router("/", claims_router)
 
 # Each app's router, mounted at the API root (paths are /api/leads, …).
 api.add_router("", "pools.capture.api.router")
+api.add_router("", "pools.capture.webhooks.api.router")
 api.add_router("", "routing.offers.api.router")

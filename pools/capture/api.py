@@ -162,7 +162,12 @@ def free_attributes(request, payload: LeadIn) -> dict:
         if isinstance(body, dict)
         else {}
     )
-    extra = {**payload.attributes, **extra}
+    return attributes_clean({**payload.attributes, **extra})
+
+
+def attributes_clean(extra: dict, *, loc: tuple = ("body", "payload", "attributes")) -> dict:
+    """Free attributes cleaned for jsonb and held to the API's limits; else a 422 naming
+    `loc`. Every inbound door (the API, the webhooks) keeps attributes through this."""
     problem = None
     try:
         extra = _sanitise(extra)
@@ -178,9 +183,7 @@ def free_attributes(request, payload: LeadIn) -> dict:
     elif len(json.dumps(extra, default=str)) > MAX_ATTRIBUTES_BYTES:
         problem = f"Free attributes take at most {MAX_ATTRIBUTES_BYTES} bytes."
     if problem:
-        raise ValidationError(
-            [{"type": "value_error", "loc": ["body", "payload", "attributes"], "msg": problem}]
-        )
+        raise ValidationError([{"type": "value_error", "loc": list(loc), "msg": problem}])
     return extra
 
 
@@ -234,10 +237,15 @@ def _out(lead: Lead, outcome: str) -> dict:
 
 
 def _rate_limited(request) -> JsonResponse | None:
+    return rate_limited(bucket=f"apikey:{request.api_key.key_hash[:20]}")
+
+
+def rate_limited(*, bucket: str) -> JsonResponse | None:
+    """A 429 (with Retry-After) when `bucket` is over the API's rate limit, else None."""
     from pools.capture.ratelimit import rate_limit_hit
 
     limit = getattr(settings, "API_RATE_LIMIT_PER_MINUTE", 600)
-    retry_after = rate_limit_hit(bucket=f"apikey:{request.api_key.key_hash[:20]}", limit=limit)
+    retry_after = rate_limit_hit(bucket=bucket, limit=limit)
     if retry_after is None:
         return None
     response = JsonResponse(
