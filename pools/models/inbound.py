@@ -3,7 +3,6 @@ Ads lead forms, form builders, automation tools). One hook per source and kind."
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
@@ -14,7 +13,7 @@ class InboundHook(models.Model):
     """The secret is stored as a SHA-256 only (like API keys: 32 random bytes need no slow
     hash) and shown once, when it is made or rotated. The mapping (mapped JSON hooks only)
     reads "dotted path in the posted JSON → lead field"; pools.capture.webhooks.mapping
-    says what a path and a target may be."""
+    says what a path and a target may be (the admin's forms check it with that)."""
 
     class Kind(models.TextChoices):
         GOOGLE_ADS = "google_ads", "Google Ads lead form"
@@ -44,13 +43,3 @@ class InboundHook(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} → {self.source}"
-
-    def clean(self) -> None:
-        # Imported here: the mapping's rules live with capture (one implementation), and
-        # pools.capture imports the models.
-        from pools.capture.webhooks.mapping import mapping_problems
-
-        if self.kind == self.Kind.MAPPED_JSON and (problems := mapping_problems(self.mapping)):
-            raise ValidationError({"mapping": problems})
-        if self.kind == self.Kind.GOOGLE_ADS and self.mapping:
-            raise ValidationError({"mapping": "A Google Ads hook reads Google's own shape."})

@@ -9,12 +9,11 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.cache import add_never_cache_headers
-from django.views.decorators.http import require_http_methods
 
 from pools.capture.webhooks.mapping import mapping_problems
 from pools.capture.webhooks.preview import mapping_preview
@@ -60,8 +59,25 @@ class MappingForm(forms.Form):
         return mapping
 
 
+class InboundHookForm(forms.ModelForm):
+    class Meta:
+        model = InboundHook
+        fields = ("source", "kind", "is_active", "mapping")
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("kind") or self.instance.kind
+        mapping = data.get("mapping") or {}
+        if kind == InboundHook.Kind.MAPPED_JSON and (problems := mapping_problems(mapping)):
+            self.add_error("mapping", problems)
+        if kind == InboundHook.Kind.GOOGLE_ADS and mapping:
+            self.add_error("mapping", "A Google Ads hook reads Google's own shape: leave it {}.")
+        return data
+
+
 @admin.register(InboundHook)
 class InboundHookAdmin(admin.ModelAdmin):
+    form = InboundHookForm
     list_display = ("source", "kind", "is_active", "secret_prefix", "secret_rotated_at")
     list_filter = ("kind", "is_active")
     list_select_related = ("source",)
@@ -150,6 +166,8 @@ class InboundHookAdmin(admin.ModelAdmin):
         return response
 
     def rotate_view(self, request, object_id: int):
+        if request.method not in ("GET", "POST"):
+            return HttpResponseNotAllowed(["GET", "POST"])
         hook = self._hook(request, object_id)
         if request.method == "POST":
             raw = hook_secret_rotate(hook=hook)
@@ -167,10 +185,11 @@ class InboundHookAdmin(admin.ModelAdmin):
         return _mapping_page(self, request, self._hook(request, object_id))
 
 
-@require_http_methods(["GET", "POST"])
 def _mapping_page(model_admin: InboundHookAdmin, request, hook: InboundHook):
     """Edit the mapping and try it on a sample: "Test" shows what the sample becomes and
     stores nothing; "Save" stores a valid mapping."""
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
     if hook.kind != InboundHook.Kind.MAPPED_JSON:
         messages.warning(request, "A Google Ads hook reads Google's own shape: nothing to map.")
         return redirect("admin:pools_inboundhook_change", hook.pk)

@@ -212,6 +212,8 @@ def test_the_admin_sees_test_leads_and_can_filter_them(google_hook, post, client
     [
         ("not json", None),
         ("[]", None),
+        ("[" * 100_000 + "]" * 100_000, None),
+        (b"\xff\xfe{}", None),
         ("{}", "lead_id"),  # lead_id is required
         ({"lead_id": ""}, "lead_id"),
         ({"lead_id": 12, "google_key": "k"}, "lead_id"),
