@@ -10,7 +10,8 @@ from ninja import NinjaAPI
 api = NinjaAPI(
     title="LeadRoute API",
     version="1.0",
-    description="Lead intake for lead sources; pool claiming and live offers for signed-in reps.",
+    description="Lead intake for lead sources (the JSON API, Google Ads lead form and mapped JSON "
+    "webhooks); pool claiming and live offers for signed-in reps.",
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",

@@ -65,7 +65,9 @@ def google_ads_lead(request: HttpRequest, payload: GoogleLeadIn, slug: str = _SL
         lead=lead_in_check(values, where=where),
         attributes=attributes,
         channel="Google Ads lead form",
-        idempotency_key=f"google-ads:{payload.lead_id}",
+        # lead_id is the external id when it fits (100 characters); a longer one is
+        # remembered as an idempotency key instead (a row more per lead, so only then).
+        idempotency_key="" if "external_id" in values else f"google-ads:{payload.lead_id}",
         is_test=payload.is_test,
     )
     # Google wants a 200 for every lead it may stop sending, new or repeated.
@@ -74,7 +76,7 @@ def google_ads_lead(request: HttpRequest, payload: GoogleLeadIn, slug: str = _SL
 
 @router.post(
     "/hooks/json/{slug}",
-    response={200: LeadOut, 201: LeadOut, 400: Error, 403: Error, 404: Error, 413: Error},
+    response={200: LeadOut, 201: LeadOut, 403: Error, 404: Error, 413: Error, 429: Error},
     summary="Mapped JSON webhook",
     openapi_extra={
         "requestBody": {

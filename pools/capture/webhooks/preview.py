@@ -24,6 +24,10 @@ class MappingPreview:
     missing: list[str] = field(default_factory=list)  # mapped paths the sample lacks
 
     @property
+    def attributes_json(self) -> str:
+        return json.dumps(self.attributes, indent=2, ensure_ascii=False, default=str)
+
+    @property
     def summary(self) -> str:
         """ "name Ana Souza, e-mail ana@example.com, …" — the line the admin page leads with."""
         values = dict(self.fields)

@@ -93,7 +93,7 @@ def test_the_mapping_page_shows_what_a_sample_becomes_and_stores_nothing(admin, 
         "This sample becomes: name Ana Maria Souza, e-mail ana@example.com, "
         "phone +5511912345678, company Acme" in page
     )
-    assert "&#x27;submission&#x27;: &#x27;sub_1&#x27;" in page  # now an attribute
+    assert "&quot;submission&quot;: &quot;sub_1&quot;" in page  # now an attribute
     assert "Not in this sample:" in page and "answers.budget" in page
     hook.refresh_from_db()
     assert hook.mapping == MAPPING and not Lead.objects.exists()

@@ -286,3 +286,15 @@ def test_the_rate_limit_counts_per_hook_and_only_for_the_right_key(google_hook, 
     samples = [copy.deepcopy(google_sample(key, lead_id=f"lead-{i}")) for i in range(3)]
     codes = [post(URL, s).status_code for s in samples]
     assert codes == [200, 200, 429]
+
+
+def test_a_delivery_costs_the_apis_queries_and_one_for_the_hook(
+    google_hook, post, django_assert_max_num_queries
+):
+    """Hook (with its source), then capture's own: savepoint, identity locks, replay
+    lookup, dedupe lookup, the lead with its first event in one statement, release."""
+    _, key = google_hook
+    with django_assert_max_num_queries(7):
+        assert post(URL, google_sample(key)).status_code == 200
+    with django_assert_max_num_queries(6):  # a retry stops at the replay (and reads its lead)
+        assert post(URL, google_sample(key)).json()["outcome"] == "replayed"
