@@ -97,7 +97,7 @@ class InboundHookAdmin(admin.ModelAdmin):
     def address(self, obj):
         return hook_path(obj) if obj.pk else "—"
 
-    @admin.display(description="")
+    @admin.display(description="Try it")
     def tools(self, obj):
         from django.utils.html import format_html
 
