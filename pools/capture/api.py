@@ -207,7 +207,7 @@ class Error(Schema):
 router = Router(tags=["leads"], auth=ApiKeyAuth())
 
 
-def _server_timing(view):
+def server_timing(view):
     """Server-Timing header (auth, parsing, validation and the database work), so
     bench/intake.py can tell server time from network and client time."""
 
@@ -221,10 +221,10 @@ def _server_timing(view):
     return timed
 
 
-router.add_decorator(_server_timing, mode="view")
+router.add_decorator(server_timing, mode="view")
 
 
-def _out(lead: Lead, outcome: str) -> dict:
+def lead_out(lead: Lead, outcome: str) -> dict:
     return {
         "id": lead.pk,
         "state": lead.status,
@@ -279,7 +279,7 @@ def lead_post(
         channel="api",
         merge_within_source=True,
     )
-    return Status(201 if result.outcome == CREATED else 200, _out(result.lead, result.outcome))
+    return Status(201 if result.outcome == CREATED else 200, lead_out(result.lead, result.outcome))
 
 
 @router.get(
@@ -294,4 +294,4 @@ def lead_get(request, lead_id: int = Path(..., ge=1, le=2**63 - 1)):
     lead = Lead.objects.filter(pk=lead_id, source=request.api_key.source).first()
     if lead is None:
         return Status(404, {"detail": "No such lead for this source."})
-    return Status(200, _out(lead, "existing"))
+    return Status(200, lead_out(lead, "existing"))

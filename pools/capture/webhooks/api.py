@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from ninja import Header, Path, Router, Status
 from ninja.errors import ValidationError
 
-from pools.capture.api import Error, LeadOut, _out, _server_timing, rate_limited
+from pools.capture.api import Error, LeadOut, lead_out, rate_limited, server_timing
 from pools.capture.services import CREATED
 from pools.capture.webhooks.google_ads import GoogleLeadIn, google_lead_read
 from pools.capture.webhooks.intake import lead_in_check, webhook_capture
@@ -25,7 +25,7 @@ from pools.capture.webhooks.secrets import hook_for, hook_secret_matches
 from pools.models import InboundHook
 
 router = Router(tags=["webhooks"])
-router.add_decorator(_server_timing, mode="view")
+router.add_decorator(server_timing, mode="view")
 
 _SLUG = Path(..., max_length=100, pattern=r"^[-a-zA-Z0-9_]+$")
 _NO_HOOK = {"detail": "No such webhook: check the source's address in LeadRoute's admin."}
@@ -71,7 +71,7 @@ def google_ads_lead(request: HttpRequest, payload: GoogleLeadIn, slug: str = _SL
         is_test=payload.is_test,
     )
     # Google wants a 200 for every lead it may stop sending, new or repeated.
-    return Status(200, _out(result.lead, result.outcome))
+    return Status(200, lead_out(result.lead, result.outcome))
 
 
 @router.post(
@@ -109,7 +109,7 @@ def mapped_json_lead(
         channel="webhook",
         idempotency_key=idempotency_key,
     )
-    return Status(201 if result.outcome == CREATED else 200, _out(result.lead, result.outcome))
+    return Status(201 if result.outcome == CREATED else 200, lead_out(result.lead, result.outcome))
 
 
 def _json_object(request: HttpRequest) -> dict[str, Any]:
