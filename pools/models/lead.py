@@ -1,5 +1,7 @@
 """The lead and its append-only timeline."""
 
+from __future__ import annotations
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -9,6 +11,12 @@ from accounts.models import Team
 from pools.lifecycle import OWNED_STATES, LeadState
 from pools.models.pool import Pool
 from pools.models.sources import LeadSource
+
+
+class LeadQuerySet(models.QuerySet):
+    def real(self) -> LeadQuerySet:
+        """Leads that are not test data: what reports and work queues count."""
+        return self.filter(is_test=False)
 
 
 class Lead(models.Model):
@@ -39,6 +47,9 @@ class Lead(models.Model):
     score = models.IntegerField(default=0)
     score_breakdown = models.JSONField(default=list, blank=True)
     attributes = models.JSONField(default=dict, blank=True)
+    # Sent as test data (a Google Ads form's "send test data"): screening rejects it, so it
+    # is never routed, and reports leave it out (`Lead.objects.real()`); admins see it.
+    is_test = models.BooleanField(default=False, db_default=False)
     # Where the lead is
     status = models.CharField(
         "state", max_length=12, choices=LeadState.choices, default=LeadState.NEW
@@ -90,6 +101,8 @@ class Lead(models.Model):
     reassignments = models.PositiveSmallIntegerField(
         default=0, help_text="Times escalation took the lead from an owner who never touched it."
     )
+
+    objects = LeadQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -116,8 +116,7 @@ def row_to_capture(
         row.get(columns["full_name"]), max_length=201
     )
     if full and "first_name" not in fields and "last_name" not in fields:
-        first, _, last = full.partition(" ")
-        fields["first_name"], fields["last_name"] = first[:100], last[:100]
+        fields["first_name"], fields["last_name"] = normalise.name_split(full)
     for header, target in mapping.items():
         if target == m.ATTRIBUTE and not normalise.blank(row.get(header)):
             attributes[header[:100]] = normalise.chars_clean(row[header].strip())[:1000]
