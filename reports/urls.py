@@ -1,8 +1,16 @@
 from django.urls import path
 
 from . import views
+from .conversion import views as conversion
+from .registry import report_pages
+
+# Report families: importing a family's views registers its pages (reports.registry), in
+# this order on the tabs and the index. A new family is one more import here.
+FAMILIES = (conversion,)
 
 app_name = "reports"
 urlpatterns = [
+    path("", views.index, name="index"),
     path("team/", views.team, name="team"),
+    *(path(f"{page.key}/", page.view, name=page.key) for page in report_pages()),
 ]
