@@ -2,11 +2,13 @@ from django.urls import path
 
 from . import views
 from .conversion import views as conversion
+from .fairness import views as fairness
 from .registry import report_pages
+from .speed import views as speed
 
-# Report families: importing a family's views registers its pages (reports.registry), in
-# this order on the tabs and the index. A new family is one more import here.
-FAMILIES = (conversion,)
+# Report families: importing a family's views registers its pages (reports.registry). A new
+# family is one more import here.
+FAMILIES = (conversion, speed, fairness)
 
 app_name = "reports"
 urlpatterns = [
