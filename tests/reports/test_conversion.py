@@ -188,6 +188,10 @@ def test_unknown_csv_table_is_a_clear_400(client_for):
     )
     assert response.status_code == 400
     assert "by_rep" in response.content.decode()
+    echoed = client_for(w.manager).get(
+        reverse("reports:conversion"), {"format": "csv", "table": "<script>x</script>"}
+    )
+    assert echoed["Content-Type"].startswith("text/plain")
 
 
 def test_query_count_does_not_grow_with_the_data(client_for, queries_of):
