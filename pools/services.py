@@ -90,6 +90,13 @@ def _planned_changes(*, lead: Lead, to: str, owner, pool, extra: dict | None, no
     if new_owner:
         changes["assigned_at"] = now
         changes["first_touch_at"] = None
+        # Reports count by channel: every assignment says how it was made.
+        if changes.get("assigned_via") not in Lead.Via.values:
+            raise ValueError("An assignment needs `assigned_via` (Lead.Via) in `extra`.")
+    elif to not in OWNED_STATES:
+        changes["assigned_via"] = ""
+    if to == LeadState.QUALIFIED and lead.qualified_at is None:
+        changes["qualified_at"] = now
     if to == LeadState.POOLED:
         changes["pooled_at"] = now
     # A new owner or a pool starts the lead's escalation afresh at the next sweep; every

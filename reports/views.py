@@ -6,6 +6,7 @@ from accounts.roles import Role
 from accounts.selectors import teams_managed_by
 
 from . import selectors
+from .registry import report_pages
 
 
 @role_required(Role.MANAGER, Role.ADMIN)
@@ -15,3 +16,12 @@ def team(request):
     context = {"teams": teams, **selectors.team_overview(teams=teams)}
     template = "reports/team.html#team-reps" if request.htmx else "reports/team.html"
     return render(request, template, context)
+
+
+@role_required(Role.MANAGER, Role.ADMIN)
+@require_GET
+def index(request):
+    """What each report answers; every link keeps the filters the reader came with."""
+    return render(
+        request, "reports/index.html", {"pages": report_pages(), "query": request.GET.urlencode()}
+    )

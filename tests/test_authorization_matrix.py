@@ -105,6 +105,10 @@ MATRIX: dict[str, Row] = {
     "routing:offer_accept": Row(POST, "offer_id=offer", "login 302 302 403 403 403 login"),
     "routing:offer_decline": Row(POST, "offer_id=offer", "login 302 302 403 403 403 login"),
     "reports:team": Row(GET, "", "login 403 403 200 200 200 login"),
+    "reports:index": Row(GET, "", "login 403 403 200 200 200 login"),
+    "reports:conversion": Row(GET, "", "login 403 403 200 200 200 login"),
+    "reports:speed": Row(GET, "", "login 403 403 200 200 200 login"),
+    "reports:fairness": Row(GET, "", "login 403 403 200 200 200 login"),
     # Notifications: everyone signed in has their own (no one reads another's).
     "routing:notifications": Row(GET, "", "login 200 200 200 200 200 login"),
     "routing:notifications_read": Row(POST, "", "login 302 302 302 302 302 login"),

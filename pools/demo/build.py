@@ -311,8 +311,11 @@ def leads_ensure(*, count: int = 400, fresh: int = 20, log=print) -> int:
         elif status in OWNED_STATES:
             lead.owner = rng.choice(reps_by_team[team_id])
             lead.assigned_at = created + timedelta(minutes=rng.randint(1, 30))
+            lead.assigned_via = Lead.Via.PUSH
             if status != LeadState.ASSIGNED:
                 lead.first_touch_at = lead.assigned_at + timedelta(minutes=rng.randint(2, 240))
+            if status in (LeadState.QUALIFIED, LeadState.WON):
+                lead.qualified_at = lead.first_touch_at  # as the demo's timeline says
             if status == LeadState.WON:
                 lead.won_value = deal.get("declared_monthly_revenue") or 0
             if status == LeadState.LOST:

@@ -20,6 +20,14 @@ class LeadQuerySet(models.QuerySet):
 
 
 class Lead(models.Model):
+    class Via(models.TextChoices):
+        """How the current owner got the lead (reports group by it)."""
+
+        PUSH = "push", "Routed to the rep"
+        POOL = "pool", "Claimed from a pool"
+        OFFER = "offer", "Accepted a live offer"
+        DESK = "desk", "Given by a manager"
+
     # Contact (protected in blind pools)
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)
@@ -84,6 +92,22 @@ class Lead(models.Model):
     )
     lost_reason = models.CharField(max_length=200, blank=True)
     won_value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    # How the lead was placed, for reports (a join to the latest routing decision per lead
+    # is too slow at a million leads). Written with the move, in the same UPDATE, by each
+    # writer of a decision (routing.decisions.attribution) and by the claim function; the
+    # rule as a plain id, since pools knows nothing of routing.
+    routed_rule = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Id of the routing rule of the lead's latest decision."
+    )
+    routed_method = models.CharField(
+        max_length=20, blank=True, help_text="Method of the latest decision (or “manual”)."
+    )
+    assigned_via = models.CharField(
+        max_length=5,
+        choices=Via.choices,
+        blank=True,
+        help_text="How the current owner got the lead; empty while nobody owns it.",
+    )
     # Timestamps
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -91,6 +115,8 @@ class Lead(models.Model):
     pooled_at = models.DateTimeField(null=True, blank=True)
     assigned_at = models.DateTimeField(null=True, blank=True)
     first_touch_at = models.DateTimeField(null=True, blank=True)
+    # First time the lead was qualified; kept through later moves (a reassignment, a pool).
+    qualified_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     # Escalation (routing.escalation): when the sweep next looks at the lead, and which of
     # its SLA policy's steps comes next. Every move to a new owner or into a pool sets it

@@ -23,6 +23,7 @@ from pools.lifecycle import LeadState
 from pools.models import Lead, LeadEvent
 from pools.services import lead_transition
 
+from ..decisions.attribution import lead_attribution
 from ..engine import lead_offer_fallback, lead_offer_recheck
 from ..engine.facts import intake_bump_sql
 from ..live.presence import users_online
@@ -143,6 +144,7 @@ def _offer_accept_do(
         reason=reason,
         kind=LeadEvent.Kind.ASSIGNED,
         data={"offer": offer.pk, "rule": offer.rule_id},
+        extra=lead_attribution(rule_id=rule.pk, method=offer.method, via=Lead.Via.OFFER),
     )
     OfferResponse.objects.create(
         offer=offer, rep=user, response=OfferResponse.Response.ACCEPTED, responded_at=now
