@@ -109,7 +109,7 @@ def test_the_backfill_reads_the_latest_decision_and_the_first_qualification(team
     closed = LeadFactory(status=LeadState.WON, owner=rep, team=team)
     Lead.objects.update(qualified_at=None, assigned_via="", routed_method="", routed_rule=None)
 
-    migration = importlib.import_module("routing.migrations.0007_backfill_lead_attribution")
+    migration = importlib.import_module("routing.migrations.0008_backfill_lead_attribution")
     migration.backfill(apps, SimpleNamespace(connection=connection))
 
     assert _attribution(pushed) == (rule.pk, "weighted", Lead.Via.PUSH)

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("pools", "0010_lead_escalation_due"),
+        ("pools", "0012_inbound_hooks_and_test_leads"),
     ]
 
     operations = [

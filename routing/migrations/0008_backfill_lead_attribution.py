@@ -46,8 +46,8 @@ def backfill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("routing", "0006_escalation_policies_and_notifications"),
-        ("pools", "0011_lead_attribution"),
+        ("routing", "0007_quota_fill_method"),
+        ("pools", "0013_lead_attribution"),
     ]
 
     operations = [migrations.RunPython(backfill, migrations.RunPython.noop)]
