@@ -1,6 +1,6 @@
 """Live offer benchmarks — prints figures, asserts nothing.
 
-    make bench ARGS="bench/offers.py [--reps 50] [--leads 30] [--rounds 20]"
+    make bench ARGS="bench/offers.py [--reps 50] [--leads 30] [--rounds 20] [--only accepts]"
 
 Uses a fresh `<DATABASE_URL's database>_bench` (bench/_common.py). Two parts:
 
@@ -258,10 +258,11 @@ def bench_accepts(team, reps, rule, rounds: int) -> None:
     try:
         workers.run("accept", accept_ids[0])  # warm-up: imports, plans, Redis
         workers.run("bare", floor_ids[0])
-        accepts, updates, bad = [], [], 0
+        accepts, updates, winners, bad = [], [], [], 0
         for r in range(1, rounds + 1):
             got = workers.run("accept", accept_ids[r])
             accepts += [t for t, _ in got]
+            winners += [t for t, w in got if w]
             bad += sum(w for _, w in got) != 1
             got = workers.run("bare", floor_ids[r])
             updates += [t for t, _ in got]
@@ -272,6 +273,7 @@ def bench_accepts(team, reps, rule, rounds: int) -> None:
         f" ({bad} without exactly one winner):"
     )
     print(f"  offer_accept (every answer)     {ms(accepts)}")
+    print(f"    the winners' answers          {ms(winners)}")
     print(f"  bare conditional UPDATE         {ms(updates)}")
     ratio = percentile(accepts, 99) / percentile(updates, 99)
     print(f"  → p99 {ratio:.1f}× the bare UPDATE's")
@@ -290,11 +292,20 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=50)
     parser.add_argument("--leads", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--only", choices=("delivery", "accepts"), help="run one part")
     args = parser.parse_args()
     env = bench_env()
     prepare_database(env)
     django_setup(env)
     team, reps, key, rule = setup(args.reps)
+    print(f"{os.cpu_count()} CPUs")
+    if args.only != "accepts":
+        delivery(env, reps, key, args.leads)
+    if args.only != "delivery":
+        bench_accepts(team, reps, rule, args.rounds)
+
+
+def delivery(env: dict, reps, key: str, n_leads: int) -> None:
     cookies = sessions_of(reps)
     port = free_port()
     server = start_server({**env, "DB_POOL_MAX_SIZE": "20"}, port)
@@ -309,8 +320,8 @@ def main() -> None:
                 time.sleep(0.1)
         sockets = Sockets(port, cookies)
         time.sleep(1)  # every socket has said hello (presence) and joined its groups
-        print(f"{os.cpu_count()} CPUs, one uvicorn process, one Celery worker (solo)")
-        bench_delivery(port, reps, key, sockets, args.leads)
+        print("one uvicorn process, one Celery worker (solo)")
+        bench_delivery(port, reps, key, sockets, n_leads)
     finally:
         if sockets is not None:
             sockets.close()
@@ -320,7 +331,6 @@ def main() -> None:
         from leadroute.celery import app
 
         app.control.purge()
-    bench_accepts(team, reps, rule, args.rounds)
 
 
 if __name__ == "__main__":
