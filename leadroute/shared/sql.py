@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from django.db import connection
 
 
@@ -27,6 +29,7 @@ def placeholders(values: list) -> str:
     return ", ".join(["%s"] * len(values))
 
 
+@cache
 def columns_of(model, alias: str) -> str:
     """Every concrete column of `model`, qualified by `alias`, in the order rows_as reads."""
     return ", ".join(

@@ -108,13 +108,13 @@ def offer_accept(*, offer_id: int, user, now: datetime | None = None) -> Lead:
 def _offer_take(*, offer_id: int, user, now: datetime) -> tuple[Offer, Lead, RoutingRule | None]:
     """The accept's first round trip: the conditional UPDATE (the win), then — each
     statement its own snapshot, so after the winner's commit for one that waited — the
-    lead locked if this accept won, the offer as it now is, and its rule. A lost accept
+    lead locked if this accept won, and the offer as it now is with its rule. A lost accept
     raises the calm reason (_why_not) from the same rows."""
     ops = connection.ops
     at = ops.adapt_datetimefield_value(now)
     offers, leads = Offer._meta.db_table, Lead._meta.db_table
     responses, rules = OfferResponse._meta.db_table, RoutingRule._meta.db_table
-    won, lead_rows, offer_rows, rule_rows = run_batch(
+    won, lead_rows, offer_rows = run_batch(
         [
             (
                 f"UPDATE {offers} o SET state = %s, winner_id = %s, closed_at = %s "
@@ -132,22 +132,18 @@ def _offer_take(*, offer_id: int, user, now: datetime) -> tuple[Offer, Lead, Rou
             ),
             (
                 f"SELECT {columns_of(Offer, 'o')}, EXISTS (SELECT 1 FROM {responses} r "
-                f"WHERE r.offer_id = o.id AND r.rep_id = %s) FROM {offers} o WHERE o.id = %s",
+                f"WHERE r.offer_id = o.id AND r.rep_id = %s), {columns_of(RoutingRule, 'r')} "
+                f"FROM {offers} o LEFT JOIN {rules} r ON r.id = o.rule_id WHERE o.id = %s",
                 [user.pk, offer_id],
-            ),
-            (
-                f"SELECT {columns_of(RoutingRule, 'r')} FROM {rules} r "
-                f"WHERE r.id = (SELECT rule_id FROM {offers} WHERE id = %s)",
-                [offer_id],
             ),
         ]
     )
-    offer = row_as(Offer, offer_rows[0][:-1]) if offer_rows else None
+    n = len(Offer._meta.concrete_fields)
+    row = offer_rows[0] if offer_rows else None
+    offer = row_as(Offer, row[:n]) if row else None
     if not won or not lead_rows:
-        raise _why_not(
-            offer=offer, answered=bool(offer_rows and offer_rows[0][-1]), user=user, now=now
-        )
-    rule = row_as(RoutingRule, rule_rows[0]) if rule_rows else None
+        raise _why_not(offer=offer, answered=bool(row and row[n]), user=user, now=now)
+    rule = row_as(RoutingRule, row[n + 1 :]) if row[n + 1] is not None else None
     return offer, row_as(Lead, lead_rows[0]), rule
 
 
