@@ -6,14 +6,18 @@ every URL and action, whatever the action would have said."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import role_required
+from accounts.models import RepProfile
 from accounts.roles import Role
+from accounts.selectors import reps_managed_by
+from accounts.services import rep_availability_set
+from leadroute.shared.live import BOARD_CHANGED
 from pools.models import Lead
 from pools.selectors import lead_timeline, leads_managed_by
 
@@ -230,3 +234,27 @@ def desk_bulk(request):
         return redirect(reverse("desk:desk"))
     context = _desk_context(request, filters, lead=None, error=error, done=done)
     return _render(request, context, "desk-body")
+
+
+@role_required(*MANAGERS)
+@require_POST
+def rep_availability(request, rep_id: int):
+    """Set a rep of the manager's teams away or available (the team board's buttons):
+    routing reads it at once. Another team's rep is a 404."""
+    rep = reps_managed_by(user=request.user).filter(pk=rep_id, rep_profile__isnull=False).first()
+    if rep is None:
+        raise Http404("No such rep in your teams.")
+    availability = request.POST.get("availability", "")
+    if availability not in RepProfile.Availability.values:
+        choices = ", ".join(RepProfile.Availability.values)
+        return HttpResponseBadRequest(f"Choose one of: {choices}.")
+    rep_availability_set(profile=rep.rep_profile, availability=availability)
+    if request.htmx:
+        # The board re-reads itself now, whether or not its socket is up.
+        return HttpResponse(status=204, headers={"HX-Trigger": BOARD_CHANGED})
+    label = RepProfile.Availability(availability).label.lower()
+    messages.success(request, f"{rep.display_name} is now {label}.")
+    url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}):
+        url = reverse("home")
+    return redirect(url)
