@@ -68,6 +68,34 @@ def _members_changed(sender, instance, action, model, pk_set, **kwargs):
             user_sockets_recheck_on_commit(user_id)
 
 
+def _skim_rights_changed(sender, instance, action, pk_set, **kwargs):
+    """RepProfile.skim_teams, from either side: a skimmer's sockets join (or leave) the
+    team's group, whose frames keep their desk's queue live."""
+    if action not in ("post_add", "post_remove", "pre_clear", "post_clear"):
+        return
+    if isinstance(instance, RepProfile):
+        if action != "pre_clear":
+            user_sockets_recheck_on_commit(instance.user_id)
+        return
+    if action == "pre_clear":
+        instance._skimmers_cleared = set(instance.skimmers.values_list("user_id", flat=True))
+        return
+    if action == "post_clear":
+        user_ids = instance.__dict__.pop("_skimmers_cleared", set())
+    else:
+        user_ids = set(
+            RepProfile.objects.filter(pk__in=pk_set or ()).values_list("user_id", flat=True)
+        )
+    for user_id in sorted(user_ids):
+        user_sockets_recheck_on_commit(user_id)
+
+
+m2m_changed.connect(
+    _skim_rights_changed,
+    sender=RepProfile.skim_teams.through,
+    dispatch_uid="accounts.sockets_skim_teams",
+)
+
 for _through in (Team.managers.through, User.groups.through):
     m2m_changed.connect(
         _members_changed, sender=_through, dispatch_uid=f"accounts.sockets_{_through.__name__}"

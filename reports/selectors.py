@@ -141,10 +141,14 @@ def _with_offers_today(reps: list[RepProfile]) -> None:
 def _with_last_activity(reps: list[RepProfile]) -> None:
     """Each rep's latest own action, one query (apart from the counts' GROUP BY, which
     would evaluate the subqueries once per lead joined)."""
-    last = dict(
-        User.objects.filter(pk__in=[rep.user_id for rep in reps])
-        .annotate(last=Greatest(*[_last_event(kind) for kind in ACTIVITY_KINDS]))
-        .values_list("pk", "last")
-    ) if reps else {}
+    last = (
+        dict(
+            User.objects.filter(pk__in=[rep.user_id for rep in reps])
+            .annotate(last=Greatest(*[_last_event(kind) for kind in ACTIVITY_KINDS]))
+            .values_list("pk", "last")
+        )
+        if reps
+        else {}
+    )
     for rep in reps:
         rep.last_activity = last.get(rep.user_id)

@@ -17,8 +17,8 @@ from django.utils import timezone
 from psycopg import errors
 
 from accounts.roles import Role, has_role
-from pools.models import Lead
 from leadroute.shared.live import board_changed_on_commit
+from pools.models import Lead
 from pools.pull import live as pool_live
 from pools.pull.claim_functions import (
     CLAIM_NEXT,

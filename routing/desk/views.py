@@ -1,7 +1,9 @@
 """The desk's pages and actions: thin adapters over routing.desk's selectors and services.
 
-Managers and admins only (a rep gets 403); a lead outside the user's teams is a 404, on
-every URL and action, whatever the action would have said."""
+Managers and admins; a rep given skimming rights for a team (RepProfile.skim_teams) may
+open the desk and assign that team's waiting leads, nothing else (any other rep gets 403).
+A lead outside the user's scope is a 404, on every URL and action, whatever the action
+would have said."""
 
 from __future__ import annotations
 
@@ -12,9 +14,9 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.decorators import role_required
+from accounts.decorators import role_required, skim_queue_required
 from accounts.models import RepProfile
-from accounts.roles import Role
+from accounts.roles import Role, has_role
 from accounts.selectors import reps_managed_by
 from accounts.services import rep_availability_set
 from leadroute.shared.live import BOARD_CHANGED
@@ -28,14 +30,14 @@ MANAGERS = (Role.MANAGER, Role.ADMIN)
 TIMELINE_ON_DESK = 8
 
 
-def _managed_lead(request, lead_id) -> Lead:
+def _managed_lead(request, lead_id, *, skimming: bool = False, or_none: bool = False) -> Lead:
     lead = (
-        leads_managed_by(user=request.user)
+        leads_managed_by(user=request.user, skimming=skimming)
         .select_related("source", "team", "owner")
         .filter(pk=lead_id)
         .first()
     )
-    if lead is None:
+    if lead is None and not or_none:
         raise Http404("No such lead in your teams.")
     return lead
 
@@ -61,6 +63,8 @@ def _desk_context(request, filters, *, lead: Lead | None, error: str = "", done:
         "sources": selectors.desk_sources(user=request.user),
         "reps": selectors.desk_reps(user=request.user),
         "pools": selectors.desk_pools(user=request.user),
+        # A rep with skimming rights works the queue lead by lead: no bulk, no pools.
+        "can_manage": has_role(request.user, Role.MANAGER) or has_role(request.user, Role.ADMIN),
     }
     if lead is not None:
         context.update(
@@ -89,17 +93,18 @@ def _render(request, context, part: str | None = None):
     return render(request, template, context)
 
 
-@role_required(*MANAGERS)
+@skim_queue_required
 @require_GET
 def desk(request):
     filters = selectors.QueueFilters.parse(request.GET)
-    lead = _managed_lead(request, request.GET["lead"]) if request.GET.get("lead") else None
+    lead_id = request.GET.get("lead")
+    lead = _managed_lead(request, lead_id, skimming=True) if lead_id else None
     context = _desk_context(request, filters, lead=lead)
     target = request.headers.get("HX-Target", "")
     return _render(request, context, "desk-main" if target == "desk-main" else None)
 
 
-@role_required(*MANAGERS)
+@skim_queue_required
 @require_GET
 def desk_queue(request):
     """The queue alone: what a live frame or a reconnecting socket re-reads."""
@@ -108,9 +113,9 @@ def desk_queue(request):
     return render(request, "routing/desk/desk.html#desk-queue", context)
 
 
-def _act(request, lead_id: int, action, done: str):
+def _act(request, lead_id: int, action, done: str, *, skimming: bool = False):
     """Run one lead's action; answer the desk (htmx: its next lead), or go back to `next`."""
-    lead = _managed_lead(request, lead_id)
+    lead = _managed_lead(request, lead_id, skimming=skimming)
     filters = selectors.QueueFilters.parse(request.POST)
     try:
         moved = action(lead)
@@ -121,7 +126,12 @@ def _act(request, lead_id: int, action, done: str):
         return _render(
             request,
             _desk_context(
-                request, filters, lead=_managed_lead(request, lead_id), error=exc.message
+                request,
+                filters,
+                # A skimmer's scope is the queue: a lead someone took left it (the
+                # desk shows the calm message and the next lead, not a 404).
+                lead=_managed_lead(request, lead_id, skimming=skimming, or_none=True),
+                error=exc.message,
             ),
             "desk-main",
         )
@@ -151,7 +161,7 @@ def _next_url(request, lead: Lead) -> str:
     return reverse("desk:desk")
 
 
-@role_required(*MANAGERS)
+@skim_queue_required
 @require_POST
 def desk_assign(request, lead_id: int):
     return _act(
@@ -167,6 +177,7 @@ def desk_assign(request, lead_id: int):
             seen=request.POST.get("seen") or None,
         ),
         done="{lead} → {owner}.",
+        skimming=True,
     )
 
 

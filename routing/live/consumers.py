@@ -48,7 +48,8 @@ def _groups_for(user, pool_id: int | None = None, board: bool = False) -> list[s
         groups.append(pool_group(pool_id))
     profile = getattr(user, "rep_profile", None)
     managed = sorted(teams_managed_by(user=user).values_list("pk", flat=True))
-    team_ids = set(managed)
+    # A skimmer's desk follows the queue of the teams they may skim: their team groups.
+    team_ids = set(teams_managed_by(user=user, skimming=True).values_list("pk", flat=True))
     if profile is not None and profile.team_id:
         team_ids.add(profile.team_id)
     groups += [team_group(team_id) for team_id in sorted(team_ids)]

@@ -46,7 +46,8 @@ def _committed(fn):
 
 async def _frames_until_sentinel(communicator, user_id) -> list[str]:
     sentinel = "<p>sentinel</p>"
-    await get_channel_layer().group_send(user_group(user_id), {"type": "live.html", "html": sentinel})
+    message = {"type": "live.html", "html": sentinel}
+    await get_channel_layer().group_send(user_group(user_id), message)
     frames = []
     while (frame := await communicator.receive_from(timeout=5)) != sentinel:
         frames.append(frame)
