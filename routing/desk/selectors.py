@@ -105,6 +105,13 @@ def queue_after(*, queue: QuerySet[Lead], lead: Lead, order: str) -> Lead | None
     return queue.filter(later).select_related("source", "team").first()
 
 
+def lead_of_skim_teams(*, user, lead_id) -> bool:
+    """Whether the lead belongs to a team whose skim queue `user` may work (whatever its
+    state now): a skimmer's action on one that left the queue is "taken", not a 404."""
+    teams = teams_managed_by(user=user, skimming=True)
+    return Lead.objects.filter(pk=lead_id, team__in=teams).exists()
+
+
 def desk_reps(*, user) -> QuerySet:
     """Reps `user` can give the queue's leads to (a skimmer: their skim teams' reps)."""
     return reps_managed_by(user=user, skimming=True)

@@ -115,9 +115,15 @@ def desk_queue(request):
 
 def _act(request, lead_id: int, action, done: str, *, skimming: bool = False):
     """Run one lead's action; answer the desk (htmx: its next lead), or go back to `next`."""
-    lead = _managed_lead(request, lead_id, skimming=skimming)
+    lead = _managed_lead(request, lead_id, skimming=skimming, or_none=skimming)
     filters = selectors.QueueFilters.parse(request.POST)
     try:
+        if lead is None:
+            # A skimmer's scope is the queue: their team's lead that left it since their
+            # page showed it gets the calm message; any other lead is a 404.
+            if not selectors.lead_of_skim_teams(user=request.user, lead_id=lead_id):
+                raise Http404("No such lead in your teams.")
+            raise services.DeskError(services.TAKEN)
         moved = action(lead)
     except services.DeskError as exc:
         if not request.htmx:
@@ -128,8 +134,7 @@ def _act(request, lead_id: int, action, done: str, *, skimming: bool = False):
             _desk_context(
                 request,
                 filters,
-                # A skimmer's scope is the queue: a lead someone took left it (the
-                # desk shows the calm message and the next lead, not a 404).
+                # Not in a skimmer's scope once taken: the desk shows the next lead.
                 lead=_managed_lead(request, lead_id, skimming=skimming, or_none=True),
                 error=exc.message,
             ),
