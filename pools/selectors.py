@@ -37,7 +37,9 @@ def leads_managed_by(*, user, skimming: bool = False) -> QuerySet[Lead]:
     if has_role(user, Role.ADMIN):
         return Lead.objects.all()
     scope = _managed_scope(user)
-    if skimming:
+    # Skimming rights are a rep's (a manager's scope already holds their queues): a
+    # manager's query stays the one the desk's queue index serves.
+    if skimming and has_role(user, Role.REP):
         scope |= Q(status=LeadState.SKIMMING, team__in=teams_managed_by(user=user, skimming=True))
     return Lead.objects.filter(scope)
 
