@@ -14,5 +14,5 @@ def team(request):
     teams = teams_managed_by(user=request.user)
     context = {"teams": teams, **selectors.team_overview(teams=teams)}
     # The live board re-reads itself (reports/team.html's hx-get): the fragment alone.
-    template = "reports/team.html#team-board" if request.htmx else "reports/team.html"
+    template = "reports/team.html#team-board-body" if request.htmx else "reports/team.html"
     return render(request, template, context)

@@ -60,9 +60,17 @@ def test_the_board_follows_changes_live_and_sets_a_rep_away(browser, live_url, t
     expect(row.locator('[data-count="untouched"]')).to_have_text("3")
     expect(row.locator('[data-count="today"]')).to_contain_text("1 / 8")
 
+    # A burst (three transactions back to back): pings arriving while a re-read is in
+    # flight queue one more, which must survive the swap — the board ends on the last state.
+    burst = [LeadFactory(status=LeadState.SKIMMING, team=team) for _ in range(3)]
+    for lead in burst:
+        lead_hand_assign(manager=other, lead_id=lead.pk, rep_id=reps[0].pk)
+    ana = board.locator(f"#board-rep-{reps[0].pk}")
+    expect(ana.locator('[data-count="open"]')).to_have_text("4", timeout=2_000)
+
     # Ana opens a page: the board shows her online.
     ctx_r, _ = _open(browser, live_url, reps[0], "/leads/mine/")
-    expect(board.locator(f"#board-rep-{reps[0].pk} .presence-on")).to_be_visible(timeout=2_000)
+    expect(board.locator(f"#board-rep-{reps[0].pk} .presence-on")).to_be_visible(timeout=5_000)
 
     # The manager sets Carla away from the board.
     carla = board.locator(f"#board-rep-{reps[2].pk}")
