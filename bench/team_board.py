@@ -108,7 +108,8 @@ def main() -> None:
         f"Team board: {args.reps} reps × {args.leads_per_rep} leads, {args.runs} runs\n"
         f"  board re-read (htmx fragment)   p50 {p50:6.1f} ms   p95 {p95:6.1f} ms"
     )
-    result(f"team board re-read p95, {args.reps} reps", p95, "ms", goal="< 150 ms", met=p95 < 150)
+    # Half of the board's "within a second of the change": the rest is the ping and the swap.
+    result(f"team board re-read p95, {args.reps} reps", p95, "ms", goal="< 500 ms", met=p95 < 500)
 
     def queries(user) -> int:
         with CaptureQueriesContext(connection) as ctx:
