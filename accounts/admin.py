@@ -54,6 +54,7 @@ REP_PROFILE_FIELDSETS = (
         {"fields": ("time_zone", "working_hours", "availability", "availability_since")},
     ),
     ("Caps (blank = the team's)", {"classes": ("collapse",), "fields": Team.CAP_FIELDS}),
+    ("Skimming rights (top performers)", {"fields": ("skim_teams",)}),
 )
 
 
@@ -61,7 +62,7 @@ class RepProfileInline(PlainTextEditing, admin.StackedInline):
     model = RepProfile
     can_delete = False
     fk_name = "user"
-    filter_horizontal = ("territories",)
+    filter_horizontal = ("territories", "skim_teams")
     fieldsets = REP_PROFILE_FIELDSETS
 
 
@@ -104,7 +105,7 @@ class RepProfileAdmin(PlainTextEditing, admin.ModelAdmin):
     list_editable = ("availability", "weight")
     search_fields = ("user__username", "user__first_name", "user__last_name")
     list_select_related = ("user", "team")
-    filter_horizontal = ("territories",)
+    filter_horizontal = ("territories", "skim_teams")
     inlines = (OutOfOfficeInline,)
     autocomplete_fields = ("user",)
 

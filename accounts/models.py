@@ -206,6 +206,15 @@ class RepProfile(Caps):
         max_length=10, choices=Availability.choices, default=Availability.AVAILABLE
     )
     availability_since = models.DateTimeField(default=timezone.now)
+    # The sales articles' variant of skimming: a top performer allocates a team's waiting
+    # leads. Only the skim queue (accounts.selectors: `skimming=True`), no other powers.
+    skim_teams = models.ManyToManyField(
+        Team,
+        related_name="skimmers",
+        blank=True,
+        verbose_name="skimming rights for",
+        help_text="Teams whose skim queue this rep may work on the desk (assign its leads).",
+    )
 
     class Meta:
         ordering = ["user__username"]

@@ -1,5 +1,8 @@
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.utils import timezone
+
+from leadroute.shared.live import board_changed_on_commit
 
 from .models import RepProfile, User
 from .roles import Role
@@ -63,3 +66,21 @@ def user_create(
     if Role.REP in roles or profile:
         RepProfile.objects.create(user=user, **(profile or {}))
     return user
+
+
+def rep_availability_set(*, profile: RepProfile, availability: str) -> bool:
+    """Set a rep's availability (routing reads it: only "available" reps get leads), with
+    the time it changed; the team's board hears of it after commit. False when it was
+    already so (nothing written). Who may set it is the caller's check."""
+    if availability not in RepProfile.Availability.values:
+        raise ValueError(f"Unknown availability “{availability}”.")
+    with transaction.atomic():
+        changed = (
+            RepProfile.objects.filter(pk=profile.pk)
+            .exclude(availability=availability)
+            .update(availability=availability, availability_since=timezone.now())
+        )
+        if changed:
+            board_changed_on_commit(profile.team_id)
+    profile.refresh_from_db(fields=["availability", "availability_since"])
+    return bool(changed)

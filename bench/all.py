@@ -25,6 +25,7 @@ SMALL = [
     ("import.py", []),
     ("offers.py", ["--reps", "10", "--leads", "10", "--rounds", "5"]),
     ("desk.py", ["--leads", "1000", "--reps", "20", "--runs", "20"]),
+    ("team_board.py", ["--reps", "20", "--leads-per-rep", "100", "--runs", "20"]),
     ("sweep.py", ["--leads", "10000", "--due", "500"]),
     ("quotas.py", ["--leads", "20000"]),
 ]

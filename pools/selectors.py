@@ -28,12 +28,20 @@ def leads_visible_to(*, user) -> QuerySet[Lead]:
     return Lead.objects.filter(scope)
 
 
-def leads_managed_by(*, user) -> QuerySet[Lead]:
+def leads_managed_by(*, user, skimming: bool = False) -> QuerySet[Lead]:
     """The leads of the teams `user` manages (by the lead's team, as `leads_visible_to`
-    has it), all of them for an admin: each opens for `user`."""
+    has it), all of them for an admin: each opens for `user`.
+
+    `skimming` (the desk's queue and its assign): also the leads waiting in the skim
+    queue of teams `user` has skimming rights for — only those, not the team's others."""
     if has_role(user, Role.ADMIN):
         return Lead.objects.all()
-    return Lead.objects.filter(_managed_scope(user))
+    scope = _managed_scope(user)
+    # Skimming rights are a rep's (a manager's scope already holds their queues): a
+    # manager's query stays the one the desk's queue index serves.
+    if skimming and has_role(user, Role.REP):
+        scope |= Q(status=LeadState.SKIMMING, team__in=teams_managed_by(user=user, skimming=True))
+    return Lead.objects.filter(scope)
 
 
 def _managed_scope(user) -> Q:

@@ -10,6 +10,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
+from leadroute.shared.live import board_changed_on_commit
 from leadroute.shared.sql import run_batch
 from pools.lifecycle import CLOSED_STATES, OWNED_STATES, LeadState, check_transition
 from pools.models import Lead, LeadEvent, Pool
@@ -68,6 +69,7 @@ def lead_transition(
             created_at=now,
         )
         _broadcast(lead, to, pool)
+        board_changed_on_commit(*_teams_of(lead, changes))
     _apply(lead, changes)
     return lead
 
@@ -126,6 +128,13 @@ def _broadcast(lead: Lead, to: str, pool: Pool | None, *, arrival: bool = True) 
         pool_live.pool_lead_left(pool_id=lead.pool_id, lead_id=lead.pk)
     if to == LeadState.POOLED and arrival:
         pool_live.pool_lead_arrived(pool_id=pool.pk)
+
+
+def _teams_of(lead: Lead, changes: dict) -> tuple[int | None, int | None]:
+    # The team boards whose counts the move changes: the lead's team before and after (a
+    # reassign across teams moves it). A lead's team is its owner's (routing and the desk
+    # set it so), which spares reading the owners' profiles on every move.
+    return lead.team_id, changes.get("team_id", lead.team_id)
 
 
 @dataclass
@@ -201,12 +210,14 @@ def leads_transition(
     for (m, _), rows in zip(planned, moved, strict=False):
         if len(rows) != 1:
             raise LeadChanged(f"Lead {m.lead.pk} changed before it could be moved to {m.to}.")
-    announced = set()
+    announced, teams = set(), set()
     for m, changes in planned:
         _broadcast(m.lead, m.to, m.pool, arrival=m.pool is not None and m.pool.pk not in announced)
         if m.pool is not None:
             announced.add(m.pool.pk)
+        teams.update(_teams_of(m.lead, changes))
         _apply(m.lead, changes)
+    board_changed_on_commit(*teams)
     return [m.lead for m in moves]
 
 

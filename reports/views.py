@@ -14,7 +14,8 @@ from .registry import report_pages
 def team(request):
     teams = teams_managed_by(user=request.user)
     context = {"teams": teams, **selectors.team_overview(teams=teams)}
-    template = "reports/team.html#team-reps" if request.htmx else "reports/team.html"
+    # The live board re-reads itself (reports/team.html's hx-get): the fragment alone.
+    template = "reports/team.html#team-board-body" if request.htmx else "reports/team.html"
     return render(request, template, context)
 
 

@@ -7,9 +7,10 @@ staff (the admin role) only — tested on a sample (ADMIN_SAMPLE).
 
 Columns (ROLES): anonymous; a rep of team A; a rep of team B; a manager of team A; a
 manager of team B; an admin; a request bearing the API key of another lead source (no
-session). The objects (lead, pool, offer, import job, web form) belong to team A and to
-lead source S. Not a column yet: a top performer with skim rights — that role does not exist
-in LeadRoute yet; add its column when it does.
+session); a skimmer — a rep of team B given skimming rights for team A (a top performer:
+RepProfile.skim_teams), who may work team A's skim queue on the desk and nothing else of
+team A's. The objects (lead, pool, offer, import job, web form) belong to team A and to
+lead source S.
 
 Each request runs in a savepoint rolled back after it, so an action one role is allowed
 (a claim, a release) leaves the world as it was for the next cell.
@@ -33,7 +34,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from leadroute.asgi import application
-from leadroute.shared.live import pool_group, team_group, user_group
+from leadroute.shared.live import board_group, pool_group, team_group, user_group
 from pools.capture.apikeys import apikey_create
 from pools.capture.imports.services import import_job_create
 from pools.capture.webhooks.secrets import hook_create
@@ -52,7 +53,7 @@ from tests.factories import (
 from tests.pool_helpers import pooled
 from tests.routing_factories import RuleFactory
 
-ROLES = ("anonymous", "rep", "rep_b", "manager", "manager_b", "admin", "key_b")
+ROLES = ("anonymous", "rep", "rep_b", "manager", "manager_b", "admin", "key_b", "skimmer")
 
 
 @dataclass(frozen=True)
@@ -66,78 +67,86 @@ class Row:
 
 GET, POST = "GET", "POST"
 # URL name (or the route, for an unnamed URL) → the request and each role's answer,
-# columns as ROLES: anonymous, rep, rep_b, manager, manager_b, admin, key_b.
+# columns as ROLES: anonymous, rep, rep_b, manager, manager_b, admin, key_b, skimmer.
 MATRIX: dict[str, Row] = {
-    "home": Row(GET, "", "login 302 302 302 302 302 login"),  # to each role's start page
-    "healthz": Row(GET, "", "503 503 503 503 503 503 503"),  # public; no beat in tests
-    "favicon.ico": Row(GET, "", "301 301 301 301 301 301 301"),
-    "accounts:login": Row(GET, "", "200 302 302 302 302 302 200"),
-    "accounts:logout": Row(POST, "", "login login login login login login login"),
-    "accounts:no_role": Row(GET, "", "login 403 403 403 403 403 login"),
-    "pools:leads": Row(GET, "", "login 403 403 200 200 200 login"),
-    "pools:my_leads": Row(GET, "", "login 200 200 403 403 403 login"),
-    "pools:lead_detail": Row(GET, "lead_id=owned", "login 200 404 200 404 200 login"),
-    "pools:touch": Row(POST, "lead_id=owned", "login 302 404 403 403 403 login", "kind=call"),
-    "pools:dispose": Row(POST, "lead_id=owned", "login 400 404 403 403 403 login", "disposition=x"),
-    "pools:note": Row(POST, "lead_id=owned", "login 302 404 403 403 403 login", "text=hello"),
-    "pools:release": Row(POST, "lead_id=owned", "login 400 404 403 403 403 login"),
+    "home": Row(GET, "", "login 302 302 302 302 302 login 302"),  # to each role's start page
+    "healthz": Row(GET, "", "503 503 503 503 503 503 503 503"),  # public; no beat in tests
+    "favicon.ico": Row(GET, "", "301 301 301 301 301 301 301 301"),
+    "accounts:login": Row(GET, "", "200 302 302 302 302 302 200 302"),
+    "accounts:logout": Row(POST, "", "login login login login login login login login"),
+    "accounts:no_role": Row(GET, "", "login 403 403 403 403 403 login 403"),
+    "pools:leads": Row(GET, "", "login 403 403 200 200 200 login 403"),
+    "pools:my_leads": Row(GET, "", "login 200 200 403 403 403 login 200"),
+    "pools:lead_detail": Row(GET, "lead_id=owned", "login 200 404 200 404 200 login 404"),
+    "pools:touch": Row(POST, "lead_id=owned", "login 302 404 403 403 403 login 404", "kind=call"),
+    "pools:dispose": Row(
+        POST, "lead_id=owned", "login 400 404 403 403 403 login 404", "disposition=x"
+    ),
+    "pools:note": Row(POST, "lead_id=owned", "login 302 404 403 403 403 login 404", "text=hello"),
+    "pools:release": Row(POST, "lead_id=owned", "login 400 404 403 403 403 login 404"),
     "pools:return_to_pool": Row(
-        POST, "lead_id=owned", "login 403 403 302 404 302 login", "pool=pool reason=back"
+        POST, "lead_id=owned", "login 403 403 302 404 302 login 403", "pool=pool reason=back"
     ),
     # Managers read their teams' pools (read-only, with "assign to…"); manager_b's list
     # is their own team's.
-    "pools:pools": Row(GET, "", "login 200 200 200 200 200 login"),
-    "pools:pool": Row(GET, "pool_id=pool", "login 200 404 200 404 200 login"),
-    "pools:claim": Row(POST, "pool_id=pool", "login 302 404 403 403 403 login", "lead=pooled"),
-    "pools:claim_next": Row(POST, "pool_id=pool", "login 302 404 403 403 403 login"),
-    "pools:unqualified": Row(GET, "", "login 403 403 200 200 200 login"),
-    "pools:override": Row(POST, "lead_id=rejected", "login 403 403 302 404 302 login"),
-    "pools:forms": Row(GET, "", "login 403 403 200 200 200 login"),
-    "pools:import": Row(GET, "", "login 403 403 200 200 200 login"),
-    "pools:import_job": Row(GET, "job_id=job", "login 403 403 200 404 200 login"),
-    "pools:import_errors": Row(GET, "job_id=job", "login 403 403 200 404 200 login"),
-    "pools:import_duplicates": Row(GET, "job_id=job", "login 403 403 200 404 200 login"),
-    "capture:form": Row(GET, "slug=slug", "200 200 200 200 200 200 200"),  # public web form
-    "capture:thanks": Row(GET, "slug=slug", "200 200 200 200 200 200 200"),
-    "routing:decision": Row(GET, "lead_id=owned", "login 200 404 200 404 200 login"),
-    "routing:offers_mine": Row(GET, "", "login 200 200 403 403 403 login"),
+    "pools:pools": Row(GET, "", "login 200 200 200 200 200 login 200"),
+    "pools:pool": Row(GET, "pool_id=pool", "login 200 404 200 404 200 login 404"),
+    "pools:claim": Row(POST, "pool_id=pool", "login 302 404 403 403 403 login 404", "lead=pooled"),
+    "pools:claim_next": Row(POST, "pool_id=pool", "login 302 404 403 403 403 login 404"),
+    "pools:unqualified": Row(GET, "", "login 403 403 200 200 200 login 403"),
+    "pools:override": Row(POST, "lead_id=rejected", "login 403 403 302 404 302 login 403"),
+    "pools:forms": Row(GET, "", "login 403 403 200 200 200 login 403"),
+    "pools:import": Row(GET, "", "login 403 403 200 200 200 login 403"),
+    "pools:import_job": Row(GET, "job_id=job", "login 403 403 200 404 200 login 403"),
+    "pools:import_errors": Row(GET, "job_id=job", "login 403 403 200 404 200 login 403"),
+    "pools:import_duplicates": Row(GET, "job_id=job", "login 403 403 200 404 200 login 403"),
+    "capture:form": Row(GET, "slug=slug", "200 200 200 200 200 200 200 200"),  # public web form
+    "capture:thanks": Row(GET, "slug=slug", "200 200 200 200 200 200 200 200"),
+    "routing:decision": Row(GET, "lead_id=owned", "login 200 404 200 404 200 login 404"),
+    "routing:offers_mine": Row(GET, "", "login 200 200 403 403 403 login 200"),
     # rep_b's 302 is the refusal ("not yours") on My leads; the API rows below show it.
-    "routing:offer_accept": Row(POST, "offer_id=offer", "login 302 302 403 403 403 login"),
-    "routing:offer_decline": Row(POST, "offer_id=offer", "login 302 302 403 403 403 login"),
-    "reports:team": Row(GET, "", "login 403 403 200 200 200 login"),
-    "reports:index": Row(GET, "", "login 403 403 200 200 200 login"),
-    "reports:conversion": Row(GET, "", "login 403 403 200 200 200 login"),
-    "reports:speed": Row(GET, "", "login 403 403 200 200 200 login"),
-    "reports:fairness": Row(GET, "", "login 403 403 200 200 200 login"),
+    "routing:offer_accept": Row(POST, "offer_id=offer", "login 302 302 403 403 403 login 302"),
+    "routing:offer_decline": Row(POST, "offer_id=offer", "login 302 302 403 403 403 login 302"),
+    "reports:team": Row(GET, "", "login 403 403 200 200 200 login 403"),
+    "reports:index": Row(GET, "", "login 403 403 200 200 200 login 403"),
+    "reports:conversion": Row(GET, "", "login 403 403 200 200 200 login 403"),
+    "reports:speed": Row(GET, "", "login 403 403 200 200 200 login 403"),
+    "reports:fairness": Row(GET, "", "login 403 403 200 200 200 login 403"),
     # Notifications: everyone signed in has their own (no one reads another's).
-    "routing:notifications": Row(GET, "", "login 200 200 200 200 200 login"),
-    "routing:notifications_read": Row(POST, "", "login 302 302 302 302 302 login"),
+    "routing:notifications": Row(GET, "", "login 200 200 200 200 200 login 200"),
+    "routing:notifications_read": Row(POST, "", "login 302 302 302 302 302 login 302"),
     "routing:notifications_email": Row(
-        POST, "", "login 302 302 302 302 302 login", "mute=reminder"
+        POST, "", "login 302 302 302 302 302 login 302", "mute=reminder"
     ),
     # The manager desk: manager_b's desk and queue are their own team's (empty).
-    "desk:desk": Row(GET, "", "login 403 403 200 200 200 login"),
-    "desk:queue": Row(GET, "", "login 403 403 200 200 200 login"),
+    "desk:desk": Row(GET, "", "login 403 403 200 200 200 login 200"),
+    "desk:queue": Row(GET, "", "login 403 403 200 200 200 login 200"),
     "desk:bulk": Row(
-        POST, "", "login 403 403 302 404 302 login", "action=pool pool=pool leads=skimming"
+        POST, "", "login 403 403 302 404 302 login 403", "action=pool pool=pool leads=skimming"
     ),
-    "desk:assign": Row(POST, "lead_id=skimming", "login 403 403 302 404 302 login", "rep=user.rep"),
-    "desk:pool": Row(POST, "lead_id=skimming", "login 403 403 302 404 302 login", "pool=pool"),
-    "desk:skim": Row(POST, "lead_id=owned", "login 403 403 302 404 302 login", "reason=back"),
-    "api:openapi-json": Row(GET, "", "200 200 200 200 200 200 200"),
-    "api:openapi-view": Row(GET, "", "200 200 200 200 200 200 200"),
-    "api:api-root": Row(GET, "", "404 404 404 404 404 404 404"),
-    "api:claim": Row("JSON", "pool_id=pool", "401 200 404 403 403 403 401", "lead_id=pooled"),
-    "api:lead_post": Row("JSON", "", "401 401 401 401 401 401 201", "email=new@example.test"),
-    "api:lead_get": Row(GET, "lead_id=owned", "401 401 401 401 401 401 404"),  # S's lead
-    "api:accept": Row("JSON", "offer_id=offer", "401 200 403 403 403 403 401"),
-    "api:decline": Row("JSON", "offer_id=offer", "401 200 403 403 403 403 401"),
+    "desk:assign": Row(
+        POST, "lead_id=skimming", "login 403 403 302 404 302 login 302", "rep=user.rep"
+    ),
+    "desk:pool": Row(POST, "lead_id=skimming", "login 403 403 302 404 302 login 403", "pool=pool"),
+    "desk:skim": Row(POST, "lead_id=owned", "login 403 403 302 404 302 login 403", "reason=back"),
+    # The team board's "Set away": managers of the rep's team (and admins) only.
+    "desk:availability": Row(
+        POST, "rep_id=user.rep", "login 403 403 302 404 302 login 403", "availability=away"
+    ),
+    "api:openapi-json": Row(GET, "", "200 200 200 200 200 200 200 200"),
+    "api:openapi-view": Row(GET, "", "200 200 200 200 200 200 200 200"),
+    "api:api-root": Row(GET, "", "404 404 404 404 404 404 404 404"),
+    "api:claim": Row("JSON", "pool_id=pool", "401 200 404 403 403 403 401 404", "lead_id=pooled"),
+    "api:lead_post": Row("JSON", "", "401 401 401 401 401 401 201 401", "email=new@example.test"),
+    "api:lead_get": Row(GET, "lead_id=owned", "401 401 401 401 401 401 404 401"),  # S's lead
+    "api:accept": Row("JSON", "offer_id=offer", "401 200 403 403 403 403 401 403"),
+    "api:decline": Row("JSON", "offer_id=offer", "401 200 403 403 403 403 401 403"),
     # Webhooks: the hook's secret is the only credential (in the body for Google, a header
     # for mapped JSON); a session or another source's API key opens nothing.
     "api:google_ads_lead": Row(
-        "JSON", "slug=slug", "403 403 403 403 403 403 403", "lead_id=m-1 google_key=wrong"
+        "JSON", "slug=slug", "403 403 403 403 403 403 403 403", "lead_id=m-1 google_key=wrong"
     ),
-    "api:mapped_json_lead": Row("JSON", "slug=slug", "403 403 403 403 403 403 403"),
+    "api:mapped_json_lead": Row("JSON", "slug=slug", "403 403 403 403 403 403 403 403"),
 }
 
 # Every /admin/ URL: staff only. A sample, enough to prove the rule holds for the admin's
@@ -153,7 +162,7 @@ ADMIN_SAMPLE = {
     "admin:pools_inboundhook_mapping": "object_id=hook",
     "admin:pools_inboundhook_rotate": "object_id=hook",
 }
-ADMIN_EXPECT = "login login login login login 200 login"
+ADMIN_EXPECT = "login login login login login 200 login login"
 
 
 def _routes(patterns=None, prefix: str = "", namespace: str = ""):
@@ -193,7 +202,9 @@ def world(django_db_setup, django_db_blocker):
             "manager": make_manager(teams=[team_a]),
             "manager_b": make_manager(teams=[team_b]),
             "admin": UserFactory(roles=[Role.ADMIN], is_staff=True, is_superuser=True),
+            "skimmer": make_rep(team=team_b),
         }
+        users["skimmer"].rep_profile.skim_teams.add(team_a)
         source = LeadSourceFactory(
             slug="matrix-form", name="Matrix form", team=team_a, form_enabled=True
         )
@@ -292,15 +303,20 @@ def test_every_role_gets_the_expected_answer_from_every_url(world):
 # Websocket groups: which roles' sockets get a frame sent to the group. Each role opens
 # the live socket twice, on a page of pool A and of pool B (`?pool=`); "refused" is a
 # socket that does not open (no session: anonymous, an API key).
-#                   anonymous rep rep_b manager manager_b admin key_b
+# The pool A page's socket also asks for the team board (`&board=1`).
+#                   anonymous rep rep_b manager manager_b admin key_b skimmer
 WS_MATRIX = {
-    "own user": "refused yes yes yes yes yes refused",
-    "another user": "refused no no no no no refused",
-    "team A": "refused yes no yes no yes refused",
-    "team B": "refused no yes no yes yes refused",
+    "own user": "refused yes yes yes yes yes refused yes",
+    "another user": "refused no no no no no refused no",
+    # The skimmer's desk follows team A's queue frames (they carry ids and signals only).
+    "team A": "refused yes no yes no yes refused yes",
+    "team B": "refused no yes no yes yes refused yes",
     # A manager's socket on their team's pool page gets its frames (the read-only view).
-    "pool A": "refused yes no yes no yes refused",
-    "pool B": "refused no yes no yes yes refused",
+    "pool A": "refused yes no yes no yes refused no",
+    "pool B": "refused no yes no yes yes refused yes",
+    # The team board's pings: the managers of the team (and admins), whoever else asks.
+    "board A": "refused no no yes no yes refused no",
+    "board B": "refused no no no yes yes refused no",
 }
 
 
@@ -312,6 +328,8 @@ def _groups(objects: dict, role: str) -> dict[str, str]:
         "team B": team_group(objects["team_b"]),
         "pool A": pool_group(objects["pool"]),
         "pool B": pool_group(objects["pool_b"]),
+        "board A": board_group(objects["team_a"]),
+        "board B": board_group(objects["team_b"]),
     }
 
 
@@ -320,8 +338,9 @@ async def _sockets(client: Client, objects: dict) -> list[WebsocketCommunicator]
     if "sessionid" in client.cookies:
         headers.append((b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()))
     sockets = []
-    for pool in ("pool", "pool_b"):
-        socket = WebsocketCommunicator(application, f"/ws/live/?pool={objects[pool]}", headers)
+    for pool, board in (("pool", "&board=1"), ("pool_b", "")):
+        path = f"/ws/live/?pool={objects[pool]}{board}"
+        socket = WebsocketCommunicator(application, path, headers)
         if not (await socket.connect())[0]:
             return None
         sockets.append(socket)

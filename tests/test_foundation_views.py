@@ -167,7 +167,7 @@ def test_team_page_names_a_reps_zone_by_its_city(client_for, manager, rep):
     rep.rep_profile.time_zone = "America/Sao_Paulo"
     rep.rep_profile.save()
     html = client_for(manager).get("/reports/team/").content.decode()
-    assert '<div class="sub" title="America/Sao_Paulo">Sao Paulo</div>' in html
+    assert '<span title="America/Sao_Paulo">Sao Paulo</span>' in html
 
 
 def test_team_page_routed_today_is_the_reps_own_days_routing_count(client_for, manager, rep):
@@ -210,7 +210,9 @@ def test_team_page_query_count_does_not_grow_with_reps(
 
 def test_team_page_htmx_fragment(client_for, manager):
     html = client_for(manager).get("/reports/team/", HTTP_HX_REQUEST="true").content.decode()
-    assert html.lstrip().startswith('<section id="team-reps"')
+    # The board's contents: its live wrapper (#team-board) stays on the page.
+    assert html.lstrip().startswith('<div class="page-head">')
+    assert 'id="team-reps"' in html and 'id="team-board"' not in html and "<html" not in html
 
 
 # --- admin ---------------------------------------------------------------------------------

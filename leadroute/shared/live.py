@@ -11,6 +11,7 @@ watching page as one frame.
 """
 
 import asyncio
+import html as html_lib
 import logging
 import os
 import threading
@@ -37,6 +38,32 @@ def team_group(team_id: int) -> str:
 
 def pool_group(pool_id: int) -> str:
     return f"pool.{pool_id}"
+
+
+def board_group(team_id: int) -> str:
+    """The team board's open pages (managers of the team): not the team group, so a
+    change to one rep's counts costs the team's other reps' pages nothing."""
+    return f"board.{team_id}"
+
+
+def live_signal(event: str) -> str:
+    """A frame part that makes the page fire `event` on <body> (static/js/app.js), so the
+    parts listening (hx-trigger="… from:body") re-fetch themselves from the server."""
+    return (
+        '<div hx-swap-oob="beforeend:#toasts">'
+        f'<span data-live-event="{html_lib.escape(event)}" hidden></span></div>'
+    )
+
+
+BOARD_CHANGED = "board-changed"
+
+
+def board_changed_on_commit(*team_ids: int | None) -> None:
+    """Tell the boards of these teams that a rep's counts, availability or presence
+    changed: a ping with no data (each board re-reads its rows, server-scoped). Within one
+    transaction the pings to a team coalesce into one frame."""
+    for team_id in sorted({t for t in team_ids if t}):
+        broadcast_on_commit(board_group(team_id), html=live_signal(BOARD_CHANGED))
 
 
 def broadcast(group: str, *, html: str, event: str = "live.html") -> None:

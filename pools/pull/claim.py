@@ -17,6 +17,7 @@ from django.utils import timezone
 from psycopg import errors
 
 from accounts.roles import Role, has_role
+from leadroute.shared.live import board_changed_on_commit
 from pools.models import Lead
 from pools.pull import live as pool_live
 from pools.pull.claim_functions import (
@@ -111,6 +112,7 @@ def _claim(function, params: tuple, *, user, empty: str, filtered: bool = False)
     # Reps watching the pool see the lead leave (after commit: at once when the call
     # committed on its own, else when the caller's transaction does).
     pool_live.pool_lead_left(pool_id=pool_id, lead_id=lead.pk)
+    board_changed_on_commit(lead.team_id)
     return lead
 
 

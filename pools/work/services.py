@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from leadroute.shared.live import board_changed_on_commit
 from pools.lifecycle import OPEN_OWNED_STATES, LeadState, can_transition
 from pools.models import Lead, LeadEvent
 from pools.money import money_parse
@@ -84,6 +85,7 @@ def lead_touch(*, user, lead_id: int, kind: str, note: str = "") -> None:
             data=data,
             created_at=now,
         )
+        board_changed_on_commit(lead.team_id)  # the rep's untouched count, last activity
 
 
 def lead_dispose(
@@ -144,4 +146,6 @@ def lead_add_note(*, user, lead_id: int, text: str) -> LeadEvent:
     lead = Lead.objects.filter(pk=lead_id, owner=user).first()
     if lead is None:
         raise WorkError("This lead is not yours any more.")
-    return lead_record_event(lead=lead, kind=LeadEvent.Kind.NOTE, actor=user, reason=text[:500])
+    event = lead_record_event(lead=lead, kind=LeadEvent.Kind.NOTE, actor=user, reason=text[:500])
+    board_changed_on_commit(lead.team_id)  # the rep's last activity
+    return event

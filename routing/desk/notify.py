@@ -12,18 +12,9 @@ import html
 
 from django.urls import reverse
 
-from leadroute.shared.live import broadcast_on_commit, team_group, user_group
+from leadroute.shared.live import broadcast_on_commit, live_signal, team_group, user_group
 from pools.lifecycle import LeadState
 from pools.models import Lead
-
-
-def live_signal(event: str) -> str:
-    """A frame part that makes the page fire `event` on <body> (static/js/app.js), so the
-    parts listening (hx-trigger="… from:body") re-fetch themselves from the server."""
-    return (
-        '<div hx-swap-oob="beforeend:#toasts">'
-        f'<span data-live-event="{html.escape(event)}" hidden></span></div>'
-    )
 
 
 def _toast(text: str) -> str:

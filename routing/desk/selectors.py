@@ -78,8 +78,10 @@ def desk_queue(*, user, filters: QueueFilters, now: datetime | None = None) -> Q
     however long the queue, where the scope's subquery alone had PostgreSQL fetch and
     sort the whole queue (30 ms at 5,000). A skim queue is a team's: a lead without a
     team has no manager's desk to wait on (an admin finds it under Leads)."""
-    team_ids = list(teams_managed_by(user=user).values_list("pk", flat=True))
-    leads = leads_managed_by(user=user).filter(status=LeadState.SKIMMING, team_id__in=team_ids)
+    team_ids = list(teams_managed_by(user=user, skimming=True).values_list("pk", flat=True))
+    leads = leads_managed_by(user=user, skimming=True).filter(
+        status=LeadState.SKIMMING, team_id__in=team_ids
+    )
     if filters.source:
         leads = leads.filter(source_id=filters.source)
     if filters.country:
@@ -103,9 +105,16 @@ def queue_after(*, queue: QuerySet[Lead], lead: Lead, order: str) -> Lead | None
     return queue.filter(later).select_related("source", "team").first()
 
 
+def lead_of_skim_teams(*, user, lead_id) -> bool:
+    """Whether the lead belongs to a team whose skim queue `user` may work (whatever its
+    state now): a skimmer's action on one that left the queue is "taken", not a 404."""
+    teams = teams_managed_by(user=user, skimming=True)
+    return Lead.objects.filter(pk=lead_id, team__in=teams).exists()
+
+
 def desk_reps(*, user) -> QuerySet:
-    """Reps `user` can give leads to (bulk assign)."""
-    return reps_managed_by(user=user)
+    """Reps `user` can give the queue's leads to (a skimmer: their skim teams' reps)."""
+    return reps_managed_by(user=user, skimming=True)
 
 
 def desk_pools(*, user) -> QuerySet[Pool]:
@@ -113,4 +122,5 @@ def desk_pools(*, user) -> QuerySet[Pool]:
 
 
 def desk_sources(*, user) -> QuerySet[LeadSource]:
-    return LeadSource.objects.filter(team__in=teams_managed_by(user=user)).order_by("name")
+    teams = teams_managed_by(user=user, skimming=True)
+    return LeadSource.objects.filter(team__in=teams).order_by("name")

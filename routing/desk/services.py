@@ -45,12 +45,20 @@ def _name(user) -> str:
     return user.get_full_name() or user.username
 
 
+def _by(user) -> str:
+    """Who moved the lead, as the timeline and the decision say it."""
+    if has_role(user, Role.MANAGER) or has_role(user, Role.ADMIN):
+        return f"manager {_name(user)}"
+    return f"{_name(user)} (skimming rights)"
+
+
 # -- checks ------------------------------------------------------------------------------
 
 
-def check_manages_lead(*, manager, lead_id: int) -> Lead:
-    """The lead, if `manager` manages its team (else DeskError: the view's 404)."""
-    lead = leads_managed_by(user=manager).filter(pk=lead_id).first()
+def check_manages_lead(*, manager, lead_id: int, skimming: bool = False) -> Lead:
+    """The lead, if `manager` manages its team (else DeskError: the view's 404);
+    `skimming`: or it waits in a skim queue they have skimming rights for."""
+    lead = leads_managed_by(user=manager, skimming=skimming).filter(pk=lead_id).first()
     if lead is None:
         raise DeskError("That lead is not in your teams.")
     return lead
@@ -135,7 +143,7 @@ def lead_hand_assign(
     """Give the lead to `rep` (an assign, or a reassign when someone owns it; a reassign
     needs a reason). A rep the engine would exclude needs `override`, which is recorded."""
     now = now or timezone.now()
-    lead = check_manages_lead(manager=manager, lead_id=lead_id)
+    lead = check_manages_lead(manager=manager, lead_id=lead_id, skimming=True)
     check_movable(lead, seen)
     rep = check_rep_for(manager=manager, rep_id=rep_id)
     if lead.owner_id == rep.pk:
@@ -143,7 +151,7 @@ def lead_hand_assign(
     reason = _reason(reason, required=lead.owner_id is not None)
     exclusion = check_eligible(lead=lead, rep=rep, override=override, now=now)
     verb = "Reassigned" if lead.owner_id else "Assigned"
-    text = f"{verb} by manager {_name(manager)}" + (f": {reason}" if reason else "")
+    text = f"{verb} by {_by(manager)}" + (f": {reason}" if reason else "")
     if exclusion:
         text += f" (override: {exclusion})"
     data = {"by_manager": manager.pk, "override": bool(exclusion), "exclusion": exclusion}

@@ -10,4 +10,5 @@ urlpatterns = [
     path("leads/<int:lead_id>/assign/", views.desk_assign, name="assign"),
     path("leads/<int:lead_id>/pool/", views.desk_pool, name="pool"),
     path("leads/<int:lead_id>/skim/", views.desk_skim, name="skim"),
+    path("reps/<int:rep_id>/availability/", views.rep_availability, name="availability"),
 ]

@@ -1,19 +1,25 @@
 """The desk's pages and actions: thin adapters over routing.desk's selectors and services.
 
-Managers and admins only (a rep gets 403); a lead outside the user's teams is a 404, on
-every URL and action, whatever the action would have said."""
+Managers and admins; a rep given skimming rights for a team (RepProfile.skim_teams) may
+open the desk and assign that team's waiting leads, nothing else (any other rep gets 403).
+A lead outside the user's scope is a 404, on every URL and action, whatever the action
+would have said."""
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.decorators import role_required
-from accounts.roles import Role
+from accounts.decorators import role_required, skim_queue_required
+from accounts.models import RepProfile
+from accounts.roles import Role, has_role
+from accounts.selectors import reps_managed_by
+from accounts.services import rep_availability_set
+from leadroute.shared.live import BOARD_CHANGED
 from pools.models import Lead
 from pools.selectors import lead_timeline, leads_managed_by
 
@@ -24,14 +30,14 @@ MANAGERS = (Role.MANAGER, Role.ADMIN)
 TIMELINE_ON_DESK = 8
 
 
-def _managed_lead(request, lead_id) -> Lead:
+def _managed_lead(request, lead_id, *, skimming: bool = False, or_none: bool = False) -> Lead:
     lead = (
-        leads_managed_by(user=request.user)
+        leads_managed_by(user=request.user, skimming=skimming)
         .select_related("source", "team", "owner")
         .filter(pk=lead_id)
         .first()
     )
-    if lead is None:
+    if lead is None and not or_none:
         raise Http404("No such lead in your teams.")
     return lead
 
@@ -57,6 +63,8 @@ def _desk_context(request, filters, *, lead: Lead | None, error: str = "", done:
         "sources": selectors.desk_sources(user=request.user),
         "reps": selectors.desk_reps(user=request.user),
         "pools": selectors.desk_pools(user=request.user),
+        # A rep with skimming rights works the queue lead by lead: no bulk, no pools.
+        "can_manage": has_role(request.user, Role.MANAGER) or has_role(request.user, Role.ADMIN),
     }
     if lead is not None:
         context.update(
@@ -85,17 +93,18 @@ def _render(request, context, part: str | None = None):
     return render(request, template, context)
 
 
-@role_required(*MANAGERS)
+@skim_queue_required
 @require_GET
 def desk(request):
     filters = selectors.QueueFilters.parse(request.GET)
-    lead = _managed_lead(request, request.GET["lead"]) if request.GET.get("lead") else None
+    lead_id = request.GET.get("lead")
+    lead = _managed_lead(request, lead_id, skimming=True) if lead_id else None
     context = _desk_context(request, filters, lead=lead)
     target = request.headers.get("HX-Target", "")
     return _render(request, context, "desk-main" if target == "desk-main" else None)
 
 
-@role_required(*MANAGERS)
+@skim_queue_required
 @require_GET
 def desk_queue(request):
     """The queue alone: what a live frame or a reconnecting socket re-reads."""
@@ -104,11 +113,17 @@ def desk_queue(request):
     return render(request, "routing/desk/desk.html#desk-queue", context)
 
 
-def _act(request, lead_id: int, action, done: str):
+def _act(request, lead_id: int, action, done: str, *, skimming: bool = False):
     """Run one lead's action; answer the desk (htmx: its next lead), or go back to `next`."""
-    lead = _managed_lead(request, lead_id)
+    lead = _managed_lead(request, lead_id, skimming=skimming, or_none=skimming)
     filters = selectors.QueueFilters.parse(request.POST)
     try:
+        if lead is None:
+            # A skimmer's scope is the queue: their team's lead that left it since their
+            # page showed it gets the calm message; any other lead is a 404.
+            if not selectors.lead_of_skim_teams(user=request.user, lead_id=lead_id):
+                raise Http404("No such lead in your teams.")
+            raise services.DeskError(services.TAKEN)
         moved = action(lead)
     except services.DeskError as exc:
         if not request.htmx:
@@ -117,7 +132,11 @@ def _act(request, lead_id: int, action, done: str):
         return _render(
             request,
             _desk_context(
-                request, filters, lead=_managed_lead(request, lead_id), error=exc.message
+                request,
+                filters,
+                # Not in a skimmer's scope once taken: the desk shows the next lead.
+                lead=_managed_lead(request, lead_id, skimming=skimming, or_none=True),
+                error=exc.message,
             ),
             "desk-main",
         )
@@ -147,7 +166,7 @@ def _next_url(request, lead: Lead) -> str:
     return reverse("desk:desk")
 
 
-@role_required(*MANAGERS)
+@skim_queue_required
 @require_POST
 def desk_assign(request, lead_id: int):
     return _act(
@@ -163,6 +182,7 @@ def desk_assign(request, lead_id: int):
             seen=request.POST.get("seen") or None,
         ),
         done="{lead} → {owner}.",
+        skimming=True,
     )
 
 
@@ -230,3 +250,27 @@ def desk_bulk(request):
         return redirect(reverse("desk:desk"))
     context = _desk_context(request, filters, lead=None, error=error, done=done)
     return _render(request, context, "desk-body")
+
+
+@role_required(*MANAGERS)
+@require_POST
+def rep_availability(request, rep_id: int):
+    """Set a rep of the manager's teams away or available (the team board's buttons):
+    routing reads it at once. Another team's rep is a 404."""
+    rep = reps_managed_by(user=request.user).filter(pk=rep_id, rep_profile__isnull=False).first()
+    if rep is None:
+        raise Http404("No such rep in your teams.")
+    availability = request.POST.get("availability", "")
+    if availability not in RepProfile.Availability.values:
+        choices = ", ".join(RepProfile.Availability.values)
+        return HttpResponseBadRequest(f"Choose one of: {choices}.")
+    rep_availability_set(profile=rep.rep_profile, availability=availability)
+    if request.htmx:
+        # The board re-reads itself now, whether or not its socket is up.
+        return HttpResponse(status=204, headers={"HX-Trigger": BOARD_CHANGED})
+    label = RepProfile.Availability(availability).label.lower()
+    messages.success(request, f"{rep.display_name} is now {label}.")
+    url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}):
+        url = reverse("home")
+    return redirect(url)

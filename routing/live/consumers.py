@@ -7,23 +7,37 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from leadroute.shared.live import pool_group, team_group, user_group
+from leadroute.shared.live import (
+    board_changed_on_commit,
+    board_group,
+    pool_group,
+    team_group,
+    user_group,
+)
 
-from .presence import presence_gone, presence_seen
+from .presence import presence_gone, presence_seen, users_online
 
 logger = logging.getLogger(__name__)
 
 
+def _query(scope) -> dict[str, list[str]]:
+    return parse_qs(scope.get("query_string", b"").decode("latin-1"))
+
+
 def _requested_pool(scope) -> int | None:
-    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("pool", [])
+    values = _query(scope).get("pool", [])
     try:
         return int(values[0]) if values else None
     except ValueError:
         return None
 
 
+def _requested_board(scope) -> bool:
+    return _query(scope).get("board", [""])[0] == "1"
+
+
 @database_sync_to_async
-def _groups_for(user, pool_id: int | None = None) -> list[str]:
+def _groups_for(user, pool_id: int | None = None, board: bool = False) -> list[str]:
     from accounts.selectors import teams_managed_by
     from pools.pull.selectors import pools_viewable_by
 
@@ -33,11 +47,22 @@ def _groups_for(user, pool_id: int | None = None) -> list[str]:
     if pool_id is not None and pools_viewable_by(user=user).filter(pk=pool_id).exists():
         groups.append(pool_group(pool_id))
     profile = getattr(user, "rep_profile", None)
-    team_ids = set(teams_managed_by(user=user).values_list("pk", flat=True))
+    managed = sorted(teams_managed_by(user=user).values_list("pk", flat=True))
+    # A skimmer's desk follows the queue of the teams they may skim: their team groups.
+    team_ids = set(teams_managed_by(user=user, skimming=True).values_list("pk", flat=True))
     if profile is not None and profile.team_id:
         team_ids.add(profile.team_id)
     groups += [team_group(team_id) for team_id in sorted(team_ids)]
+    # The team board's socket: the boards of the teams the user manages, as the page.
+    if board:
+        groups += [board_group(team_id) for team_id in managed]
     return groups
+
+
+@database_sync_to_async
+def _team_of(user) -> int | None:
+    profile = getattr(user, "rep_profile", None)
+    return profile.team_id if profile is not None else None
 
 
 # What a page sends every presence.HEARTBEAT_SECONDS while it is open.
@@ -60,11 +85,16 @@ async def _session_user(session_key: str | None):
 
 
 @database_sync_to_async
-def _presence(write, **kwargs) -> None:
+def _presence(write, *, team_id: int | None = None, **kwargs) -> None:
     # Off the event loop (a blocking Redis client); a Redis that does not answer must not
     # close the socket: the rep only looks offline until it answers again.
     try:
+        # A rep's first socket or their last one closing changes who is online: their
+        # team's board hears of it (a socket among others opening or closing does not).
+        before = team_id is not None and bool(users_online(user_ids=[kwargs["user_id"]]))
         write(**kwargs)
+        if team_id is not None and before != bool(users_online(user_ids=[kwargs["user_id"]])):
+            board_changed_on_commit(team_id)
     except Exception:
         logger.warning("presence write failed", exc_info=True)
 
@@ -79,20 +109,29 @@ class LiveConsumer(AsyncWebsocketConsumer):
             await self.close(code=SESSION_OVER)
             return
         self.pool_id = _requested_pool(self.scope)
+        self.board = _requested_board(self.scope)
         session = self.scope.get("session")
         self.session_key = getattr(session, "session_key", None)
-        self.groups_joined = await _groups_for(user, self.pool_id)
+        self.groups_joined = await _groups_for(user, self.pool_id, self.board)
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         self.user_id = user.pk
-        await _presence(presence_seen, user_id=user.pk, connection=self.channel_name)
+        self.team_id = await _team_of(user)
+        await _presence(
+            presence_seen, team_id=self.team_id, user_id=user.pk, connection=self.channel_name
+        )
         await self.accept()
 
     async def disconnect(self, code):
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
         if getattr(self, "user_id", None) is not None:
-            await _presence(presence_gone, user_id=self.user_id, connection=self.channel_name)
+            await _presence(
+                presence_gone,
+                team_id=self.team_id,
+                user_id=self.user_id,
+                connection=self.channel_name,
+            )
 
     async def receive(self, text_data=None, bytes_data=None):
         # The socket is server-to-browser only but for heartbeats (presence: a rep is
@@ -115,7 +154,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         user = await _session_user(self.session_key)
         if await self._session_over(user):
             return
-        groups = await _groups_for(user, self.pool_id)
+        groups = await _groups_for(user, self.pool_id, self.board)
         for group in set(self.groups_joined) - set(groups):
             await self.channel_layer.group_discard(group, self.channel_name)
         for group in set(groups) - set(self.groups_joined):

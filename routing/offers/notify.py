@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.template.loader import render_to_string
 
-from leadroute.shared.live import broadcast_on_commit, user_group
+from leadroute.shared.live import board_changed_on_commit, broadcast_on_commit, user_group
 from pools.models import Lead
 
 from ..models import Offer, RoutingRule
@@ -27,3 +27,10 @@ def notify_offer_closed(*, offer: Offer, to: list[int] | None = None) -> None:
     html = f'<div id="offer-{int(offer.pk)}" hx-swap-oob="delete"></div>'
     for rep_id in offer.recipient_ids if to is None else to:
         broadcast_on_commit(user_group(rep_id), html=html)
+
+
+def notify_offer_declined(*, rep) -> None:
+    """The rep's team board counts their declines today (an accept moves the lead, which
+    tells the board itself)."""
+    profile = getattr(rep, "rep_profile", None)
+    board_changed_on_commit(profile.team_id if profile else None)

@@ -29,7 +29,7 @@ from ..engine.facts import decisions_insert_sql, intake_bump_sql
 from ..live.presence import users_online
 from ..models import Offer, OfferResponse, RoutingDecision, RoutingRule
 from .methods import OfferStep
-from .notify import notify_offer_closed
+from .notify import notify_offer_closed, notify_offer_declined
 from .send import Opening, offers_send
 
 log = logging.getLogger(__name__)
@@ -231,6 +231,7 @@ def offer_decline(*, offer_id: int, user, reason: str = "", now: datetime | None
             responded_at=now,
             reason=chars_clean(reason).strip()[:200],  # PostgreSQL refuses a NUL
         )
+        notify_offer_declined(rep=user)
         declined = set(
             offer.responses.filter(response=OfferResponse.Response.DECLINED).values_list(
                 "rep_id", flat=True

@@ -1,0 +1,96 @@
+"""The live team board in Chromium: a lead given to a rep by someone else changes the
+board's counts without a reload; a rep opening a page shows as online; the manager sets a
+rep away from the board. Screenshots at laptop and phone width."""
+
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts.models import RepProfile
+from pools.lifecycle import LeadState
+from routing.desk.services import lead_hand_assign
+from tests.browser.conftest import login, screenshot
+from tests.factories import PASSWORD, LeadFactory, make_manager, make_rep
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+WS_OPEN = "document.addEventListener('htmx:wsOpen', () => { window.__wsOpen = true; });"
+LAPTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+
+
+def _open(browser, live_url, user, path, viewport=LAPTOP):
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    page.add_init_script(WS_OPEN)
+    login(page, live_url, user.username, PASSWORD)
+    page.goto(f"{live_url}{path}")
+    page.wait_for_function("window.__wsOpen === true", timeout=10_000)
+    page.evaluate("window.__sameDocument = true")
+    return context, page
+
+
+def _team(team):
+    reps = [
+        make_rep(team=team, user__first_name=name, user__last_name="Seller", max_per_day=cap)
+        for name, cap in (("Ana", 10), ("Bruno", 8), ("Carla", None))
+    ]
+    for i, rep in enumerate(reps):
+        for k in range(i + 1):
+            LeadFactory(status=LeadState.ASSIGNED, owner=rep, team=team, company=f"Co {i}{k}")
+    return reps
+
+
+def test_the_board_follows_changes_live_and_sets_a_rep_away(browser, live_url, team):
+    reps = _team(team)
+    manager = make_manager(teams=[team])
+    waiting = LeadFactory(status=LeadState.SKIMMING, team=team, first_name="Walk-in")
+    ctx_m, board = _open(browser, live_url, manager, "/reports/team/")
+    row = board.locator(f"#board-rep-{reps[1].pk}")
+    expect(row.locator('[data-count="open"]')).to_have_text("2")
+
+    # Another manager's desk gives Bruno a lead: his counts change without a reload.
+    other = make_manager(teams=[team])
+    lead_hand_assign(manager=other, lead_id=waiting.pk, rep_id=reps[1].pk)
+    committed = time.monotonic()  # the service returns once its transaction committed
+    expect(row.locator('[data-count="open"]')).to_have_text("3", timeout=1_000)
+    took = time.monotonic() - committed
+    assert took < 1.0, f"the board took {took:.2f} s"
+    expect(row.locator('[data-count="untouched"]')).to_have_text("3")
+    expect(row.locator('[data-count="today"]')).to_contain_text("1 / 8")
+
+    # A burst (three transactions back to back): pings arriving while a re-read is in
+    # flight queue one more, which must survive the swap — the board ends on the last state.
+    burst = [LeadFactory(status=LeadState.SKIMMING, team=team) for _ in range(3)]
+    for lead in burst:
+        lead_hand_assign(manager=other, lead_id=lead.pk, rep_id=reps[0].pk)
+    ana = board.locator(f"#board-rep-{reps[0].pk}")
+    expect(ana.locator('[data-count="open"]')).to_have_text("4", timeout=2_000)
+
+    # Ana opens a page: the board shows her online.
+    ctx_r, _ = _open(browser, live_url, reps[0], "/leads/mine/")
+    expect(board.locator(f"#board-rep-{reps[0].pk} .presence-on")).to_be_visible(timeout=5_000)
+
+    # The manager sets Carla away from the board.
+    carla = board.locator(f"#board-rep-{reps[2].pk}")
+    carla.get_by_role("button", name="Set away").click()
+    expect(carla.locator('[data-availability="away"]')).to_be_visible(timeout=2_000)
+    expect(carla.get_by_role("button", name="Set available")).to_be_visible()
+    assert RepProfile.objects.get(user=reps[2]).availability == "away"
+    assert board.evaluate("window.__sameDocument") is True
+    screenshot(board, "team-board-laptop")
+    ctx_r.close()
+    ctx_m.close()
+
+
+def test_the_board_on_a_phone(browser, live_url, team):
+    reps = _team(team)
+    manager = make_manager(teams=[team])
+    RepProfile.objects.filter(user=reps[1]).update(availability="away")
+    ctx, page = _open(browser, live_url, manager, "/reports/team/", viewport=PHONE)
+    expect(page.locator(f"#board-rep-{reps[0].pk}")).to_be_visible()
+    # Nothing wider than the phone: the rows stack.
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "team-board-phone")
+    ctx.close()
