@@ -11,6 +11,7 @@ from accounts.models import RepProfile, User
 from accounts.periods import local_day_index, periods_anywhere
 from pools.lifecycle import OPEN_OWNED_STATES, LeadState
 from pools.models import Lead, LeadEvent, Pool
+from pools.work.quotas import quota_attainment
 from routing.live.presence import users_online
 from routing.models import OfferResponse, RepIntake
 
@@ -60,13 +61,14 @@ def team_overview(*, teams) -> dict:
     reps = _with_routed_today(list(reps))
     _with_offers_today(reps)
     _with_last_activity(reps)
-    online = users_online(user_ids=[rep.user_id for rep in reps]) if reps else frozenset()
+    user_ids = [rep.user_id for rep in reps]
+    online = users_online(user_ids=user_ids) if reps else frozenset()
+    # Each rep's quotas for their own current week or month (two queries for any number).
+    quotas = quota_attainment(user_ids=user_ids, at=timezone.now()) if reps else {}
     for rep in reps:
         rep.online = rep.user_id in online
         rep.cap_today = rep.effective_cap("max_per_day")
-        # Quota attainment (accounts quotas, being added alongside): the board's column
-        # shows `rep.quota` once a selector fills it, "—" until then.
-        rep.quota = None
+        rep.quotas = quotas.get(rep.user_id, [])
     pools = (
         Pool.objects.filter(Q(team__in=teams))
         .annotate(waiting=Count("leads", filter=Q(leads__status=LeadState.POOLED)))

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import RepProfile
+from accounts.models import Quota, RepProfile
 from accounts.services import rep_availability_set
 from pools.lifecycle import LeadState
 from pools.models import LeadEvent
@@ -97,10 +97,26 @@ def test_the_board_reads_in_the_same_queries_for_3_reps_or_30(
                 offer=_offer(lead, [rep]), rep=rep, response=OfferResponse.Response.DECLINED
             )
 
+    # Quotas on: the board's quota column reads in the same queries for any team size.
+    Quota.objects.create(team=team, metric=Quota.Metric.LEADS_WORKED, period="week", target=4)
+    Quota.objects.create(team=team, metric=Quota.Metric.TOUCHES, period="month", target=10)
     add_reps(3)
     few = queries_of(lambda: client.get(URL))
     add_reps(27)
     assert queries_of(lambda: client.get(URL)) == few
+
+
+def test_each_reps_row_shows_their_quota_attainment(client_for, manager, team):
+    busy, idle = make_rep(team=team), make_rep(team=team)
+    Quota.objects.create(team=team, metric=Quota.Metric.LEADS_WORKED, period="week", target=4)
+    lead = LeadFactory(status=LeadState.ASSIGNED, owner=busy, team=team)
+    LeadEvent.objects.create(
+        lead=lead, kind=LeadEvent.Kind.ASSIGNED, to_state=LeadState.ASSIGNED, owner=busy
+    )
+    response = client_for(manager).get(URL)
+    assert [(q.actual, q.target, q.percent) for q in _row(response, busy).quotas] == [(1, 4, 25)]
+    assert [q.percent for q in _row(response, idle).quotas] == [0]
+    assert "<strong>25%</strong>" in response.content.decode()  # the bar in the busy rep's row
 
 
 # -- setting a rep away or available --------------------------------------------------
