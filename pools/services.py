@@ -14,7 +14,7 @@ from leadroute.shared.sql import run_batch
 from pools.lifecycle import CLOSED_STATES, OWNED_STATES, LeadState, check_transition
 from pools.models import Lead, LeadEvent, Pool
 from pools.pull import live as pool_live
-from pools.signals import offered_leads_leaving
+from pools.signals import lead_events_written, offered_leads_leaving
 
 
 class LeadChanged(Exception):
@@ -223,7 +223,11 @@ def lead_create(*, actor=None, reason: str = "", **fields) -> Lead:
         kind=LeadEvent.Kind.CREATED, to_state=LeadState.NEW, actor=actor, reason=reason
     )
     if _insert_together_possible():
-        _insert_lead_with_event(lead, event)
+        # The insert and its announcement (an outbox row) commit together.
+        block = nullcontext() if connection.in_atomic_block else transaction.atomic()
+        with block:
+            _insert_lead_with_event(lead, event)
+            lead_events_written.send(sender=LeadEvent, events=[event])  # a raw insert
         return lead
     # No savepoint: a lead and its first event are all-or-nothing with whatever encloses
     # them, and a savepoint would cost two round trips per lead (imports create thousands).

@@ -6,12 +6,18 @@ class RoutingConfig(AppConfig):
     name = "routing"
 
     def ready(self):
-        from pools.signals import lead_timeline_extras, leads_waiting, offered_leads_leaving
+        from pools.signals import (
+            lead_events_written,
+            lead_timeline_extras,
+            leads_waiting,
+            offered_leads_leaving,
+        )
 
         from . import signals  # noqa: F401
         from .intake.kick import leads_waiting_kick
         from .offers.services import offered_leads_leaving_receiver
         from .offers.timeline import lead_timeline_offers
+        from .webhooks.outbox import lead_events_outbox
 
         # Pools announce waiting leads; routing kicks a drain (pools may not name it).
         leads_waiting.connect(leads_waiting_kick, dispatch_uid="routing.intake.kick")
@@ -21,3 +27,5 @@ class RoutingConfig(AppConfig):
         )
         # The lead's timeline shows its offers, which pools may not read.
         lead_timeline_extras.connect(lead_timeline_offers, dispatch_uid="routing.offers.timeline")
+        # Every lead event may be a webhook: its outbox rows join the writer's transaction.
+        lead_events_written.connect(lead_events_outbox, dispatch_uid="routing.webhooks.outbox")
