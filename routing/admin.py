@@ -11,11 +11,11 @@ from pools.screening.conditions import arrival_time_zone
 from .decisions.selectors import decision_view_model
 from .engine import lead_route_preview
 from .escalation import admin as escalation_admin  # noqa: F401  (registers its models)
-from .webhooks import admin as webhooks_admin  # noqa: F401  (likewise)
 from .models import Heartbeat, RepIntake, RoutingDecision, RoutingRule, RuleRotation
 from .rules.conditions import conditions_describe
 from .rules.fields_used import rule_form_layouts
 from .rules.forms import RoutingRuleForm, TestLeadForm
+from .webhooks import admin as webhooks_admin  # noqa: F401  (likewise)
 
 
 @admin.register(Heartbeat)
