@@ -1,5 +1,6 @@
 """What pools tells the layers above it."""
 
+from django.apps import apps
 from django.db import transaction
 from django.dispatch import Signal
 
@@ -17,12 +18,12 @@ offered_leads_leaving = Signal()
 
 
 def leads_waiting_on_commit(*, lead_ids: list[int]) -> None:
-    from pools.models import Lead  # the models send `lead_events_written`: no import cycle
-
+    # By name: the models import this module (they send `lead_events_written`).
+    lead = apps.get_model("pools", "Lead")
     ids = list(lead_ids)
     # Robust: the change has committed, and a receiver that fails (a broker down) must not
     # turn that into an error for the writer; the leads wait in the database for the sweep.
-    transaction.on_commit(lambda: leads_waiting.send(sender=Lead, lead_ids=ids), robust=True)
+    transaction.on_commit(lambda: leads_waiting.send(sender=lead, lead_ids=ids), robust=True)
 
 
 # Sent INSIDE the writer's transaction whenever lead events are written, by every path

@@ -1,4 +1,13 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _install_webhook_outbox(sender, using, **kwargs):
+    from django.db import connections
+
+    from .webhooks.outbox import install
+
+    install(connections[using])
 
 
 class RoutingConfig(AppConfig):
@@ -27,5 +36,8 @@ class RoutingConfig(AppConfig):
         )
         # The lead's timeline shows its offers, which pools may not read.
         lead_timeline_extras.connect(lead_timeline_offers, dispatch_uid="routing.offers.timeline")
+        post_migrate.connect(
+            _install_webhook_outbox, sender=self, dispatch_uid="routing.webhooks.install"
+        )
         # Every lead event may be a webhook: its outbox rows join the writer's transaction.
         lead_events_written.connect(lead_events_outbox, dispatch_uid="routing.webhooks.outbox")

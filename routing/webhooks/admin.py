@@ -13,7 +13,8 @@ from .deliveries import deliveries_resend
 from .forms import WebhookSubscriptionForm
 from .models import WebhookDelivery, WebhookSubscription
 from .signing import HEADER
-from .subscriptions import subscription_pause, subscription_resume, subscription_secret_rotate
+from .streaks import subscription_pause
+from .subscriptions import subscription_resume, subscription_secret_rotate
 
 
 @admin.register(WebhookSubscription)

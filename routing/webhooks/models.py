@@ -119,7 +119,7 @@ class WebhookDelivery(models.Model):
         indexes = [
             # The drain's "due now" scan; partial, so delivered history costs no entries.
             models.Index(
-                fields=["next_attempt_at"],
+                fields=["next_attempt_at", "id"],
                 name="webhook_delivery_due",
                 condition=Q(status__in=["pending", "sending"]),
             ),

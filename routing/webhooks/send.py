@@ -26,11 +26,13 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .kick import deliveries_kick, pending_clear
+from leadroute.shared.sql import run_batch
+
 from .models import WebhookDelivery, WebhookSubscription
 from .payload import bodies_build
+from .pending import pending_clear
 from .signing import HEADER, signature_header
-from .subscriptions import subscriptions_failures_record
+from .streaks import subscriptions_failures_record
 
 log = logging.getLogger(__name__)
 Status = WebhookDelivery.Status
@@ -56,8 +58,8 @@ class Drained:
 
 def deliveries_drain(*, seconds: float | None = None) -> Drained:
     """Send every due delivery, batch after batch, for at most `seconds`
-    (WEBHOOK_DRAIN_SECONDS); stopped early with work left, it kicks a successor. Safe to
-    run twice and in parallel."""
+    (WEBHOOK_DRAIN_SECONDS; `finished` False when it stopped with work left). Safe to run
+    twice and in parallel."""
     pending_clear()  # before the first look (routing.webhooks.kick says why)
     budget = settings.WEBHOOK_DRAIN_SECONDS if seconds is None else seconds
     deadline = time.monotonic() + budget
@@ -72,7 +74,6 @@ def deliveries_drain(*, seconds: float | None = None) -> Drained:
         done.failed += sum(o.sent and not o.ok for o in outcomes)
         if time.monotonic() >= deadline:
             done.finished = False
-            deliveries_kick(force=True)
             return done
 
 
@@ -81,9 +82,18 @@ def deliveries_take(*, now: datetime, size: int) -> list[WebhookDelivery]:
     subscriptions, bodies built and stored."""
     lease = now + timedelta(seconds=lease_seconds())
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(_take_sql(), [now, size, lease])
-            ids = [row[0] for row in cursor.fetchall()]
+        # Walk the due index in order and stop at `size` eligible rows: with nearly every
+        # row due the planner would rather scan them all, anti-join each and sort (70 ms
+        # against 8 ms a batch at 10,000 due), as it did for the claim (pools.pull).
+        rows = run_batch(
+            [
+                ("SET LOCAL enable_seqscan = off", []),
+                ("SET LOCAL enable_bitmapscan = off", []),
+                ("SET LOCAL enable_sort = off", []),
+                (_take_sql(), [now, size, lease]),
+            ]
+        )[-1]
+        ids = [row[0] for row in rows]
         if not ids:
             return []
         taken = list(
@@ -94,7 +104,13 @@ def deliveries_take(*, now: datetime, size: int) -> list[WebhookDelivery]:
             if d.pk in bodies:
                 d.body = bodies[d.pk]
         if bodies:
-            WebhookDelivery.objects.bulk_update([d for d in taken if d.pk in bodies], ["body"])
+            # One UPDATE from arrays: bulk_update's CASE per row cost more than the POSTs.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {WebhookDelivery._meta.db_table} x SET body = b.body "
+                    "FROM unnest(%s::bigint[], %s::text[]) AS b(id, body) WHERE x.id = b.id",
+                    [list(bodies), list(bodies.values())],
+                )
     return taken
 
 
@@ -260,6 +276,10 @@ def outcomes_record(*, outcomes: list[Outcome], now: datetime) -> None:
                 attempts=o.delivery.attempts - 1,
                 next_attempt_at=retry_at.get(o.delivery.subscription_id, now),
             )
+        waiting = [o.delivery.pk for o in outcomes if not o.ok]
+        if waiting:
+            with connection.cursor() as cursor:
+                cursor.execute(_followers_sql(), [waiting])
         by_time = sorted((o for o in outcomes if o.sent), key=lambda o: o.finished)
         runs: dict[int, list[bool]] = {}
         for o in by_time:
@@ -279,3 +299,16 @@ def _delivered_sql() -> str:
         FROM unnest(%s::bigint[], %s::integer[], %s::integer[], %s::float8[])
              AS r(id, attempts, code, ms)
         WHERE x.id = r.id AND x.status = 'sending' AND x.attempts = r.attempts"""
+
+
+@cache
+def _followers_sql() -> str:
+    d = WebhookDelivery._meta.db_table
+    # A lead's later deliveries cannot go before its waiting one: due no sooner than it,
+    # so a receiver that is down for long leaves the due scan only the heads to look at.
+    return f"""
+        UPDATE {d} f SET next_attempt_at = h.next_attempt_at
+        FROM {d} h
+        WHERE h.id = ANY (%s) AND h.status = 'pending'
+          AND f.subscription_id = h.subscription_id AND f.lead_id = h.lead_id
+          AND f.id > h.id AND f.status = 'pending' AND f.next_attempt_at < h.next_attempt_at"""

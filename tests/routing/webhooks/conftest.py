@@ -1,8 +1,8 @@
 import pytest
 
 from leadroute.shared.redis_client import redis_client
-from routing.webhooks.kick import pending_key
 from routing.webhooks.models import WebhookSubscription
+from routing.webhooks.pending import pending_key
 
 from .receiver import Receiver
 

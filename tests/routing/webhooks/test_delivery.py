@@ -20,7 +20,7 @@ from routing.webhooks.events import WebhookType as T
 from routing.webhooks.send import deliveries_drain, deliveries_take
 from routing.webhooks.signing import signature_verify
 from routing.webhooks.subscriptions import subscription_resume, subscription_secret_rotate
-from tests.factories import LeadFactory, make_manager, make_rep
+from tests.factories import LeadFactory, make_manager
 
 pytestmark = pytest.mark.django_db
 Status = WebhookDelivery.Status
@@ -36,14 +36,18 @@ def readme_verify():
     return scope["verify"]
 
 
-def drain_until_done(rounds: int = 40) -> None:
+def drain_until_done(seconds: float = 60) -> None:
     """Drain, waiting out the (test-short) backoff, until nothing is open."""
-    for _ in range(rounds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
         deliveries_drain()
         if not WebhookDelivery.objects.filter(status__in=WebhookDelivery.OPEN).exists():
             return
         time.sleep(0.1)
-    raise AssertionError("deliveries still open")
+    still = WebhookDelivery.objects.filter(status__in=WebhookDelivery.OPEN).values(
+        "id", "lead_id", "status", "attempts", "next_attempt_at", "last_error"
+    )
+    raise AssertionError(f"deliveries still open at {timezone.now()}: {list(still)}")
 
 
 def test_the_receiver_verifies_the_signature_with_the_readmes_few_lines(receiver, subscribe, team):
