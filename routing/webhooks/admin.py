@@ -120,16 +120,13 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_display = (
-        "id",
         "created_at",
         "subscription",
         "type",
         "lead_link",
         "status",
         "attempts",
-        "last_status_code",
-        "last_attempt_at",
-        "duration",
+        "code",
         "next_attempt_at",
         "last_error",
     )
@@ -173,6 +170,10 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     def lead_link(self, obj):
         url = reverse("pools:lead_detail", args=[obj.lead_id])
         return format_html('<a href="{}">Lead #{}</a>', url, obj.lead_id)
+
+    @admin.display(description="Code", ordering="last_status_code")
+    def code(self, obj):
+        return obj.last_status_code or "—"
 
     @admin.display(description="Time", ordering="last_duration_ms")
     def duration(self, obj):

@@ -11,16 +11,16 @@ from pools.models import LeadEvent
 
 class WebhookType(models.TextChoices):
     CREATED = "lead.created", "Lead created"
-    ROUTED = "lead.routed", "Routed (to a rep, a pool, a live offer or the skim queue)"
-    ASSIGNED = "lead.assigned", "Assigned: a new owner, however it came"
+    ROUTED = "lead.routed", "Routed"
+    ASSIGNED = "lead.assigned", "Assigned (a new owner, any way)"
     CLAIMED = "lead.claimed", "Claimed from a pool"
     OFFER_ACCEPTED = "lead.offer_accepted", "Live offer accepted"
-    TOUCHED = "lead.touched", "Touched (call, e-mail, meeting)"
+    TOUCHED = "lead.touched", "Touched"
     DISPOSITION_CHANGED = "lead.disposition_changed", "Disposition changed"
     WON = "lead.won", "Won"
     LOST = "lead.lost", "Lost"
-    ESCALATED = "lead.escalated", "Escalated (an SLA step)"
-    REASSIGNED = "lead.reassigned", "Reassigned from one rep to another"
+    ESCALATED = "lead.escalated", "Escalated (SLA)"
+    REASSIGNED = "lead.reassigned", "Reassigned"
 
 
 T = WebhookType
