@@ -115,8 +115,10 @@ def deliveries_take(*, now: datetime, size: int) -> list[WebhookDelivery]:
 
 
 def lease_seconds() -> int:
-    # Past the longest a POST can take, so a live sender is never overtaken by a second.
-    return max(30, 3 * settings.WEBHOOK_TIMEOUT_SECONDS)
+    # Past the longest a batch can take (every POST of it timing out, THREADS at a time),
+    # so a live drain is never overtaken by a second one sending the same rows.
+    waves = -(-settings.WEBHOOK_BATCH // max(1, settings.WEBHOOK_SEND_THREADS))
+    return int(waves * settings.WEBHOOK_TIMEOUT_SECONDS) + 30
 
 
 @cache
