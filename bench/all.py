@@ -28,6 +28,7 @@ SMALL = [
     ("team_board.py", ["--reps", "20", "--leads-per-rep", "100", "--runs", "20"]),
     ("sweep.py", ["--leads", "10000", "--due", "500"]),
     ("quotas.py", ["--leads", "20000"]),
+    ("webhooks.py", ["--events", "2000", "--leads", "500", "--requests", "200"]),
 ]
 
 

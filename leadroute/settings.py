@@ -187,7 +187,31 @@ CELERY_BEAT_SCHEDULE = {
         "task": "pools.tasks.import_sweep",
         "schedule": timedelta(seconds=SWEEP_INTERVAL_SECONDS),
     },
+    # Outbound webhooks: retries that came due, and whatever a lost kick or a dead worker
+    # left (routing.webhooks.send); the delivery log's prune.
+    "webhooks": {
+        "task": "routing.tasks.webhooks_drain",
+        "schedule": timedelta(seconds=SWEEP_INTERVAL_SECONDS),
+    },
+    "webhooks-prune": {
+        "task": "routing.tasks.webhooks_prune",
+        "schedule": timedelta(hours=1),
+    },
 }
+# Outbound webhooks (routing.webhooks): the POST's timeout; retries with exponential backoff
+# from BASE up to MAX seconds apart, for RETRY_HOURS; a subscription failing this many times
+# in a row is paused (its managers are told); the log keeps finished deliveries LOG_DAYS.
+WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=5)
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=10)
+WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=3600)
+WEBHOOK_RETRY_HOURS = env.float("WEBHOOK_RETRY_HOURS", default=24)
+WEBHOOK_FAILURES_BEFORE_PAUSE = env.int("WEBHOOK_FAILURES_BEFORE_PAUSE", default=100)
+WEBHOOK_LOG_DAYS = env.int("WEBHOOK_LOG_DAYS", default=30)
+# Deliveries a drain takes per batch, POSTs at once, and how long one drain task runs
+# before it hands over to a successor.
+WEBHOOK_BATCH = env.int("WEBHOOK_BATCH", default=100)
+WEBHOOK_SEND_THREADS = env.int("WEBHOOK_SEND_THREADS", default=8)
+WEBHOOK_DRAIN_SECONDS = env.float("WEBHOOK_DRAIN_SECONDS", default=25)
 
 # --- Auth, sessions, security ------------------------------------------------------------
 # The test suite sets a fast hasher through the environment (pytest-env), so the browser

@@ -15,7 +15,7 @@ from leadroute.shared.sql import run_batch
 from pools.lifecycle import CLOSED_STATES, OWNED_STATES, LeadState, check_transition
 from pools.models import Lead, LeadEvent, Pool
 from pools.pull import live as pool_live
-from pools.signals import offered_leads_leaving
+from pools.signals import lead_events_written, offered_leads_leaving
 
 
 class LeadChanged(Exception):
@@ -186,30 +186,33 @@ def leads_transition(
     }
     if leaving and not offer_settled:
         offered_leads_leaving.send(sender=Lead, reasons=leaving)
+    events = [
+        LeadEvent(
+            lead=m.lead,
+            kind=kind,
+            from_state=m.lead.status,
+            to_state=m.to,
+            actor=actor,
+            owner=changes["owner"],
+            reason=m.reason,
+            data=m.data or {},
+            created_at=now,
+        )
+        for m, changes in planned
+    ]
     moved = run_batch(
         [
-            _move_with_event_sql(
-                m.lead,
-                changes,
-                LeadEvent(
-                    lead=m.lead,
-                    kind=kind,
-                    from_state=m.lead.status,
-                    to_state=m.to,
-                    actor=actor,
-                    owner=changes["owner"],
-                    reason=m.reason,
-                    data=m.data or {},
-                    created_at=now,
-                ),
-            )
-            for m, changes in planned
+            _move_with_event_sql(m.lead, changes, event)
+            for (m, changes), event in zip(planned, events, strict=True)
         ]
         + list(also)
     )
-    for (m, _), rows in zip(planned, moved, strict=False):
+    for (m, _), event, rows in zip(planned, events, moved, strict=False):
         if len(rows) != 1:
             raise LeadChanged(f"Lead {m.lead.pk} changed before it could be moved to {m.to}.")
+        event.pk = rows[0][1]
+    # Raw inserts: announced here, as LeadEvent.save announces its own (webhooks' outbox).
+    lead_events_written.send(sender=LeadEvent, events=events)
     announced, teams = set(), set()
     for m, changes in planned:
         _broadcast(m.lead, m.to, m.pool, arrival=m.pool is not None and m.pool.pk not in announced)
@@ -228,7 +231,7 @@ def _move_with_event_sql(lead: Lead, changes: dict, event: LeadEvent) -> tuple[s
     fields, columns = _event_columns()
     return (
         f"WITH moved AS ({update}) INSERT INTO {LeadEvent._meta.db_table} (lead_id, {columns}) "
-        f"SELECT id, {', '.join(['%s'] * len(fields))} FROM moved RETURNING lead_id",
+        f"SELECT id, {', '.join(['%s'] * len(fields))} FROM moved RETURNING lead_id, id",
         params + _db_values(event, fields, connections[DEFAULT_DB_ALIAS]),
     )
 
@@ -275,7 +278,11 @@ def lead_create(*, actor=None, reason: str = "", **fields) -> Lead:
         kind=LeadEvent.Kind.CREATED, to_state=LeadState.NEW, actor=actor, reason=reason
     )
     if _insert_together_possible():
-        _insert_lead_with_event(lead, event)
+        # The insert and its announcement (an outbox row) commit together.
+        block = nullcontext() if connection.in_atomic_block else transaction.atomic()
+        with block:
+            _insert_lead_with_event(lead, event)
+            lead_events_written.send(sender=LeadEvent, events=[event])  # a raw insert
         return lead
     # No savepoint: a lead and its first event are all-or-nothing with whatever encloses
     # them, and a savepoint would cost two round trips per lead (imports create thousands).

@@ -1,9 +1,8 @@
 """What pools tells the layers above it."""
 
+from django.apps import apps
 from django.db import transaction
 from django.dispatch import Signal
-
-from pools.models import Lead
 
 # Sent once the transaction that left leads waiting for intake (captured, imported, or
 # sent back by a manager) has committed, with `lead_ids`. Routing connects to it when it
@@ -19,10 +18,21 @@ offered_leads_leaving = Signal()
 
 
 def leads_waiting_on_commit(*, lead_ids: list[int]) -> None:
+    # By name: the models import this module (they send `lead_events_written`).
+    lead = apps.get_model("pools", "Lead")
     ids = list(lead_ids)
     # Robust: the change has committed, and a receiver that fails (a broker down) must not
     # turn that into an error for the writer; the leads wait in the database for the sweep.
-    transaction.on_commit(lambda: leads_waiting.send(sender=Lead, lead_ids=ids), robust=True)
+    transaction.on_commit(lambda: leads_waiting.send(sender=lead, lead_ids=ids), robust=True)
+
+
+# Sent INSIDE the writer's transaction whenever lead events are written, by every path
+# (`LeadEvent.save`, the manager's `bulk_create`, capture's one-statement insert and the
+# claim functions), with `events`: saved LeadEvents (pk, lead_id, kind, from/to state, owner,
+# data). Routing's outbound webhooks write their outbox rows here, so a delivery commits or
+# rolls back with the change it reports. Receivers write only to the database, never to
+# the outside world (that waits for the commit).
+lead_events_written = Signal()
 
 
 # Sent by the lead page with `lead`, `viewer` and the lead's `events` (newest first); each

@@ -15,6 +15,7 @@ from .models import Heartbeat, RepIntake, RoutingDecision, RoutingRule, RuleRota
 from .rules.conditions import conditions_describe
 from .rules.fields_used import rule_form_layouts
 from .rules.forms import RoutingRuleForm, TestLeadForm
+from .webhooks import admin as webhooks_admin  # noqa: F401  (likewise)
 
 
 @admin.register(Heartbeat)

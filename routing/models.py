@@ -10,6 +10,7 @@ from pools.models import Lead, Pool
 from .escalation.models import EmailMute, Notification, PoolAgingPolicy, SlaPolicy, SlaStep
 from .offers.models import Offer, OfferResponse
 from .rules.conditions import ConditionError, conditions_validate
+from .webhooks.models import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "EmailMute",
@@ -24,6 +25,8 @@ __all__ = [
     "RoutingDecision",
     "RoutingRule",
     "RuleRotation",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -11,6 +13,7 @@ from accounts.models import Team
 from pools.lifecycle import OWNED_STATES, LeadState
 from pools.models.pool import Pool
 from pools.models.sources import LeadSource
+from pools.signals import lead_events_written
 
 
 class LeadQuerySet(models.QuerySet):
@@ -198,8 +201,29 @@ class Lead(models.Model):
         return LeadState(self.status).label
 
 
+def _own_transaction(using: str | None):
+    """The write and what listens to it commit together: the caller's transaction, else
+    one of our own (no savepoint inside a caller's: the pair needs none)."""
+    if transaction.get_connection(using).in_atomic_block:
+        return nullcontext()
+    return transaction.atomic(using=using)
+
+
+class LeadEventQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        with _own_transaction(self.db):
+            created = super().bulk_create(objs, *args, **kwargs)
+            if created:
+                lead_events_written.send(sender=LeadEvent, events=created)
+        return created
+
+
 class LeadEvent(models.Model):
-    """Append-only timeline: every state change, assignment, touch, disposition and note."""
+    """Append-only timeline: every state change, assignment, touch, disposition and note.
+
+    Every write is announced (`pools.signals.lead_events_written`, inside the transaction):
+    `save` and `bulk_create` here, the two raw inserts (capture's, the claim's) by their
+    callers."""
 
     class Kind(models.TextChoices):
         CREATED = "created", "Created"
@@ -239,6 +263,8 @@ class LeadEvent(models.Model):
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
+    objects = LeadEventQuerySet.as_manager()
+
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [
@@ -261,4 +287,6 @@ class LeadEvent(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise ValueError("Lead events are append-only.")
-        super().save(*args, **kwargs)
+        with _own_transaction(kwargs.get("using")):
+            super().save(*args, **kwargs)
+            lead_events_written.send(sender=LeadEvent, events=[self])

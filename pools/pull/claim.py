@@ -10,7 +10,6 @@ and the pool page, the Claim buttons and the claim API all reach them through he
 from __future__ import annotations
 
 import threading
-from contextlib import nullcontext
 
 from django.db import OperationalError, ProgrammingError, connection, transaction
 from django.utils import timezone
@@ -18,7 +17,8 @@ from psycopg import errors
 
 from accounts.roles import Role, has_role
 from leadroute.shared.live import board_changed_on_commit
-from pools.models import Lead
+from pools.lifecycle import LeadState
+from pools.models import Lead, LeadEvent
 from pools.pull import live as pool_live
 from pools.pull.claim_functions import (
     CLAIM_NEXT,
@@ -38,6 +38,7 @@ from pools.pull.refusals import (  # noqa: F401  (re-exported: callers import th
     refusal,
 )
 from pools.pull.selectors import PoolFilters
+from pools.signals import lead_events_written
 
 LOCK_TIMEOUT = "5s"
 _install_lock = threading.Lock()
@@ -51,12 +52,34 @@ def _rep(user) -> None:
 
 
 def _call(function, params: tuple) -> tuple:
-    # Inside a caller's transaction, a savepoint keeps a failed claim (lock timeout) from
-    # poisoning it. Alone, the call is its own implicit transaction: no BEGIN, no COMMIT.
-    with transaction.atomic() if connection.in_atomic_block else nullcontext():
+    # The claim and its event's announcement (an outbox row, pools.signals) commit
+    # together: alone, in a transaction of its own; inside a caller's, in a savepoint, which
+    # also keeps a failed claim (lock timeout) from poisoning it.
+    with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute(function.call, params)
-            return cursor.fetchone()
+            row = cursor.fetchone()
+        _announce(row)
+        return row
+
+
+def _announce(row: tuple) -> None:
+    event_id = row[-1]
+    if event_id is None:
+        return
+    lead_id = row[VERDICT_LENGTH + LEAD_ATTNAMES.index("id")]
+    owner_id = row[VERDICT_LENGTH + LEAD_ATTNAMES.index("owner_id")]
+    event = LeadEvent(
+        pk=event_id,
+        lead_id=lead_id,
+        kind=LeadEvent.Kind.CLAIMED,
+        from_state=LeadState.POOLED,
+        to_state=LeadState.ASSIGNED,
+        actor_id=owner_id,
+        owner_id=owner_id,
+    )
+    event._state.adding = False
+    lead_events_written.send(sender=LeadEvent, events=[event])
 
 
 def _run(function, params: tuple) -> tuple:
@@ -94,7 +117,7 @@ def _claim(function, params: tuple, *, user, empty: str, filtered: bool = False)
             any_pooled,
         ),
         values,
-    ) = row[:VERDICT_LENGTH], row[VERDICT_LENGTH:]
+    ) = row[:VERDICT_LENGTH], row[VERDICT_LENGTH:-1]
     if blocked is not None:
         raise refusal(
             blocked,

@@ -89,7 +89,8 @@ _VERDICT = [
     ("o_any_pooled", "boolean"),
 ]
 VERDICT_LENGTH = len(_VERDICT)
-_COLUMNS = _VERDICT + LEAD_OUT
+# Last: the `claimed` event's id, for the claim's announcement (pools.signals).
+_COLUMNS = _VERDICT + LEAD_OUT + [("o_event_id", "bigint")]
 _CLAIM_ATTRIBUTES = (
     "LANGUAGE plpgsql VOLATILE\n"
     # Plan each statement once per session, not once per call for its first five calls
@@ -318,8 +319,10 @@ def _take(lead_id_sql: str, *, reason: str) -> str:
         SELECT l.id, '{_CLAIMED}', '{_POOLED}', '{_ASSIGNED}', p_user, p_user,
                '{reason}' || pl.name, jsonb_build_object('pool', pl.id), p_now
         FROM moved l
+        RETURNING id
     )
-    SELECT {returned} INTO {", ".join(name for name, _ in LEAD_OUT)} FROM moved l;"""
+    SELECT {returned}, (SELECT id FROM logged)
+    INTO {", ".join(name for name, _ in LEAD_OUT)}, o_event_id FROM moved l;"""
 
 
 # A rep's filters on a pool (`pools.pull.selectors.PoolFilters` parses them), written once

@@ -158,6 +158,7 @@ class Notification(models.Model):
         REASSIGNED_AWAY = "reassigned_away", "A lead was taken from you"
         REASSIGNED_TO = "reassigned_to", "A lead was reassigned to you"
         MANAGER_ALERT = "manager_alert", "Manager alert: a lead is not being worked"
+        WEBHOOK_PAUSED = "webhook_paused", "A CRM webhook was paused after failing"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -252,13 +252,18 @@ def test_install_works_where_the_tables_do_not_exist_yet():
 @pytest.mark.django_db(transaction=True)
 def test_a_claim_is_seen_by_query_capture_and_execute_wrappers(rep, team):
     """The call is an ordinary query to Django (query counts in tests, DEBUG's log,
-    execute wrappers), and the whole claim is one round trip."""
+    execute wrappers), and the claim itself is one statement."""
     pool = PoolFactory(team=team, mode=Pool.Mode.BLIND)
     first, second = pooled(pool), pooled(pool)
     assert has_role(rep, Role.REP)  # as the view's role check does first (cached on rep)
     with CaptureQueriesContext(connection) as captured:
         assert pool_claim_next(user=rep, pool_id=pool.pk).pk == first.pk
-    assert len(captured) == 1  # counted, and the whole claim is one round trip
+    sqls = [q["sql"] for q in captured.captured_queries]
+    # Counted, and the claim is one statement; its `claimed` event's announcement (the
+    # webhook outbox's call, routing.webhooks) commits with it in one transaction.
+    assert [s for s in sqls if CLAIM_NEXT.name in s] == sqls[1:2]
+    assert sqls[0] == "BEGIN" and sqls[-1] == "COMMIT" and len(sqls) == 4
+    assert "webhook_outbox" in sqls[2]
     seen = []
 
     def wrapper(execute, sql, params, many, context):

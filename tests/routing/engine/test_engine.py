@@ -290,7 +290,8 @@ def test_queries_per_routed_lead_are_the_same_for_10_and_500_reps(
     counts = {}
     for state in ("SP", "RJ"):
         lead = screened_lead(state=state)
-        with django_assert_max_num_queries(5), CaptureQueriesContext(connection) as ctx:
+        # 5, and the webhook outbox's one call (routing.webhooks) for the routed events.
+        with django_assert_max_num_queries(6), CaptureQueriesContext(connection) as ctx:
             lead_route(lead=lead)
         counts[state] = len(ctx.captured_queries)
         assert Lead.objects.get(pk=lead.pk).status == LeadState.ASSIGNED
@@ -320,7 +321,7 @@ def test_a_batch_costs_the_same_queries_for_2_leads_as_for_40(team, other_team):
         assert not Lead.objects.filter(
             pk__in=[x.pk for x in leads], status=LeadState.SCREENED
         ).exists()
-    assert counts[2] == counts[40] <= 5, counts
+    assert counts[2] == counts[40] <= 6, counts  # 5 + the webhook outbox's call
 
 
 def test_top_performer_on_the_database_prefers_the_proven_closer(team):

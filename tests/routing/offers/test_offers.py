@@ -426,3 +426,22 @@ def test_an_offer_rule_ignores_the_assigning_method_left_from_before(team, three
     rule.save()
     offer = open_offer(route(screened_lead(team=team)))
     assert sorted(offer.recipient_ids) == sorted(r.pk for r in three)
+
+
+def test_an_accept_announces_offer_accepted_and_assigned_to_webhooks(team, three, offer_rule):
+    # The accept writes its event in the same statement as the lead's move (a raw insert):
+    # it must still reach the webhooks' outbox, in the accept's transaction.
+    from routing.webhooks.events import WebhookType
+    from routing.webhooks.models import WebhookDelivery, WebhookSubscription
+
+    offer_rule(M.SHOTGUN)
+    lead = route(screened_lead(team=team))
+    WebhookSubscription.objects.create(
+        name="CRM",
+        url="http://127.0.0.1:9/unused",
+        events=[WebhookType.OFFER_ACCEPTED, WebhookType.ASSIGNED],
+    )
+    offer_accept(offer_id=open_offer(lead).pk, user=three[0])
+    deliveries = WebhookDelivery.objects.filter(lead=lead).order_by("id")
+    assert sorted(d.type for d in deliveries) == ["lead.assigned", "lead.offer_accepted"]
+    assert {d.lead_snapshot["owner"]["id"] for d in deliveries} == {three[0].pk}

@@ -292,9 +292,10 @@ def test_a_delivery_costs_the_apis_queries_and_one_for_the_hook(
     google_hook, post, django_assert_max_num_queries
 ):
     """Hook (with its source), then capture's own: savepoint, identity locks, replay
-    lookup, dedupe lookup, the lead with its first event in one statement, release."""
+    lookup, dedupe lookup, the lead with its first event in one statement, the outbound
+    webhooks' outbox call, release."""
     _, key = google_hook
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(8):
         assert post(URL, google_sample(key)).status_code == 200
     with django_assert_max_num_queries(6):  # a retry stops at the replay (and reads its lead)
         assert post(URL, google_sample(key)).json()["outcome"] == "replayed"
