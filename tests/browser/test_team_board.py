@@ -7,7 +7,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from accounts.models import RepProfile
+from accounts.models import Quota, RepProfile
 from pools.lifecycle import LeadState
 from routing.desk.services import lead_hand_assign
 from tests.browser.conftest import login, screenshot
@@ -39,6 +39,9 @@ def _team(team):
     for i, rep in enumerate(reps):
         for k in range(i + 1):
             LeadFactory(status=LeadState.ASSIGNED, owner=rep, team=team, company=f"Co {i}{k}")
+    # Quotas, so the screenshots show the Quota column's bars.
+    Quota.objects.create(team=team, metric=Quota.Metric.LEADS_WORKED, period="week", target=20)
+    Quota.objects.create(team=team, metric=Quota.Metric.DEALS_WON, period="month", target=5)
     return reps
 
 
