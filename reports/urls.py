@@ -1,12 +1,15 @@
 from django.urls import path
 
 from . import views
+from .abtest import views as abtest
 from .conversion import views as conversion
+from .escalations import views as escalations
+from .pools_offers import views as pools_offers
 from .registry import report_pages
 
 # Report families: importing a family's views registers its pages (reports.registry), in
 # this order on the tabs and the index. A new family is one more import here.
-FAMILIES = (conversion,)
+FAMILIES = (conversion, pools_offers, escalations, abtest)
 
 app_name = "reports"
 urlpatterns = [

@@ -105,6 +105,10 @@ MATRIX: dict[str, Row] = {
     "reports:team": Row(GET, "", "login 403 403 200 200 200 login"),
     "reports:index": Row(GET, "", "login 403 403 200 200 200 login"),
     "reports:conversion": Row(GET, "", "login 403 403 200 200 200 login"),
+    "reports:pools": Row(GET, "", "login 403 403 200 200 200 login"),
+    "reports:offers": Row(GET, "", "login 403 403 200 200 200 login"),
+    "reports:escalations": Row(GET, "", "login 403 403 200 200 200 login"),
+    "reports:ab": Row(GET, "", "login 403 403 200 200 200 login"),
     # Notifications: everyone signed in has their own (no one reads another's).
     "routing:notifications": Row(GET, "", "login 200 200 200 200 200 login"),
     "routing:notifications_read": Row(POST, "", "login 302 302 302 302 302 login"),
