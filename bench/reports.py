@@ -2,8 +2,9 @@
 
     make bench ARGS="bench/reports.py [--leads 1000000] [--reps 50] [--loads 5]"
 
-Uses its own database, `<DATABASE_URL's database>_reports_bench` (other benches drop and
-recreate `<name>_bench`; a year of leads takes minutes to generate, so this one is kept).
+Uses its own database per size, `<DATABASE_URL's database>_reports_bench_<leads>` (other
+benches drop and recreate `<name>_bench`; a year of leads takes minutes to generate, so
+this one is kept).
 Generation is resumable: leads go in chunks of 100,000, each chunk with its routing
 decisions, claims, offers, answers, escalations and notifications in one transaction, so
 a run stopped half-way resumes at the next chunk and a finished set is reused as is
@@ -47,8 +48,9 @@ def main() -> None:
     args = parser.parse_args()
     env = bench_env()
     parsed = urlparse(env["DATABASE_URL"])
+    # One database per size: `make bench`'s small run never reuses (or grows) the full one.
     env["DATABASE_URL"] = parsed._replace(
-        path=parsed.path.removesuffix("_bench") + "_reports_bench"
+        path=parsed.path.removesuffix("_bench") + f"_reports_bench_{args.leads}"
     ).geturl()
     if args.fresh:
         _drop(env["DATABASE_URL"])
@@ -184,7 +186,7 @@ INSERT INTO pools_lead (
     first_touch_at, closed_at, won_value)
 SELECT 'Lead', g::text, 'lead' || g || '@bench.test', '', 'Company ' || (g %% 5000), '',
        '', '', (ARRAY['BR', 'PT', 'US', 'MX', 'ES'])[1 + (g / 5) %% 5], '', '', '', 'pt',
-       '', '', '', '', (g * 7919) %% 101, '[]', '{}', status,
+       '', '', '', '', (g::bigint * 7919) %% 101, '[]', '{}', status,
        CASE WHEN status = 'rejected' THEN 'Unqualified' ELSE '' END, '',
        CASE WHEN status = 'lost' THEN 'No budget' ELSE '' END, created, created, 0,
        CASE WHEN owned AND r7 < .03 THEN 1 ELSE 0 END,

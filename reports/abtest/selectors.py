@@ -125,7 +125,7 @@ def ab_report(filters: ReportFilters, arms_data: dict[str, Any] | None) -> dict:
         columns=[
             Column("label", "Arm", "text"),
             Column("leads", "Leads"),
-            Column("won", "Won"),
+            Column("won", "Won", wide_only=True),
             Column("win_rate", "Conversion", "share", "Won ÷ leads."),
             Column("owned", "Owned", wide_only=True),
             Column("fast", "Within 5 min", wide_only=True),
@@ -143,8 +143,8 @@ def ab_report(filters: ReportFilters, arms_data: dict[str, Any] | None) -> dict:
         title="Is the difference real?",
         columns=[
             Column("metric", "Metric", "text"),
-            Column("a", "A", "share"),
-            Column("b", "B", "share"),
+            Column("a", "A", "share", wide_only=True),
+            Column("b", "B", "share", wide_only=True),
             Column("points", "B − A (points)", "number"),
             Column("z", "z", "number", wide_only=True),
             Column("p_value", "p-value", "number", "Two-sided, two-proportion z-test."),

@@ -33,13 +33,13 @@ FIGURES = {
 
 OUTCOME_COLUMNS = [
     Column("sent", "Sent"),
-    Column("accepted", "Accepted"),
+    Column("accepted", "Accepted", wide_only=True),
     Column("declined", "Declined", help="Every recipient declined.", wide_only=True),
     Column("expired", "Expired", help="Nobody answered in time.", wide_only=True),
     Column("withdrawn", "Withdrawn", help="The lead moved another way meanwhile.", wide_only=True),
     Column("open", "Open", help="Still waiting for an answer.", wide_only=True),
     Column("accept_rate", "Accept rate", "share", "Accepted ÷ sent."),
-    Column("p50", "Median to accept", "seconds", "From sending to the accept."),
+    Column("p50", "Median", "seconds", "Median time to accept, from sending to the accept."),
     Column("p90", "p90 to accept", "seconds", wide_only=True),
 ]
 
@@ -69,7 +69,7 @@ def offers_by_method(filters: ReportFilters) -> tuple[ReportTable, dict]:
     table.chart = charts.stacked_bar_chart(
         title="How offers ended",
         labels=[r["label"] for r in rows],
-        series=[
+        series=[  # only the endings that happened: a phone's legend holds four at most
             charts.Series(label, [r[key] for r in rows])
             for key, label in (
                 ("accepted", "Accepted"),
@@ -78,6 +78,7 @@ def offers_by_method(filters: ReportFilters) -> tuple[ReportTable, dict]:
                 ("withdrawn", "Withdrawn"),
                 ("open", "Open"),
             )
+            if any(r[key] for r in rows)
         ],
         share=True,
     )
@@ -126,7 +127,7 @@ def offers_by_rep(filters: ReportFilters) -> ReportTable:
         columns=[
             Column("label", "Rep", "text"),
             Column("received", "Received", help="Offers that named the rep."),
-            Column("accepted", "Won", help="Offers the rep accepted first."),
+            Column("accepted", "Won", help="Offers the rep accepted first.", wide_only=True),
             Column("declined", "Declined", wide_only=True),
             Column(
                 "unanswered",
@@ -136,7 +137,7 @@ def offers_by_rep(filters: ReportFilters) -> ReportTable:
                 wide_only=True,
             ),
             Column("accept_rate", "Win rate", "share", "Won ÷ received."),
-            Column("p50", "Median to accept", "seconds", "Of the offers the rep won."),
+            Column("p50", "Median", "seconds", "Median time to accept, of the offers the rep won."),
             Column("p90", "p90 to accept", "seconds", wide_only=True),
         ],
         rows=rows,

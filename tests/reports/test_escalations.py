@@ -24,8 +24,8 @@ def _escalated(lead_, **data):
     LeadEvent.objects.create(lead=lead_, kind=LeadEvent.Kind.ESCALATED, data=data, created_at=NOW)
 
 
-def escalation_world():
-    w = world()
+def escalation_world(w=None):
+    w = w or world()
     policy = SlaPolicy.objects.create(name="Fast SLA", team=w.team_a)
     SlaStep.objects.create(policy=policy, after_minutes=15, action=SlaStep.Action.REMIND)
     SlaStep.objects.create(policy=policy, after_minutes=30, action=SlaStep.Action.REASSIGN)

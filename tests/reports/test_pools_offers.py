@@ -241,7 +241,7 @@ def test_offer_csv_matches_the_table(client_for):
     assert rows[0][:3] == ["Rep", "Received", "Won"]
     by_name = {r[0]: r for r in rows[1:]}
     assert by_name["Ana Alves"][1:3] == ["4", "1"]
-    assert by_name["Ana Alves"][rows[0].index("Median to accept (s)")] == "20"
+    assert by_name["Ana Alves"][rows[0].index("Median (s)")] == "20"
     assert by_name["Ana Alves"][rows[0].index("Win rate (%)")] == "25.0"
 
 
