@@ -11,7 +11,7 @@ a run stopped half-way resumes at the next chunk and a finished set is reused as
 (`--fresh` starts over).
 
 The world: 5 teams of `--reps`/5 reps, one pool, two rules (round robin, weighted) and an
-SLA policy each; 5 sources. Each lead arrives at a random moment of the past year; leads
+SLA policy each; 5 sources. Leads arrive evenly over the past year, in id order; leads
 of the last two weeks are mostly still open (pooled, offered, assigned), older ones mostly
 won or lost. A quarter of owned leads were claimed from a pool (wait: exponential, mean
 30 min), 1 in 10 went through a live offer (60% accepted, the rest declined, expired or
@@ -141,7 +141,11 @@ def _world(*, reps: int) -> dict:
 _LEADS = """
 WITH draws AS (
     SELECT g, random() r1, random() r2, random() r3, random() r4, random() r5, random() r6,
-           random() r7, now() - random() * interval '365 days' AS created,
+           random() r7,
+           -- Arrival follows the id, as leads arrive (a minute's jitter): the heap is in
+           -- arrival order as in a live database, which a period's index scan relies on.
+           now() - interval '365 days' * (1 - g::float / %(total)s)
+               - random() * interval '1 min' AS created,
            1 + g %% 5 AS t
     FROM generate_series(%(first)s, %(last)s) g
 ), states AS (
@@ -328,7 +332,9 @@ def _generate(world: dict, *, leads: int) -> int:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SELECT coalesce(max(id), 0) FROM pools_lead")
             after = cursor.fetchone()[0]
-            cursor.execute(_LEADS, params | {"first": have + 1, "last": have + size})
+            cursor.execute(
+                _LEADS, params | {"first": have + 1, "last": have + size, "total": leads}
+            )
             for sql in _DEPENDENTS:
                 cursor.execute(sql, params | {"after": after})
         have += size
