@@ -15,7 +15,9 @@ SLA policy each; 5 sources. Leads arrive evenly over the past year, in id order;
 of the last two weeks are mostly still open (pooled, offered, assigned), older ones mostly
 won or lost. A quarter of owned leads were claimed from a pool (wait: exponential, mean
 30 min), 1 in 10 went through a live offer (60% accepted, the rest declined, expired or
-withdrawn), 1 in 12 owned leads got an SLA reminder, 3% were reassigned untouched.
+withdrawn), 1 in 12 owned leads got an SLA reminder, 3% were reassigned untouched; every
+lead has its arrival, routing and first-touch events, so the report's events (claims,
+escalations) are a few in a hundred of the timeline, as in a live database.
 
 Then every registered report page (reports.registry, so other families' pages count
 too) is loaded `--loads` times through Django's test client as a manager of one team
@@ -224,6 +226,16 @@ _DEPENDENTS = [
     FROM (SELECT *, array_position(%(teams)s::bigint[], team_id) t FROM pools_lead
           WHERE id > %(after)s) l
     WHERE l.status <> 'rejected'
+    """,
+    # The timeline's bulk, as a live database has it (the events the reports look for are
+    # a few in a hundred): arrival, routing and first touch of each lead.
+    """
+    INSERT INTO pools_leadevent (lead_id, kind, from_state, to_state, reason, data, created_at)
+    SELECT l.id, e.kind, '', '', '', '{}', e.at
+    FROM pools_lead l
+    CROSS JOIN LATERAL (VALUES ('created', l.created_at), ('routed', l.routed_at),
+                               ('touch', l.first_touch_at)) AS e(kind, at)
+    WHERE l.id > %(after)s AND e.at IS NOT NULL
     """,
     # The claim of each owned lead that came from a pool.
     """
