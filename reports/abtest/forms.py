@@ -3,8 +3,6 @@ two periods, two routing rules or two routing methods."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django import forms
 from django.db.models import Q
 
@@ -69,7 +67,3 @@ class ArmsForm(forms.Form):
             if a == b:
                 raise forms.ValidationError(f"{field.title()} A and {field} B are the same.")
         return data
-
-
-def one_day_after(day):
-    return day + timedelta(days=1)

@@ -157,7 +157,7 @@ def breaches(filters: ReportFilters) -> tuple[ReportTable, dict]:
         columns=[
             Column("label", "Team", "text"),
             Column("owned", "Reached an owner"),
-            Column("breached", "Breached"),
+            Column("breached", "Breached", wide_only=True),
             Column("share", "Breach rate", "share", "Breached ÷ reached an owner."),
             Column(
                 "reassigned",
