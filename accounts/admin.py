@@ -1,11 +1,15 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
+from django.forms.models import BaseInlineFormSet
 from django.utils.text import capfirst
 
 from .forms import StringListField, TimeZoneInput, WorkingHoursField
 from .models import (
     OutOfOffice,
+    Quota,
     RepProfile,
     Team,
     Territory,
@@ -105,6 +109,67 @@ class RepProfileAdmin(PlainTextEditing, admin.ModelAdmin):
     autocomplete_fields = ("user",)
 
 
+class QuotaFormSet(BaseInlineFormSet):
+    """Two rows for the same rep (or two team defaults), metric and period in one save are
+    refused with the rows named: Django's own check skips rows whose rep is blank, and the
+    database would refuse them with an error page."""
+
+    def clean(self):
+        super().clean()
+        seen = {}
+        for number, form in enumerate(self.forms, start=1):
+            data = getattr(form, "cleaned_data", None)
+            if not data or data.get("DELETE") or not data.get("metric"):
+                continue
+            rep = data.get("rep")
+            key = (rep.pk if rep else None, data["metric"], data.get("period"))
+            if key in seen:
+                who = rep.display_name if rep else "The team default"
+                raise ValidationError(
+                    f"{who} has two {Quota.Metric(data['metric']).label.lower()} quotas a "
+                    f"{data.get('period')} (rows {seen[key]} and {number}); keep one."
+                )
+            seen[key] = number
+
+
+class QuotaInline(admin.TabularInline):
+    model = Quota
+    formset = QuotaFormSet
+    extra = 0
+    fields = ("rep", "metric", "period", "target")
+    verbose_name = "quota"
+    verbose_name_plural = "Quotas (no rep: the team's default; a rep: their own target)"
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Offer the team's reps only (the model refuses others anyway).
+        if db_field.name == "rep":
+            team_id = request.resolver_match.kwargs.get("object_id") or ""
+            # A team being added has no reps yet: its quotas are team defaults. A rep who
+            # left the team keeps their row listed, for the model's message to name them.
+            reps = (
+                User.objects.filter(
+                    Q(rep_profile__team_id=team_id) | Q(quotas__team_id=team_id)
+                ).distinct()
+                if team_id.isdigit()
+                else User.objects.none()
+            )
+            kwargs["queryset"] = reps.order_by("first_name", "last_name", "username")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Quota)
+class QuotaAdmin(admin.ModelAdmin):
+    list_display = ("team", "who", "metric", "period", "target")
+    list_filter = ("team", "metric", "period")
+    search_fields = ("team__name", "rep__username", "rep__first_name", "rep__last_name")
+    list_select_related = ("team", "rep")
+    autocomplete_fields = ("rep",)
+
+    @admin.display(description="Rep", ordering="rep__username")
+    def who(self, obj):
+        return obj.rep.display_name if obj.rep_id else "Team default"
+
+
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
     list_display = ("name", "manager_names", "member_count", "max_per_day", "max_open_untouched")
@@ -115,6 +180,7 @@ class TeamAdmin(admin.ModelAdmin):
         ("Amounts", {"fields": ("number_format", "currency")}),
         ("Default caps for members", {"fields": Team.CAP_FIELDS}),
     )
+    inlines = (QuotaInline,)
 
     def get_queryset(self, request):
         from django.db.models import Count

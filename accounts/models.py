@@ -280,3 +280,91 @@ class OutOfOffice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.starts_at:%Y-%m-%d} → {self.ends_at:%Y-%m-%d}"
+
+
+class Quota(models.Model):
+    """A target a rep is measured against for each week or month of their own (their time
+    zone; accounts.periods). A row without a rep is the team's default for every member; a
+    row naming a rep overrides that default for the same metric and period. How each metric
+    is counted is `pools.work.quotas` (the leads live there)."""
+
+    class Metric(models.TextChoices):
+        LEADS_WORKED = "leads_worked", "Leads worked"
+        TOUCHES = "touches", "Touches"
+        DEALS_WON = "deals_won", "Deals won"
+        WON_VALUE = "won_value", "Won value"
+
+    class Period(models.TextChoices):
+        WEEK = "week", "Week"
+        MONTH = "month", "Month"
+
+    # Counts are whole numbers; only the won value takes cents.
+    COUNTED = frozenset({Metric.LEADS_WORKED, Metric.TOUCHES, Metric.DEALS_WON})
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="quotas")
+    rep = models.ForeignKey(
+        User,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="quotas",
+        help_text="Blank: the team's default for every rep; a rep: their own target instead.",
+    )
+    metric = models.CharField(max_length=20, choices=Metric.choices)
+    period = models.CharField(max_length=5, choices=Period.choices)
+    target = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        help_text="Per week or month; a whole number except for the won value.",
+    )
+
+    class Meta:
+        ordering = ["team", "rep", "metric", "period"]
+        constraints = [
+            # One team default and one override per rep for each metric and period (a null
+            # rep counts as a value, so two team defaults collide too).
+            models.UniqueConstraint(
+                fields=["team", "rep", "metric", "period"],
+                nulls_distinct=False,
+                name="one_quota_per_metric_period",
+            ),
+            models.CheckConstraint(condition=models.Q(target__gt=0), name="quota_target_positive"),
+        ]
+
+    def __str__(self) -> str:
+        who = self.rep.display_name if self.rep_id else f"{self.team} (team default)"
+        return f"{who}: {self.target_label} {self.get_metric_display().lower()} a {self.period}"
+
+    @property
+    def target_label(self) -> str:
+        return f"{self.target:.0f}" if self.metric in self.COUNTED else f"{self.target:.2f}"
+
+    def unique_error_message(self, model_class, unique_check):
+        # The one-per-metric-and-period constraint, in words (the admin shows it).
+        if model_class is Quota and tuple(unique_check) == ("team", "rep", "metric", "period"):
+            who = self.rep.display_name if self.rep_id else f"{self.team} (team default)"
+            return ValidationError(
+                f"{who} already has a {self.Metric(self.metric).label.lower()} quota a "
+                f"{self.period}; change that one instead.",
+                code="unique_together",
+            )
+        return super().unique_error_message(model_class, unique_check)
+
+    def clean(self) -> None:
+        errors = {}
+        if self.target is not None:
+            if self.target <= 0:
+                errors["target"] = "The target must be more than 0."
+            elif self.metric in self.COUNTED and self.target != int(self.target):
+                errors["target"] = (
+                    f"{self.Metric(self.metric).label} are counted: give a whole number."
+                )
+        if self.rep_id and self.team_id:
+            profile = RepProfile.objects.filter(user_id=self.rep_id).only("team_id").first()
+            if profile is None or profile.team_id != self.team_id:
+                errors["rep"] = (
+                    f"{self.rep.display_name} is not a rep of {self.team}: an override is "
+                    "for a member of the team."
+                )
+        if errors:
+            raise ValidationError(errors)

@@ -26,6 +26,7 @@ SMALL = [
     ("offers.py", ["--reps", "10", "--leads", "10", "--rounds", "5"]),
     ("desk.py", ["--leads", "1000", "--reps", "20", "--runs", "20"]),
     ("sweep.py", ["--leads", "10000", "--due", "500"]),
+    ("quotas.py", ["--leads", "20000"]),
     ("reports.py", ["--leads", "20000", "--loads", "3"]),
 ]
 

@@ -3,7 +3,10 @@ and server (Server-Timing) latency percentiles, and the CPU each lead costs the 
 processes, PostgreSQL and this client.
 
     make bench ARGS="bench/intake.py [--requests 3000] [--concurrency 16]
-        [--workers 2] [--port 8765] [--worker]"
+        [--workers 2] [--port 8765] [--worker] [--door google-ads]"
+
+`--door google-ads` sends Google's lead form payload to the Google Ads webhook instead
+(pools.capture.webhooks): the same capture behind a different reading of the body.
 
 The server runs as the README's "Running in production" section says (uvicorn workers,
 no access log, the psycopg pool). Every request is a distinct, valid lead; only 201s
@@ -51,6 +54,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2, help="uvicorn processes")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--door", choices=("api", "google-ads"), default="api")
     parser.add_argument(
         "--no-pool", action="store_true", help="serve without the psycopg pool (DB_POOL_MAX_SIZE)"
     )
@@ -73,12 +77,23 @@ def main() -> None:
     Pool.objects.create(name="Bench pool", slug="bench", team=team, is_team_default=True)
     # One key per client thread: the per-key rate limit (600/min by default) is meant for
     # one integration, and the benchmark plays several.
-    keys = [
-        apikey_create(
-            source=LeadSource.objects.create(name=f"Bench {i}", slug=f"bench-{i}", team=team)
-        )[1]
+    sources = [
+        LeadSource.objects.create(name=f"Bench {i}", slug=f"bench-{i}", team=team)
         for i in range(args.concurrency)
     ]
+    if args.door == "api":
+        keys = [(apikey_create(source=source)[1], "/api/leads") for source in sources]
+    else:
+        from pools.capture.webhooks.secrets import hook_create
+        from pools.models import InboundHook
+
+        keys = [
+            (
+                hook_create(source=source, kind=InboundHook.Kind.GOOGLE_ADS)[1],
+                f"/api/hooks/google-ads/{source.slug}",
+            )
+            for source in sources
+        ]
 
     server_env = dict(env)
     if not args.no_pool:
@@ -114,20 +129,24 @@ def main() -> None:
             worker.terminate()
             worker.wait(timeout=20)
     created = Lead.objects.count()
+    # The API answers a new lead 201; Google's webhook answers every lead 200 (each body
+    # here is a new lead).
+    made = codes[201] if args.door == "api" else codes[200]
+    door = "intake API" if args.door == "api" else "Google Ads webhook"
     from leadroute.celery import app
 
     app.control.purge()
     print(
-        f"requests        {args.requests} ({args.concurrency} clients, "
+        f"requests        {args.requests} to the {door} ({args.concurrency} clients, "
         f"{args.workers} uvicorn workers, "
         f"{'new connection per request' if args.no_pool else 'psycopg pool'})"
     )
     print(f"status codes    {dict(codes)}")
     print(f"leads created   {created}")
     # Only 201s are leads: a merged, replayed, refused or failed request is not.
-    print(f"throughput      {codes[201] / elapsed:.0f} leads/s  ({elapsed:.2f} s)")
-    result("intake API throughput", codes[201] / elapsed, "leads/s")
-    result("intake API server time p95", percentile(server_ms, 95), "ms")
+    print(f"throughput      {made / elapsed:.0f} leads/s  ({elapsed:.2f} s)")
+    result(f"{door} throughput", made / elapsed, "leads/s")
+    result(f"{door} server time p95", percentile(server_ms, 95), "ms")
     print(
         f"client latency  p50 {percentile(client_ms, 50):.1f} ms   "
         f"p95 {percentile(client_ms, 95):.1f} ms"
@@ -140,7 +159,7 @@ def main() -> None:
         waiting = Lead.objects.filter(status__in=("new", "screened")).count()
         print(
             f"routed          every lead screened and routed {routed_after:.2f} s after the "
-            f"first request ({codes[201] / routed_after:.0f} leads/s end to end; "
+            f"first request ({made / routed_after:.0f} leads/s end to end; "
             f"{waiting} left waiting)"
         )
     # Kombu publishes with LPUSH; Redis counts commands server-wide, so another client of
@@ -267,12 +286,13 @@ class _KeepAliveClient:
     per request against 0.19 ms for this. It sends real requests and reads whole
     responses; a response not framed by Content-Length is an error, not a guess."""
 
-    def __init__(self, port: int, key: str):
+    def __init__(self, port: int, key: str = ""):
         self._sock = socket.create_connection(("127.0.0.1", port), timeout=30)
         self._file = self._sock.makefile("rb")
         self._head = (
-            f"Host: 127.0.0.1:{port}\r\nAuthorization: Bearer {key}\r\n"
-            "Content-Type: application/json\r\n"
+            f"Host: 127.0.0.1:{port}\r\n"
+            + (f"Authorization: Bearer {key}\r\n" if key else "")
+            + "Content-Type: application/json\r\n"
         ).encode()
 
     def post_json(self, path: str, body: bytes) -> tuple[int, dict[bytes, bytes]]:
@@ -288,8 +308,8 @@ class _KeepAliveClient:
         if b"content-length" not in headers:
             raise RuntimeError(f"Response without Content-Length: {headers}")
         body = self._file.read(int(headers[b"content-length"]))
-        if status == 201 and not body.startswith(b"{"):
-            raise RuntimeError(f"201 without a JSON body: {body[:200]!r}")
+        if status in (200, 201) and not body.startswith(b"{"):
+            raise RuntimeError(f"{status} without a JSON body: {body[:200]!r}")
         return status, headers
 
     def close(self) -> None:
@@ -306,27 +326,27 @@ def _run(args, keys: list[str], warmup: bool = False):
     counter = iter(range(total))
     tag = "w" if warmup else "r"
 
-    def client(key: str) -> None:
-        conn = _KeepAliveClient(args.port, key)
+    def client(key: str, path: str) -> None:
+        conn = _KeepAliveClient(args.port, key if args.door == "api" else "")
         while True:
             with lock:
                 i = next(counter, None)
             if i is None:
                 break
-            body = json.dumps(
-                {
-                    "first_name": "Bench",
-                    "last_name": f"Lead {i}",
-                    "email": f"bench-{tag}{i}@example.com",
-                    "phone": f"+55119{i:08d}",
-                    "company": "Bench Co",
-                    "country": "BR",
-                    "company_size": "51-200",
-                    "utm": "bench",
-                }
-            ).encode()
+            lead = {
+                "first_name": "Bench",
+                "last_name": f"Lead {i}",
+                "email": f"bench-{tag}{i}@example.com",
+                "phone": f"+55119{i:08d}",
+                "company": "Bench Co",
+                "country": "BR",
+                "company_size": "51-200",
+                "utm": "bench",
+            }
+            body = json.dumps(lead if args.door == "api" else _google(lead, key, f"{tag}{i}"))
+            body = body.encode()
             t0 = time.perf_counter()
-            status, headers = conn.post_json("/api/leads", body)
+            status, headers = conn.post_json(path, body)
             dt = (time.perf_counter() - t0) * 1000
             timing = headers.get(b"server-timing", b"").decode()
             with lock:
@@ -337,14 +357,41 @@ def _run(args, keys: list[str], warmup: bool = False):
         conn.close()
 
     threads = [
-        threading.Thread(target=client, args=(keys[n % len(keys)],))
-        for n in range(args.concurrency)
+        threading.Thread(target=client, args=keys[n % len(keys)]) for n in range(args.concurrency)
     ]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     return client_ms, server_ms, codes
+
+
+_GOOGLE_COLUMNS = {
+    "first_name": "FIRST_NAME",
+    "last_name": "LAST_NAME",
+    "email": "EMAIL",
+    "phone": "PHONE_NUMBER",
+    "company": "COMPANY_NAME",
+    "country": "COUNTRY",
+    "company_size": "Q_COMPANY_SIZE",
+}
+
+
+def _google(lead: dict, key: str, lead_id: str) -> dict:
+    """The same lead as Google's lead form webhook sends it."""
+    return {
+        "lead_id": f"bench-{lead_id}",
+        "user_column_data": [
+            {"column_id": column, "column_name": name, "string_value": lead[name]}
+            for name, column in _GOOGLE_COLUMNS.items()
+        ],
+        "api_version": "1.0",
+        "form_id": 40000000000,
+        "campaign_id": 50000000000,
+        "google_key": key,
+        "is_test": False,
+        "gcl_id": "bench",
+    }
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Live offer benchmarks — prints figures, asserts nothing.
 
-    make bench ARGS="bench/offers.py [--reps 50] [--leads 30] [--rounds 20]"
+    make bench ARGS="bench/offers.py [--reps 50] [--leads 30] [--rounds 20] [--only accepts]"
 
 Uses a fresh `<DATABASE_URL's database>_bench` (bench/_common.py). Two parts:
 
@@ -13,8 +13,14 @@ Uses a fresh `<DATABASE_URL's database>_bench` (bench/_common.py). Two parts:
    same reps' groups, from this process, to the same sockets — the channel layer's floor.
 2. Accepts: --reps processes (one connection each, as bench/pool.py's Workers) accept one
    offer at once, --rounds rounds; every answer's time (the winner's and the "Someone else
-   took it"s) beside a bare conditional UPDATE of one offer row by the same processes at
-   once (one wins, the others match nothing), alternating rounds.
+   took it"s), and the winners' apart (theirs include telling the other reps on commit),
+   beside a bare conditional UPDATE of one offer row by the same processes at once (one
+   wins, the others match nothing), alternating rounds. Also, not the goal's floor: the
+   same UPDATE in a transaction whose winner holds the row --hold-ms before committing, as
+   an accept's winner holds it through its re-check and writes — the others queue on the
+   row lock (PostgreSQL wakes them one at a time), which the autocommit UPDATE hardly shows.
+
+`--only accepts` (or `delivery`) runs one part.
 """
 
 from __future__ import annotations
@@ -193,9 +199,9 @@ def _last(sockets: Sockets) -> list[str]:
     return [frames[-1][1] if frames else "" for frames in sockets.frames]
 
 
-def bench_accepts(team, reps, rule, rounds: int) -> None:
+def bench_accepts(team, reps, rule, rounds: int, hold_ms: float) -> None:
     from _procs import Workers
-    from django.db import connection
+    from django.db import connection, transaction
     from django.utils import timezone
 
     from pools.lifecycle import LeadState
@@ -233,7 +239,7 @@ def bench_accepts(team, reps, rule, rounds: int) -> None:
             )
         ]
 
-    accept_ids, floor_ids = offers(rounds + 1), offers(rounds + 1)
+    accept_ids, floor_ids, held_ids = offers(rounds + 1), offers(rounds + 1), offers(rounds + 1)
 
     def accept(i, offer_id):
         start = time.perf_counter()
@@ -254,17 +260,33 @@ def bench_accepts(team, reps, rule, rounds: int) -> None:
             won = cursor.rowcount == 1
         return time.perf_counter() - start, won
 
-    workers = Workers(n, {"accept": accept, "bare": bare})
+    def held(i, offer_id):
+        start = time.perf_counter()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE routing_offer SET state = 'accepted', winner_id = %s, closed_at = now()"
+                " WHERE id = %s AND state = 'open'",
+                [reps[i].pk, offer_id],
+            )
+            won = cursor.rowcount == 1
+            if won:
+                cursor.execute("SELECT pg_sleep(%s)", [hold_ms / 1000])
+        return time.perf_counter() - start, won
+
+    workers = Workers(n, {"accept": accept, "bare": bare, "held": held})
     try:
         workers.run("accept", accept_ids[0])  # warm-up: imports, plans, Redis
         workers.run("bare", floor_ids[0])
-        accepts, updates, bad = [], [], 0
+        workers.run("held", held_ids[0])
+        accepts, updates, winners, holds, bad = [], [], [], [], 0
         for r in range(1, rounds + 1):
             got = workers.run("accept", accept_ids[r])
             accepts += [t for t, _ in got]
+            winners += [t for t, w in got if w]
             bad += sum(w for _, w in got) != 1
             got = workers.run("bare", floor_ids[r])
             updates += [t for t, _ in got]
+            holds += [t for t, _ in workers.run("held", held_ids[r])]
     finally:
         workers.close()
     print(
@@ -272,9 +294,14 @@ def bench_accepts(team, reps, rule, rounds: int) -> None:
         f" ({bad} without exactly one winner):"
     )
     print(f"  offer_accept (every answer)     {ms(accepts)}")
+    print(f"    the winners' answers          {ms(winners)}")
     print(f"  bare conditional UPDATE         {ms(updates)}")
+    print(f"  {f'the same, row held {hold_ms:g} ms':32s}{ms(holds)}")
     ratio = percentile(accepts, 99) / percentile(updates, 99)
-    print(f"  → p99 {ratio:.1f}× the bare UPDATE's")
+    print(
+        f"  → p99 {ratio:.1f}× the bare UPDATE's"
+        f" ({percentile(accepts, 99) / percentile(holds, 99):.1f}× the held one's)"
+    )
     result(
         f"offer accept p99, {n} at once",
         percentile(accepts, 99) * 1000,
@@ -290,11 +317,23 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=50)
     parser.add_argument("--leads", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--only", choices=("delivery", "accepts"), help="run one part")
+    parser.add_argument(
+        "--hold-ms", type=float, default=15, help="about one accept's transaction, uncontended"
+    )
     args = parser.parse_args()
     env = bench_env()
     prepare_database(env)
     django_setup(env)
     team, reps, key, rule = setup(args.reps)
+    print(f"{os.cpu_count()} CPUs")
+    if args.only != "accepts":
+        delivery(env, reps, key, args.leads)
+    if args.only != "delivery":
+        bench_accepts(team, reps, rule, args.rounds, args.hold_ms)
+
+
+def delivery(env: dict, reps, key: str, n_leads: int) -> None:
     cookies = sessions_of(reps)
     port = free_port()
     server = start_server({**env, "DB_POOL_MAX_SIZE": "20"}, port)
@@ -309,8 +348,8 @@ def main() -> None:
                 time.sleep(0.1)
         sockets = Sockets(port, cookies)
         time.sleep(1)  # every socket has said hello (presence) and joined its groups
-        print(f"{os.cpu_count()} CPUs, one uvicorn process, one Celery worker (solo)")
-        bench_delivery(port, reps, key, sockets, args.leads)
+        print("one uvicorn process, one Celery worker (solo)")
+        bench_delivery(port, reps, key, sockets, n_leads)
     finally:
         if sockets is not None:
             sockets.close()
@@ -320,7 +359,6 @@ def main() -> None:
         from leadroute.celery import app
 
         app.control.purge()
-    bench_accepts(team, reps, rule, args.rounds)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ from ninja import NinjaAPI
 api = NinjaAPI(
     title="LeadRoute API",
     version="1.0",
-    description="Lead intake for lead sources; pool claiming and live offers for signed-in reps.",
+    description="Lead intake for lead sources (the JSON API, Google Ads lead form and mapped JSON "
+    "webhooks); pool claiming and live offers for signed-in reps.",
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
@@ -32,4 +33,5 @@ api.add_router("/", claims_router)
 
 # Each app's router, mounted at the API root (paths are /api/leads, …).
 api.add_router("", "pools.capture.api.router")
+api.add_router("", "pools.capture.webhooks.api.router")
 api.add_router("", "routing.offers.api.router")

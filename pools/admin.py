@@ -127,7 +127,7 @@ class LeadAdmin(admin.ModelAdmin):
         "country",
         "created_at",
     )
-    list_filter = ("status", "source", "team", "pool", "country", "created_at")
+    list_filter = ("status", "is_test", "source", "team", "pool", "country", "created_at")
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         # Amounts typed in the admin's browser convention; "12.500" without one is refused.
@@ -160,12 +160,21 @@ class LeadAdmin(admin.ModelAdmin):
         "assigned_at",
         "first_touch_at",
         "closed_at",
+        "is_test",
     )
     inlines = (LeadEventInline,)
     fieldsets = (
         ("Contact", {"fields": PROTECTED_FIELDS}),
         ("Company", {"fields": COMPANY_FIELDS}),
-        ("Origin", {"fields": ("source", "campaign", "landing_page", "external_id", "attributes")}),
+        (
+            "Origin",
+            {
+                "fields": (
+                    *("source", "campaign", "landing_page", "external_id", "attributes"),
+                    "is_test",
+                )
+            },
+        ),
         (
             "Where it is",
             {
@@ -292,3 +301,7 @@ class ScoringRuleAdmin(admin.ModelAdmin):
     list_editable = ("points", "is_active")
     list_filter = ("is_active", "source")
     search_fields = ("name", "field", "value")
+
+
+# Registered by importing: the webhooks' admin lives with the webhooks.
+from pools.capture.webhooks import admin as _webhooks_admin  # noqa: E402, F401

@@ -107,7 +107,9 @@ def lead_last_claim(*, lead: Lead) -> LeadEvent | None:
 
 def leads_unqualified_for(*, user) -> QuerySet[Lead]:
     """Rejected leads of the teams `user` manages (all of them for an admin), newest first."""
-    leads = Lead.objects.filter(status=LeadState.REJECTED)
+    # Test leads are rejected by screening too, but are nobody's work: admins find them in
+    # the admin (Leads, "is test").
+    leads = Lead.objects.real().filter(status=LeadState.REJECTED)
     if not has_role(user, Role.ADMIN):
         leads = leads.filter(team__in=teams_managed_by(user=user))
     return leads.select_related("source", "team").order_by("-created_at", "-id")

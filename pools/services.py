@@ -90,6 +90,13 @@ def _planned_changes(*, lead: Lead, to: str, owner, pool, extra: dict | None, no
     if new_owner:
         changes["assigned_at"] = now
         changes["first_touch_at"] = None
+        # Reports count by channel: every assignment says how it was made.
+        if changes.get("assigned_via") not in Lead.Via.values:
+            raise ValueError("An assignment needs `assigned_via` (Lead.Via) in `extra`.")
+    elif to not in OWNED_STATES:
+        changes["assigned_via"] = ""
+    if to == LeadState.QUALIFIED and lead.qualified_at is None:
+        changes["qualified_at"] = now
     if to == LeadState.POOLED:
         changes["pooled_at"] = now
     # A new owner or a pool starts the lead's escalation afresh at the next sweep; every
@@ -134,11 +141,23 @@ class Move:
     extra: dict = field(default_factory=dict)
 
 
-def leads_transition(*, moves: list[Move], kind: str, actor=None) -> list[Lead]:
+def leads_transition(
+    *,
+    moves: list[Move],
+    kind: str,
+    actor=None,
+    also: tuple[tuple[str, list], ...] = (),
+    offer_settled: bool = False,
+) -> list[Lead]:
     """`lead_transition` for many leads at once (a routed batch): the same checks, the same
-    conditional UPDATE per lead and the same events, in two round trips whatever the number
+    conditional UPDATE per lead and the same events, in one round trip whatever the number
     of leads. Must run inside the caller's transaction: if any lead moved since it was read,
-    `LeadChanged` is raised and the caller's transaction undoes every move."""
+    `LeadChanged` is raised and the caller's transaction undoes every move.
+
+    `also`: the caller's own writes (SQL, params), run in the same round trip after the
+    moves — they stand only if every move did, as LeadChanged rolls the caller back.
+    `offer_settled`: the caller has itself closed the open offer of every lead leaving
+    `offered` (an accept, under the offer's row lock), so there is none to withdraw."""
     if not connection.in_atomic_block:
         raise RuntimeError("leads_transition needs the caller's transaction.")
     now = timezone.now()
@@ -156,28 +175,32 @@ def leads_transition(*, moves: list[Move], kind: str, actor=None) -> list[Lead]:
         for m in moves
         if m.lead.status == LeadState.OFFERED and m.to != LeadState.OFFERED
     }
-    if leaving:
+    if leaving and not offer_settled:
         offered_leads_leaving.send(sender=Lead, reasons=leaving)
-    updated = run_batch([_conditional_update_sql(m.lead, changes) for m, changes in planned])
-    for (m, _), rows in zip(planned, updated, strict=True):
-        if len(rows) != 1:
-            raise LeadChanged(f"Lead {m.lead.pk} changed before it could be moved to {m.to}.")
-    LeadEvent.objects.bulk_create(
+    moved = run_batch(
         [
-            LeadEvent(
-                lead=m.lead,
-                kind=kind,
-                from_state=m.lead.status,
-                to_state=m.to,
-                actor=actor,
-                owner=changes["owner"],
-                reason=m.reason,
-                data=m.data or {},
-                created_at=now,
+            _move_with_event_sql(
+                m.lead,
+                changes,
+                LeadEvent(
+                    lead=m.lead,
+                    kind=kind,
+                    from_state=m.lead.status,
+                    to_state=m.to,
+                    actor=actor,
+                    owner=changes["owner"],
+                    reason=m.reason,
+                    data=m.data or {},
+                    created_at=now,
+                ),
             )
             for m, changes in planned
         ]
+        + list(also)
     )
+    for (m, _), rows in zip(planned, moved, strict=False):
+        if len(rows) != 1:
+            raise LeadChanged(f"Lead {m.lead.pk} changed before it could be moved to {m.to}.")
     announced = set()
     for m, changes in planned:
         _broadcast(m.lead, m.to, m.pool, arrival=m.pool is not None and m.pool.pk not in announced)
@@ -185,6 +208,24 @@ def leads_transition(*, moves: list[Move], kind: str, actor=None) -> list[Lead]:
             announced.add(m.pool.pk)
         _apply(m.lead, changes)
     return [m.lead for m in moves]
+
+
+def _move_with_event_sql(lead: Lead, changes: dict, event: LeadEvent) -> tuple[str, list]:
+    """A lead's conditional UPDATE and its event in one statement: the event is written
+    only if the UPDATE matched (it returns the lead's id, or no row when the lead moved)."""
+    update, params = _conditional_update_sql(lead, changes)
+    fields, columns = _event_columns()
+    return (
+        f"WITH moved AS ({update}) INSERT INTO {LeadEvent._meta.db_table} (lead_id, {columns}) "
+        f"SELECT id, {', '.join(['%s'] * len(fields))} FROM moved RETURNING lead_id",
+        params + _db_values(event, fields, connections[DEFAULT_DB_ALIAS]),
+    )
+
+
+@cache
+def _event_columns():
+    fields = [f for f in LeadEvent._meta.concrete_fields if not f.primary_key and f.name != "lead"]
+    return fields, ", ".join(connection.ops.quote_name(f.column) for f in fields)
 
 
 def _conditional_update_sql(lead: Lead, changes: dict) -> tuple[str, list]:

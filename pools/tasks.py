@@ -1,6 +1,7 @@
 """pools' Celery tasks, registered here for the worker's autodiscovery; each is defined
-beside the service that queues it."""
+beside the service it runs."""
 
-from pools.capture.imports.services import import_run, import_sweep
+from pools.capture.imports.runs import import_run
+from pools.capture.imports.services import import_sweep
 
 __all__ = ["import_run", "import_sweep"]

@@ -51,10 +51,13 @@ def bar_chart(
     fmt: Callable[[float], str] = lambda v: f"{v:,}",
     top: float | None = None,
     summary: str = "",
+    targets: Sequence[float | None] | None = None,
+    target_label: str = "target",
 ) -> SafeString:
-    """Horizontal bars, one per label, longest at `top` (default: the largest value). A
-    None value draws no bar and reads "—"."""
-    present = [v for v in values if v is not None]
+    """Horizontal bars, one per label, longest at `top` (default: the largest value or
+    target). A None value draws no bar and reads "—". `targets`: a mark on each bar where
+    it should reach (e.g. a rep's share by weight)."""
+    present = [v for v in values if v is not None] + [t for t in targets or () if t is not None]
     top = top if top is not None else max(present, default=0)
     parts = []
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
@@ -73,8 +76,17 @@ def bar_chart(
                 f'rx="3" fill="{PALETTE[0]}"><title>{escape(label)}: {escape(shown)}</title>'
                 "</rect>"
             )
+        target = targets[i] if targets else None
+        if target is not None:
+            parts.append(
+                f'<rect x="{_pct(target, top)}%" y="{y + LABEL}" width="3" height="{BAR + 4}" '
+                f'fill="{PALETTE[5]}" transform="translate(-1.5 0)"><title>{escape(label)}: '
+                f"{escape(target_label)} {escape(fmt(target))}</title></rect>"
+            )
     summary = summary or ", ".join(
-        f"{label} {'—' if v is None else fmt(v)}" for label, v in zip(labels, values, strict=True)
+        f"{label} {'—' if v is None else fmt(v)}"
+        + (f" ({target_label} {fmt(targets[i])})" if targets and targets[i] is not None else "")
+        for i, (label, v) in enumerate(zip(labels, values, strict=True))
     )
     return _svg(title, summary, max(len(labels), 1) * ROW, "".join(parts))
 

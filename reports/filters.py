@@ -103,8 +103,9 @@ class ReportFilters:
         return f"{self.first_day:%-d %b %Y} – {self.last_day:%-d %b %Y}"
 
     def leads(self) -> QuerySet[Lead]:
-        """The leads the report counts; every report's queries start here."""
-        leads = Lead.objects.filter(created_at__gte=self.start, created_at__lt=self.end)
+        """The leads the report counts; every report's queries start here. Test leads (an
+        ad platform's test submissions) are never counted."""
+        leads = Lead.objects.real().filter(created_at__gte=self.start, created_at__lt=self.end)
         if self.team_ids is not None:
             leads = leads.filter(team_id__in=self.team_ids)
         if self.source is not None:
@@ -114,7 +115,13 @@ class ReportFilters:
     def lead_q(self, prefix: str = "") -> Q:
         """The same scope as `leads()`, seen through a relation (`prefix`, e.g.
         "user__owned_leads__"), for reports grouped by rep or team."""
-        q = Q(**{f"{prefix}created_at__gte": self.start, f"{prefix}created_at__lt": self.end})
+        q = Q(
+            **{
+                f"{prefix}created_at__gte": self.start,
+                f"{prefix}created_at__lt": self.end,
+                f"{prefix}is_test": False,
+            }
+        )
         if self.team_ids is not None:
             q &= Q(**{f"{prefix}team_id__in": self.team_ids})
         if self.source is not None:

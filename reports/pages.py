@@ -22,15 +22,15 @@ def report_render(
     build: Callable[[ReportFilters], dict],
     template: str,
 ) -> HttpResponse:
-    """Page `key` (its registered title and question over the filter bar): `build(filters)`
-    returns the template's context; its "tables" (key → ReportTable)
-    are what the CSV links download. Wrong filters show the page with their message."""
+    """Page `key` (its registered title and question over the filter bar). `build(filters)`
+    returns the template's context; its "tables" (key → ReportTable) are what the CSV links
+    download. Wrong filters show the page with their message (a CSV: a plain-text 400)."""
     page = page_for(key)
     form, filters = report_filters(user=request.user, data=request.GET)
     context = {"page": page, "pages": report_pages(), "form": form, "filters": filters}
     if filters is None:
         if request.GET.get("format") == "csv":
-            return HttpResponseBadRequest("Check the report's filters: " + _errors(form))
+            return _bad_request("Check the report's filters: " + _errors(form))
         return render(request, template, context)
     report = build(filters)
     if request.GET.get("format") == "csv":
@@ -42,7 +42,7 @@ def table_csv(*, page: ReportPage, filters: ReportFilters, tables: dict, query) 
     name = query.get("table", "")
     table: ReportTable | None = tables.get(name)
     if table is None:
-        return HttpResponseBadRequest(
+        return _bad_request(
             f"No table “{name}” on this report; its tables are: {', '.join(tables)}."
         )
     filename = f"{page.key}-{table.key}-{filters.first_day}-{filters.last_day}.csv"
@@ -50,6 +50,11 @@ def table_csv(*, page: ReportPage, filters: ReportFilters, tables: dict, query) 
     for row in table.csv_rows():
         writer.writerow(row)
     return response
+
+
+def _bad_request(message: str) -> HttpResponse:
+    # Plain text: the message echoes what the address said, never to be read as HTML.
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
 
 
 def _errors(form) -> str:

@@ -1,5 +1,6 @@
 """The report pages, registered by their views (`@report_page(...)`) when reports/urls.py
-imports each family — the one list a new family joins. Tabs and the index read it."""
+imports each family — the one list a new family joins. Tabs and the index list them by
+`order` (conversion 10, speed 20, fairness 30; a new family picks its place)."""
 
 from __future__ import annotations
 
@@ -13,23 +14,24 @@ class ReportPage:
     title: str
     question: str  # what the page answers, in a manager's words (the index shows it)
     view: Callable
+    order: int
 
 
 _PAGES: dict[str, ReportPage] = {}
 
 
-def report_page(*, key: str, title: str, question: str):
-    """Register the decorated view as the report page `key` (in import order)."""
+def report_page(*, key: str, title: str, question: str, order: int):
+    """Register the decorated view as the report page `key`."""
 
     def register(view: Callable) -> Callable:
-        _PAGES[key] = ReportPage(key=key, title=title, question=question, view=view)
+        _PAGES[key] = ReportPage(key=key, title=title, question=question, view=view, order=order)
         return view
 
     return register
 
 
 def report_pages() -> list[ReportPage]:
-    return list(_PAGES.values())
+    return sorted(_PAGES.values(), key=lambda page: (page.order, page.key))
 
 
 def page_for(key: str) -> ReportPage:

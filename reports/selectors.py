@@ -38,7 +38,7 @@ def team_overview(*, teams) -> dict:
         .annotate(waiting=Count("leads", filter=Q(leads__status=LeadState.POOLED)))
         .order_by("name")
     )
-    team_leads = Lead.objects.filter(team__in=teams)
+    team_leads = Lead.objects.real().filter(team__in=teams)
     totals = team_leads.aggregate(
         open=Count("id", filter=Q(status__in=OPEN_OWNED_STATES)),
         untouched=Count("id", filter=Q(status=LeadState.ASSIGNED, first_touch_at__isnull=True)),

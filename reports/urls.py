@@ -1,21 +1,17 @@
 from django.urls import path
 
 from . import views
-
-# Report families: importing a family's views registers its pages (reports.registry), in
-# import order on the tabs and the index — hence one import per block (`isort: split`
-# keeps the order). A new family is one more block here.
-from .conversion import views as conversion  # isort: split
-
-from .pools_offers import views as pools_offers  # isort: split
-
-from .escalations import views as escalations  # isort: split
-
-from .abtest import views as abtest  # isort: split
-
+from .abtest import views as abtest
+from .conversion import views as conversion
+from .escalations import views as escalations
+from .fairness import views as fairness
+from .pools_offers import views as pools_offers
 from .registry import report_pages
+from .speed import views as speed
 
-FAMILIES = (conversion, pools_offers, escalations, abtest)
+# Report families: importing a family's views registers its pages (reports.registry). A new
+# family is one more import here.
+FAMILIES = (conversion, speed, fairness, pools_offers, escalations, abtest)
 
 app_name = "reports"
 urlpatterns = [

@@ -123,6 +123,17 @@ def demo_rules_ensure() -> list[RoutingRule]:
                 require_language=True,
             )
         )
+    specs.append(
+        dict(
+            name="E-mail leads: Inbound Brazil, quota fill",
+            priority=35,
+            description="Newsletter replies go to the rep furthest behind their weekly or "
+            "monthly lead quota (Admin → Teams → Quotas).",
+            conditions=[[_cond("source", "equals", "email")]],
+            team=inbound,
+            method=RoutingRule.Method.QUOTA_FILL,
+        )
+    )
     if "São Paulo" in territories:
         specs.append(
             dict(

@@ -68,6 +68,7 @@ class RoutingRule(models.Model):
         TERRITORY = "territory", "Territory owner"
         SKILLS = "skills", "Best skills match"
         DIRECT = "direct", "Direct to a named rep"
+        QUOTA_FILL = "quota_fill", "Quota fill (furthest behind their lead quota)"
 
     class OfferMethod(models.TextChoices):
         SHOTGUN = "shotgun", "Shotgun: everyone at once, first to accept wins"

@@ -73,7 +73,7 @@ def asgi_server():
             sys.executable,
             "-m",
             "uvicorn",
-            "leadroute.asgi:application",
+            "tests.asgi_app:application",
             "--host",
             "127.0.0.1",
             "--port",

@@ -36,7 +36,9 @@ from leadroute.asgi import application
 from leadroute.shared.live import pool_group, team_group, user_group
 from pools.capture.apikeys import apikey_create
 from pools.capture.imports.services import import_job_create
+from pools.capture.webhooks.secrets import hook_create
 from pools.lifecycle import LeadState
+from pools.models import InboundHook
 from routing.models import Offer, RoutingRule
 from tests.factories import (
     LeadFactory,
@@ -105,6 +107,8 @@ MATRIX: dict[str, Row] = {
     "reports:team": Row(GET, "", "login 403 403 200 200 200 login"),
     "reports:index": Row(GET, "", "login 403 403 200 200 200 login"),
     "reports:conversion": Row(GET, "", "login 403 403 200 200 200 login"),
+    "reports:speed": Row(GET, "", "login 403 403 200 200 200 login"),
+    "reports:fairness": Row(GET, "", "login 403 403 200 200 200 login"),
     "reports:pools": Row(GET, "", "login 403 403 200 200 200 login"),
     "reports:offers": Row(GET, "", "login 403 403 200 200 200 login"),
     "reports:escalations": Row(GET, "", "login 403 403 200 200 200 login"),
@@ -132,6 +136,12 @@ MATRIX: dict[str, Row] = {
     "api:lead_get": Row(GET, "lead_id=owned", "401 401 401 401 401 401 404"),  # S's lead
     "api:accept": Row("JSON", "offer_id=offer", "401 200 403 403 403 403 401"),
     "api:decline": Row("JSON", "offer_id=offer", "401 200 403 403 403 403 401"),
+    # Webhooks: the hook's secret is the only credential (in the body for Google, a header
+    # for mapped JSON); a session or another source's API key opens nothing.
+    "api:google_ads_lead": Row(
+        "JSON", "slug=slug", "403 403 403 403 403 403 403", "lead_id=m-1 google_key=wrong"
+    ),
+    "api:mapped_json_lead": Row("JSON", "slug=slug", "403 403 403 403 403 403 403"),
 }
 
 # Every /admin/ URL: staff only. A sample, enough to prove the rule holds for the admin's
@@ -143,6 +153,9 @@ ADMIN_SAMPLE = {
     "admin:routing_routingrule_add": "",
     "admin:accounts_user_changelist": "",
     "admin:pools_pool_change": "object_id=pool",
+    "admin:pools_inboundhook_changelist": "",
+    "admin:pools_inboundhook_mapping": "object_id=hook",
+    "admin:pools_inboundhook_rotate": "object_id=hook",
 }
 ADMIN_EXPECT = "login login login login login 200 login"
 
@@ -188,6 +201,8 @@ def world(django_db_setup, django_db_blocker):
         source = LeadSourceFactory(
             slug="matrix-form", name="Matrix form", team=team_a, form_enabled=True
         )
+        for kind in (InboundHook.Kind.GOOGLE_ADS, InboundHook.Kind.MAPPED_JSON):
+            hook_create(source=source, kind=kind)
         _, key_b = apikey_create(source=LeadSourceFactory(slug="matrix-other", team=team_b))
         pool = PoolFactory(team=team_a, claim_cooldown_hours=0)
         pool_b = PoolFactory(team=team_b)
@@ -220,6 +235,7 @@ def world(django_db_setup, django_db_blocker):
                 content=b"Email\r\nm@example.test\r\n",
             ).pk,
             "slug": source.slug,
+            "hook": InboundHook.objects.get(source=source, kind=InboundHook.Kind.MAPPED_JSON).pk,
             "pool_b": pool_b.pk,
             "team_a": team_a.pk,
             "team_b": team_b.pk,

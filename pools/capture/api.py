@@ -162,7 +162,12 @@ def free_attributes(request, payload: LeadIn) -> dict:
         if isinstance(body, dict)
         else {}
     )
-    extra = {**payload.attributes, **extra}
+    return attributes_clean({**payload.attributes, **extra})
+
+
+def attributes_clean(extra: dict, *, loc: tuple = ("body", "payload", "attributes")) -> dict:
+    """Free attributes cleaned for jsonb and held to the API's limits; else a 422 naming
+    `loc`. Every inbound door (the API, the webhooks) keeps attributes through this."""
     problem = None
     try:
         extra = _sanitise(extra)
@@ -178,9 +183,7 @@ def free_attributes(request, payload: LeadIn) -> dict:
     elif len(json.dumps(extra, default=str)) > MAX_ATTRIBUTES_BYTES:
         problem = f"Free attributes take at most {MAX_ATTRIBUTES_BYTES} bytes."
     if problem:
-        raise ValidationError(
-            [{"type": "value_error", "loc": ["body", "payload", "attributes"], "msg": problem}]
-        )
+        raise ValidationError([{"type": "value_error", "loc": list(loc), "msg": problem}])
     return extra
 
 
@@ -204,7 +207,7 @@ class Error(Schema):
 router = Router(tags=["leads"], auth=ApiKeyAuth())
 
 
-def _server_timing(view):
+def server_timing(view):
     """Server-Timing header (auth, parsing, validation and the database work), so
     bench/intake.py can tell server time from network and client time."""
 
@@ -218,10 +221,10 @@ def _server_timing(view):
     return timed
 
 
-router.add_decorator(_server_timing, mode="view")
+router.add_decorator(server_timing, mode="view")
 
 
-def _out(lead: Lead, outcome: str) -> dict:
+def lead_out(lead: Lead, outcome: str) -> dict:
     return {
         "id": lead.pk,
         "state": lead.status,
@@ -234,10 +237,15 @@ def _out(lead: Lead, outcome: str) -> dict:
 
 
 def _rate_limited(request) -> JsonResponse | None:
+    return rate_limited(bucket=f"apikey:{request.api_key.key_hash[:20]}")
+
+
+def rate_limited(*, bucket: str) -> JsonResponse | None:
+    """A 429 (with Retry-After) when `bucket` is over the API's rate limit, else None."""
     from pools.capture.ratelimit import rate_limit_hit
 
     limit = getattr(settings, "API_RATE_LIMIT_PER_MINUTE", 600)
-    retry_after = rate_limit_hit(bucket=f"apikey:{request.api_key.key_hash[:20]}", limit=limit)
+    retry_after = rate_limit_hit(bucket=bucket, limit=limit)
     if retry_after is None:
         return None
     response = JsonResponse(
@@ -271,7 +279,7 @@ def lead_post(
         channel="api",
         merge_within_source=True,
     )
-    return Status(201 if result.outcome == CREATED else 200, _out(result.lead, result.outcome))
+    return Status(201 if result.outcome == CREATED else 200, lead_out(result.lead, result.outcome))
 
 
 @router.get(
@@ -286,4 +294,4 @@ def lead_get(request, lead_id: int = Path(..., ge=1, le=2**63 - 1)):
     lead = Lead.objects.filter(pk=lead_id, source=request.api_key.source).first()
     if lead is None:
         return Status(404, {"detail": "No such lead for this source."})
-    return Status(200, _out(lead, "existing"))
+    return Status(200, lead_out(lead, "existing"))

@@ -99,6 +99,12 @@ def text_clean(value, *, max_length: int) -> str:
     return cleaned
 
 
+def name_split(full: str) -> tuple[str, str]:
+    """A full name as (first name, the rest): "Ana Maria Souza" → ("Ana", "Maria Souza")."""
+    first, _, last = " ".join(full.split()).partition(" ")
+    return first[:100], last[:100]
+
+
 def email_normalise(value) -> str:
     if blank(value):
         return ""

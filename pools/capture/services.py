@@ -85,6 +85,7 @@ def lead_find_open_duplicate(
         cursor.execute(
             f"SELECT id, email, first_name, last_name FROM {Lead._meta.db_table} "
             f"WHERE ({' OR '.join(f'{column} = %s' for column, _ in match)}) "
+            "AND NOT is_test "
             f"AND created_at >= %s AND status NOT IN ({', '.join(['%s'] * len(closed))}) "
             f"AND {scope} ORDER BY created_at, id LIMIT 20",
             [*(value for _, value in match), since, *closed, *scope_params],
@@ -182,6 +183,7 @@ def lead_capture(
     prechecked: bool = False,
     review_reason: str = "",
     merge_within_source: bool = False,
+    is_test: bool = False,
 ) -> CaptureResult:
     """Create a lead from clean `fields` (see `pools.capture.normalise`), or return the lead this
     inquiry repeats (same idempotency key or external id) or joins (open duplicate).
@@ -201,7 +203,11 @@ def lead_capture(
     An inquiry joins an open lead of the source's team. With `merge_within_source`, only
     one of the same source: the intake API answers its caller with the lead it joined, so
     a source's key must never learn of (nor add to) another source's leads. The web form
-    tells the visitor nothing, and an import's manager sees the team anyway."""
+    tells the visitor nothing, and an import's manager sees the team anyway.
+
+    `is_test` marks test data (a Google Ads form's "send test data"): it never joins a real
+    lead nor a real lead it (dedupe skips test leads), and screening rejects it, so routing
+    never sees it."""
     try:
         return _capture(
             source=source,
@@ -214,6 +220,7 @@ def lead_capture(
             prechecked=prechecked,
             review_reason=review_reason,
             merge_within_source=merge_within_source,
+            is_test=is_test,
         )
     except IntegrityError:
         # Lost a race on a unique constraint: the winner has committed, so replay it.
@@ -239,6 +246,7 @@ def _capture(
     prechecked,
     review_reason,
     merge_within_source,
+    is_test,
 ) -> CaptureResult:
     email, phone = fields.get("email", ""), fields.get("phone", "")
     external_id = fields.get("external_id", "")
@@ -265,12 +273,16 @@ def _capture(
             return CaptureResult(replay, REPLAYED)
 
         remember = [idempotency_key] * bool(idempotency_key)
-        existing = lead_find_open_duplicate(
-            email=email,
-            phone=phone,
-            name=_name_key(fields.get("first_name", ""), fields.get("last_name", "")),
-            team_id=source.team_id,
-            source_id=source.pk if merge_within_source else None,
+        existing = (
+            None
+            if is_test
+            else lead_find_open_duplicate(
+                email=email,
+                phone=phone,
+                name=_name_key(fields.get("first_name", ""), fields.get("last_name", "")),
+                team_id=source.team_id,
+                source_id=source.pk if merge_within_source else None,
+            )
         )
         if existing is not None:
             matched_by = SAME_EMAIL if email and existing.email == email else SAME_PHONE
@@ -305,6 +317,7 @@ def _capture(
             source=source,
             team_id=source.team_id,
             attributes=attributes,
+            is_test=is_test,
             **fields,
         )
         _remember(source=source, lead=lead, keys=remember)

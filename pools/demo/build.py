@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from faker import Faker
 
-from accounts.models import RepProfile, Team, Territory, User
+from accounts.models import Quota, RepProfile, Team, Territory, User
 from accounts.roles import Role
 from accounts.services import role_groups_ensure, user_create
 from pools.demo.data import AREA_CODE, ORIGINS, REPS, SEGMENTS, TERRITORIES, WEEKDAY_HOURS
@@ -143,7 +143,52 @@ def people_ensure(*, password: str) -> dict:
                 "form_intro": "Tell us about your shop and a specialist calls you back today.",
             },
         )
+    quotas_ensure(teams=[inbound, enterprise])
     return {"teams": [inbound, enterprise], "managers": managers}
+
+
+# Team defaults (metric, period, target) and one override: rep1, the Inbound senior, is
+# asked for more leads a week. Amounts in the teams' currency (BRL).
+DEMO_QUOTAS = {
+    "Inbound Brazil": [
+        (Quota.Metric.LEADS_WORKED, Quota.Period.WEEK, 12),
+        (Quota.Metric.LEADS_WORKED, Quota.Period.MONTH, 45),
+        (Quota.Metric.TOUCHES, Quota.Period.WEEK, 15),
+        (Quota.Metric.DEALS_WON, Quota.Period.MONTH, 4),
+        (Quota.Metric.WON_VALUE, Quota.Period.MONTH, 20000),
+    ],
+    "Enterprise": [
+        (Quota.Metric.LEADS_WORKED, Quota.Period.WEEK, 6),
+        (Quota.Metric.TOUCHES, Quota.Period.WEEK, 10),
+        (Quota.Metric.DEALS_WON, Quota.Period.MONTH, 2),
+        (Quota.Metric.WON_VALUE, Quota.Period.MONTH, 60000),
+    ],
+}
+DEMO_OVERRIDES = [("rep1", Quota.Metric.LEADS_WORKED, Quota.Period.WEEK, 18)]
+
+
+def quotas_ensure(*, teams: list[Team]) -> None:
+    """The demo's quotas (idempotent: a target changed by hand is left alone)."""
+    by_name = {t.name: t for t in teams}
+    for team_name, quotas in DEMO_QUOTAS.items():
+        for metric, period, target in quotas:
+            Quota.objects.get_or_create(
+                team=by_name[team_name],
+                rep=None,
+                metric=metric,
+                period=period,
+                defaults={"target": target},
+            )
+    for username, metric, period, target in DEMO_OVERRIDES:
+        profile = RepProfile.objects.filter(user__username=username).first()
+        if profile is not None and profile.team_id:
+            Quota.objects.get_or_create(
+                team_id=profile.team_id,
+                rep_id=profile.user_id,
+                metric=metric,
+                period=period,
+                defaults={"target": target},
+            )
 
 
 def _olist_rows(limit: int, rng: random.Random) -> list[dict] | None:
@@ -266,8 +311,11 @@ def leads_ensure(*, count: int = 400, fresh: int = 20, log=print) -> int:
         elif status in OWNED_STATES:
             lead.owner = rng.choice(reps_by_team[team_id])
             lead.assigned_at = created + timedelta(minutes=rng.randint(1, 30))
+            lead.assigned_via = Lead.Via.PUSH
             if status != LeadState.ASSIGNED:
                 lead.first_touch_at = lead.assigned_at + timedelta(minutes=rng.randint(2, 240))
+            if status in (LeadState.QUALIFIED, LeadState.WON):
+                lead.qualified_at = lead.first_touch_at  # as the demo's timeline says
             if status == LeadState.WON:
                 lead.won_value = deal.get("declared_monthly_revenue") or 0
             if status == LeadState.LOST:

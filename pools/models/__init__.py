@@ -16,6 +16,7 @@ from pools.models.fields import (
     default_form_fields,
     validate_form_fields,
 )
+from pools.models.inbound import InboundHook
 from pools.models.lead import Lead, LeadEvent
 from pools.models.pool import Pool
 from pools.models.screening import ScoringRule
@@ -32,6 +33,7 @@ __all__ = [
     "ImportDuplicate",
     "ImportJob",
     "ImportRowError",
+    "InboundHook",
     "Lead",
     "LeadEvent",
     "LeadSource",

@@ -1,5 +1,7 @@
 """The lead and its append-only timeline."""
 
+from __future__ import annotations
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -11,7 +13,21 @@ from pools.models.pool import Pool
 from pools.models.sources import LeadSource
 
 
+class LeadQuerySet(models.QuerySet):
+    def real(self) -> LeadQuerySet:
+        """Leads that are not test data: what reports and work queues count."""
+        return self.filter(is_test=False)
+
+
 class Lead(models.Model):
+    class Via(models.TextChoices):
+        """How the current owner got the lead (reports group by it)."""
+
+        PUSH = "push", "Routed to the rep"
+        POOL = "pool", "Claimed from a pool"
+        OFFER = "offer", "Accepted a live offer"
+        DESK = "desk", "Given by a manager"
+
     # Contact (protected in blind pools)
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)
@@ -39,6 +55,9 @@ class Lead(models.Model):
     score = models.IntegerField(default=0)
     score_breakdown = models.JSONField(default=list, blank=True)
     attributes = models.JSONField(default=dict, blank=True)
+    # Sent as test data (a Google Ads form's "send test data"): screening rejects it, so it
+    # is never routed, and reports leave it out (`Lead.objects.real()`); admins see it.
+    is_test = models.BooleanField(default=False, db_default=False)
     # Where the lead is
     status = models.CharField(
         "state", max_length=12, choices=LeadState.choices, default=LeadState.NEW
@@ -73,6 +92,22 @@ class Lead(models.Model):
     )
     lost_reason = models.CharField(max_length=200, blank=True)
     won_value = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    # How the lead was placed, for reports (a join to the latest routing decision per lead
+    # is too slow at a million leads). Written with the move, in the same UPDATE, by each
+    # writer of a decision (routing.decisions.attribution) and by the claim function; the
+    # rule as a plain id, since pools knows nothing of routing.
+    routed_rule = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Id of the routing rule of the lead's latest decision."
+    )
+    routed_method = models.CharField(
+        max_length=20, blank=True, help_text="Method of the latest decision (or “manual”)."
+    )
+    assigned_via = models.CharField(
+        max_length=5,
+        choices=Via.choices,
+        blank=True,
+        help_text="How the current owner got the lead; empty while nobody owns it.",
+    )
     # Timestamps
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -80,6 +115,8 @@ class Lead(models.Model):
     pooled_at = models.DateTimeField(null=True, blank=True)
     assigned_at = models.DateTimeField(null=True, blank=True)
     first_touch_at = models.DateTimeField(null=True, blank=True)
+    # First time the lead was qualified; kept through later moves (a reassignment, a pool).
+    qualified_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     # Escalation (routing.escalation): when the sweep next looks at the lead, and which of
     # its SLA policy's steps comes next. Every move to a new owner or into a pool sets it
@@ -90,6 +127,8 @@ class Lead(models.Model):
     reassignments = models.PositiveSmallIntegerField(
         default=0, help_text="Times escalation took the lead from an owner who never touched it."
     )
+
+    objects = LeadQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -135,6 +174,14 @@ class Lead(models.Model):
                 fields=["escalation_due_at"],
                 name="lead_escalation_due",
                 condition=Q(escalation_due_at__isnull=False),
+            ),
+            # Deals won by a rep in a period, and their value (pools.work.quotas), read from
+            # the index alone; partial, so only won leads cost an entry.
+            models.Index(
+                fields=["owner", "closed_at"],
+                name="lead_won_by_owner",
+                include=["won_value"],
+                condition=Q(status=LeadState.WON),
             ),
         ]
 
@@ -198,6 +245,14 @@ class LeadEvent(models.Model):
             models.Index(fields=["lead", "created_at"], name="event_lead_time"),
             # Claim caps count a rep's claims today / this week.
             models.Index(fields=["actor", "kind", "created_at"], name="event_actor_kind_time"),
+            # The leads a rep took in a period (quotas' "leads worked", quota fill), read
+            # from the index alone; partial: only moves to `assigned` cost an entry.
+            models.Index(
+                fields=["owner", "created_at"],
+                name="event_taken_by_owner",
+                include=["lead"],
+                condition=Q(to_state="assigned"),
+            ),
             # Reports (reports/pools_offers, reports/escalations) look up, per lead of a
             # period, its claims and its escalations — a few in a hundred of all events.
             # Partial: only those events pay for an entry, and events are append-only (no

@@ -307,6 +307,7 @@ def _take(lead_id_sql: str, *, reason: str) -> str:
         UPDATE {_LEAD} l
         SET status = '{_ASSIGNED}', owner_id = p_user, pool_id = NULL,
             updated_at = p_now, assigned_at = p_now, first_touch_at = NULL,
+            assigned_via = '{Lead.Via.POOL.value}',
             escalation_due_at = p_now, escalation_step = 0
         WHERE l.id = ({lead_id_sql}) AND l.status = '{_POOLED}' AND l.pool_id = pl.id
           AND l.owner_id IS NULL

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from pools.lifecycle import LeadState
+from pools.lifecycle import IllegalTransition, LeadState
 from pools.models import Lead, LeadEvent, ScoringRule
 from pools.screening.conditions import lead_field_values, values_hold
 from pools.services import Move, lead_transition, leads_transition
 from pools.signals import leads_waiting_on_commit
 
 Op = ScoringRule.Operator
+TEST_LEAD_REASON = "Test lead (sent as test data): kept out of routing and reports"
 # A scoring rule's operator as the shared evaluator names it (pools.screening.conditions).
 _OPERATORS = {
     Op.EQUALS: "equals",
@@ -91,6 +92,17 @@ def _screening(lead: Lead, rules: list[ScoringRule]) -> Move:
     threshold = lead.source.qualification_threshold if lead.source_id else 0
     scored = {"score": score, "score_breakdown": breakdown}
     data = {"score": score, "breakdown": breakdown}
+    if lead.is_test:
+        # Test data is scored (so a test shows what a real lead would score) but never
+        # routed: rejected here, it never reaches the router, and no override sends it on.
+        reason = TEST_LEAD_REASON
+        return Move(
+            lead=lead,
+            to=LeadState.REJECTED,
+            reason=reason,
+            data=data,
+            extra={**scored, "rejection_reason": reason},
+        )
     if score < threshold:
         reason = f"Unqualified: score {score} is below {lead.source.name}'s threshold {threshold}"
         return Move(
@@ -107,7 +119,10 @@ def _screening(lead: Lead, rules: list[ScoringRule]) -> Move:
 
 def lead_override_rejection(*, lead: Lead, actor) -> Lead:
     """A manager sends a rejected lead back into routing. Raises LeadChanged if someone
-    else moved it first (the conditional UPDATE in lead_transition decides)."""
+    else moved it first (the conditional UPDATE in lead_transition decides), and
+    IllegalTransition for a test lead, which is never routed."""
+    if lead.is_test:
+        raise IllegalTransition(lead.status, LeadState.SCREENED)
     with transaction.atomic():
         lead = lead_transition(
             lead=lead,

@@ -13,6 +13,7 @@ from .selectors import ab_report
 @report_page(
     key="ab",
     title="A/B comparison",
+    order=70,
     question="Does one period, rule or routing method convert better or reach leads "
     "faster than another — and could the difference be chance?",
 )

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from django.db.models import Case, CharField, Count, F, IntegerField, Q, Sum, Value, When
-from django.db.models.functions import Coalesce, NullIf
+from django.db.models import Count, DecimalField, Q, Sum, Value
+from django.db.models.functions import Coalesce
 
 from pools.lifecycle import LeadState
 from reports import charts
+from reports.dimensions import COUNTRY, METHOD, REP, RULE, SCORE, SOURCE, Dimension, grouped
 from reports.filters import ReportFilters
 from reports.tables import Column, ReportTable, Stat, rate
 
 S = LeadState
-# The stage a lead has reached, whatever happened after. Contacted: someone reached out
-# (its owner's first touch) or a later disposition says so — a reassignment clears
-# `first_touch_at` for the new owner, so the state and later stages count too.
-CONTACTED = Q(first_touch_at__isnull=False) | Q(status__in=[S.CONTACTED, S.QUALIFIED, S.WON])
-QUALIFIED = Q(status__in=[S.QUALIFIED, S.WON])
+# The stage a lead has reached, whatever happened after. Contacted: its owner touched it,
+# or a disposition or a later stage says someone did (a reassignment clears the new
+# owner's `first_touch_at`). Qualified: `qualified_at`, kept through later moves.
+CONTACTED = (
+    Q(first_touch_at__isnull=False)
+    | Q(qualified_at__isnull=False)
+    | Q(status__in=[S.CONTACTED, S.QUALIFIED, S.WON])
+)
+QUALIFIED = Q(qualified_at__isnull=False)
 WON, LOST = Q(status=S.WON), Q(status=S.LOST)
 
 STAGE_COUNTS = {
@@ -24,11 +29,10 @@ STAGE_COUNTS = {
     "qualified": Count("id", filter=QUALIFIED),
     "won": Count("id", filter=WON),
     "lost": Count("id", filter=LOST),
-    "won_value": Coalesce(Sum("won_value", filter=WON), Value(0), output_field=IntegerField()),
+    "won_value": Coalesce(
+        Sum("won_value", filter=WON), Value(0), output_field=DecimalField(max_digits=14)
+    ),
 }
-
-# Score bands (lower bound inclusive), highest first as the table lists them.
-SCORE_BANDS = ((75, "75 and over"), (50, "50–74"), (25, "25–49"), (None, "Under 25"))
 
 RATE_COLUMNS = [
     Column("leads", "Leads", help="Leads that arrived in the period."),
@@ -56,75 +60,36 @@ def with_rates(row: dict) -> dict:
     }
 
 
-def _breakdown(
-    filters: ReportFilters, *, key: str, title: str, label: str, group, name, caption=""
-) -> ReportTable:
-    """`group`: the expression the rows are grouped by; `name(row)` its label."""
-    rows = (
-        filters.leads()
-        .annotate(group=group)
-        .values("group", *name.fields)
-        .annotate(**STAGE_COUNTS)
-        .order_by("-leads", "group")
-    )
-    rows = [with_rates(r) | {"label": name(r)} for r in rows]
+def _breakdown(filters: ReportFilters, dim: Dimension) -> ReportTable:
+    rows = [with_rates(r) for r in grouped(filters, dim, STAGE_COUNTS, order="leads")]
     return ReportTable(
-        key=key,
-        title=title,
-        columns=[Column("label", label, "text"), *RATE_COLUMNS],
+        key=f"by_{dim.key}",
+        title=dim.title,
+        columns=[Column("label", dim.label, "text"), *RATE_COLUMNS],
         rows=rows,
-        caption=caption,
+        caption=dim.caption,
     )
 
 
-class _Name:
-    """A row label from its grouped values, and the fields it needs selected."""
-
-    def __init__(self, fields: tuple[str, ...], fn):
-        self.fields, self.fn = fields, fn
-
-    def __call__(self, row: dict) -> str:
-        return self.fn(row)
-
-
-def _rep_name(row) -> str:
-    if row["group"] is None:
-        return "No owner (pool, queue, offer or rejected)"
-    full = f"{row['owner__first_name']} {row['owner__last_name']}".strip()
-    return full or row["owner__username"]
-
-
-def score_band():
-    return Case(
-        *(When(score__gte=low, then=Value(label)) for low, label in SCORE_BANDS if low is not None),
-        default=Value(SCORE_BANDS[-1][1]),
-        output_field=CharField(),
-    )
-
-
-def conversion_report(filters: ReportFilters) -> dict:
-    totals = with_rates(
-        filters.leads().aggregate(**STAGE_COUNTS, rejected=Count("id", filter=Q(status=S.REJECTED)))
-    )
-    stages = [
-        ("New", totals["leads"]),
-        ("Contacted", totals["contacted"]),
-        ("Qualified", totals["qualified"]),
-        ("Won", totals["won"]),
-    ]
-    funnel_rows = []
-    previous = None
-    for stage, count in stages:
-        funnel_rows.append(
+def _funnel(totals: dict) -> ReportTable:
+    rows, previous = [], None
+    for stage, key in (
+        ("New", "leads"),
+        ("Contacted", "contacted"),
+        ("Qualified", "qualified"),
+        ("Won", "won"),
+    ):
+        count = totals[key]
+        rows.append(
             {
                 "stage": stage,
                 "count": count,
                 "of_new": rate(count, totals["leads"]),
-                "of_previous": rate(count, previous) if previous is not None else None,
+                "of_previous": None if previous is None else rate(count, previous),
             }
         )
         previous = count
-    funnel_rows.append(
+    rows.append(
         {
             "stage": "Lost",
             "count": totals["lost"],
@@ -146,51 +111,24 @@ def conversion_report(filters: ReportFilters) -> dict:
                 "Share of the stage above that reached this one.",
             ),
         ],
-        rows=funnel_rows,
+        rows=rows,
         caption="A lead counts at every stage it has reached, whatever happened after.",
     )
     funnel.chart = charts.bar_chart(
-        title="Funnel",
-        labels=[r["stage"] for r in funnel_rows],
-        values=[r["count"] for r in funnel_rows],
+        title="Funnel", labels=[r["stage"] for r in rows], values=[r["count"] for r in rows]
     )
-    by_rep = _breakdown(
-        filters,
-        key="by_rep",
-        title="By rep",
-        label="Rep",
-        group=F("owner_id"),
-        name=_Name(("owner__first_name", "owner__last_name", "owner__username"), _rep_name),
-        caption="The lead's current owner.",
+    return funnel
+
+
+def conversion_report(filters: ReportFilters) -> dict:
+    totals = with_rates(
+        filters.leads().aggregate(**STAGE_COUNTS, rejected=Count("id", filter=Q(status=S.REJECTED)))
     )
-    by_source = _breakdown(
-        filters,
-        key="by_source",
-        title="By source",
-        label="Source",
-        group=Coalesce("source__name", Value("No source")),
-        name=_Name((), lambda r: r["group"]),
-    )
-    by_country = _breakdown(
-        filters,
-        key="by_country",
-        title="By country",
-        label="Country",
-        group=NullIf("country", Value("")),
-        name=_Name((), lambda r: r["group"] or "Unknown"),
-    )
-    by_score = _breakdown(
-        filters,
-        key="by_score",
-        title="By lead score",
-        label="Score band",
-        group=score_band(),
-        name=_Name((), lambda r: r["group"]),
-        caption="The score screening gave the lead on arrival.",
-    )
-    order = {label: i for i, (_, label) in enumerate(SCORE_BANDS)}
-    by_score.rows.sort(key=lambda r: order[r["label"]])
-    for table in (by_rep, by_source):
+    tables = {"funnel": _funnel(totals)}
+    for dim in (REP, METHOD, RULE, SOURCE, COUNTRY, SCORE):
+        tables[f"by_{dim.key}"] = _breakdown(filters, dim)
+    for key in ("by_rep", "by_method"):
+        table = tables[key]
         table.chart = charts.bar_chart(
             title=f"Win rate {table.title.lower()}",
             labels=[r["label"] for r in table.rows[:12]],
@@ -198,11 +136,11 @@ def conversion_report(filters: ReportFilters) -> dict:
             fmt=lambda v: f"{v * 100:.1f}%",
             top=1,
         )
-    tables = {t.key: t for t in (funnel, by_rep, by_source, by_country, by_score)}
     stats = [
         Stat("new leads", totals["leads"]),
         Stat("contact rate", totals["contact_rate"], "share"),
         Stat("win rate", totals["win_rate"], "share"),
+        Stat("won value", totals["won_value"], "number"),
         Stat("rejected at screening", totals["rejected"]),
     ]
     return {"totals": totals, "stats": stats, "tables": tables}

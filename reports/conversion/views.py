@@ -10,6 +10,7 @@ from . import selectors
 
 @report_page(
     key="conversion",
+    order=10,
     title="Conversion",
     question="How many of the period's leads were contacted, qualified and won — by rep, "
     "routing method, rule, source, country and lead score?",

@@ -11,6 +11,7 @@ from .selectors import escalation_report
 @report_page(
     key="escalations",
     title="SLA & escalations",
+    order=60,
     question="How many leads breach their SLA's first step, what did escalation do about "
     "it, and whose leads were reminded about or taken away?",
 )

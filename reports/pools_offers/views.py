@@ -12,6 +12,7 @@ from .pools import pool_report
 @report_page(
     key="pools",
     title="Pools",
+    order=40,
     question="How long do pooled leads wait to be claimed, which are never claimed, and "
     "how long have the leads in each pool been waiting?",
 )
@@ -24,6 +25,7 @@ def pools(request):
 @report_page(
     key="offers",
     title="Offers",
+    order=50,
     question="How do live offers end — accepted, declined, expired, withdrawn — and how "
     "fast are they accepted, by method and by rep?",
 )

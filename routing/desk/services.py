@@ -24,6 +24,7 @@ from pools.models import Lead, LeadEvent, Pool
 from pools.selectors import leads_managed_by
 from pools.services import LeadChanged, lead_transition
 
+from ..decisions.attribution import MANUAL, lead_attribution
 from ..engine.facts import intake_bump_sql
 from ..models import RoutingDecision
 from ..offers.services import offer_withdraw_open
@@ -238,14 +239,15 @@ def _do_move(
                 reason=text[:500],
                 kind=LeadEvent.Kind.ASSIGNED if owner else LeadEvent.Kind.TRANSITION,
                 data=data,
-                extra=extra,
+                extra=(extra or {})
+                | lead_attribution(rule_id=None, method=MANUAL, via=Lead.Via.DESK if owner else ""),
             )
         except LeadChanged:
             raise DeskError(TAKEN) from None
         RoutingDecision.objects.create(
             lead=lead,
             rule_name="",
-            method="manual",
+            method=MANUAL,
             outcome=outcome,
             winner=owner,
             pool=pool,

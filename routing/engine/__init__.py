@@ -1,7 +1,8 @@
-"""The engine: plans a batch of leads (router), reads the reps' facts (facts, book),
-filters them (eligibility), places each lead and writes the decision record (record)."""
+"""The engine: routes a batch of leads (services), each lead's way through the rules
+(router), reads the reps' facts (facts, book), filters them (eligibility), and writes the
+decision record (record)."""
 
-from .router import (
+from .services import (
     Recheck,
     Reroute,
     lead_offer_fallback,

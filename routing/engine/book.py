@@ -20,7 +20,13 @@ from leadroute.shared.sql import placeholders as _in
 from ..models import RoutingRule
 from ..offers.methods import STATEFUL_OFFERS
 from ..strategies import LeadSnapshot
-from .eligibility import RepRow, accept_speeds, performance_counts, roster_needs_territories
+from .eligibility import (
+    RepRow,
+    accept_speeds,
+    lead_quota_standings,
+    performance_counts,
+    roster_needs_territories,
+)
 from .facts import CAP_COLUMNS, book_facts, roster_sql
 
 STATEFUL = frozenset({RoutingRule.Method.ROUND_ROBIN, RoutingRule.Method.WEIGHTED})
@@ -68,7 +74,8 @@ class RepBook:
     ) -> RepBook:
         """Facts for the reps of `rules` (rules that pick reps), for `leads` at `now`: one
         round trip, plus one for territory links when a rule needs them, one per rule
-        ranking by performance for conversion counts and one per shark tank for speeds.
+        ranking by performance for conversion counts, one per shark tank for speeds and
+        two for lead quotas when a rule fills quotas.
 
         `only_reps` narrows every roster to those reps, and `eligibility_only` reads only
         what eligibility needs (no rotation row, no ranking facts): an offer's re-check of
@@ -119,6 +126,11 @@ class RepBook:
         ):
             for user_id, (median, n) in accept_speeds(user_ids=sorted(rows)).items():
                 rows[user_id].accept_median, rows[user_id].accepts = median, n
+        if not eligibility_only and any(
+            rule_method(r) == RoutingRule.Method.QUOTA_FILL for r in rules
+        ):
+            for user_id, quotas in lead_quota_standings(user_ids=sorted(rows), now=now).items():
+                rows[user_id].lead_quotas = quotas
         return cls(
             now=now,
             rows=rows,
@@ -164,6 +176,8 @@ class RepBook:
         row.open_leads += 1
         row.untouched += 1
         row.last_assigned_at = self.now
+        for standing in row.lead_quotas.values():  # [target, worked]: one more lead worked
+            standing[1] += 1
 
 
 def _rows(reps: dict[int, dict], territories: dict[int, set], now: datetime) -> dict[int, RepRow]:

@@ -13,13 +13,14 @@ from datetime import date, datetime
 from django.db import connection
 from django.db.models import Count, Q
 
-from accounts.models import RepProfile
+from accounts.models import Quota, RepProfile
 from leadroute.shared.sql import placeholders
 from pools.lifecycle import LeadState
 from pools.models import Lead
+from pools.work.quotas import quota_attainment
 
 from ..models import Offer, OfferResponse, RoutingRule
-from ..strategies import Candidate, LeadSnapshot
+from ..strategies import Candidate, LeadSnapshot, QuotaStanding
 
 # Exclusions that pass with time (round robin's keep-turn owes these reps their turn).
 TEMPORARY = frozenset({"availability", "out_of_office", "off_hours"})
@@ -61,6 +62,8 @@ class RepRow:
     team_id: int | None = None
     accept_median: float | None = None  # shark tank: median seconds to accept an offer
     accepts: int = 0
+    # Quota fill: period -> [target, leads worked so far] (RepBook.count keeps it current).
+    lead_quotas: dict[str, list[int]] = field(default_factory=dict)
 
     def candidate(self) -> Candidate:
         return Candidate(
@@ -79,6 +82,11 @@ class RepRow:
             closed=self.closed,
             accept_median=self.accept_median,
             accepts=self.accepts,
+            today=self.today,
+            lead_quotas=tuple(
+                QuotaStanding(period, target, worked)
+                for period, (target, worked) in self.lead_quotas.items()
+            ),
         )
 
 
@@ -190,6 +198,17 @@ def performance_counts(*, user_ids: list[int], since: datetime) -> dict[int, dic
 
 # Shark tank's speed: a rep's median over this many latest accepts.
 RECENT_ACCEPTS = 20
+
+
+def lead_quota_standings(*, user_ids: list[int], now: datetime) -> dict[int, dict]:
+    """Quota fill's facts: each rep's lead quotas for their current week and month, as
+    period -> [target, leads worked so far] — the figures the quota bars show
+    (pools.work.quotas: one definition of "leads worked")."""
+    attainment = quota_attainment(user_ids=user_ids, at=now, metrics=[Quota.Metric.LEADS_WORKED])
+    return {
+        user_id: {a.period: [int(a.target), int(a.actual)] for a in quotas}
+        for user_id, quotas in attainment.items()
+    }
 
 
 def accept_speeds(*, user_ids: list[int]) -> dict[int, tuple[float, int]]:

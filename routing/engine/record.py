@@ -14,6 +14,7 @@ from pools.lifecycle import LeadState
 from pools.models import Lead, LeadEvent
 from pools.services import Move, leads_transition
 
+from ..decisions.attribution import lead_attribution
 from ..desk.notify import notify_queue_changed
 from ..models import RoutingDecision
 from ..offers.send import Opening, offers_send
@@ -56,12 +57,18 @@ def batch_write(batch: Batch, routers: list[Router], placements: list[Placement]
     """The batch's moves and events, then its decisions, counters and rotations."""
     user = get_user_model()
     moves = []
-    for router, placement in zip(routers, placements, strict=True):
+    decisions = [decision_record(r, p) for r, p in zip(routers, placements, strict=True)]
+    for router, placement, decision in zip(routers, placements, decisions, strict=True):
         lead = router.lead
         # The placement decides which team answers for the lead from now on (its manager
         # sees it, its skim queue holds it), whatever team the source suggested.
         team_id = placement.team_id
         extra = {"team_id": team_id} if team_id and team_id != lead.team_id else {}
+        extra |= lead_attribution(
+            rule_id=decision.rule_id,
+            method=decision.method,
+            via=Lead.Via.PUSH if placement.to == LeadState.ASSIGNED else "",
+        )
         # A key-only stand-in saves a query per lead.
         owner = user(pk=placement.owner_id) if placement.owner_id else None
         moves.append(
@@ -92,11 +99,7 @@ def batch_write(batch: Batch, routers: list[Router], placements: list[Placement]
     )
     # Counters, rotations and decisions together in one round trip, after every move
     # succeeded (a LeadChanged above rolls the whole batch back anyway).
-    writes = [
-        decisions_insert_sql(
-            [decision_record(r, p) for r, p in zip(routers, placements, strict=True)]
-        )
-    ]
+    writes = [decisions_insert_sql(decisions)]
     counts = Counter(p.owner_id for p in placements if p.owner_id)
     if counts:
         days = {user_id: batch.book.rows[user_id].day for user_id in counts}

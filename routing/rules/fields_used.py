@@ -56,6 +56,7 @@ CHOICES: dict[str, dict[str, Brings]] = {
         ),
         M.TERRITORY: CHOOSES_AMONG,
         M.SKILLS: CHOOSES_AMONG,
+        M.QUOTA_FILL: CHOOSES_AMONG,
         M.DIRECT: Brings(
             ("direct_rep",), {"direct_rep": "Choose the rep for “Direct to a named rep”."}
         ),
@@ -92,6 +93,8 @@ METHODS_EXPLAINED = {
     M.TERRITORY: "a rep covering the lead's most specific territory (a state beats a country).",
     M.SKILLS: "the rep covering most of the lead's language, industry, size, product, territory.",
     M.DIRECT: "always the one rep named below, if eligible.",
+    M.QUOTA_FILL: "the rep furthest behind their lead quota this week or month (team → "
+    "Quotas); a rep without one counts as on target.",
 }
 
 

@@ -17,6 +17,15 @@ class LeadSnapshot:
 
 
 @dataclass(frozen=True)
+class QuotaStanding:
+    """A rep's lead quota for their current week or month: leads worked so far of target."""
+
+    period: str  # "week" or "month" (accounts.models.Quota.Period)
+    target: int
+    worked: int
+
+
+@dataclass(frozen=True)
 class Candidate:
     rep_id: int
     name: str
@@ -35,6 +44,10 @@ class Candidate:
     # Live offers' shark tank: median seconds to accept over recent offers, and how many.
     accept_median: float | None = None
     accepts: int = 0
+    # Leads routing gave them on their own today (quota fill's tie-break).
+    today: int = 0
+    # Quota fill: their lead quotas (a week's, a month's or both); empty when they have none.
+    lead_quotas: tuple[QuotaStanding, ...] = ()
 
 
 @dataclass(frozen=True)

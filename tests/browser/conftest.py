@@ -5,6 +5,7 @@ its path in CHROMIUM.
 """
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,29 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 def live_url(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), asgi_server() as base:
         yield base
+
+
+@pytest.fixture(autouse=True)
+def _server_done_before_flush(_django_db_helper, live_url):
+    """After each test, wait (up to 10 s) until the server holds no open transaction on
+    the test database before pytest-django truncates its tables: a request or websocket
+    handler still running after the page closed holds row locks that the TRUNCATE waits
+    on, and PostgreSQL may break the wait as a deadlock (seen once under load). Set up
+    after the database fixture, so torn down before its flush."""
+    yield
+    from django.db import connection
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND backend_type = 'client backend' "
+                "AND state IN ('active', 'idle in transaction')"
+            )
+            if cursor.fetchone()[0] == 0:
+                return
+        time.sleep(0.05)
 
 
 # Module scope: Playwright's sync API keeps an event loop running while it is open, which

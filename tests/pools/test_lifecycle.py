@@ -43,6 +43,7 @@ def _move_kwargs(to, *, rep, pool):
     return {
         "owner": rep if to in OWNED_STATES else None,
         "pool": pool if to == LeadState.POOLED else None,
+        "extra": {"assigned_via": Lead.Via.DESK} if to == LeadState.ASSIGNED else None,
     }
 
 
@@ -96,9 +97,10 @@ def test_a_stale_writer_loses_instead_of_overwriting(rep, other_rep):
     pool = PoolFactory()
     lead = _lead_in(LeadState.POOLED, rep=rep, pool=pool)
     stale_copy = Lead.objects.get(pk=lead.pk)
-    lead_transition(lead=lead, to=LeadState.ASSIGNED, owner=rep)
+    via = {"assigned_via": Lead.Via.DESK}
+    lead_transition(lead=lead, to=LeadState.ASSIGNED, owner=rep, extra=via)
     with pytest.raises(LeadChanged):
-        lead_transition(lead=stale_copy, to=LeadState.ASSIGNED, owner=other_rep)
+        lead_transition(lead=stale_copy, to=LeadState.ASSIGNED, owner=other_rep, extra=via)
     assert Lead.objects.get(pk=lead.pk).owner == rep
 
 

@@ -28,3 +28,11 @@ def test_line_chart_scales_to_the_highest_point():
     svg = line_chart(title="Daily", labels=["1", "2", "3"], series=[Series("leads", [0, 5, 10])])
     assert 'points="0.0,100.0 500.0,50.0 1000.0,0.0"' in svg
     assert "vector-effect" in svg
+
+
+def test_bar_chart_marks_each_bars_target_and_scales_to_it():
+    svg = bar_chart(
+        title="Leads", labels=["Ana", "Bo"], values=[4, 1], targets=[3, 2], target_label="by weight"
+    )
+    assert 'x="75.0%"' in svg and 'x="50.0%"' in svg  # marks at 3 and 2 of a top of 4
+    assert "Ana 4 (by weight 3)" in svg

@@ -68,7 +68,7 @@ def test_rates_by_rep_source_country_and_score_band():
         0.0,
         0.0,
     )
-    assert set(by_rep) == {"Ana Alves", "Bo Brito", "No owner (pool, queue, offer or rejected)"}
+    assert set(by_rep) == {"Ana Alves", "Bo Brito", "No owner"}
     by_source = _rows(tables["by_source"])
     assert by_source["Web form"]["leads"] == 4 and by_source["Web form"]["won"] == 1
     assert by_source[w.fair.name]["leads"] == 2
@@ -79,6 +79,31 @@ def test_rates_by_rep_source_country_and_score_band():
         ("25–49", 1),
         ("Under 25", 2),
     ]
+
+
+def test_rates_by_routing_method_and_rule():
+    """Methods: push round robin 2 (won, untouched) → 1 won; live offer shotgun 1
+    (qualified); pool claim 1 (contacted); manager desk 1 (lost); not assigned 1
+    (rejected). Rules: round robin 2, hot leads 1, pool 1, none 2 (desk, rejected)."""
+    w = world()
+    tables = _report(w.manager)["tables"]
+    methods = {
+        k: (r["leads"], r["won"], r["qualified"]) for k, r in _rows(tables["by_method"]).items()
+    }
+    assert methods == {
+        "Push · Round robin": (2, 1, 1),
+        "Live offer · Shotgun": (1, 0, 1),
+        "Pool claim": (1, 0, 0),
+        "Manager desk": (1, 0, 0),
+        "Not assigned (pool, offer, queue or rejected)": (1, 0, 0),
+    }
+    rules = {k: r["leads"] for k, r in _rows(tables["by_rule"]).items()}
+    assert rules == {
+        "Inbound round robin": 2,
+        "Hot leads offered": 1,
+        "Everything else to the pool": 1,
+        "No rule": 2,
+    }
 
 
 def test_admin_sees_every_team_and_a_team_filter_narrows():
@@ -163,6 +188,10 @@ def test_unknown_csv_table_is_a_clear_400(client_for):
     )
     assert response.status_code == 400
     assert "by_rep" in response.content.decode()
+    echoed = client_for(w.manager).get(
+        reverse("reports:conversion"), {"format": "csv", "table": "<script>x</script>"}
+    )
+    assert echoed["Content-Type"].startswith("text/plain")
 
 
 def test_query_count_does_not_grow_with_the_data(client_for, queries_of):

@@ -100,6 +100,8 @@ def expected_rule(row) -> str:
         return "Paid traffic: Inbound Brazil, weighted"
     if row["industry"] in ENTERPRISE_SEGMENTS:
         return "Big segments: Enterprise, best skills match"
+    if origin == "email":
+        return "E-mail leads: Inbound Brazil, quota fill"
     if row["state"] == "SP":
         return "São Paulo sellers: territory owner"
     if row["state"] in ("RJ", "MG", "PR", "SC", "RS"):

@@ -1,2 +1,3 @@
 """CSV import of leads: reading real-world files (parsing), guessing what each column is
-(mapping), and the import job itself (services, run by the `pools.tasks.import_run` task)."""
+(mapping), the import job's life (services) and its run (runs, the `pools.tasks.import_run`
+task)."""

@@ -80,3 +80,25 @@ def test_seed_demo_if_empty_skips_a_populated_database(settings):
     User.objects.create_user(username="someone")
     call_command("seed_demo", "--if-empty")
     assert not Lead.objects.exists()
+
+
+def test_seed_demo_sets_team_quotas_and_an_override_the_bars_read(settings):
+    from accounts.models import Quota
+    from pools.work.quotas import quota_attainment
+
+    settings.DEBUG = True
+    call_command("seed_demo", "--leads", "60")
+    call_command("seed_demo", "--leads", "60")  # idempotent: no twin quotas
+    assert Quota.objects.filter(rep__isnull=True).count() == 9
+    rep1 = User.objects.get(username="rep1")
+    reps = list(RepProfile.objects.values_list("user_id", flat=True))
+    standing = quota_attainment(user_ids=reps, at=timezone.now())
+    assert set(standing) == set(reps)
+    weekly = {
+        (a.target, a.overridden)
+        for a in standing[rep1.pk]
+        if (a.metric, a.period) == (Quota.Metric.LEADS_WORKED, Quota.Period.WEEK)
+    }
+    assert weekly == {(18, True)}
+    # The demo's history counts: somebody has worked leads this month.
+    assert any(a.actual for quotas in standing.values() for a in quotas)

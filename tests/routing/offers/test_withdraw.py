@@ -46,6 +46,7 @@ def _hand_assign(lead_id, *, to, by):
             owner=to,
             actor=by,
             reason=f"Hand-assigned to {to.display_name}",
+            extra={"assigned_via": Lead.Via.DESK},
         )
 
 

@@ -39,6 +39,7 @@ def test_registry_has_every_method():
         "territory",
         "skills",
         "direct",
+        "quota_fill",
     }
 
 

@@ -12,10 +12,10 @@ from leadroute.shared.csv_export import csv_cell
 from pools.capture import normalise
 from pools.capture.imports import mapping as m
 from pools.capture.imports.parsing import csv_inspect, csv_rows
+from pools.capture.imports.runs import import_job_run
 from pools.capture.imports.services import (
     ImportRefused,
     import_job_create,
-    import_job_run,
     import_job_start,
 )
 from pools.lifecycle import LeadState

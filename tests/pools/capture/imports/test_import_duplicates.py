@@ -6,7 +6,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from pools.capture.imports.services import import_job_create, import_job_run, import_job_start
+from pools.capture.imports.runs import import_job_run
+from pools.capture.imports.services import import_job_create, import_job_start
 from pools.models import ImportDuplicate, Lead
 from tests.factories import LeadFactory
 

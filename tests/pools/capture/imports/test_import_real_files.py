@@ -9,7 +9,8 @@ from django.conf import settings
 
 from pools.capture.imports import mapping as m
 from pools.capture.imports.parsing import csv_inspect
-from pools.capture.imports.services import import_job_create, import_job_run, import_job_start
+from pools.capture.imports.runs import import_job_run
+from pools.capture.imports.services import import_job_create, import_job_start
 from pools.models import ImportJob, Lead
 from tests.factories import LeadSourceFactory
 from tests.shared_data import shared_data

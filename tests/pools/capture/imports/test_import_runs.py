@@ -10,13 +10,12 @@ from django.db import connection
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from pools.capture.imports.runs import import_job_run, import_run
 from pools.capture.imports.services import (
     MAX_ATTEMPTS,
     import_job_create,
-    import_job_run,
     import_job_start,
     import_jobs_sweep,
-    import_run,
 )
 from pools.models import ImportJob, Lead
 from pools.signals import leads_waiting
@@ -151,7 +150,7 @@ def test_a_failure_after_a_progress_save_commits_does_not_count_it_twice(manager
 def test_a_run_whose_lease_ran_out_stops_without_writing_once_another_took_over(manager, source):
     """A run that stalled past its lease (GC, lock waits) while the sweep handed the job
     to a second run: its next progress save finds the lease gone, writes nothing and stops."""
-    from pools.capture.imports.services import LeaseLost, _Batch, _lease_take
+    from pools.capture.imports.runs import LeaseLost, _Batch, _lease_take
 
     job = _job(manager, source)
     import_job_start(job=job, mapping=job.mapping)

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ('pools', '0010_lead_escalation_due'),
+        ('pools', '0013_lead_attribution'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
