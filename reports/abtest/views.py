@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from django.views.decorators.http import require_GET
 
 from accounts.decorators import role_required
@@ -34,7 +36,7 @@ def ab(request):
             "arms_form": arms,
             "keep": keep,
             "filter_query": filters.query(),
-            "csv_query": filters.querystring(**dict(keep)),
+            "csv_query": f"{urlencode(keep)}&{filters.querystring()}" if keep else "",
         }
 
     return report_render(request, key="ab", build=build, template="reports/ab.html")
