@@ -189,7 +189,8 @@ INSERT INTO pools_lead (
     external_id, score, score_breakdown, attributes, status, rejection_reason,
     review_reason, lost_reason, created_at, updated_at, escalation_step, reassignments,
     owner_id, pool_id, team_id, source_id, routed_at, pooled_at, assigned_at,
-    first_touch_at, closed_at, won_value)
+    first_touch_at, closed_at, won_value, is_test, routed_rule, routed_method, assigned_via,
+    qualified_at)
 SELECT 'Lead', g::text, 'lead' || g || '@bench.test', '', 'Company ' || (g %% 5000), '',
        '', '', (ARRAY['BR', 'PT', 'US', 'MX', 'ES'])[1 + (g / 5) %% 5], '', '', '', 'pt',
        '', '', '', '', (g::bigint * 7919) %% 101, '[]', '{}', status,
@@ -205,7 +206,14 @@ SELECT 'Lead', g::text, 'lead' || g || '@bench.test', '', 'Company ' || (g %% 50
        pooled_at, assigned_at, first_touch_at,
        CASE WHEN status IN ('won', 'lost')
             THEN coalesce(first_touch_at, assigned_at) + r7 * interval '20 days' END,
-       CASE WHEN status = 'won' THEN round((1000 + r7 * 9000)::numeric, 2) END
+       CASE WHEN status = 'won' THEN round((1000 + r7 * 9000)::numeric, 2) END,
+       false,
+       -- The lead's routing attribution: one of its team's two rules.
+       CASE WHEN status <> 'rejected' THEN (%(rules)s::bigint[])[2 * (t - 1) + 1 + g %% 2] END,
+       CASE WHEN status <> 'rejected' THEN (%(methods)s::text[])[2 * (t - 1) + 1 + g %% 2]
+            ELSE '' END,
+       CASE WHEN owned AND pooled_at IS NOT NULL THEN 'pool' WHEN owned THEN 'push' ELSE '' END,
+       CASE WHEN status IN ('qualified', 'won') THEN first_touch_at + r7 * interval '5 days' END
 FROM touched
 """
 
@@ -216,16 +224,15 @@ _DEPENDENTS = [
     """
     INSERT INTO routing_routingdecision
         (lead_id, rule_id, rule_name, method, outcome, reason, details, duration_ms, created_at)
-    SELECT l.id, (%(rules)s::bigint[])[2 * (t - 1) + 1 + l.id %% 2],
-           (%(rule_names)s::text[])[2 * (t - 1) + 1 + l.id %% 2],
-           (%(methods)s::text[])[2 * (t - 1) + 1 + l.id %% 2],
+    SELECT l.id, l.routed_rule,
+           (%(rule_names)s::text[])[array_position(%(rules)s::bigint[], l.routed_rule::bigint)],
+           l.routed_method,
            CASE WHEN l.status = 'pooled' OR l.pooled_at IS NOT NULL THEN 'pooled'
                 WHEN l.status = 'offered' THEN 'offered'
                 WHEN l.status = 'skimming' THEN 'skimming' ELSE 'assigned' END,
            'bench', '{}', 1, l.created_at + interval '1 s'
-    FROM (SELECT *, array_position(%(teams)s::bigint[], team_id) t FROM pools_lead
-          WHERE id > %(after)s) l
-    WHERE l.status <> 'rejected'
+    FROM pools_lead l
+    WHERE l.id > %(after)s AND l.status <> 'rejected'
     """,
     # The timeline's bulk, as a live database has it (the events the reports look for are
     # a few in a hundred): arrival, routing and first touch of each lead.
