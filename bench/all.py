@@ -29,6 +29,7 @@ SMALL = [
     ("sweep.py", ["--leads", "10000", "--due", "500"]),
     ("quotas.py", ["--leads", "20000"]),
     ("webhooks.py", ["--events", "2000", "--leads", "500", "--requests", "200"]),
+    ("reports.py", ["--leads", "20000", "--loads", "3"]),
 ]
 
 

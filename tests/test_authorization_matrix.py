@@ -112,6 +112,10 @@ MATRIX: dict[str, Row] = {
     "reports:conversion": Row(GET, "", "login 403 403 200 200 200 login 403"),
     "reports:speed": Row(GET, "", "login 403 403 200 200 200 login 403"),
     "reports:fairness": Row(GET, "", "login 403 403 200 200 200 login 403"),
+    "reports:pools": Row(GET, "", "login 403 403 200 200 200 login 403"),
+    "reports:offers": Row(GET, "", "login 403 403 200 200 200 login 403"),
+    "reports:escalations": Row(GET, "", "login 403 403 200 200 200 login 403"),
+    "reports:ab": Row(GET, "", "login 403 403 200 200 200 login 403"),
     # Notifications: everyone signed in has their own (no one reads another's).
     "routing:notifications": Row(GET, "", "login 200 200 200 200 200 login 200"),
     "routing:notifications_read": Row(POST, "", "login 302 302 302 302 302 login 302"),

@@ -279,6 +279,19 @@ class LeadEvent(models.Model):
                 include=["lead"],
                 condition=Q(to_state="assigned"),
             ),
+            # Reports (reports/pools_offers, reports/escalations) look up, per lead of a
+            # period, its claims and its escalations — a few in a hundred of all events.
+            # Partial: only those events pay for an entry, and events are append-only (no
+            # update ever rewrites them), so the write cost is one entry per claim or step.
+            models.Index(
+                fields=["lead"],
+                include=["created_at"],
+                name="event_claim_lead",
+                condition=Q(kind="claimed"),
+            ),
+            models.Index(
+                fields=["lead"], name="event_escalated_lead", condition=Q(kind="escalated")
+            ),
         ]
 
     def __str__(self) -> str:

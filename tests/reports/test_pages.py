@@ -3,7 +3,7 @@ and a query count that does not grow with the data."""
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
@@ -18,20 +18,59 @@ from tests.reports.fixtures import lead, world
 PAGES = [page.key for page in report_pages()]
 
 
+def _arms():
+    today = date.today()
+    return {
+        "compare": "periods",
+        "a_start": date(today.year - 1, 1, 1).isoformat(),
+        "a_end": date(today.year - 1, 1, 31).isoformat(),
+        "b_start": (today - timedelta(days=30)).isoformat(),
+        "b_end": today.isoformat(),
+    }
+
+
+def _seeded_world(key):
+    """The fixture's world, plus what a page needs to show its figures: pools, offers and
+    escalations of team A (tests/reports/test_pools_offers.py, test_escalations.py)."""
+    from tests.reports.test_escalations import escalation_world
+    from tests.reports.test_pools_offers import offer_world, pool_world
+
+    w = world()
+    seed = {"pools": pool_world, "offers": offer_world, "escalations": escalation_world}
+    if key in seed:
+        seed[key](w)
+    return w
+
+
+def _query(key) -> dict:
+    """The A/B page needs its arms in the address; every other page shows its figures bare."""
+    return _arms() if key == "ab" else {}
+
+
+def _shows_team_a(key, body: str, context) -> bool:
+    if key == "ab":  # arms carry no names: team A's 6 recent leads are arm B's
+        return context["tables"]["arms"].rows[1]["leads"] == 6
+    if key == "pools":  # pools, not reps: team A's pool
+        return "Inbound" in body
+    return "Ana Alves" in body
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("key", PAGES)
 def test_another_teams_manager_sees_none_of_this_teams_figures(key, client_for):
-    w = world()
+    w = _seeded_world(key)
     client = client_for(w.manager_b)
-    body = client.get(reverse(f"reports:{key}")).content.decode()
+    theirs = client.get(reverse(f"reports:{key}"), _query(key))
+    body = theirs.content.decode()
     assert "Ana Alves" not in body and "Bo Brito" not in body
+    assert not _shows_team_a(key, body, theirs.context)
     for table in ("by_rep", "funnel"):
         csv_body = client.get(reverse(f"reports:{key}"), {"format": "csv", "table": table})
         assert "Ana Alves" not in csv_body.content.decode()
     assert client.get(reverse(f"reports:{key}"), {"team": w.team_a.pk}).status_code == 404
     assert client.get(reverse(f"reports:{key}"), {"team": "abc"}).status_code == 200  # message
-    own = client_for(w.manager).get(reverse(f"reports:{key}")).content.decode()
-    assert "Ana Alves" in own
+    own = client_for(w.manager).get(reverse(f"reports:{key}"), _query(key))
+    assert _shows_team_a(key, own.content.decode(), own.context)
 
 
 @pytest.mark.django_db
@@ -48,14 +87,18 @@ def test_every_table_downloads_as_csv_with_the_pages_filters(key, client_for):
     w = world()
     client = client_for(w.manager)
     query = {"period": "custom", "start": "2020-01-01", "end": "2020-12-31"}
-    page = client.get(reverse(f"reports:{key}"), {"period": "90d", "team": w.team_a.pk})
+    page = client.get(
+        reverse(f"reports:{key}"), {"period": "90d", "team": w.team_a.pk} | _query(key)
+    )
     tables = page.context["tables"]
     assert tables
     for name in tables:
         assert f"period=90d&amp;team={w.team_a.pk}&amp;format=csv&amp;table={name}" in (
             page.content.decode()
         )
-        response = client.get(reverse(f"reports:{key}"), {"format": "csv", "table": name} | query)
+        response = client.get(
+            reverse(f"reports:{key}"), {"format": "csv", "table": name} | query | _query(key)
+        )
         assert response.status_code == 200
         assert response["Content-Type"].startswith("text/csv")
         assert f"{key}-{name}-2020-01-01-2020-12-31.csv" in response["Content-Disposition"]
