@@ -6,12 +6,13 @@ from .conversion import views as conversion
 from .escalations import views as escalations
 from .fairness import views as fairness
 from .pools_offers import views as pools_offers
+from .quotas import views as quotas
 from .registry import report_pages
 from .speed import views as speed
 
 # Report families: importing a family's views registers its pages (reports.registry). A new
 # family is one more import here.
-FAMILIES = (conversion, speed, fairness, pools_offers, escalations, abtest)
+FAMILIES = (conversion, speed, fairness, quotas, pools_offers, escalations, abtest)
 
 app_name = "reports"
 urlpatterns = [

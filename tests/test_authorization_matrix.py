@@ -112,6 +112,7 @@ MATRIX: dict[str, Row] = {
     "reports:conversion": Row(GET, "", "login 403 403 200 200 200 login 403"),
     "reports:speed": Row(GET, "", "login 403 403 200 200 200 login 403"),
     "reports:fairness": Row(GET, "", "login 403 403 200 200 200 login 403"),
+    "reports:quotas": Row(GET, "", "login 403 403 200 200 200 login 403"),
     "reports:pools": Row(GET, "", "login 403 403 200 200 200 login 403"),
     "reports:offers": Row(GET, "", "login 403 403 200 200 200 login 403"),
     "reports:escalations": Row(GET, "", "login 403 403 200 200 200 login 403"),

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from django.db.models import Count
 
-from accounts.models import RepProfile
 from reports import charts
 from reports.filters import ReportFilters
+from reports.scope import scope_reps
 from reports.tables import Column, ReportTable, Stat, rate
 
 
@@ -25,19 +25,7 @@ def _reps(filters: ReportFilters) -> list[dict]:
     """Every active rep of the scope with their leads of the period: the reps, then the
     period's leads grouped by owner. Two queries: counting through the reps' join would
     read every lead they ever owned, not just the period's."""
-    reps = RepProfile.objects.filter(user__is_active=True)
-    if filters.team_ids is not None:
-        reps = reps.filter(team_id__in=filters.team_ids)
-    rows = list(
-        reps.values(
-            "user_id",
-            "user__first_name",
-            "user__last_name",
-            "user__username",
-            "weight",
-            "team__name",
-        ).order_by("team__name", "user__first_name", "user__username")
-    )
+    rows = scope_reps(filters)
     counts = dict(
         filters.leads()
         .filter(owner_id__in=[r["user_id"] for r in rows])
@@ -53,8 +41,6 @@ def fairness_report(filters: ReportFilters) -> dict:
     total = sum(r["leads"] for r in rows)
     weights = sum(r["weight"] for r in rows)
     for r in rows:
-        name = f"{r['user__first_name']} {r['user__last_name']}".strip()
-        r["label"] = name or r["user__username"]
         r["share"] = rate(r["leads"], total)
         r["weight_share"] = rate(r["weight"], weights)
         r["expected"] = total * r["weight"] / weights if weights else None

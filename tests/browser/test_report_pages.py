@@ -13,8 +13,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.mark.parametrize("width, height", [(1366, 900), (390, 844)])
 def test_manager_opens_every_report_at_laptop_and_phone_width(browser, live_url, width, height):
     import reports.urls  # noqa: F401  (registers the pages)
+    from tests.reports.test_quotas import quota_seed
 
-    w = world()
+    w = quota_seed(world())  # with quotas, so the quota report shows its bars
     page = browser.new_context(viewport={"width": width, "height": height}).new_page()
     login(page, live_url, w.manager.username, PASSWORD)
     page.goto(f"{live_url}/reports/")

@@ -34,9 +34,15 @@ def _seeded_world(key):
     escalations of team A (tests/reports/test_pools_offers.py, test_escalations.py)."""
     from tests.reports.test_escalations import escalation_world
     from tests.reports.test_pools_offers import offer_world, pool_world
+    from tests.reports.test_quotas import quota_seed
 
     w = world()
-    seed = {"pools": pool_world, "offers": offer_world, "escalations": escalation_world}
+    seed = {
+        "pools": pool_world,
+        "offers": offer_world,
+        "escalations": escalation_world,
+        "quotas": quota_seed,
+    }
     if key in seed:
         seed[key](w)
     return w

@@ -1,0 +1,72 @@
+"""The quota report's figures: the scope's reps, then `quota_attainment` — the same figures
+the team board's bars and quota-fill routing read — for the week or month that contains
+the period's last moment (today for a period running to today), on each rep's own clock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from pools.work.quotas import quota_attainment
+from reports import charts
+from reports.filters import ReportFilters
+from reports.scope import scope_reps
+from reports.tables import Column, ReportTable, Stat
+
+
+def quota_report(filters: ReportFilters) -> dict:
+    reps = {r["user_id"]: r for r in scope_reps(filters)}
+    at = min(filters.end - timedelta(microseconds=1), timezone.now())
+    attainment = quota_attainment(user_ids=list(reps), at=at) if reps else {}
+    rows = [
+        {
+            "label": rep["label"],
+            "team__name": rep["team__name"],
+            "metric": q.metric_label,
+            "period": q.period_label,
+            "actual": q.actual,
+            "target": q.target,
+            "attained": q.actual / q.target,
+            "met": "yes" if q.met else "no",
+        }
+        for user_id, rep in reps.items()
+        for q in attainment.get(user_id, [])
+    ]
+    table = ReportTable(
+        key="by_rep",
+        title="Attainment per rep and quota",
+        columns=[
+            Column("label", "Rep", "text"),
+            Column("team__name", "Team", "text", wide_only=True),
+            Column("metric", "Quota", "text"),
+            Column("period", "Period", "text", "The rep's own week or month.", wide_only=True),
+            Column("actual", "Actual", "number", wide_only=True),
+            Column("target", "Target", "number", wide_only=True),
+            Column("attained", "Attained", "share", "Actual over target."),
+            Column("met", "Met", "text", wide_only=True),
+        ],
+        rows=rows,
+        caption="Quotas are set per team (with a rep's own target overriding it) in the "
+        "admin. The source filter does not apply: a quota counts all the rep's work.",
+        empty="No quotas set for these reps.",
+    )
+    if rows:
+        shown = rows[:20]
+        table.chart = charts.bar_chart(
+            title="Attainment; the orange mark is the target (100%)",
+            labels=[f"{r['label']} · {r['metric']}" for r in shown],
+            values=[float(r["attained"]) * 100 for r in shown],
+            targets=[100.0] * len(shown),
+            target_label="target",
+            fmt=lambda v: f"{v:.0f}%",
+        )
+    met = sum(r["met"] == "yes" for r in rows)
+    behind = sum(r["attained"] < 0.5 for r in rows)
+    stats = [
+        Stat("quotas", len(rows)),
+        Stat("met", met),
+        Stat("under half way", behind, alert=bool(behind)),
+        Stat("reps with quotas", len({r["label"] for r in rows})),
+    ]
+    return {"stats": stats, "tables": {"by_rep": table}, "at": at}
