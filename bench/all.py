@@ -27,6 +27,7 @@ SMALL = [
     ("desk.py", ["--leads", "1000", "--reps", "20", "--runs", "20"]),
     ("sweep.py", ["--leads", "10000", "--due", "500"]),
     ("quotas.py", ["--leads", "20000"]),
+    ("simulate.py", ["--leads", "1000", "--reps", "20"]),
 ]
 
 
