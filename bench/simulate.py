@@ -15,6 +15,7 @@ period: the live rules, and a draft copy whose round robins are load balanced. G
 
 import argparse
 import os
+import random
 import sys
 import time
 from datetime import timedelta
@@ -61,7 +62,7 @@ def seed(n_reps: int, n_leads: int):
                 languages=["pt"],
                 time_zone="America/Sao_Paulo" if i % 2 else "UTC",
                 working_hours=ALL_DAY if i % 4 else WORK_DAYS,
-                max_per_day=12 if i % 5 == 0 else None,
+                max_per_day=12 if i % 7 == 0 else None,
             )
             for i, u in enumerate(users)
         ]
@@ -114,15 +115,16 @@ def seed(n_reps: int, n_leads: int):
         ]
     )
     step = timedelta(days=DAYS) / n_leads
+    pick = random.Random(22)  # the same leads every run
     leads = Lead.objects.bulk_create(
         [
             Lead(
                 status=LeadState.SKIMMING,
                 country="BR",
                 language="pt",
-                state=STATES[i % len(STATES)],
-                source=sources[(i * 7) % len(sources)],
-                industry="pet" if i % 3 else "toys",
+                state=pick.choice(STATES),
+                source=pick.choice(sources),
+                industry=pick.choice(["pet", "toys", "books"]),
                 email=f"sim{i}@example.test",
                 created_at=start + step * i,
                 first_touch_at=start + step * i + timedelta(minutes=30) if i % 3 else None,
@@ -172,6 +174,7 @@ def main():
         )
         draft = rule_set_copy_live(name="Load balanced instead of round robin")
         draft.rules.filter(method="round_robin").update(method="load_balanced")
+        placed = {}
         for label, rule_set in (("live rules", RuleSet.objects.live().get()), ("draft", draft)):
             started = time.perf_counter()
             replay = rule_set_replay(rule_set=rule_set, start=start, end=end)
@@ -184,6 +187,12 @@ def main():
                 f"busiest {busiest}; cap hits {sum(replay.cap_hits.values())}; "
                 f"fallbacks {replay.fallbacks}; nobody could take {replay.nobody}"
             )
+            placed[label] = [(r.to, r.rep_id) for r in replay.leads]
+            if label == "draft":
+                moved = sum(
+                    a != b for a, b in zip(placed["live rules"], placed["draft"], strict=True)
+                )
+                print(f"  {moved} leads placed otherwise than by the live rules")
             result(
                 f"replay {len(replay.leads)} leads, {args.reps} reps ({label})",
                 seconds,

@@ -129,3 +129,64 @@ def test_replay_follows_leads_being_worked_and_closed(routed, team):
     # Day two: nobody works them, so after one lead each the reps are full.
     assert [r.to for r in second_day[:3]] == [LeadState.ASSIGNED] * 3
     assert all(r.nobody for r in second_day[3:]) and replay.nobody == 6
+
+
+def test_replay_reads_absence_and_working_hours_at_each_leads_moment(team):
+    from accounts.models import OutOfOffice
+
+    away = make_rep(team=team)  # out of office on the first day only
+    mornings = make_rep(team=team, working_hours={"mon": [["08:00", "12:00"]]})
+    OutOfOffice.objects.create(
+        profile=away.rep_profile, starts_at=T0 - timedelta(hours=1), ends_at=T0 + timedelta(hours=5)
+    )
+    RuleFactory(team=team, method=M.LOAD_BALANCED)
+    moments = [T0, T0 + timedelta(hours=4), T0 + timedelta(hours=6)]  # 9:00, 13:00, 15:00
+    for at in moments:
+        screened_lead(team=team, created_at=at)
+        lead_route(lead=Lead.objects.get(created_at=at), now=at)
+    replay = rule_set_replay(rule_set=RuleSet.objects.live().get(), team_id=team.pk, **period())
+    # 9:00: only `mornings` works; 13:00: nobody (away is away, mornings is done);
+    # 15:00: away is back.
+    assert [r.rep_id for r in replay.leads] == [mornings.pk, None, away.pk]
+    assert replay.leads[1].to == LeadState.SKIMMING
+    assert replay.same_as_recorded == 3
+
+
+def test_replay_queries_do_not_grow_with_the_leads(team, queries_of):
+    make_rep(team=team), make_rep(team=team)
+    RuleFactory(priority=2, team=team, method=M.ROUND_ROBIN)
+    RuleFactory(priority=1, team=team, conditions=SP, method=M.LOAD_BALANCED)
+    live = RuleSet.objects.live().get()
+
+    def arrive(n, day):
+        for i in range(n):
+            at = T0 + timedelta(days=day, minutes=i)
+            lead_route(
+                lead=screened_lead(team=team, state="SP" if i % 2 else "RJ", created_at=at), now=at
+            )
+
+    arrive(3, 0)
+    few = queries_of(lambda: rule_set_replay(rule_set=live, team_id=team.pk, **period()))
+    arrive(20, 1)
+    many = queries_of(lambda: rule_set_replay(rule_set=live, team_id=team.pk, **period()))
+    assert many == few
+
+
+def test_switching_the_live_set_switches_the_rules_the_engine_routes_by(routed, team):
+    """What a promotion will do, in one transaction: the cache sees the live set change
+    without a rule row changing."""
+    from django.db import transaction
+
+    a, b, c = routed["reps"]
+    draft = rule_set_copy_live(name="Only c")
+    draft.rules.update(method=M.DIRECT, direct_rep=c, conditions=[])
+    lead_route(lead=screened_lead(team=team, state="RJ"))  # warms the cache: live rules
+    live = RuleSet.objects.live().get()
+    with transaction.atomic():
+        RuleSet.objects.filter(pk=live.pk).update(state=RuleSet.State.VERSION)
+        RuleSet.objects.filter(pk=draft.pk).update(state=RuleSet.State.LIVE)
+    for _ in range(2):
+        lead = screened_lead(team=team, state="RJ")
+        lead_route(lead=lead)
+        decision = RoutingDecision.objects.get(lead=lead)
+        assert decision.winner == c and decision.rule.rule_set_id == draft.pk
