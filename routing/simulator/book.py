@@ -30,7 +30,7 @@ from pools.models import Lead
 
 from ..engine.book import RepBook, is_stateful
 from ..engine.router import Batch
-from ..models import RepIntake, RoutingDecision, RoutingRule
+from ..models import RepIntake, RoutingDecision, RoutingRule, RuleRotation
 from ..strategies import LeadSnapshot
 
 # What a replay takes from history and what from today's settings (shown with results).
@@ -195,38 +195,39 @@ def _through(intake: dict, user_id: int, first: date, last: date) -> int:
 
 def rotations_at(*, rules: list[RoutingRule], start: datetime) -> dict[int, dict]:
     """Each stateful rule's method state as it stood at `start`: what the first decision
-    routed by it (or, for a draft's copy, by its live original with the same method) from
-    then on read — nothing moved it in between —, else its state now. One query per
-    stateful rule."""
+    from then on that went through it — or through the live rule it was copied from, with
+    the same method — read (nothing moved it in between), else its state now. One query
+    per stateful rule."""
     states = {}
     for rule in rules:
         if not is_stateful(rule):
             continue
-        origin = rule.copied_from_id if rule.copied_from_id else rule.pk
+        ids = [rule.pk] + ([rule.copied_from_id] if rule.copied_from_id else [])
         method = rule.offer_method if rule.action == RoutingRule.Action.OFFER else rule.method
-        state = None
+        through = Q()
+        for rule_id in ids:
+            through |= Q(details__steps__contains=[{"rule": rule_id}])
         first = (
-            RoutingDecision.objects.filter(
-                created_at__gte=start, details__steps__contains=[{"rule": origin}]
-            )
+            RoutingDecision.objects.filter(through, created_at__gte=start)
             .order_by("created_at", "id")
             .values_list("details", flat=True)
             .first()
         )
+        state = None
         for step in (first or {}).get("steps", []):
-            if step.get("rule") == origin and "state_before" in step:
+            if step.get("rule") in ids and "state_before" in step:
                 state = step["state_before"] if step.get("method") == method else {}
                 break
-        if state is None:
-            rotation = RoutingRule.objects.filter(pk=origin).values_list(
-                "rotation__state", "method", "offer_method", "action"
+        if state is None:  # nothing routed by it since: its state now (a copy: the original's)
+            now = RuleRotation.objects.filter(rule_id__in=ids).values_list(
+                "rule_id", "state", "rule__method", "rule__offer_method", "rule__action"
             )
-            row = rotation.first()
-            same = (
-                row is not None
-                and (row[2] if row[3] == RoutingRule.Action.OFFER else row[1]) == method
-            )
-            state = (row[0] or {}) if same else {}
+            by_rule = {
+                r[0]: r[1]
+                for r in now
+                if (r[3] if r[4] == RoutingRule.Action.OFFER else r[2]) == method
+            }
+            state = by_rule.get(rule.pk) or by_rule.get(rule.copied_from_id) or {}
         states[rule.pk] = state
     return states
 

@@ -80,6 +80,23 @@ def test_replaying_the_live_rules_gives_the_recorded_winners_in_order(routed, te
     assert replay.nobody == 0 and replay.outcomes == Counter({LeadState.ASSIGNED: 18})
 
 
+def test_an_unchanged_draft_copy_replays_as_the_live_rules_did(team):
+    """Day two only: the round robin starts where the live rule's turn stood after day one
+    (not where it stands now, nor at the copy's own empty state)."""
+    a, b, c = make_rep(team=team), make_rep(team=team), make_rep(team=team)
+    RuleFactory(team=team, method=M.ROUND_ROBIN)
+    for day, n in ((0, 2), (1, 4)):  # day one: a, b; day two: c, a, b, c
+        for i in range(n):
+            at = T0 + timedelta(days=day, minutes=i)
+            lead_route(lead=screened_lead(team=team, created_at=at), now=at)
+    draft = rule_set_copy_live(name="Unchanged")
+    day_two = {"start": T0 + timedelta(days=1) - timedelta(minutes=1), "end": period()["end"]}
+    for rule_set in (RuleSet.objects.live().get(), draft):
+        replay = rule_set_replay(rule_set=rule_set, team_id=team.pk, **day_two)
+        assert [r.rep_id for r in replay.leads] == [c.pk, a.pk, b.pk, c.pk]
+        assert replay.same_as_recorded == 4
+
+
 def test_a_replay_writes_nothing(routed, team):
     before = footprint()
     draft = rule_set_copy_live(name="Try load balancing")
