@@ -50,7 +50,6 @@ class RoutingRuleAdmin(admin.ModelAdmin):
     list_display = (
         "priority",
         "name",
-        "rule_set",
         "is_active",
         "reads_as",
         "sends_to",
@@ -141,6 +140,19 @@ class RoutingRuleAdmin(admin.ModelAdmin):
         if not any(key.startswith("rule_set") for key in request.GET):
             request.GET = request.GET.copy()
             request.GET["rule_set__id__exact"] = str(live_rule_set_id())
+        # The set is named in the title, not in a column (the list is one set's).
+        picked = request.GET.get("rule_set__id__exact", "")
+        shown = RuleSet.objects.filter(pk=picked).first() if picked.isdigit() else None
+        if shown is not None:
+            extra_context = {
+                **(extra_context or {}),
+                "title": f"Rules of “{shown}” — "
+                + (
+                    "live: leads are routed by them"
+                    if shown.is_live
+                    else f"{shown.get_state_display().lower()}: no lead is routed by them"
+                ),
+            }
         return super().changelist_view(request, extra_context)
 
     def render_change_form(self, request, context, *args, **kwargs):
@@ -249,7 +261,8 @@ class RuleSetAdmin(admin.ModelAdmin):
     @admin.display(description="Rules", ordering="n_rules")
     def rules_link(self, obj):
         url = reverse("admin:routing_routingrule_changelist") + f"?rule_set__id__exact={obj.pk}"
-        return format_html('<a href="{}">{} rules</a>', url, obj.n_rules)
+        label = "1 rule" if obj.n_rules == 1 else f"{obj.n_rules} rules"
+        return format_html('<a href="{}">{}</a>', url, label)
 
     def get_urls(self):
         return [

@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=100, unique=True)),
-                ('state', models.CharField(choices=[('live', 'Live (the engine routes by it)'), ('draft', 'Draft'), ('version', 'Former live version')], default='draft', max_length=10)),
+                ('state', models.CharField(choices=[('live', 'Live'), ('draft', 'Draft'), ('version', 'Former live version')], default='draft', max_length=10)),
                 ('description', models.TextField(blank=True, help_text='What this set tries (for people).')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),

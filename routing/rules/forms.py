@@ -161,13 +161,15 @@ class RoutingRuleForm(forms.ModelForm):
             )
         if "rule_set" in self.fields:
             # A rule stays in its set (its fallback links point inside it); drafts and the
-            # live set take new rules, former versions none.
+            # live set take new rules, former versions none. Not a disabled field: a browser
+            # does not send those, and "Save as new" of a draft's rule must stay in the draft.
             field = self.fields["rule_set"]
-            field.queryset = RuleSet.objects.exclude(state=RuleSet.State.VERSION)
+            field.required = False  # left out (a script, an old bookmark): see clean()
             if self.instance.pk:
-                field.disabled = True
-            else:  # left out (a script, an old bookmark): the live set, as the model does
-                field.required = False
+                field.queryset = RuleSet.objects.filter(pk=self.instance.rule_set_id)
+                field.empty_label = None
+            else:
+                field.queryset = RuleSet.objects.exclude(state=RuleSet.State.VERSION)
                 if not self.initial.get("rule_set"):
                     field.initial = RuleSet.objects.live().first()
         if "fallback_rule" in self.fields and self.instance.pk:
@@ -190,7 +192,10 @@ class RoutingRuleForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         if "rule_set" in self.fields and not data.get("rule_set"):
-            data["rule_set"] = RuleSet.objects.live().first()
+            # The rule's own set, or for a new rule the live set, as the model does.
+            data["rule_set"] = (
+                self.instance.rule_set if self.instance.pk else RuleSet.objects.live().first()
+            )
         rule_set, fallback_rule = data.get("rule_set"), data.get("fallback_rule")
         if rule_set and fallback_rule and fallback_rule.rule_set_id != rule_set.pk:
             self.add_error(

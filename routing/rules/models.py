@@ -23,7 +23,7 @@ class RuleSetQuerySet(models.QuerySet):
 
 class RuleSet(models.Model):
     class State(models.TextChoices):
-        LIVE = "live", "Live (the engine routes by it)"
+        LIVE = "live", "Live"
         DRAFT = "draft", "Draft"
         VERSION = "version", "Former live version"
 

@@ -98,7 +98,11 @@ def test_admin_copies_the_live_rules_into_a_draft_and_lists_its_rules(
     assert f"/admin/routing/routingrule/{live_rules['vip'].pk}/change/" in live_list
     copy = draft.rules.get(copied_from=live_rules["vip"])
     assert f"/admin/routing/routingrule/{copy.pk}/change/" not in live_list
+    assert "Rules of “Live rules” — live" in live_list
+    assert "Rules of “Weighted test” — draft: no lead is routed by them" in body
+    assert client.get("/admin/routing/routingrule/?rule_set__id__exact=x").status_code == 302
     again = client.post("/admin/routing/ruleset/copy-live/", {"name": "weighted TEST"})
+
     assert again.status_code == 200 and "already exists" in again.content.decode()
 
 
@@ -153,6 +157,12 @@ def test_admin_edits_a_draft_rule_with_the_rules_own_form(live_rules, admin_user
     assert client.post(url, form).status_code == 302
     copy.refresh_from_db()
     assert copy.method == M.WEIGHTED and copy.rule_set == draft
+    # "Save as new" of a draft's rule (the page sends the rule's set) stays in the draft.
+    saved = client.post(
+        url, {**form, "name": "Second VIP", "rule_set": str(draft.pk), "_saveasnew": "Save"}
+    )
+    assert saved.status_code == 302
+    assert RoutingRule.objects.get(name="Second VIP").rule_set == draft
     live_rules["vip"].refresh_from_db()
     assert live_rules["vip"].method == M.ROUND_ROBIN  # the live original is untouched
 
