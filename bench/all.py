@@ -30,6 +30,7 @@ SMALL = [
     ("quotas.py", ["--leads", "20000"]),
     ("webhooks.py", ["--events", "2000", "--leads", "500", "--requests", "200"]),
     ("reports.py", ["--leads", "20000", "--loads", "3"]),
+    ("simulate.py", ["--leads", "1000", "--reps", "20"]),
 ]
 
 

@@ -1,6 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError
 from django.db.models import Count
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
@@ -11,10 +13,12 @@ from pools.screening.conditions import arrival_time_zone
 from .decisions.selectors import decision_view_model
 from .engine import lead_route_preview
 from .escalation import admin as escalation_admin  # noqa: F401  (registers its models)
-from .models import Heartbeat, RepIntake, RoutingDecision, RoutingRule, RuleRotation
+from .models import Heartbeat, RepIntake, RoutingDecision, RoutingRule, RuleRotation, RuleSet
 from .rules.conditions import conditions_describe
 from .rules.fields_used import rule_form_layouts
-from .rules.forms import RoutingRuleForm, TestLeadForm
+from .rules.forms import DraftCopyForm, RoutingRuleForm, TestLeadForm
+from .rules.models import live_rule_set_id
+from .simulator.drafts import rule_set_copy_live
 from .webhooks import admin as webhooks_admin  # noqa: F401  (likewise)
 
 
@@ -55,14 +59,21 @@ class RoutingRuleAdmin(admin.ModelAdmin):
     )
     list_display_links = ("name",)
     list_editable = ("priority", "is_active")
-    list_filter = ("is_active", "action", "method", "target", "team")
+    list_filter = ("rule_set", "is_active", "action", "method", "target", "team")
     search_fields = ("name", "description")
-    list_select_related = ("team", "pool", "direct_rep", "fallback_rule", "fallback_pool")
+    list_select_related = (
+        "rule_set",
+        "team",
+        "pool",
+        "direct_rep",
+        "fallback_rule",
+        "fallback_pool",
+    )
     filter_horizontal = ("reps",)
     readonly_fields = ("reads_as",)
     save_as = True
     fieldsets = (
-        (None, {"fields": ("name", "priority", "is_active", "description")}),
+        (None, {"fields": ("rule_set", "name", "priority", "is_active", "description")}),
         ("Which leads", {"fields": ("conditions", "reads_as")}),
         (
             "Where they go",
@@ -124,6 +135,27 @@ class RoutingRuleAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_decisions=Count("decisions"))
 
+    def changelist_view(self, request, extra_context=None):
+        # The list shows the live rules unless a set is picked: a draft's rules are one
+        # filter away (the rule sets' list links each set to its own).
+        if not any(key.startswith("rule_set") for key in request.GET):
+            request.GET = request.GET.copy()
+            request.GET["rule_set__id__exact"] = str(live_rule_set_id())
+        # The set is named in the title, not in a column (the list is one set's).
+        picked = request.GET.get("rule_set__id__exact", "")
+        shown = RuleSet.objects.filter(pk=picked).first() if picked.isdigit() else None
+        if shown is not None:
+            extra_context = {
+                **(extra_context or {}),
+                "title": f"Rules of “{shown}” — "
+                + (
+                    "live: leads are routed by them"
+                    if shown.is_live
+                    else f"{shown.get_state_display().lower()}: no lead is routed by them"
+                ),
+            }
+        return super().changelist_view(request, extra_context)
+
     def render_change_form(self, request, context, *args, **kwargs):
         context["rule_form_layouts"] = rule_form_layouts()
         return super().render_change_form(request, context, *args, **kwargs)
@@ -177,8 +209,6 @@ class RoutingRuleAdmin(admin.ModelAdmin):
     def test_view(self, request):
         """Which rule takes a lead and who would get it — writes nothing."""
         if not self.has_view_permission(request):
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied
         form = TestLeadForm(request.GET or None)
         result = None
@@ -199,6 +229,82 @@ class RoutingRuleAdmin(admin.ModelAdmin):
             "zone": arrival_time_zone().key,
         }
         return render(request, "admin/routing/routingrule/test_lead.html", context)
+
+
+@admin.register(RuleSet)
+class RuleSetAdmin(admin.ModelAdmin):
+    """Drafts are made by copying the live rules, renamed or deleted here; their rules are
+    edited in the rules' own admin (same form, same checks)."""
+
+    change_list_template = "admin/routing/ruleset/change_list.html"
+    list_display = ("name", "state", "rules_link", "copied_from", "created_by", "updated_at")
+    list_select_related = ("copied_from", "created_by")
+    fields = ("name", "description", "state", "copied_from", "created_by", "created_at")
+    readonly_fields = ("state", "copied_from", "created_by", "created_at")
+    search_fields = ("name",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_rules=Count("rules"))
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # one at a time, so the live set never goes
+        return actions
+
+    def has_add_permission(self, request):
+        return False  # a set starts as a copy (copy_live_view)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (
+            obj is None or obj.state == RuleSet.State.DRAFT
+        )
+
+    @admin.display(description="Rules", ordering="n_rules")
+    def rules_link(self, obj):
+        url = reverse("admin:routing_routingrule_changelist") + f"?rule_set__id__exact={obj.pk}"
+        label = "1 rule" if obj.n_rules == 1 else f"{obj.n_rules} rules"
+        return format_html('<a href="{}">{}</a>', url, label)
+
+    def get_urls(self):
+        return [
+            path(
+                "copy-live/",
+                self.admin_site.admin_view(self.copy_live_view),
+                name="routing_ruleset_copy_live",
+            ),
+            *super().get_urls(),
+        ]
+
+    def copy_live_view(self, request):
+        """A new draft holding a copy of the live rules."""
+        if not (
+            self.has_view_permission(request) and request.user.has_perm("routing.add_routingrule")
+        ):
+            raise PermissionDenied
+        form = DraftCopyForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                draft = rule_set_copy_live(
+                    name=form.cleaned_data["name"],
+                    description=form.cleaned_data["description"],
+                    user=request.user,
+                )
+            except IntegrityError:  # the same name saved by someone else meanwhile
+                form.add_error("name", "A rule set with this name already exists.")
+            else:
+                messages.success(request, f"Draft “{draft}” holds a copy of the live rules.")
+                return redirect(
+                    reverse("admin:routing_routingrule_changelist")
+                    + f"?rule_set__id__exact={draft.pk}"
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Copy the live rules into a new draft",
+            "form": form,
+            "live_count": RoutingRule.objects.live().count(),
+        }
+        return render(request, "admin/routing/ruleset/copy_live.html", context)
 
 
 @admin.register(RoutingDecision)

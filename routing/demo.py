@@ -172,7 +172,7 @@ def demo_rules_ensure() -> list[RoutingRule]:
     rules = []
     for spec in specs:
         name = spec.pop("name")
-        rule, _ = RoutingRule.objects.update_or_create(name=name, defaults=spec)
+        rule, _ = RoutingRule.objects.live().update_or_create(name=name, defaults=spec)
         if catch_all is None:
             catch_all = rule
         elif rule.picks_reps:

@@ -10,6 +10,7 @@ from pools.models import Lead, Pool
 from .escalation.models import EmailMute, Notification, PoolAgingPolicy, SlaPolicy, SlaStep
 from .offers.models import Offer, OfferResponse
 from .rules.conditions import ConditionError, conditions_validate
+from .rules.models import RoutingRuleQuerySet, RuleSet, live_rule_set_id
 from .webhooks.models import WebhookDelivery, WebhookSubscription
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "RuleRotation",
     "WebhookDelivery",
     "WebhookSubscription",
+    "RuleSet",
 ]
 
 
@@ -90,7 +92,18 @@ class RoutingRule(models.Model):
         POOL = "pool", "A pool"
         RULE = "rule", "Another rule"
 
-    name = models.CharField(max_length=100, unique=True)
+    rule_set = models.ForeignKey(
+        RuleSet,
+        on_delete=models.CASCADE,
+        related_name="rules",
+        help_text="The set this rule belongs to: only the live set's rules route leads.",
+    )
+    # The live rule this draft rule was copied from: a replay starts the copy's rotation
+    # where the original's stood (routing.simulator.book).
+    copied_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    name = models.CharField(max_length=100)
     priority = models.PositiveIntegerField(
         default=100,
         db_index=True,
@@ -257,12 +270,22 @@ class RoutingRule(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = RoutingRuleQuerySet.as_manager()
+
     class Meta:
         ordering = ["priority", "id"]
         indexes = [models.Index(fields=["is_active", "priority", "id"], name="rule_active_order")]
+        constraints = [
+            models.UniqueConstraint(fields=["rule_set", "name"], name="rule_name_per_set")
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        if self.rule_set_id is None:  # rules made in code (seeds, tests) join the live set
+            self.rule_set_id = live_rule_set_id()
+        super().save(*args, **kwargs)
 
     @property
     def assign_method(self) -> str:

@@ -8,7 +8,7 @@ from django.db.models import Q
 
 from accounts.roles import Role, has_role
 from reports.filters import MAX_CUSTOM_DAYS
-from routing.models import RoutingRule
+from routing.models import RoutingRule, RuleSet
 
 KINDS = {
     "periods": "Two periods",
@@ -35,7 +35,8 @@ class ArmsForm(forms.Form):
 
     def __init__(self, data, *, user, teams):
         super().__init__(data)
-        rules = RoutingRule.objects.order_by("name")
+        # Rules that can have routed leads: a draft (routing/simulator) never has.
+        rules = RoutingRule.objects.exclude(rule_set__state=RuleSet.State.DRAFT).order_by("name")
         if not has_role(user, Role.ADMIN):  # a manager's teams' rules and team-wide ones
             rules = rules.filter(Q(team__in=teams) | Q(team__isnull=True))
         for name in ("rule_a", "rule_b"):

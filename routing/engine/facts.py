@@ -23,7 +23,7 @@ from leadroute.shared.sql import run_batch
 from pools.lifecycle import OPEN_OWNED_STATES, LeadState
 from pools.models import Lead, LeadEvent, LeadSource
 
-from ..models import RepIntake, RoutingDecision, RoutingRule, RuleRotation
+from ..models import RepIntake, RoutingDecision, RoutingRule, RuleRotation, RuleSet
 
 CAP_COLUMNS = ("max_per_day", "max_per_week", "max_per_month", "max_open_untouched")
 JSON_COLUMNS = ("working_hours", "languages", "industries", "company_sizes", "products")
@@ -51,15 +51,20 @@ def _json(value):
 def lead_context(*, source_ids: list[int]) -> tuple[tuple, list[dict], dict[int, str]]:
     """Before matching, in one round trip: the rules' version (see routing.rules.cache), every
     territory, and the slugs of the leads' sources."""
-    rules = RoutingRule._meta.db_table
-    version_sql = f"SELECT COUNT(*), MAX(updated_at), MAX(id) FROM {rules}"
+    rules, sets = RoutingRule._meta.db_table, RuleSet._meta.db_table
+    # The live set's id too: promoting a draft changes which rules are live without
+    # touching a rule row.
+    version_sql = (
+        f"SELECT COUNT(*), MAX(updated_at), MAX(id), "
+        f"(SELECT MAX(id) FROM {sets} WHERE state = %s) FROM {rules}"
+    )
     territories_sql = (
         f"SELECT id, countries, states, postal_prefixes, area_codes FROM {Territory._meta.db_table}"
     )
     ids = sorted(set(source_ids)) or [-1]
     source_sql = f"SELECT id, slug FROM {LeadSource._meta.db_table} WHERE id IN ({_in(ids)})"
     version, territories, sources = run_batch(
-        [(version_sql, []), (territories_sql, []), (source_sql, ids)]
+        [(version_sql, [RuleSet.State.LIVE.value]), (territories_sql, []), (source_sql, ids)]
     )
     rows = [
         {

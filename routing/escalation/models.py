@@ -35,6 +35,7 @@ class SlaPolicy(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        limit_choices_to={"rule_set__state": "live"},  # leads are placed by live rules only
         help_text="Only leads this rule placed. Empty: any.",
     )
     source = models.ForeignKey(
@@ -139,6 +140,7 @@ class PoolAgingPolicy(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        limit_choices_to={"rule_set__state": "live"},  # the engine routes by live rules only
         help_text="For “Route it”: the rule to place it by (one that assigns or offers). "
         "Empty: the first rule that matches, as at intake.",
     )

@@ -25,7 +25,16 @@ class Brings:
     required: Mapping[str, str] = field(default_factory=dict)  # field -> message if empty
 
 
-ALWAYS = ("name", "priority", "is_active", "description", "conditions", "action", "team")
+ALWAYS = (
+    "rule_set",
+    "name",
+    "priority",
+    "is_active",
+    "description",
+    "conditions",
+    "action",
+    "team",
+)
 ELIGIBILITY = (
     "require_territory",
     "require_language",
