@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Team
 from pools.models import Lead, LeadEvent, LeadSource, Pool
+from pools.models.fields import CAPTURED_FIELDS
 from pools.pull.claim_functions import SqlFunction
 
 from .events import MAPPED_KINDS, webhook_types
@@ -85,24 +86,7 @@ def install(using_connection=None) -> None:
 SNAPSHOT_FIELDS = (
     "id",
     "status",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "company",
-    "title",
-    "industry",
-    "company_size",
-    "country",
-    "state",
-    "city",
-    "postal_code",
-    "language",
-    "product_interest",
-    "estimated_value",
-    "campaign",
-    "landing_page",
-    "external_id",
+    *CAPTURED_FIELDS,
     "score",
     "attributes",
     "rejection_reason",

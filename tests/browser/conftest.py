@@ -88,3 +88,25 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# Live pages: a flag the page sets when htmx's websocket opens, so a test waits for the
+# socket before it changes anything the page should hear about.
+WS_OPEN = "document.addEventListener('htmx:wsOpen', () => { window.__wsOpen = true; });"
+LAPTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+
+
+def open_live(browser, live_url, user, path, viewport=LAPTOP):
+    """`user` signed in on `path` in a context of its own, its websocket open; the page
+    marks its document so a test can assert no full reload happened."""
+    from tests.factories import PASSWORD
+
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    page.add_init_script(WS_OPEN)
+    login(page, live_url, user.username, PASSWORD)
+    page.goto(f"{live_url}{path}")
+    page.wait_for_function("window.__wsOpen === true", timeout=10_000)
+    page.evaluate("window.__sameDocument = true")
+    return context, page

@@ -8,25 +8,10 @@ from playwright.sync_api import expect
 from pools.lifecycle import LeadState
 from pools.models import Lead
 from routing.desk.services import lead_hand_assign
-from tests.browser.conftest import login, screenshot
-from tests.factories import PASSWORD, LeadFactory, LeadSourceFactory, make_manager, make_rep
+from tests.browser.conftest import LAPTOP, PHONE, open_live, screenshot
+from tests.factories import LeadFactory, LeadSourceFactory, make_manager, make_rep
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-WS_OPEN = "document.addEventListener('htmx:wsOpen', () => { window.__wsOpen = true; });"
-LAPTOP = {"width": 1366, "height": 768}
-PHONE = {"width": 390, "height": 844}
-
-
-def _open(browser, live_url, user, path, viewport=LAPTOP):
-    context = browser.new_context(viewport=viewport)
-    page = context.new_page()
-    page.add_init_script(WS_OPEN)
-    login(page, live_url, user.username, PASSWORD)
-    page.goto(f"{live_url}{path}")
-    page.wait_for_function("window.__wsOpen === true", timeout=10_000)
-    page.evaluate("window.__sameDocument = true")
-    return context, page
 
 
 def _queue(team, n):
@@ -58,9 +43,9 @@ def test_a_manager_assigns_by_click_and_keyboard_and_everyone_sees_it_live(brows
         make_rep(team=team, user__first_name=f"Rep{i}", user__last_name="Seller") for i in range(3)
     ]
     manager, other_manager = make_manager(teams=[team]), make_manager(teams=[team])
-    ctx_m, desk = _open(browser, live_url, manager, "/desk/")
-    ctx_o, other = _open(browser, live_url, other_manager, "/desk/")
-    ctx_r, mine = _open(browser, live_url, reps[0], "/leads/mine/")
+    ctx_m, desk = open_live(browser, live_url, manager, "/desk/")
+    ctx_o, other = open_live(browser, live_url, other_manager, "/desk/")
+    ctx_r, mine = open_live(browser, live_url, reps[0], "/leads/mine/")
 
     expect(desk.locator(f"#desk-lead-{leads[0].pk}")).to_be_visible()
     screenshot(desk, "desk-laptop")
@@ -116,7 +101,7 @@ def test_the_desk_on_a_phone(browser, live_url, team):
     for i in range(3):
         make_rep(team=team, user__first_name=f"Rep{i}", user__last_name="Seller")
     manager = make_manager(teams=[team])
-    ctx, page = _open(browser, live_url, manager, "/desk/", viewport=PHONE)
+    ctx, page = open_live(browser, live_url, manager, "/desk/", viewport=PHONE)
     expect(page.locator("#desk-main .desk-rep").first).to_be_visible()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the page scrolls sideways ({width}px)"
@@ -132,7 +117,7 @@ def test_the_manager_panel_on_a_lead_page(browser, live_url, team, viewport, nam
     make_rep(team=team, user__first_name="Bruno", user__last_name="Next")
     lead = LeadFactory(status=LeadState.ASSIGNED, owner=rep, team=team, first_name="Panel")
     manager = make_manager(teams=[team])
-    ctx, page = _open(browser, live_url, manager, f"/leads/{lead.pk}/", viewport=viewport)
+    ctx, page = open_live(browser, live_url, manager, f"/leads/{lead.pk}/", viewport=viewport)
     page.select_option("#hand-rep", label="Bruno Next")
     page.fill("#hand-reason", "Ana is on leave")
     page.click("#workspace button:has-text('Reassign')")
@@ -154,7 +139,7 @@ def test_a_manager_reads_a_team_pool_live_and_read_only(browser, live_url, team,
     taken = pooled(pool, company="Taken Ltda", age_minutes=30)
     pooled(pool, company="Staying SA", age_minutes=20)
     rep, manager = make_rep(team=team), make_manager(teams=[team])
-    ctx, page = _open(browser, live_url, manager, f"/leads/pools/{pool.pk}/", viewport=viewport)
+    ctx, page = open_live(browser, live_url, manager, f"/leads/pools/{pool.pk}/", viewport=viewport)
     expect(page.locator("text=Taken Ltda")).to_be_visible()
     expect(page.locator("button.claim")).to_have_count(0)
     expect(page.locator("a.assign-to")).to_have_count(2)

@@ -14,13 +14,11 @@ from pools.models import Lead
 from routing.engine import lead_route
 from routing.escalation.sweep import escalation_sweep_run
 from routing.models import SlaPolicy, SlaStep
-from tests.browser.conftest import login, screenshot
+from tests.browser.conftest import WS_OPEN, login, screenshot
 from tests.factories import PASSWORD, make_rep
 from tests.routing_factories import RuleFactory, screened_lead
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-WS_OPEN = "document.addEventListener('htmx:wsOpen', () => { window.__wsOpen = true; });"
 
 
 def _my_leads(browser, live_url, user, width=1366, height=768):

@@ -14,14 +14,13 @@ from pools.models import Lead
 from routing.engine import lead_route
 from routing.live.presence import presence_key
 from routing.models import Offer, RoutingRule
-from tests.browser.conftest import login, screenshot
+from tests.browser.conftest import WS_OPEN, login, screenshot
 from tests.factories import PASSWORD, LeadSourceFactory, PoolFactory, make_rep
 from tests.routing_factories import RuleFactory, screened_lead
 from tests.servers import celery_worker
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-WS_OPEN = "document.addEventListener('htmx:wsOpen', () => { window.__wsOpen = true; });"
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1366, "height": 768}
 

@@ -5,13 +5,11 @@ from playwright.sync_api import expect
 
 from pools.models import Pool
 from pools.pull.selectors import row_token
-from tests.browser.conftest import login, screenshot
+from tests.browser.conftest import WS_OPEN, login, screenshot
 from tests.factories import PASSWORD, PoolFactory, make_rep
 from tests.pool_helpers import pooled
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-WS_OPEN = "document.addEventListener('htmx:wsOpen', () => { window.__wsOpen = true; });"
 
 
 def _open_pool(browser, live_url, user, pool):

@@ -10,25 +10,10 @@ from playwright.sync_api import expect
 from accounts.models import Quota, RepProfile
 from pools.lifecycle import LeadState
 from routing.desk.services import lead_hand_assign
-from tests.browser.conftest import login, screenshot
-from tests.factories import PASSWORD, LeadFactory, make_manager, make_rep
+from tests.browser.conftest import PHONE, open_live, screenshot
+from tests.factories import LeadFactory, make_manager, make_rep
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-WS_OPEN = "document.addEventListener('htmx:wsOpen', () => { window.__wsOpen = true; });"
-LAPTOP = {"width": 1366, "height": 768}
-PHONE = {"width": 390, "height": 844}
-
-
-def _open(browser, live_url, user, path, viewport=LAPTOP):
-    context = browser.new_context(viewport=viewport)
-    page = context.new_page()
-    page.add_init_script(WS_OPEN)
-    login(page, live_url, user.username, PASSWORD)
-    page.goto(f"{live_url}{path}")
-    page.wait_for_function("window.__wsOpen === true", timeout=10_000)
-    page.evaluate("window.__sameDocument = true")
-    return context, page
 
 
 def _team(team):
@@ -49,7 +34,7 @@ def test_the_board_follows_changes_live_and_sets_a_rep_away(browser, live_url, t
     reps = _team(team)
     manager = make_manager(teams=[team])
     waiting = LeadFactory(status=LeadState.SKIMMING, team=team, first_name="Walk-in")
-    ctx_m, board = _open(browser, live_url, manager, "/reports/team/")
+    ctx_m, board = open_live(browser, live_url, manager, "/reports/team/")
     row = board.locator(f"#board-rep-{reps[1].pk}")
     expect(row.locator('[data-count="open"]')).to_have_text("2")
 
@@ -72,7 +57,7 @@ def test_the_board_follows_changes_live_and_sets_a_rep_away(browser, live_url, t
     expect(ana.locator('[data-count="open"]')).to_have_text("4", timeout=2_000)
 
     # Ana opens a page: the board shows her online.
-    ctx_r, _ = _open(browser, live_url, reps[0], "/leads/mine/")
+    ctx_r, _ = open_live(browser, live_url, reps[0], "/leads/mine/")
     expect(board.locator(f"#board-rep-{reps[0].pk} .presence-on")).to_be_visible(timeout=5_000)
 
     # The manager sets Carla away from the board.
@@ -91,7 +76,7 @@ def test_the_board_on_a_phone(browser, live_url, team):
     reps = _team(team)
     manager = make_manager(teams=[team])
     RepProfile.objects.filter(user=reps[1]).update(availability="away")
-    ctx, page = _open(browser, live_url, manager, "/reports/team/", viewport=PHONE)
+    ctx, page = open_live(browser, live_url, manager, "/reports/team/", viewport=PHONE)
     expect(page.locator(f"#board-rep-{reps[0].pk}")).to_be_visible()
     # Nothing wider than the phone: the rows stack.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
