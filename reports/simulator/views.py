@@ -40,7 +40,8 @@ def simulations(request):
     may_run = simulation_may_run(user=request.user)
     if request.method == "POST" and not may_run:
         raise PermissionDenied
-    form = ReplayForm(request.POST or None, user=request.user) if may_run else None
+    data = request.POST if request.method == "POST" else None
+    form = ReplayForm(data, user=request.user) if may_run else None
     if request.method == "POST" and form.is_valid():
         start, end = form.period()
         try:
