@@ -20,6 +20,7 @@ from routing.models import SimulationLead, SimulationRun
 from .predict import FORMULA, HISTORY_DAYS, SPEED_FORMULA, VARIANTS, run_predictions
 
 LABELS = {"really": "What really happened", "live": "Live rules", "draft": "Draft"}
+SHORT_LABELS = {"really": "Really", "live": "Live", "draft": "Draft"}  # a phone's columns
 TO_LABELS = {
     "assigned": "Rep",
     "pooled": "Pool",
@@ -209,7 +210,7 @@ def run_comparison(run: SimulationRun) -> dict:
     ]
     return {
         "figures": figures,
-        "labels": [LABELS[v] for v in VARIANTS],
+        "labels": [(LABELS[v], SHORT_LABELS[v]) for v in VARIANTS],
         "rep_rows": rep_rows,
         "rep_charts": rep_charts,
         "rep_chart_more": max(len(rep_rows) - len(shown), 0),

@@ -146,7 +146,7 @@ def simulation_run_replay(*, run: SimulationRun) -> None:
     if live is None:
         raise RunRefused("The live rules the replay was asked against are gone.")
     n = replay_leads(start=run.start, end=run.end, team_id=run.team_id).count()
-    progress = _Progress(run=run, total=2 * n)
+    progress = RunProgress(run=run, total=2 * n)
     progress(0, n)  # the total, on the page at once
     period = {"start": run.start, "end": run.end, "team_id": run.team_id}
     live_replay = rule_set_replay(rule_set=live, progress=progress, **period)
@@ -155,7 +155,7 @@ def simulation_run_replay(*, run: SimulationRun) -> None:
     _keep(run=run, live=live_replay, draft=draft_replay)
 
 
-class _Progress:
+class RunProgress:
     """The replay's progress callback: saves how far the run got (one UPDATE that is also
     the cancel check) and pushes a frame to the run's page, at most every
     FRAME_EVERY_SECONDS."""

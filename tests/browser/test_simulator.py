@@ -1,0 +1,120 @@
+"""What an admin does with the rule simulator: watch a replay's progress arrive over the
+websocket, then read the finished comparison — on a laptop and on a phone."""
+
+import random
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from pools.lifecycle import LeadState
+from routing.engine import lead_route
+from routing.models import RoutingRule, SimulationRun
+from routing.simulator.book import ASSUMPTIONS
+from routing.simulator.drafts import rule_set_copy_live
+from routing.simulator.runs import (
+    RunProgress,
+    simulation_run_carry_out,
+    simulation_run_take,
+)
+from tests.browser.conftest import LAPTOP, PHONE, open_live, screenshot
+from tests.factories import LeadFactory, LeadSourceFactory, PoolFactory, make_rep
+from tests.routing_factories import RuleFactory, screened_lead
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+M = RoutingRule.Method
+
+
+def routed_month(team):
+    """Five reps (one capped at 3 a day) with a history of won and lost leads, and 60
+    leads of two sources routed round robin over the last days, a few to a pool."""
+    rng = random.Random(22)
+    reps = [make_rep(team=team, max_per_day=3 if i == 4 else None) for i in range(5)]
+    web, fairs = LeadSourceFactory(name="Web form"), LeadSourceFactory(name="Fairs")
+    start = timezone.now().replace(microsecond=0) - timedelta(days=6)
+    for i, rep in enumerate(reps):  # history: each rep's own conversion and pace
+        for n in range(12):
+            at = start - timedelta(days=20 + n)
+            LeadFactory(
+                status=LeadState.WON if n < 2 + 2 * i else LeadState.LOST,
+                owner=rep,
+                team=team,
+                source=web if n % 2 else fairs,
+                created_at=at,
+                assigned_at=at,
+                first_touch_at=at + timedelta(minutes=3 + 9 * i + n),
+                closed_at=at + timedelta(days=2),
+            )
+    pool = PoolFactory(team=team, name="Enterprise pool")
+    RuleFactory(
+        team=team,
+        name="Big companies to the pool",
+        action=RoutingRule.Action.POOL,
+        pool=pool,
+        priority=1,
+        conditions=[[{"field": "company_size", "op": "equals", "value": "1000+"}]],
+    )
+    RuleFactory(team=team, name="Everyone else", method=M.ROUND_ROBIN, priority=2)
+    for n in range(60):
+        at = start + timedelta(hours=2 * n)
+        lead = screened_lead(
+            team=team,
+            source=web if rng.random() < 0.6 else fairs,
+            company_size="1000+" if n % 9 == 0 else "11-50",
+            created_at=at,
+        )
+        lead_route(lead=lead, now=at)
+    draft = rule_set_copy_live(name="Top performers first")
+    draft.rules.filter(method=M.ROUND_ROBIN).update(method=M.TOP_PERFORMER)
+    return start, draft
+
+
+def test_admin_watches_a_replay_progress_then_reads_the_comparison(
+    browser, live_url, admin_user, team
+):
+    start, draft = routed_month(team)
+    # Queued without a task: the test plays the worker, step by step.
+    run = SimulationRun.objects.create(
+        created_by=admin_user,
+        draft=draft,
+        draft_name=draft.name,
+        live_id=draft.copied_from_id,
+        live_name="Live rules",
+        start=start - timedelta(hours=1),
+        end=timezone.now(),
+        team=team,
+        assumptions=list(ASSUMPTIONS),
+    )
+    path = f"/reports/simulations/{run.pk}/"
+    contexts = []
+    pages = []
+    for viewport in (LAPTOP, PHONE):
+        context, page = open_live(browser, live_url, admin_user, path, viewport=viewport)
+        contexts.append(context)
+        pages.append(page)
+        assert "waiting for a worker" in page.inner_text("#simulation-progress")
+    taken = simulation_run_take(run_id=run.pk)
+    progress = RunProgress(run=taken, total=120)
+    progress(45, 60)
+    for page in pages:
+        page.wait_for_function(
+            "document.querySelector('#simulation-progress [role=progressbar]')"
+            ".getAttribute('aria-valuenow') === '38'",
+            timeout=10_000,
+        )
+        assert "replaying the live rules: 45 of 120" in page.inner_text("#simulation-progress")
+        assert page.evaluate("window.__sameDocument") is True
+    screenshot(pages[0], "simulator-progress-1366")
+    screenshot(pages[1], "simulator-progress-390")
+    # The replays run and the results are kept; the pages hear the end and re-read.
+    assert simulation_run_carry_out(run=taken) == SimulationRun.State.DONE
+    for page in pages:
+        page.wait_for_selector("#simulation-compare", timeout=15_000)
+        assert page.evaluate("window.__sameDocument") is True
+        text = page.inner_text("#simulation-body")
+        assert "Predicted conversion" in text and "Lead by lead" in text
+        assert "Cancel the replay" not in text
+    screenshot(pages[0], "simulator-done-1366")
+    screenshot(pages[1], "simulator-done-390")
+    for context in contexts:
+        context.close()
