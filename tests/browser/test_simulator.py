@@ -116,5 +116,10 @@ def test_admin_watches_a_replay_progress_then_reads_the_comparison(
         assert "Cancel the replay" not in text
     screenshot(pages[0], "simulator-done-1366")
     screenshot(pages[1], "simulator-done-390")
+    for page, width in zip(pages, (1366, 390), strict=True):
+        page.goto(f"{live_url}/reports/simulations/")
+        assert "Top performers first" in page.inner_text(".simulation-runs")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        screenshot(page, f"simulator-list-{width}")
     for context in contexts:
         context.close()
