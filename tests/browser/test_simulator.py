@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from pools.lifecycle import LeadState
 from routing.engine import lead_route
-from routing.models import RoutingRule, SimulationRun
+from routing.models import RoutingRule, RuleSet, SimulationRun
 from routing.simulator.book import ASSUMPTIONS
 from routing.simulator.drafts import rule_set_copy_live
 from routing.simulator.runs import (
@@ -122,4 +122,94 @@ def test_admin_watches_a_replay_progress_then_reads_the_comparison(
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         screenshot(page, f"simulator-list-{width}")
     for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def empty_celery_queue():
+    import redis
+    from django.conf import settings
+
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    broker.delete("celery")
+    yield
+    broker.delete("celery")
+
+
+@pytest.mark.worker
+def test_an_admin_tries_a_rule_change_safely_from_draft_to_comparison(
+    browser, team, empty_celery_queue
+):
+    """Copy the live rules into a draft, change its method in the admin, replay the last
+    days, watch the progress, read the comparison."""
+    from playwright.sync_api import expect
+
+    from accounts.roles import Role
+    from tests.browser.conftest import WS_OPEN, login
+    from tests.factories import PASSWORD, UserFactory
+    from tests.servers import asgi_server, celery_worker
+
+    admin = UserFactory(roles=[Role.ADMIN], is_staff=True, is_superuser=True)
+    reps = [make_rep(team=team) for _ in range(3)]
+    RuleFactory(team=team, name="Inbound round robin", method=M.ROUND_ROBIN)
+    now = timezone.now().replace(microsecond=0)
+    for n in range(24):  # the last two days, dealt a, b, c, a, …
+        at = now - timedelta(days=2) + timedelta(hours=2 * n)
+        lead_route(lead=screened_lead(team=team, created_at=at), now=at)
+    # A server of its own: the admin's change log names content types by id, and the
+    # session's server cached them before an earlier test's flush renumbered them.
+    with asgi_server() as live_url:
+        context = browser.new_context(viewport=LAPTOP)
+        page = context.new_page()
+        page.add_init_script(WS_OPEN)
+        login(page, live_url, admin.username, PASSWORD)
+        # 1. A draft: the live rules copied.
+        page.goto(f"{live_url}/admin/routing/ruleset/")
+        page.get_by_role("link", name="Copy the live rules into a new draft").click()
+        page.get_by_label("Name").fill("Load balanced Inbound")
+        page.get_by_role("button", name="Copy").click()
+        expect(page.locator("h1")).to_contain_text("Rules of “Load balanced Inbound” — draft")
+        # 2. Its rule's method changed with the rule's own form.
+        page.get_by_role("link", name="Inbound round robin").click()
+        page.select_option("#id_method", "load_balanced")
+        page.get_by_role("button", name="Save", exact=True).click()
+        expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+        draft = RuleSet.objects.get(name="Load balanced Inbound")
+        assert draft.rules.get().method == M.LOAD_BALANCED
+        assert RoutingRule.objects.live().get().method == M.ROUND_ROBIN
+        # 3. A replay of the last three days, queued (no worker yet).
+        page.goto(f"{live_url}/reports/simulations/")
+        page.select_option("#id_draft", str(draft.pk))
+        today = timezone.localdate()
+        page.fill("#id_first_day", (today - timedelta(days=3)).isoformat())
+        page.fill("#id_last_day", today.isoformat())
+        page.select_option("#id_team", str(team.pk))
+        page.get_by_role("button", name="Replay").click()
+        expect(page.locator("h1")).to_have_text("Replay: Load balanced Inbound")
+        expect(page.locator("#simulation-progress")).to_contain_text("waiting for a worker")
+        page.wait_for_function("window.__wsOpen === true", timeout=10_000)
+        page.evaluate("window.__sameDocument = true")
+        # 4. A worker takes it; the page follows over its socket, then reads the results.
+        with celery_worker("celery"):
+            page.wait_for_selector("#simulation-compare", timeout=60_000)
+        assert page.evaluate("window.__sameDocument") is True
+        expect(page.locator("#simulation-progress")).to_contain_text("Done")
+        figures = page.locator("#simulation-compare")
+        expect(figures).to_contain_text("What really happened")
+        expect(figures).to_contain_text("Predicted conversion")
+        expect(page.locator("#simulation-leads")).to_contain_text("24 leads")
+        run = SimulationRun.objects.get()
+        assert run.state == SimulationRun.State.DONE and run.totals["live"]["leads"] == 24
+        assert run.totals["live"]["same_as_recorded"] == 24  # the live rules reproduce it
+        screenshot(page, "simulator-e2e-comparison-1366")
+        # 5. Only the changed leads, then their CSV.
+        page.check("#id_changed")
+        page.get_by_role("button", name="Show").click()
+        expect(page.locator("#simulation-leads")).to_contain_text("match the filters")
+        with page.expect_download() as download:
+            page.locator("#simulation-leads .csv-link").click()
+        lines = open(download.value.path(), encoding="utf-8-sig").read().splitlines()
+        assert lines[0].startswith("lead id,lead,arrived (UTC),really went to")
+        assert len(lines) - 1 == run.totals["changed"]
+        assert {r.pk for r in reps} >= {int(k) for k in run.totals["draft"]["per_rep"]}
         context.close()
