@@ -55,6 +55,7 @@ class History:
     source_rate: dict[int | None, float]
     overall_rate: float
     median_touch: dict[int, float]  # rep -> seconds
+    any_closed: bool = True  # without a single closed lead there is nothing to predict from
 
     def conversion(self, rep_id: int, source_id: int | None) -> float:
         prior = self.source_rate.get(source_id, self.overall_rate)
@@ -103,6 +104,7 @@ def rep_history(*, before: datetime) -> History:
         source_rate={s: w / c for s, (w, c) in by_source.items() if c},
         overall_rate=all_won / all_closed if all_closed else 0.0,
         median_touch=median,
+        any_closed=bool(all_closed),
     )
 
 
@@ -152,10 +154,11 @@ def run_predictions(run: SimulationRun, history: History | None = None) -> dict[
                 speeds[history.median_touch[rep_id]] += n
             else:
                 unknown += n
+        predicted = assigned and history.any_closed
         out[variant] = Prediction(
             assigned=assigned,
-            expected_won=expected if assigned else None,
-            conversion=rate(expected, assigned),
+            expected_won=expected if predicted else None,
+            conversion=rate(expected, assigned) if predicted else None,
             speed=_weighted_median(list(speeds.items())),
             speed_unknown=unknown,
         )

@@ -197,7 +197,16 @@ def run_comparison(run: SimulationRun) -> dict:
     outcome_chart = charts.stacked_bar_chart(
         title="Where the leads went",
         labels=[LABELS[v] for v in VARIANTS],
-        series=[charts.Series(TO_LABELS[k], [outcome(v, k) for v in VARIANTS]) for k in TO_LABELS],
+        # Short series names: four legends share a phone's width.
+        series=[
+            charts.Series(name, [outcome(v, k) for v in VARIANTS])
+            for k, name in (
+                ("assigned", "Rep"),
+                ("pooled", "Pool"),
+                ("skimming", "Skim"),
+                ("offered", "Offer"),
+            )
+        ],
         share=True,
     )
     pool_rows = [

@@ -150,7 +150,7 @@ def test_an_admin_tries_a_rule_change_safely_from_draft_to_comparison(
     from tests.servers import asgi_server, celery_worker
 
     admin = UserFactory(roles=[Role.ADMIN], is_staff=True, is_superuser=True)
-    reps = [make_rep(team=team) for _ in range(3)]
+    reps = [make_rep(team=team, weight=w) for w in (1, 1, 4)]
     RuleFactory(team=team, name="Inbound round robin", method=M.ROUND_ROBIN)
     now = timezone.now().replace(microsecond=0)
     for n in range(24):  # the last two days, dealt a, b, c, a, …
@@ -166,16 +166,16 @@ def test_an_admin_tries_a_rule_change_safely_from_draft_to_comparison(
         # 1. A draft: the live rules copied.
         page.goto(f"{live_url}/admin/routing/ruleset/")
         page.get_by_role("link", name="Copy the live rules into a new draft").click()
-        page.get_by_label("Name").fill("Load balanced Inbound")
+        page.get_by_label("Name").fill("Weighted Inbound")
         page.get_by_role("button", name="Copy").click()
-        expect(page.locator("h1")).to_contain_text("Rules of “Load balanced Inbound” — draft")
+        expect(page.locator("h1")).to_contain_text("Rules of “Weighted Inbound” — draft")
         # 2. Its rule's method changed with the rule's own form.
         page.get_by_role("link", name="Inbound round robin").click()
-        page.select_option("#id_method", "load_balanced")
+        page.select_option("#id_method", "weighted")
         page.get_by_role("button", name="Save", exact=True).click()
         expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
-        draft = RuleSet.objects.get(name="Load balanced Inbound")
-        assert draft.rules.get().method == M.LOAD_BALANCED
+        draft = RuleSet.objects.get(name="Weighted Inbound")
+        assert draft.rules.get().method == M.WEIGHTED
         assert RoutingRule.objects.live().get().method == M.ROUND_ROBIN
         # 3. A replay of the last three days, queued (no worker yet).
         page.goto(f"{live_url}/reports/simulations/")
@@ -185,7 +185,7 @@ def test_an_admin_tries_a_rule_change_safely_from_draft_to_comparison(
         page.fill("#id_last_day", today.isoformat())
         page.select_option("#id_team", str(team.pk))
         page.get_by_role("button", name="Replay").click()
-        expect(page.locator("h1")).to_have_text("Replay: Load balanced Inbound")
+        expect(page.locator("h1")).to_have_text("Replay: Weighted Inbound")
         expect(page.locator("#simulation-progress")).to_contain_text("waiting for a worker")
         page.wait_for_function("window.__wsOpen === true", timeout=10_000)
         page.evaluate("window.__sameDocument = true")
@@ -210,6 +210,11 @@ def test_an_admin_tries_a_rule_change_safely_from_draft_to_comparison(
             page.locator("#simulation-leads .csv-link").click()
         lines = open(download.value.path(), encoding="utf-8-sig").read().splitlines()
         assert lines[0].startswith("lead id,lead,arrived (UTC),really went to")
-        assert len(lines) - 1 == run.totals["changed"]
-        assert {r.pk for r in reps} >= {int(k) for k in run.totals["draft"]["per_rep"]}
+        assert len(lines) - 1 == run.totals["changed"] > 0
+        # Weights 1, 1, 4: the third rep gets two thirds of the draft's leads.
+        assert run.totals["draft"]["per_rep"] == {
+            str(reps[0].pk): 4,
+            str(reps[1].pk): 4,
+            str(reps[2].pk): 16,
+        }
         context.close()

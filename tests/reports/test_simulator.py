@@ -277,3 +277,15 @@ def test_a_replay_of_every_team_is_an_admins_only(history, team, admin_user, cli
     assert client.get(reverse("reports:simulation", args=[everyone.pk])).status_code == 404
     client.force_login(UserFactory(roles=[Role.ADMIN]))
     assert client.get(reverse("reports:simulation", args=[everyone.pk])).status_code == 200
+
+
+def test_without_any_closed_lead_before_the_period_nothing_is_predicted(team, admin_user):
+    make_rep(team=team)
+    RuleFactory(team=team, method=M.ROUND_ROBIN)
+    for i in range(2):
+        at = T0 + timedelta(minutes=i)
+        lead_route(lead=screened_lead(team=team, created_at=at), now=at)
+    p = run_predictions(replayed(team, admin_user, rule_set_copy_live(name="Same")))
+    assert p["draft"].assigned == 2
+    assert p["draft"].conversion is None and p["draft"].expected_won is None  # not 0%
+    assert p["draft"].speed is None and p["draft"].speed_unknown == 2
