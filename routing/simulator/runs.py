@@ -183,7 +183,9 @@ def _keep(*, run: SimulationRun, live: Replay, draft: Replay) -> None:
     drafted = {r.lead_id: r for r in draft.leads}
     rows = []
     for a in live.leads:
-        b = drafted[a.lead_id]
+        b = drafted.get(a.lead_id)
+        if b is None:  # deleted between the two replays: not comparable
+            continue
         rows.append(
             SimulationLead(
                 run=run,
