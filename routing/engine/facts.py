@@ -75,11 +75,13 @@ def lead_context(
     if lock:
         statements.insert(0, (f"SELECT id FROM {sets} WHERE state = %s FOR SHARE", [live]))
     results = run_batch(statements)
-    if lock and not results.pop(0):
-        # We queued behind a switch: the row we waited for is a version now, and this
-        # statement's snapshot predates the new live row. Ask again (a new snapshot).
-        return lead_context(source_ids=source_ids, lock=lock)
+    locked = results.pop(0) if lock else None
     version, territories, sources = results
+    if lock and not locked and version[0][3] is not None:
+        # We queued behind a switch: the row we waited for is a version now, and the lock
+        # statement's snapshot predates the new live row. Ask again (a new snapshot). No
+        # live set at all (a fresh database): nothing to lock, no rule to read.
+        return lead_context(source_ids=source_ids, lock=lock)
     rows = [
         {
             "id": t[0],
