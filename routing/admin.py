@@ -362,12 +362,7 @@ class RuleSetAdmin(admin.ModelAdmin):
             except PromoteError as exc:
                 error = str(exc)
             else:
-                self.log_change(
-                    request,
-                    rule_set,
-                    f"Made live ({'rolled back' if rollback else 'promoted'}), replacing "
-                    f"“{promotion.diff['names']['replaced']}”",
-                )
+                # The promotion row is the record (who, when, what); no LogEntry twice.
                 messages.success(
                     request,
                     f"“{promotion.diff['names']['promoted']}” is live now, as "
