@@ -264,7 +264,12 @@ class RoutingRuleAdmin(admin.ModelAdmin):
 
 
 def _in_version(rule) -> bool:
-    return rule is not None and rule.rule_set.state == RuleSet.State.VERSION
+    # A new rule may have no set yet (the model's save gives it the live one).
+    return (
+        rule is not None
+        and rule.rule_set_id is not None
+        and rule.rule_set.state == RuleSet.State.VERSION
+    )
 
 
 @admin.register(RuleSet)

@@ -54,12 +54,12 @@ def _rules(rule_set: RuleSet) -> list[RoutingRule]:
 
 
 def _compared_fields():
-    fields = [
+    """Every field a person sets on a rule, its listed reps included."""
+    return [
         f
         for f in RoutingRule._meta.get_fields()
         if f.concrete and f.name not in _NOT_COMPARED and not f.auto_created
     ]
-    return fields
 
 
 def _key(rule: RoutingRule, field, *, to_old: dict[int, int]):
@@ -91,7 +91,7 @@ def _shown(rule: RoutingRule, field) -> str:
 
 def _diff(old_rules, new_rules, pairs: dict[int, int]) -> dict:
     old_by_id = {r.pk: r for r in old_rules}
-    # Old rules compare against themselves; a new rule's fallback maps to its old pair.
+    # A new rule's fallback is compared as its old pair's id.
     changed = []
     for rule in new_rules:
         before = old_by_id.get(pairs.get(rule.pk))
@@ -196,8 +196,9 @@ def _rotations_carry(old_rules, new_rules, pairs: dict[int, int]) -> list[str]:
     missing = [RuleRotation(rule_id=pk) for pk in wanted if pk not in rotations]
     for rotation in RuleRotation.objects.bulk_create(missing):
         rotations[rotation.rule_id] = rotation
+    now = timezone.now()
     for pk, old in wanted.items():
-        rotations[pk].state = states.get(old.pk) or {}
+        rotations[pk].state, rotations[pk].updated_at = states.get(old.pk) or {}, now
     RuleRotation.objects.bulk_update([rotations[pk] for pk in wanted], ["state", "updated_at"])
     return [f"{old.name}: {rule_method(old).replace('_', ' ')}" for old in wanted.values()]
 

@@ -343,3 +343,23 @@ def test_a_versions_rules_are_read_only_in_the_admin(live_rules, admin_user, cli
     assert (
         client.post(f"/admin/routing/ruleset/{first.pk}/change/", {"name": "x"}).status_code == 403
     )
+
+
+def test_a_sets_page_reads_a_fixed_number_of_queries_however_long_its_history(
+    live_rules, admin_user, client_for, team, queries_of
+):
+    client = client_for(admin_user)
+    first = RuleSet.objects.live().get()
+    rule_set_promote(rule_set=rule_set_copy_live(name="One"), user=admin_user)
+    url = f"/admin/routing/ruleset/{first.pk}/change/"
+    client.get(url)
+    few = queries_of(lambda: client.get(url))
+    for n in range(3):  # more switches, more rules, more logged edits
+        first.refresh_from_db()
+        rule_set_rollback(version=first, user=admin_user)
+        rule = RuleFactory(name=f"Extra {n}", team=team)
+        client.post(f"/admin/routing/ruleset/{first.pk}/change/", {"name": "Live rules"})
+        client.post(f"/admin/routing/routingrule/{rule.pk}/delete/", {"post": "yes"})
+        rule_set_promote(rule_set=rule_set_copy_live(name=f"Draft {n}"), user=admin_user)
+    assert RuleSetPromotion.objects.filter(rule_set=first).count() == 3
+    assert queries_of(lambda: client.get(url)) == few
