@@ -41,6 +41,7 @@ from pools.capture.webhooks.secrets import hook_create
 from pools.lifecycle import LeadState
 from pools.models import InboundHook
 from routing.models import Offer, RoutingRule
+from routing.simulator.drafts import rule_set_copy_live
 from tests.factories import (
     LeadFactory,
     LeadSourceFactory,
@@ -166,6 +167,7 @@ ADMIN_SAMPLE = {
     "admin:pools_inboundhook_changelist": "",
     "admin:pools_inboundhook_mapping": "object_id=hook",
     "admin:pools_inboundhook_rotate": "object_id=hook",
+    "admin:routing_ruleset_make_live": "object_id=draft",
 }
 ADMIN_EXPECT = "login login login login login 200 login login"
 
@@ -248,6 +250,7 @@ def world(django_db_setup, django_db_blocker):
             ).pk,
             "slug": source.slug,
             "hook": InboundHook.objects.get(source=source, kind=InboundHook.Kind.MAPPED_JSON).pk,
+            "draft": rule_set_copy_live(name="Matrix draft").pk,
             "pool_b": pool_b.pk,
             "team_a": team_a.pk,
             "team_b": team_b.pk,
