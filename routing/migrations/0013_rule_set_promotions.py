@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('routing', '0011_policy_rules_live_only'),
+        ('routing', '0012_lead_territory_ids_backfill'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
