@@ -19,6 +19,13 @@ from .rules.fields_used import rule_form_layouts
 from .rules.forms import DraftCopyForm, RoutingRuleForm, TestLeadForm
 from .rules.models import live_rule_set_id
 from .simulator.drafts import rule_set_copy_live
+from .simulator.history import rule_set_history
+from .simulator.promote import (
+    PromoteError,
+    rule_set_promote,
+    rule_set_rollback,
+    rule_set_switch_preview,
+)
 from .webhooks import admin as webhooks_admin  # noqa: F401  (likewise)
 
 
@@ -156,6 +163,31 @@ class RoutingRuleAdmin(admin.ModelAdmin):
             }
         return super().changelist_view(request, extra_context)
 
+    # A former version is a record: its rules are shown, never changed (roll back to it,
+    # or copy the live rules into a draft, to change them again).
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not _in_version(obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not _in_version(obj)
+
+    def save_model(self, request, obj, form, change):
+        if _in_version(obj):  # also the list's editable columns, which ask no object
+            raise PermissionDenied
+        super().save_model(request, obj, form, change)
+
+    def delete_queryset(self, request, queryset):
+        if queryset.filter(rule_set__state=RuleSet.State.VERSION).exists():
+            raise PermissionDenied
+        super().delete_queryset(request, queryset)
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        picked = request.GET.get("rule_set__id__exact", "")
+        if RuleSet.objects.filter(pk=picked if picked.isdigit() else None, state="version"):
+            changelist.list_editable = ()
+        return changelist
+
     def render_change_form(self, request, context, *args, **kwargs):
         context["rule_form_layouts"] = rule_form_layouts()
         return super().render_change_form(request, context, *args, **kwargs)
@@ -231,12 +263,23 @@ class RoutingRuleAdmin(admin.ModelAdmin):
         return render(request, "admin/routing/routingrule/test_lead.html", context)
 
 
+def _in_version(rule) -> bool:
+    # A new rule may have no set yet (the model's save gives it the live one).
+    return (
+        rule is not None
+        and rule.rule_set_id is not None
+        and rule.rule_set.state == RuleSet.State.VERSION
+    )
+
+
 @admin.register(RuleSet)
 class RuleSetAdmin(admin.ModelAdmin):
     """Drafts are made by copying the live rules, renamed or deleted here; their rules are
-    edited in the rules' own admin (same form, same checks)."""
+    edited in the rules' own admin (same form, same checks). A draft is promoted to live,
+    a former version rolled back to, from its page, which also shows its history."""
 
     change_list_template = "admin/routing/ruleset/change_list.html"
+    change_form_template = "admin/routing/ruleset/change_form.html"
     list_display = ("name", "state", "rules_link", "copied_from", "created_by", "updated_at")
     list_select_related = ("copied_from", "created_by")
     fields = ("name", "description", "state", "copied_from", "created_by", "created_at")
@@ -259,6 +302,28 @@ class RuleSetAdmin(admin.ModelAdmin):
             obj is None or obj.state == RuleSet.State.DRAFT
         )
 
+    def has_change_permission(self, request, obj=None):
+        # A version's name and description are part of the record.
+        return super().has_change_permission(request, obj) and (
+            obj is None or obj.state != RuleSet.State.VERSION
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        rule_set = self.get_object(request, object_id)
+        if rule_set is not None:
+            extra_context = {
+                **(extra_context or {}),
+                **rule_set_history(rule_set=rule_set),
+                "may_switch": rule_set.state != RuleSet.State.LIVE and self._may_switch(request),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _may_switch(self, request) -> bool:
+        # Changing the rules the engine routes by: the right to change sets and rules.
+        return super().has_change_permission(request) and request.user.has_perm(
+            "routing.change_routingrule"
+        )
+
     @admin.display(description="Rules", ordering="n_rules")
     def rules_link(self, obj):
         url = reverse("admin:routing_routingrule_changelist") + f"?rule_set__id__exact={obj.pk}"
@@ -272,8 +337,57 @@ class RuleSetAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.copy_live_view),
                 name="routing_ruleset_copy_live",
             ),
+            path(
+                "<int:object_id>/make-live/",
+                self.admin_site.admin_view(self.make_live_view),
+                name="routing_ruleset_make_live",
+            ),
             *super().get_urls(),
         ]
+
+    def make_live_view(self, request, object_id: int):
+        """Promote a draft, or roll back to a version: a confirmation listing what changes
+        against the live rules (GET), then the switch (POST)."""
+        if not self._may_switch(request):
+            raise PermissionDenied
+        rule_set = RuleSet.objects.filter(pk=object_id).first()
+        if rule_set is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, str(object_id))
+        rollback = rule_set.state == RuleSet.State.VERSION
+        error = None
+        if rule_set.state == RuleSet.State.LIVE:
+            error = f"“{rule_set}” is the live set already."
+        elif request.method == "POST":
+            try:
+                promotion = (
+                    rule_set_rollback(version=rule_set, user=request.user)
+                    if rollback
+                    else rule_set_promote(rule_set=rule_set, user=request.user)
+                )
+            except PromoteError as exc:
+                error = str(exc)
+            else:
+                # The promotion row is the record (who, when, what); no LogEntry twice.
+                messages.success(
+                    request,
+                    f"“{promotion.diff['names']['promoted']}” is live now, as "
+                    f"“{rule_set.LIVE_NAME}”; "
+                    f"the rules it replaced are kept as “{promotion.replaced}”.",
+                )
+                return redirect(reverse("admin:routing_ruleset_change", args=[rule_set.pk]))
+        live = rule_set.state == RuleSet.State.LIVE
+        preview = {} if live else rule_set_switch_preview(rule_set=rule_set)
+        verb = "Roll back to" if rollback else "Promote"
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": rule_set,
+            "title": f"{verb} “{rule_set}”" + ("" if rollback else " to live"),
+            "rollback": rollback,
+            "error": error,
+            **preview,
+        }
+        return render(request, "admin/routing/ruleset/make_live.html", context)
 
     def copy_live_view(self, request):
         """A new draft holding a copy of the live rules."""

@@ -10,7 +10,7 @@ from pools.models import Lead, Pool
 from .escalation.models import EmailMute, Notification, PoolAgingPolicy, SlaPolicy, SlaStep
 from .offers.models import Offer, OfferResponse
 from .rules.conditions import ConditionError, conditions_validate
-from .rules.models import RoutingRuleQuerySet, RuleSet, live_rule_set_id
+from .rules.models import RoutingRuleQuerySet, RuleSet, RuleSetPromotion, live_rule_set_id
 from .simulator.models import SimulationLead, SimulationRun
 from .webhooks.models import WebhookDelivery, WebhookSubscription
 
@@ -30,6 +30,7 @@ __all__ = [
     "WebhookDelivery",
     "WebhookSubscription",
     "RuleSet",
+    "RuleSetPromotion",
     "SimulationLead",
     "SimulationRun",
 ]

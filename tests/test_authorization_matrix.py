@@ -180,6 +180,7 @@ ADMIN_SAMPLE = {
     "admin:pools_inboundhook_changelist": "",
     "admin:pools_inboundhook_mapping": "object_id=hook",
     "admin:pools_inboundhook_rotate": "object_id=hook",
+    "admin:routing_ruleset_make_live": "object_id=draft",
 }
 ADMIN_EXPECT = "login login login login login 200 login login"
 
@@ -262,6 +263,7 @@ def world(django_db_setup, django_db_blocker):
             ).pk,
             "slug": source.slug,
             "hook": InboundHook.objects.get(source=source, kind=InboundHook.Kind.MAPPED_JSON).pk,
+            "draft": rule_set_copy_live(name="Matrix draft").pk,
             "pool_b": pool_b.pk,
             "team_a": team_a.pk,
             "team_b": team_b.pk,
@@ -269,7 +271,7 @@ def world(django_db_setup, django_db_blocker):
             **{f"user.{role}": user.pk for role, user in users.items()},
         }
         # A replay of team A (no leads: done at once, nothing published to a broker).
-        draft = rule_set_copy_live(name="Matrix draft")
+        draft = rule_set_copy_live(name="Matrix replay draft")
         run = SimulationRun.objects.create(
             created_by=users["admin"],
             draft=draft,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import nullcontext
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -110,6 +111,17 @@ class Lead(models.Model):
         choices=Via.choices,
         blank=True,
         help_text="How the current owner got the lead; empty while nobody owns it.",
+    )
+    # The territories the engine matched when it last routed the lead (ids of
+    # accounts.Territory), written with the move like the columns above, so the desk can
+    # filter its queue by territory without re-matching every waiting lead. No index: the
+    # desk reads a team's queue by its own index and filters those rows.
+    territory_ids = ArrayField(
+        models.PositiveIntegerField(),
+        default=list,
+        db_default=[],  # raw inserts that do not name it (bench data) get none too
+        blank=True,
+        help_text="Territories matched when the lead was last routed.",
     )
     # Timestamps
     created_at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from accounts.models import Territory
 from accounts.selectors import reps_managed_by, teams_managed_by
 from pools.lifecycle import LeadState
 from pools.models import Lead, LeadSource, Pool
@@ -26,6 +27,7 @@ class QueueFilters:
     order: str = "oldest"
     source: int | None = None
     country: str = ""
+    territory: int | None = None
     min_score: int | None = None
     older_than_hours: int | None = None
     errors: tuple[str, ...] = ()
@@ -52,6 +54,7 @@ class QueueFilters:
             order=order,
             source=number("source", "Source"),
             country=(data.get("country") or "").strip().upper()[:2],
+            territory=number("territory", "Territory"),
             min_score=number("min_score", "Minimum score"),
             older_than_hours=number("older_than", "Waiting longer than"),
             errors=tuple(errors),
@@ -63,6 +66,7 @@ class QueueFilters:
             "order": self.order if self.order != "oldest" else "",
             "source": self.source,
             "country": self.country,
+            "territory": self.territory,
             "min_score": self.min_score,
             "older_than": self.older_than_hours,
         }
@@ -86,6 +90,9 @@ def desk_queue(*, user, filters: QueueFilters, now: datetime | None = None) -> Q
         leads = leads.filter(source_id=filters.source)
     if filters.country:
         leads = leads.filter(country=filters.country)
+    if filters.territory:
+        # The territories the engine matched when it routed the lead (Lead.territory_ids).
+        leads = leads.filter(territory_ids__contains=[filters.territory])
     if filters.min_score is not None:
         leads = leads.filter(score__gte=filters.min_score)
     if filters.older_than_hours:
@@ -119,6 +126,11 @@ def desk_reps(*, user) -> QuerySet:
 
 def desk_pools(*, user) -> QuerySet[Pool]:
     return pools_managed_by(user=user).order_by("name")
+
+
+def desk_territories() -> QuerySet[Territory]:
+    """Every territory: they are shared by all teams (a rep of any team may cover one)."""
+    return Territory.objects.order_by("name")
 
 
 def desk_sources(*, user) -> QuerySet[LeadSource]:

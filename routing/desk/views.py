@@ -61,6 +61,7 @@ def _desk_context(request, filters, *, lead: Lead | None, error: str = "", done:
         "done": done,
         "orders": selectors.ORDERS,
         "sources": selectors.desk_sources(user=request.user),
+        "territories": selectors.desk_territories(),
         "reps": selectors.desk_reps(user=request.user),
         "pools": selectors.desk_pools(user=request.user),
         # A rep with skimming rights works the queue lead by lead: no bulk, no pools.

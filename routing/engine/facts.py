@@ -48,9 +48,16 @@ def _json(value):
     return json.loads(value) if isinstance(value, str) else value
 
 
-def lead_context(*, source_ids: list[int]) -> tuple[tuple, list[dict], dict[int, str]]:
+def lead_context(
+    *, source_ids: list[int], lock: bool = False
+) -> tuple[tuple, list[dict], dict[int, str]]:
     """Before matching, in one round trip: the rules' version (see routing.rules.cache), every
-    territory, and the slugs of the leads' sources."""
+    territory, and the slugs of the leads' sources.
+
+    With `lock` (a batch that writes), first the live set's row FOR SHARE, held until the
+    caller's transaction ends: a switch of the live rules (routing.simulator.promote) waits
+    for the batch, and the rules the batch reads after this are the locked set's, so every
+    lead of it is routed wholly by one set."""
     rules, sets = RoutingRule._meta.db_table, RuleSet._meta.db_table
     # The live set's id too: promoting a draft changes which rules are live without
     # touching a rule row.
@@ -63,9 +70,18 @@ def lead_context(*, source_ids: list[int]) -> tuple[tuple, list[dict], dict[int,
     )
     ids = sorted(set(source_ids)) or [-1]
     source_sql = f"SELECT id, slug FROM {LeadSource._meta.db_table} WHERE id IN ({_in(ids)})"
-    version, territories, sources = run_batch(
-        [(version_sql, [RuleSet.State.LIVE.value]), (territories_sql, []), (source_sql, ids)]
-    )
+    live = RuleSet.State.LIVE.value
+    statements = [(version_sql, [live]), (territories_sql, []), (source_sql, ids)]
+    if lock:
+        statements.insert(0, (f"SELECT id FROM {sets} WHERE state = %s FOR SHARE", [live]))
+    results = run_batch(statements)
+    locked = results.pop(0) if lock else None
+    version, territories, sources = results
+    if lock and not locked and version[0][3] is not None:
+        # We queued behind a switch: the row we waited for is a version now, and the lock
+        # statement's snapshot predates the new live row. Ask again (a new snapshot). No
+        # live set at all (a fresh database): nothing to lock, no rule to read.
+        return lead_context(source_ids=source_ids, lock=lock)
     rows = [
         {
             "id": t[0],

@@ -69,6 +69,8 @@ def batch_write(batch: Batch, routers: list[Router], placements: list[Placement]
             method=decision.method,
             via=Lead.Via.PUSH if placement.to == LeadState.ASSIGNED else "",
         )
+        # The territories matched now: the desk filters its queue by them.
+        extra["territory_ids"] = router.trace["territories"]
         # A key-only stand-in saves a query per lead.
         owner = user(pk=placement.owner_id) if placement.owner_id else None
         moves.append(

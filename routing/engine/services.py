@@ -44,7 +44,7 @@ def _plan(
     """Match every lead, then read the facts of every rep the matches can reach."""
     started = time.perf_counter()
     version, territories, slugs = lead_context(
-        source_ids=[lead.source_id for lead in leads if lead.source_id]
+        source_ids=[lead.source_id for lead in leads if lead.source_id], lock=not dry_run
     )
     batch = Batch(
         now=now,

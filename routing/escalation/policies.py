@@ -3,12 +3,13 @@ Read once per sweep batch (a few small tables), matched in Python per lead."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from accounts.models import RepProfile
 
 from ..models import PoolAgingPolicy, SlaPolicy, SlaStep
+from ..rules.lineage import rule_ancestors
 from .models import minutes_label
 
 
@@ -16,6 +17,9 @@ from .models import minutes_label
 class Policies:
     sla: dict[int, list[SlaPolicy]]  # team id -> its active policies, narrowest first
     aging: dict[int, PoolAgingPolicy]  # pool id -> its active aging policy
+    # policy's rule id -> it and the rules it was copied from: a promotion re-points the
+    # policy to the new live copy, and leads the earlier rule placed stay covered.
+    lineage: dict[int, set[int]] = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> Policies:
@@ -28,12 +32,19 @@ class Policies:
             p.pool_id: p
             for p in PoolAgingPolicy.objects.filter(is_active=True).select_related("rule")
         }
-        return cls(sla=sla, aging=aging)
+        named = sorted({p.rule_id for ps in sla.values() for p in ps if p.rule_id})
+        lineage = {
+            rule_id: {rule_id, *ancestors}
+            for rule_id, ancestors in rule_ancestors(rule_ids=named).items()
+        }
+        return cls(sla=sla, aging=aging, lineage=lineage)
 
     def for_lead(self, *, team_id: int | None, rule_id: int | None, source_id, score: int):
         """The narrowest active policy of the lead's team that fits it, or None."""
         for policy in self.sla.get(team_id, ()):
-            if policy.rule_id is not None and policy.rule_id != rule_id:
+            if policy.rule_id is not None and rule_id not in self.lineage.get(
+                policy.rule_id, {policy.rule_id}
+            ):
                 continue
             if policy.source_id is not None and policy.source_id != source_id:
                 continue

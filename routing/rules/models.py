@@ -4,9 +4,11 @@ versions a promotion leaves behind.
 Every rule belongs to exactly one set and exactly one set is live (a partial unique
 constraint). Which rules are live is decided in one place — `RuleSet.objects.live()` and
 `RoutingRule.objects.live()` beside it — so the engine can never route by a draft rule.
-Promoting a draft (later) is one transaction: the live set becomes a version, the draft
-becomes live; the engine's rule cache watches the live set's id (routing.engine.facts
-.lead_context), so the next batch reads the new rules whole.
+Promoting a draft (routing.simulator.promote) is one transaction: the live set becomes a
+version, the draft becomes live, and a RuleSetPromotion records who did it, when, and what
+changed. The engine takes the live set's row FOR SHARE before reading the rules
+(routing.engine.facts.lead_context), so a batch routes wholly by the old set or wholly by
+the new one.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class RuleSetQuerySet(models.QuerySet):
@@ -72,6 +75,39 @@ def live_rule_set_id() -> int:
             state=RuleSet.State.LIVE, defaults={"name": RuleSet.LIVE_NAME}
         )[0].pk
     return live_id
+
+
+class RuleSetPromotion(models.Model):
+    """One switch of the live rules: `rule_set` became live, replacing `replaced` (a draft
+    promoted, or a former version rolled back to). `diff` is what changed, as the confirm
+    page showed it (routing.simulator.promote.rule_sets_diff), plus what was carried over."""
+
+    rule_set = models.ForeignKey(RuleSet, on_delete=models.CASCADE, related_name="promotions")
+    replaced = models.ForeignKey(
+        RuleSet, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    was = models.CharField(
+        max_length=10, choices=RuleSet.State.choices, help_text="The set's state before."
+    )
+    promoted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    promoted_at = models.DateTimeField(default=timezone.now)
+    diff = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-promoted_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.rule_set} live from {self.promoted_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_rollback(self) -> bool:
+        return self.was == RuleSet.State.VERSION
 
 
 class RoutingRuleQuerySet(models.QuerySet):

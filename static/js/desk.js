@@ -14,6 +14,38 @@
     });
   }
   document.addEventListener("htmx:afterSettle", markCurrent);
+  // A live re-read replaces the whole queue: keep the manager's half-made bulk choice (the
+  // ticked leads still waiting, the chosen reps and pool, the panel left open), so a lead
+  // arriving while they pick does not undo their picking.
+  var kept = null;
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var queue = document.getElementById("desk-queue");
+    if (!queue || evt.detail.target !== queue) { kept = null; return; }
+    var panel = queue.querySelector("details.desk-bulk");
+    kept = {
+      open: !!(panel && panel.open),
+      chosen: Array.prototype.map.call(
+        queue.querySelectorAll("input[name=leads]:checked, #desk-bulk option:checked"),
+        function (el) { return (el.tagName === "OPTION" ? el.parentNode.name : el.name) + "=" + el.value; }
+      )
+    };
+  });
+  document.addEventListener("htmx:afterSwap", function () {
+    var queue = document.getElementById("desk-queue");
+    if (!kept || !queue) { return; }
+    var chosen = kept.chosen, panel = queue.querySelector("details.desk-bulk");
+    queue.querySelectorAll("input[name=leads]").forEach(function (box) {
+      box.checked = chosen.indexOf("leads=" + box.value) >= 0;
+    });
+    queue.querySelectorAll("#desk-bulk select").forEach(function (select) {
+      if (!chosen.some(function (c) { return c.indexOf(select.name + "=") === 0; })) { return; }
+      Array.prototype.forEach.call(select.options, function (option) {
+        option.selected = chosen.indexOf(select.name + "=" + option.value) >= 0;
+      });
+    });
+    if (panel && kept.open) { panel.open = true; }
+    kept = null;
+  });
   // A key can land while a live re-read is swapping the queue in: make sure htmx has wired
   // the element (idempotent), so the click is htmx's request, never a full page load.
   function press(el) {

@@ -96,6 +96,42 @@ def test_a_manager_assigns_by_click_and_keyboard_and_everyone_sees_it_live(brows
         ctx.close()
 
 
+def test_a_bulk_choice_in_progress_survives_a_lead_arriving_live(browser, live_url, team):
+    from routing.desk.services import lead_send_to_skim
+
+    leads = _queue(team, 3)
+    reps = [
+        make_rep(team=team, user__first_name=f"Rep{i}", user__last_name="Seller") for i in range(3)
+    ]
+    manager = make_manager(teams=[team])
+    ctx, desk = open_live(browser, live_url, manager, "/desk/")
+    desk.check(f"#desk-row-{leads[0].pk} input[name=leads]")
+    desk.check(f"#desk-row-{leads[2].pk} input[name=leads]")
+    desk.locator("details.desk-bulk summary").click()
+    desk.select_option("#bulk-reps", [str(reps[1].pk), str(reps[2].pk)])
+    # Another manager sends a lead back to the queue: every desk re-reads it, live.
+    back = LeadFactory(status=LeadState.ASSIGNED, owner=reps[0], team=team, first_name="Back")
+    lead_send_to_skim(manager=make_manager(teams=[team]), lead_id=back.pk, reason="Wrong rep")
+    expect(desk.locator(f"#desk-row-{back.pk}")).to_be_visible(timeout=2_000)
+    checked = desk.locator("#desk-queue input[name=leads]:checked")
+    expect(checked).to_have_count(2)
+    assert sorted(int(v) for v in checked.evaluate_all("els => els.map(e => e.value)")) == [
+        leads[0].pk,
+        leads[2].pk,
+    ]
+    expect(desk.locator("details.desk-bulk")).to_have_attribute("open", "")
+    chosen = desk.locator("#bulk-reps option:checked").evaluate_all("els => els.map(e => e.value)")
+    assert sorted(int(v) for v in chosen) == sorted([reps[1].pk, reps[2].pk])
+    # And the kept choice acts: spread over the two reps.
+    desk.get_by_role("button", name="Spread round-robin").click()
+    expect(desk.locator(f"#desk-row-{leads[0].pk}")).to_have_count(0)
+    owners = {Lead.objects.get(pk=lead.pk).owner_id for lead in (leads[0], leads[2])}
+    assert owners == {reps[1].pk, reps[2].pk}
+    assert Lead.objects.get(pk=leads[1].pk).status == LeadState.SKIMMING
+    assert desk.evaluate("window.__sameDocument") is True
+    ctx.close()
+
+
 def test_the_desk_on_a_phone(browser, live_url, team):
     _queue(team, 3)
     for i in range(3):

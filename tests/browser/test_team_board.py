@@ -60,7 +60,10 @@ def test_the_board_follows_changes_live_and_sets_a_rep_away(browser, live_url, t
     ctx_r, _ = open_live(browser, live_url, reps[0], "/leads/mine/")
     expect(board.locator(f"#board-rep-{reps[0].pk} .presence-on")).to_be_visible(timeout=5_000)
 
-    # The manager sets Carla away from the board.
+    # The manager sets Carla away from the board, once the page is still: Ana's presence
+    # pings may still have a re-read in flight, and a click landing mid-swap would hit a
+    # form htmx has not wired up yet.
+    board.wait_for_load_state("networkidle")
     carla = board.locator(f"#board-rep-{reps[2].pk}")
     carla.get_by_role("button", name="Set away").click()
     expect(carla.locator('[data-availability="away"]')).to_be_visible(timeout=2_000)

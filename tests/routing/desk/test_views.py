@@ -169,6 +169,41 @@ def test_the_queue_filters(team, manager, client_for):
     assert f"desk-row-{low.pk}" in page and f"desk-row-{high.pk}" not in page
 
 
+def test_the_queue_filters_by_the_territories_the_engine_matched(team, manager, client_for):
+    # No rule and no pool: the engine sends both to the skim queue, recording on each lead
+    # the territories it matched (a lead in São Paulo is in both territories).
+    from routing.engine import lead_route
+    from tests.factories import TerritoryFactory
+    from tests.routing_factories import screened_lead
+
+    brazil = TerritoryFactory(name="Brazil", countries=["BR"], states=[])
+    sao_paulo = TerritoryFactory(name="São Paulo", countries=[], states=["SP"])
+    lisbon = TerritoryFactory(name="Lisbon", countries=[], states=["LX"])
+    paulista = screened_lead(team=team, country="BR", state="SP")
+    carioca = screened_lead(team=team, country="BR", state="RJ")
+    for lead in (paulista, carioca):
+        lead_route(lead=lead)
+    assert Lead.objects.get(pk=paulista.pk).territory_ids == sorted([brazil.pk, sao_paulo.pk])
+    assert Lead.objects.get(pk=carioca.pk).territory_ids == [brazil.pk]
+    client = client_for(manager)
+
+    def rows(**params):
+        page = client.get(reverse("desk:queue"), params).content.decode()
+        return {lead.pk for lead in (paulista, carioca) if f"desk-row-{lead.pk}" in page}
+
+    assert rows() == {paulista.pk, carioca.pk}
+    assert rows(territory=brazil.pk) == {paulista.pk, carioca.pk}
+    assert rows(territory=sao_paulo.pk) == {paulista.pk}
+    assert rows(territory=lisbon.pk) == set()
+    desk = client.get(reverse("desk:desk"), {"territory": sao_paulo.pk}).content.decode()
+    assert f'<option value="{sao_paulo.pk}" selected>São Paulo</option>' in desk
+    # A bad value is named on the page and dropped, never a 500.
+    bad = client.get(reverse("desk:desk"), {"territory": "SP"})
+    assert bad.status_code == 200 and "Territory: “SP” is not a whole number." in (
+        bad.content.decode()
+    )
+
+
 def test_the_desk_page_takes_the_same_queries_for_5_and_40_leads_and_reps(
     team, manager, client_for, queries_of
 ):

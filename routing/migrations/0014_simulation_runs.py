@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0005_rep_skim_teams'),
         ('pools', '0014_report_event_indexes'),
-        ('routing', '0011_policy_rules_live_only'),
+        ('routing', '0013_rule_set_promotions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
