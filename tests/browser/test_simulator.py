@@ -137,11 +137,11 @@ def empty_celery_queue():
 
 
 @pytest.mark.worker
-def test_an_admin_tries_a_rule_change_safely_from_draft_to_comparison(
+def test_an_admin_tries_a_rule_change_safely_from_draft_to_rollback(
     browser, team, empty_celery_queue
 ):
     """Copy the live rules into a draft, change its method in the admin, replay the last
-    days, watch the progress, read the comparison."""
+    days, watch the progress, read the comparison, promote the draft, roll back."""
     from playwright.sync_api import expect
 
     from accounts.roles import Role
@@ -217,4 +217,26 @@ def test_an_admin_tries_a_rule_change_safely_from_draft_to_comparison(
             str(reps[1].pk): 4,
             str(reps[2].pk): 16,
         }
+        # 6. Convinced: promote the draft from its page, in one click after the diff.
+        first_live = RuleSet.objects.live().get()
+        page.goto(f"{live_url}/admin/routing/ruleset/{draft.pk}/change/")
+        page.get_by_role("link", name="Promote to live").click()
+        expect(page.locator("h1")).to_contain_text("Promote “Weighted Inbound” to live")
+        page.get_by_role("button", name="Promote to live").click()
+        expect(page.locator(".messagelist")).to_contain_text("is live now")
+        assert RuleSet.objects.live().get().pk == draft.pk
+        assert RoutingRule.objects.live().get().method == M.WEIGHTED
+        screenshot(page, "simulator-e2e-promoted-1366")
+        # 7. Changed their mind: roll back to the version the promotion left.
+        page.goto(f"{live_url}/admin/routing/ruleset/{first_live.pk}/change/")
+        page.get_by_role("link", name="Roll back to this version").click()
+        page.get_by_role("button", name="Roll back to this version").click()
+        expect(page.locator(".messagelist")).to_contain_text("is live now")
+        assert RuleSet.objects.live().get().pk == first_live.pk
+        assert RoutingRule.objects.live().get().method == M.ROUND_ROBIN
+        assert RuleSet.objects.get(pk=draft.pk).state == RuleSet.State.VERSION
+        # The kept replay still reads as it was run.
+        page.goto(f"{live_url}/reports/simulations/{run.pk}/")
+        expect(page.locator("h1")).to_have_text("Replay: Weighted Inbound")
+        expect(page.locator("#simulation-compare")).to_contain_text("Predicted conversion")
         context.close()
