@@ -42,7 +42,9 @@ def simulations(request):
     if request.method == "POST" and not may_run:
         raise PermissionDenied
     data = request.POST if request.method == "POST" else None
-    form = ReplayForm(data, user=request.user) if may_run else None
+    # A draft's admin page links here with the draft chosen (?draft=).
+    initial = {"draft": request.GET.get("draft")} if data is None else None
+    form = ReplayForm(data, user=request.user, initial=initial) if may_run else None
     if request.method == "POST" and form.is_valid():
         start, end = form.period()
         try:

@@ -177,9 +177,10 @@ def test_an_admin_tries_a_rule_change_safely_from_draft_to_rollback(
         draft = RuleSet.objects.get(name="Weighted Inbound")
         assert draft.rules.get().method == M.WEIGHTED
         assert RoutingRule.objects.live().get().method == M.ROUND_ROBIN
-        # 3. A replay of the last three days, queued (no worker yet).
-        page.goto(f"{live_url}/reports/simulations/")
-        page.select_option("#id_draft", str(draft.pk))
+        # 3. A replay of the last three days, queued (no worker yet), from the draft's page.
+        page.goto(f"{live_url}/admin/routing/ruleset/{draft.pk}/change/")
+        page.get_by_role("link", name="Replay it on past leads").click()
+        expect(page.locator("#id_draft")).to_have_value(str(draft.pk))
         today = timezone.localdate()
         page.fill("#id_first_day", (today - timedelta(days=3)).isoformat())
         page.fill("#id_last_day", today.isoformat())

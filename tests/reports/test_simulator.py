@@ -289,3 +289,12 @@ def test_without_any_closed_lead_before_the_period_nothing_is_predicted(team, ad
     assert p["draft"].assigned == 2
     assert p["draft"].conversion is None and p["draft"].expected_won is None  # not 0%
     assert p["draft"].speed is None and p["draft"].speed_unknown == 2
+
+
+def test_a_drafts_admin_page_links_to_the_form_with_the_draft_chosen(run, client, admin_user):
+    client.force_login(admin_user)
+    admin_page = client.get(f"/admin/routing/ruleset/{run.draft_id}/change/").content.decode()
+    link = f"{reverse('reports:simulations')}?draft={run.draft_id}"
+    assert f'href="{link}"' in admin_page and "Replay it on past leads" in admin_page
+    form = client.get(link).content.decode()
+    assert f'<option value="{run.draft_id}" selected>All to b</option>' in form
