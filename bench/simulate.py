@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadroute.settings")
 os.environ.setdefault("SECRET_KEY", "bench-only")
 os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("STATIC_MANIFEST", "false")  # the run's page renders unbuilt assets
 
 import django  # noqa: E402
 from _results import result  # noqa: E402
@@ -200,8 +201,56 @@ def main():
                 goal="< 30 s at 10,000 leads",
                 met=seconds < 30 if args.leads >= 10_000 else None,
             )
+        kept_run(start=start, end=end, draft=draft, n_leads=args.leads)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def kept_run(*, start, end, draft, n_leads: int) -> None:
+    """The Celery task's work, in process: both replays, progress saved, every lead's row
+    kept; then the run's page and its CSV as an admin reads them."""
+    from django.test import Client
+
+    from accounts.models import User
+    from routing.models import SimulationLead, SimulationRun
+    from routing.simulator.book import ASSUMPTIONS
+    from routing.simulator.runs import simulation_run_execute
+
+    admin = User.objects.create_superuser("bench-admin", password="x")
+    # Queued as simulation_run_create does, without publishing a task (the bench is the worker).
+    run = SimulationRun.objects.create(
+        created_by=admin,
+        draft=draft,
+        draft_name=draft.name,
+        live_id=draft.copied_from_id,
+        live_name="Live rules",
+        start=start,
+        end=end,
+        assumptions=list(ASSUMPTIONS),
+    )
+    started = time.perf_counter()
+    state = simulation_run_execute(run_id=run.pk)
+    seconds = time.perf_counter() - started
+    rows = SimulationLead.objects.filter(run=run).count()
+    print(f"\nkept run: {state}, both sets replayed and {rows} rows kept in {seconds:.2f}s")
+    result(f"kept replay run {rows} leads (task's work)", seconds, "s")
+    client = Client()
+    client.force_login(admin)
+    for label, url in (
+        ("run page", f"/reports/simulations/{run.pk}/"),
+        ("run page, changed only, page 3", f"/reports/simulations/{run.pk}/?changed=on&page=3"),
+        ("CSV of every lead", f"/reports/simulations/{run.pk}/leads.csv"),
+    ):
+        started = time.perf_counter()
+        response = client.get(url, secure=True)  # production settings redirect to HTTPS
+        size = (
+            len(b"".join(response.streaming_content))
+            if response.streaming
+            else len(response.content)
+        )
+        seconds = time.perf_counter() - started
+        print(f"  {label}: {response.status_code}, {size / 1024:.0f} kB in {seconds * 1000:.0f} ms")
+        result(f"{label} ({n_leads} leads)", seconds * 1000, "ms")
 
 
 if __name__ == "__main__":

@@ -168,6 +168,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 SWEEP_INTERVAL_SECONDS = env.int("SWEEP_INTERVAL_SECONDS", default=30)
 # A lead waiting for intake this long has lost its drain; the sweep publishes another.
 INTAKE_SWEEP_GRACE_SECONDS = env.int("INTAKE_SWEEP_GRACE_SECONDS", default=30)
+# A replay (routing.simulator.runs) silent this long while "running" lost its worker: the
+# sweep marks it failed.
+SIMULATOR_STALE_MINUTES = env.int("SIMULATOR_STALE_MINUTES", default=10)
 # E-mail (escalation's reminders and alerts): EMAIL_URL as django-environ reads it, e.g.
 # smtp+tls://user:password@smtp.example.com:587; the console unless set (`make run`).
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))  # sets EMAIL_BACKEND, HOST…

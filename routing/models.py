@@ -11,6 +11,7 @@ from .escalation.models import EmailMute, Notification, PoolAgingPolicy, SlaPoli
 from .offers.models import Offer, OfferResponse
 from .rules.conditions import ConditionError, conditions_validate
 from .rules.models import RoutingRuleQuerySet, RuleSet, RuleSetPromotion, live_rule_set_id
+from .simulator.models import SimulationLead, SimulationRun
 from .webhooks.models import WebhookDelivery, WebhookSubscription
 
 __all__ = [
@@ -30,6 +31,8 @@ __all__ = [
     "WebhookSubscription",
     "RuleSet",
     "RuleSetPromotion",
+    "SimulationLead",
+    "SimulationRun",
 ]
 
 

@@ -5,6 +5,7 @@ from .intake.kick import intake_kick
 from .models import Heartbeat
 from .offers.services import offers_expire_due
 from .offers.tasks import offers_expire_due as offers_expire_due_task
+from .simulator.runs import simulation_runs_stale_fail
 
 
 def sweep_run() -> dict:
@@ -25,5 +26,12 @@ def sweep_run() -> dict:
     expired, finished = offers_expire_due()
     if not finished:
         offers_expire_due_task.apply_async()
+    # Replays whose worker died: failed, never "running" for ever.
+    replays_failed = simulation_runs_stale_fail(now=now)
     Heartbeat.objects.update_or_create(name=Heartbeat.SWEEP, defaults={"beat_at": now})
-    return {"ran_at": now.isoformat(), "intake_overdue": overdue, "offers_expired": expired}
+    return {
+        "ran_at": now.isoformat(),
+        "intake_overdue": overdue,
+        "offers_expired": expired,
+        "replays_failed": replays_failed,
+    }

@@ -5,6 +5,7 @@ from .escalation.tasks import escalation_sweep, notifications_email  # noqa: F40
 from .intake import drain
 from .intake.kick import intake_drain  # noqa: F401  (registered here for the worker)
 from .offers.tasks import offer_expire, offers_expire_due  # noqa: F401  (likewise)
+from .simulator.runs import simulation_run  # noqa: F401  (likewise)
 from .webhooks.kick import webhooks_drain  # noqa: F401  (likewise)
 from .webhooks.tasks import webhooks_prune  # noqa: F401  (likewise)
 

@@ -34,14 +34,21 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from leadroute.asgi import application
-from leadroute.shared.live import board_group, pool_group, team_group, user_group
+from leadroute.shared.live import (
+    board_group,
+    pool_group,
+    simulation_group,
+    team_group,
+    user_group,
+)
 from pools.capture.apikeys import apikey_create
 from pools.capture.imports.services import import_job_create
 from pools.capture.webhooks.secrets import hook_create
 from pools.lifecycle import LeadState
 from pools.models import InboundHook
-from routing.models import Offer, RoutingRule
+from routing.models import Offer, RoutingRule, SimulationRun
 from routing.simulator.drafts import rule_set_copy_live
+from routing.simulator.runs import simulation_run_execute
 from tests.factories import (
     LeadFactory,
     LeadSourceFactory,
@@ -118,6 +125,12 @@ MATRIX: dict[str, Row] = {
     "reports:offers": Row(GET, "", "login 403 403 200 200 200 login 403"),
     "reports:escalations": Row(GET, "", "login 403 403 200 200 200 login 403"),
     "reports:ab": Row(GET, "", "login 403 403 200 200 200 login 403"),
+    # Rule replays: managers read their teams' runs; only admins (or staff who may change
+    # rules) start or cancel one.
+    "reports:simulations": Row(GET, "", "login 403 403 200 200 200 login 403"),
+    "reports:simulation": Row(GET, "run_id=run", "login 403 403 200 404 200 login 403"),
+    "reports:simulation_csv": Row(GET, "run_id=run", "login 403 403 200 404 200 login 403"),
+    "reports:simulation_cancel": Row(POST, "run_id=run", "login 403 403 403 404 302 login 403"),
     # Notifications: everyone signed in has their own (no one reads another's).
     "routing:notifications": Row(GET, "", "login 200 200 200 200 200 login 200"),
     "routing:notifications_read": Row(POST, "", "login 302 302 302 302 302 login 302"),
@@ -257,6 +270,19 @@ def world(django_db_setup, django_db_blocker):
             "stranger": UserFactory().pk,
             **{f"user.{role}": user.pk for role, user in users.items()},
         }
+        # A replay of team A (no leads: done at once, nothing published to a broker).
+        draft = rule_set_copy_live(name="Matrix replay draft")
+        run = SimulationRun.objects.create(
+            created_by=users["admin"],
+            draft=draft,
+            draft_name=draft.name,
+            live_id=draft.copied_from_id,
+            start=now - timedelta(days=7),
+            end=now,
+            team=team_a,
+        )
+        simulation_run_execute(run_id=run.pk)
+        objects["run"] = run.pk
         clients = {"anonymous": Client(), "key_b": Client(HTTP_AUTHORIZATION=f"Bearer {key_b}")}
         for role, user in users.items():
             clients[role] = Client()
@@ -311,7 +337,8 @@ def test_every_role_gets_the_expected_answer_from_every_url(world):
 # Websocket groups: which roles' sockets get a frame sent to the group. Each role opens
 # the live socket twice, on a page of pool A and of pool B (`?pool=`); "refused" is a
 # socket that does not open (no session: anonymous, an API key).
-# The pool A page's socket also asks for the team board (`&board=1`).
+# The pool A page's socket also asks for the team board (`&board=1`) and team A's replay
+# (`&simulation=`).
 #                   anonymous rep rep_b manager manager_b admin key_b skimmer
 WS_MATRIX = {
     "own user": "refused yes yes yes yes yes refused yes",
@@ -325,6 +352,8 @@ WS_MATRIX = {
     # The team board's pings: the managers of the team (and admins), whoever else asks.
     "board A": "refused no no yes no yes refused no",
     "board B": "refused no no no yes yes refused no",
+    # A replay's page (team A's run): who may read the run.
+    "simulation A": "refused no no yes no yes refused no",
 }
 
 
@@ -338,6 +367,7 @@ def _groups(objects: dict, role: str) -> dict[str, str]:
         "pool B": pool_group(objects["pool_b"]),
         "board A": board_group(objects["team_a"]),
         "board B": board_group(objects["team_b"]),
+        "simulation A": simulation_group(objects["run"]),
     }
 
 
@@ -346,7 +376,7 @@ async def _sockets(client: Client, objects: dict) -> list[WebsocketCommunicator]
     if "sessionid" in client.cookies:
         headers.append((b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()))
     sockets = []
-    for pool, board in (("pool", "&board=1"), ("pool_b", "")):
+    for pool, board in (("pool", f"&board=1&simulation={objects['run']}"), ("pool_b", "")):
         path = f"/ws/live/?pool={objects[pool]}{board}"
         socket = WebsocketCommunicator(application, path, headers)
         if not (await socket.connect())[0]:

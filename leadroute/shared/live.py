@@ -46,6 +46,11 @@ def board_group(team_id: int) -> str:
     return f"board.{team_id}"
 
 
+def simulation_group(run_id: int) -> str:
+    """A kept replay's page (routing.simulator.runs): its progress and its end."""
+    return f"simulation.{run_id}"
+
+
 def live_signal(event: str) -> str:
     """A frame part that makes the page fire `event` on <body> (static/js/app.js), so the
     parts listening (hx-trigger="… from:body") re-fetch themselves from the server."""

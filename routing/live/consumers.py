@@ -11,6 +11,7 @@ from leadroute.shared.live import (
     board_changed_on_commit,
     board_group,
     pool_group,
+    simulation_group,
     team_group,
     user_group,
 )
@@ -32,14 +33,25 @@ def _requested_pool(scope) -> int | None:
         return None
 
 
+def _requested_simulation(scope) -> int | None:
+    values = _query(scope).get("simulation", [])
+    try:
+        return int(values[0]) if values else None
+    except ValueError:
+        return None
+
+
 def _requested_board(scope) -> bool:
     return _query(scope).get("board", [""])[0] == "1"
 
 
 @database_sync_to_async
-def _groups_for(user, pool_id: int | None = None, board: bool = False) -> list[str]:
+def _groups_for(
+    user, pool_id: int | None = None, board: bool = False, simulation_id: int | None = None
+) -> list[str]:
     from accounts.selectors import teams_managed_by
     from pools.pull.selectors import pools_viewable_by
+    from routing.simulator.selectors import simulation_runs_visible_to
 
     groups = [user_group(user.pk)]
     # A pool page's socket also joins the pool's group — only if the user may open the
@@ -56,6 +68,12 @@ def _groups_for(user, pool_id: int | None = None, board: bool = False) -> list[s
     # The team board's socket: the boards of the teams the user manages, as the page.
     if board:
         groups += [board_group(team_id) for team_id in managed]
+    # A replay's page: its progress, for whoever may read the run (the page's check).
+    if (
+        simulation_id is not None
+        and simulation_runs_visible_to(user=user).filter(pk=simulation_id).exists()
+    ):
+        groups.append(simulation_group(simulation_id))
     return groups
 
 
@@ -110,9 +128,10 @@ class LiveConsumer(AsyncWebsocketConsumer):
             return
         self.pool_id = _requested_pool(self.scope)
         self.board = _requested_board(self.scope)
+        self.simulation_id = _requested_simulation(self.scope)
         session = self.scope.get("session")
         self.session_key = getattr(session, "session_key", None)
-        self.groups_joined = await _groups_for(user, self.pool_id, self.board)
+        self.groups_joined = await _groups_for(user, self.pool_id, self.board, self.simulation_id)
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         self.user_id = user.pk
@@ -154,7 +173,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
         user = await _session_user(self.session_key)
         if await self._session_over(user):
             return
-        groups = await _groups_for(user, self.pool_id, self.board)
+        groups = await _groups_for(user, self.pool_id, self.board, self.simulation_id)
         for group in set(self.groups_joined) - set(groups):
             await self.channel_layer.group_discard(group, self.channel_name)
         for group in set(groups) - set(self.groups_joined):

@@ -8,12 +8,22 @@ from decimal import Decimal
 from .base import Candidate, Choice, LeadSnapshot, Options, waited_key
 
 
+def smoothed_rate(*, won: int, closed: int, prior: float, min_sample: int) -> float:
+    """(won + m·prior) / (closed + m): a few closed leads move a rep's rate off the prior
+    only a little; many move it to their own. The simulator's predicted conversion uses it
+    too (reports.simulator.predict)."""
+    m = max(min_sample, 1)
+    return (won + m * prior) / (closed + m)
+
+
 def smoothed_rates(candidates: list[Candidate], min_sample: int) -> dict[int, float]:
     won = sum(c.won for c in candidates)
     closed = sum(c.closed for c in candidates)
     prior = won / closed if closed else 0.0
-    m = max(min_sample, 1)
-    return {c.rep_id: (c.won + m * prior) / (c.closed + m) for c in candidates}
+    return {
+        c.rep_id: smoothed_rate(won=c.won, closed=c.closed, prior=prior, min_sample=min_sample)
+        for c in candidates
+    }
 
 
 def performance_ranked(candidates: list[Candidate], min_sample: int) -> list[Candidate]:
