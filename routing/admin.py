@@ -26,6 +26,7 @@ from .simulator.promote import (
     rule_set_rollback,
     rule_set_switch_preview,
 )
+from .simulator.selectors import simulation_may_run
 from .webhooks import admin as webhooks_admin  # noqa: F401  (likewise)
 
 
@@ -315,6 +316,7 @@ class RuleSetAdmin(admin.ModelAdmin):
                 **(extra_context or {}),
                 **rule_set_history(rule_set=rule_set),
                 "may_switch": rule_set.state != RuleSet.State.LIVE and self._may_switch(request),
+                "may_replay": simulation_may_run(user=request.user),
             }
         return super().change_view(request, object_id, form_url, extra_context)
 

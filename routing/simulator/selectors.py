@@ -17,10 +17,16 @@ RUN_PERMISSION = "routing.change_routingrule"
 
 
 def simulation_may_run(*, user) -> bool:
-    """Admins, and staff allowed to change routing rules (they edit the drafts too)."""
+    """Admins, and managers who are staff allowed to change routing rules (they edit the
+    drafts too): a replay is of teams they manage, read on the report pages, which are
+    managers' and admins'."""
     if has_role(user, Role.ADMIN):
         return True
-    return bool(getattr(user, "is_staff", False) and user.has_perm(RUN_PERMISSION))
+    return bool(
+        has_role(user, Role.MANAGER)
+        and getattr(user, "is_staff", False)
+        and user.has_perm(RUN_PERMISSION)
+    )
 
 
 def simulation_teams_for(*, user) -> QuerySet[Team] | None:

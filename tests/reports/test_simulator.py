@@ -191,6 +191,24 @@ def test_staff_allowed_to_change_rules_may_start_a_replay_of_their_teams(run, cl
     assert "Team: Choose one of your teams." in response.content.decode()
 
 
+def test_staff_allowed_to_change_rules_but_managing_no_team_are_not_offered_a_replay(run, client):
+    from django.contrib.auth.models import Permission
+
+    from routing.simulator.selectors import simulation_may_run
+    from tests.factories import UserFactory
+
+    editor = UserFactory(is_staff=True)
+    editor.user_permissions.add(
+        Permission.objects.get(codename="change_routingrule"),
+        Permission.objects.get(codename="view_ruleset"),
+    )
+    assert simulation_may_run(user=editor) is False
+    client.force_login(editor)
+    draft_page = client.get(reverse("admin:routing_ruleset_change", args=[run.draft_id]))
+    assert draft_page.status_code == 200
+    assert "Replay it on past leads" not in draft_page.content.decode()
+
+
 def test_the_new_replay_form_says_what_is_wrong_and_queues_nothing(run, client, admin_user):
     client.force_login(admin_user)
     url = reverse("reports:simulations")
