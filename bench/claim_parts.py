@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from pools.models import Lead, Pool
 from pools.pull.claim import LOCK_TIMEOUT, pool_claim_next
-from pools.pull.claim_functions import CLAIM_NEXT
+from pools.pull.claim_functions import CLAIM_NEXT, FILTER_NAMES, VERDICT_LENGTH
 
 CORE = "lr_bench_claim_core"
 CORE_SQL = f"""
@@ -102,6 +102,8 @@ def main() -> None:
             cursor.execute("CHECKPOINT")
         pool_claim_next(user=reps[0], pool_id=pools["service"].pk)  # installs, warms
 
+        unfiltered = (None,) * len(FILTER_NAMES)  # claim next with no filter, as the service's
+
         def run(side):
             pool_id = pools[side].pk
 
@@ -114,9 +116,9 @@ def main() -> None:
                         if side == "service":
                             pool_claim_next(user=user, pool_id=pool_id)
                         elif side == "function":
-                            params = (user.pk, timezone.now(), LOCK_TIMEOUT, pool_id)
+                            params = (user.pk, timezone.now(), LOCK_TIMEOUT, pool_id, *unfiltered)
                             cursor.execute(CLAIM_NEXT.call, params)
-                            assert cursor.fetchone()[13]
+                            assert cursor.fetchone()[VERDICT_LENGTH] is not None  # the lead id
                         elif side == "core":
                             cursor.execute(CORE_CALL, (user.pk, timezone.now(), pool_id))
                             assert cursor.fetchone()[0]
