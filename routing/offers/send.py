@@ -78,6 +78,10 @@ def offer_timer_start(*, offer_id: int, seconds: float) -> None:
     fast path: the expiry lives in the row, and the beat sweep expires whatever is due, so
     a lost task or a dead worker delays it by one sweep interval at most. (Not run by
     CELERY_TASK_ALWAYS_EAGER: an eager countdown would expire the offer at once.)"""
+    if current_app.conf.task_always_eager:
+        # send_task would ignore eagerness and leave the message in the broker for
+        # whichever worker starts next, to expire an offer that is not this one.
+        return
     transaction.on_commit(partial(_publish, offer_id=offer_id, seconds=seconds))
 
 
