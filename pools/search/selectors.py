@@ -26,14 +26,16 @@ def leads_search(
     source: LeadSource | None = None,
     team: Team | None = None,
 ) -> QuerySet[Lead]:
-    """The leads `user` manages (`leads_managed_by`) that match, newest first.
+    """The leads `user` manages (`leads_managed_by`) that match, newest first — not test
+    leads (an ad form's "send test data"): nobody's work, as on the Unqualified list; admins
+    find them in the admin.
 
     `text` matches name, e-mail and company, case-insensitively, every word somewhere; text
     that looks like a phone number matches the phone's digits, whatever the punctuation
     (phones are stored in E.164, "+" and digits, so "(11) 91234-5678" finds +5511912345678,
     and "020 7946 0958" finds +442079460958).
     """
-    leads = leads_managed_by(user=user)
+    leads = leads_managed_by(user=user).real()
     if text.strip():
         leads = leads.filter(_text_match(text))
     if state:

@@ -99,6 +99,14 @@ def test_a_manager_sees_their_teams_leads_newest_first(manager, cast):
     assert names(leads_search(user=manager)) == ["Carla", "Bruno", "Ana"]
 
 
+def test_test_leads_are_left_out_for_managers_and_admins(manager, admin_user, team, cast):
+    # An ad platform's "send test data": rejected by screening, nobody's work.
+    lead(team=team, first_name="Tess", status=LeadState.REJECTED, is_test=True)
+    assert names(leads_search(user=manager)) == ["Carla", "Bruno", "Ana"]
+    assert "Tess" not in names(leads_search(user=admin_user, text="Tess"))
+    assert names(leads_search(user=manager, state=LeadState.REJECTED)) == []
+
+
 def test_a_manager_of_another_team_sees_none_of_this_teams_leads(other_team, cast):
     stranger = make_manager(teams=[other_team])
     assert names(leads_search(user=stranger)) == ["Otto", "Dora"]
