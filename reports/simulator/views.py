@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.decorators import role_required
 from accounts.roles import Role
 from leadroute.shared.csv_export import csv_stream
-from reports.registry import report_page, report_pages
+from reports.registry import page_for, report_page, report_pages
 from routing.models import SimulationRun
 from routing.simulator.runs import RunRefused, simulation_run_cancel, simulation_run_create
 from routing.simulator.selectors import simulation_may_run, simulation_runs_visible_to
@@ -61,13 +61,17 @@ def simulations(request):
             return redirect("reports:simulation", run.pk)
     runs = simulation_runs_visible_to(user=request.user).select_related("team", "created_by")
     context = {
-        "page": next(p for p in report_pages() if p.key == "simulations"),
-        "pages": report_pages(),
+        **_tabs(),
         "form": form,
         "runs": runs[:RUNS_LISTED],
         "may_run": may_run,
     }
     return render(request, "reports/simulator/runs.html", context)
+
+
+def _tabs() -> dict:
+    """The report tabs, with this page's chosen."""
+    return {"page": page_for("simulations"), "pages": report_pages()}
 
 
 def _visible_run(request, run_id: int) -> SimulationRun:
@@ -82,8 +86,7 @@ def simulation(request, run_id: int):
     bar, and the run's end has the page re-read `#simulation-body` (htmx)."""
     run = _visible_run(request, run_id)
     context = {
-        "page": next(p for p in report_pages() if p.key == "simulations"),
-        "pages": report_pages(),
+        **_tabs(),
         "run": run,
         "may_cancel": not run.is_finished and simulation_may_run(user=request.user),
     }

@@ -8,6 +8,7 @@ import redis
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
+from django.db import connection
 from django.test import Client
 
 from leadroute.asgi import application
@@ -55,6 +56,15 @@ def _world() -> tuple[SimulationRun, bytes]:
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 async def test_a_real_worker_runs_the_replay_and_its_page_watches_it_progress():
+    try:
+        await _replay_watched()
+    finally:
+        # sync_to_async's thread keeps its own connection: closed, or the test database
+        # cannot be dropped at the end of a run that ends with this test.
+        await sync_to_async(lambda: connection.close())()
+
+
+async def _replay_watched():
     run, cookie = await sync_to_async(_world)()
     headers = [(b"origin", b"http://127.0.0.1:8000"), (b"host", b"127.0.0.1:8000")]
     headers.append((b"cookie", cookie))
