@@ -3,19 +3,23 @@
     make bench ARGS="bench/claim_parts.py [--claimers 50] [--rounds 8]"
 
 bench/pool.py compares the claim service with a bare conditional UPDATE; this splits the
-difference. Four sides, each "Claim next" on a blind pool of its own with the default
+difference. Five sides, each "Claim next" on a blind pool of its own with the default
 settings (bare UPDATEs: by id, as bench/pool.py's), run by the same 50 processes on kept
 connections in alternating rounds (the order reversed every other round), samples pooled:
 
-1. service — `pool_claim_next`: the role check, the claim function, the Lead built from
-   its row, the live "lead left" frame queued;
-2. function — the same claim function, one execute and fetch (no Lead, no frame);
-3. core — pick (`FOR UPDATE SKIP LOCKED`, the pool's order), the conditional UPDATE and
+1. service — `pool_claim_next`: the role check, the claim function and its event's
+   announcement in one transaction, the Lead built from its row, then the live frames
+   (the pool's "lead left", the team board's ping) through the channel layer;
+2. committed — the claim function and its event's announcement (the webhook outbox's
+   statement) in one transaction, as the service commits them: no Lead, no frame;
+3. function — the same claim function alone, one execute and fetch in autocommit;
+4. core — pick (`FOR UPDATE SKIP LOCKED`, the pool's order), the conditional UPDATE and
    the claimed event, in a function without the pull rules (caps, scope, reserved
    sources, cooldown, calling hours): what any claim must do;
-4. UPDATE — the bare conditional UPDATE, the floor of bench/pool.py.
+5. UPDATE — the bare conditional UPDATE, the floor of bench/pool.py.
 
-service − function is the service's Python; function − core the pull rules in PostgreSQL;
+service − committed is the live frames (and the Lead); committed − function the
+transaction's round trips and the outbox; function − core the pull rules in PostgreSQL;
 core − UPDATE what picking a lead and logging the claim cost over the floor.
 """
 
@@ -31,6 +35,7 @@ from django.db import connection
 from django.utils import timezone
 
 from pools.models import Lead, Pool
+from pools.pull import claim
 from pools.pull.claim import LOCK_TIMEOUT, pool_claim_next
 from pools.pull.claim_functions import CLAIM_NEXT, FILTER_NAMES, VERDICT_LENGTH
 
@@ -81,7 +86,7 @@ def main() -> None:
     args = parser.parse_args()
     n, per, rounds = args.claimers, args.claims_per_rep, args.rounds
     team, sources, _big, reps = setup(100_000, n)
-    sides = ["service", "function", "core", "UPDATE"]
+    sides = ["service", "committed", "function", "core", "UPDATE"]
     stamp = time.time_ns()
     pools = {
         side: Pool.objects.create(
@@ -94,7 +99,7 @@ def main() -> None:
     }
     try:
         for side, pool in pools.items():
-            make_leads(pool, team, sources, n * per * (rounds + 1) + 1, prefix=f"p{side[0]}")
+            make_leads(pool, team, sources, n * per * (rounds + 1) + 1, prefix=f"p-{side}-")
         by_id = list(Lead.objects.filter(pool=pools["UPDATE"]).values_list("id", flat=True))
         with connection.cursor() as cursor:
             cursor.execute(CORE_SQL)
@@ -115,6 +120,9 @@ def main() -> None:
                         start = time.perf_counter()
                         if side == "service":
                             pool_claim_next(user=user, pool_id=pool_id)
+                        elif side == "committed":
+                            params = (user.pk, timezone.now(), LOCK_TIMEOUT, pool_id, *unfiltered)
+                            assert claim._call(CLAIM_NEXT, params)[VERDICT_LENGTH] is not None
                         elif side == "function":
                             params = (user.pk, timezone.now(), LOCK_TIMEOUT, pool_id, *unfiltered)
                             cursor.execute(CLAIM_NEXT.call, params)
