@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from accounts.models import RepProfile
 
 from ..models import PoolAgingPolicy, SlaPolicy, SlaStep
-from ..rules.lineage import rule_ancestors
+from ..rules.lineage import rule_families
 from .models import minutes_label
 
 
@@ -17,8 +17,9 @@ from .models import minutes_label
 class Policies:
     sla: dict[int, list[SlaPolicy]]  # team id -> its active policies, narrowest first
     aging: dict[int, PoolAgingPolicy]  # pool id -> its active aging policy
-    # policy's rule id -> it and the rules it was copied from: a promotion re-points the
-    # policy to the new live copy, and leads the earlier rule placed stay covered.
+    # policy's rule id -> the same rule in every set (routing.rules.lineage): a promotion
+    # or a rollback re-points the policy, and the leads the rule's other selves placed
+    # stay covered.
     lineage: dict[int, set[int]] = field(default_factory=dict)
 
     @classmethod
@@ -33,11 +34,7 @@ class Policies:
             for p in PoolAgingPolicy.objects.filter(is_active=True).select_related("rule")
         }
         named = sorted({p.rule_id for ps in sla.values() for p in ps if p.rule_id})
-        lineage = {
-            rule_id: {rule_id, *ancestors}
-            for rule_id, ancestors in rule_ancestors(rule_ids=named).items()
-        }
-        return cls(sla=sla, aging=aging, lineage=lineage)
+        return cls(sla=sla, aging=aging, lineage=rule_families(rule_ids=named))
 
     def for_lead(self, *, team_id: int | None, rule_id: int | None, source_id, score: int):
         """The narrowest active policy of the lead's team that fits it, or None."""

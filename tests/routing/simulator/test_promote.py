@@ -177,6 +177,14 @@ def test_policies_naming_a_live_rule_follow_it_into_the_new_set_and_back(
     sla.refresh_from_db()
     aging.refresh_from_db()
     assert (sla.rule, aging.rule) == (live_rules["vip"], live_rules["catch_all"])
+    # Back on the original, the policy still covers the leads its copy placed while live.
+    policies = Policies.load()
+    copy = _copy(draft, live_rules["vip"])
+    assert policies.for_lead(team_id=team.pk, rule_id=copy.pk, source_id=None, score=0)
+    assert policies.for_lead(team_id=team.pk, rule_id=live_rules["vip"].pk, source_id=None, score=0)
+    assert not policies.for_lead(
+        team_id=team.pk, rule_id=_copy(draft, live_rules["catch_all"]).pk, source_id=None, score=0
+    )
 
 
 def test_a_policy_naming_a_rule_the_draft_removed_refuses_the_switch_whole(
