@@ -212,21 +212,13 @@ def kept_run(*, start, end, draft, n_leads: int) -> None:
     from django.test import Client
 
     from accounts.models import User
-    from routing.models import SimulationLead, SimulationRun
-    from routing.simulator.book import ASSUMPTIONS
-    from routing.simulator.runs import simulation_run_execute
+    from routing.models import SimulationLead
+    from routing.simulator.runs import simulation_run_create, simulation_run_execute
 
     admin = User.objects.create_superuser("bench-admin", password="x")
-    # Queued as simulation_run_create does, without publishing a task (the bench is the worker).
-    run = SimulationRun.objects.create(
-        created_by=admin,
-        draft=draft,
-        draft_name=draft.name,
-        live_id=draft.copied_from_id,
-        live_name="Live rules",
-        start=start,
-        end=end,
-        assumptions=list(ASSUMPTIONS),
+    # Queued without a task: the bench is the worker.
+    run = simulation_run_create(
+        user=admin, draft=draft, start=start, end=end, team=None, send=False
     )
     started = time.perf_counter()
     state = simulation_run_execute(run_id=run.pk)

@@ -15,26 +15,16 @@ class ReportPage:
     question: str  # what the page answers, in a manager's words (the index shows it)
     view: Callable
     order: int
-    # The page is a report over the shared filters (period, team, source) with CSV tables
-    # (reports.pages.report_render); False: a page of its own kind (the rule replays).
-    shared_filters: bool = True
 
 
 _PAGES: dict[str, ReportPage] = {}
 
 
-def report_page(*, key: str, title: str, question: str, order: int, shared_filters: bool = True):
+def report_page(*, key: str, title: str, question: str, order: int):
     """Register the decorated view as the report page `key`."""
 
     def register(view: Callable) -> Callable:
-        _PAGES[key] = ReportPage(
-            key=key,
-            title=title,
-            question=question,
-            view=view,
-            order=order,
-            shared_filters=shared_filters,
-        )
+        _PAGES[key] = ReportPage(key=key, title=title, question=question, view=view, order=order)
         return view
 
     return register

@@ -176,7 +176,8 @@ class RoutingRuleAdmin(admin.ModelAdmin):
     def get_changelist_instance(self, request):
         changelist = super().get_changelist_instance(request)
         picked = request.GET.get("rule_set__id__exact", "")
-        if RuleSet.objects.filter(pk=picked if picked.isdigit() else None, state="version"):
+        versions = RuleSet.objects.filter(state=RuleSet.State.VERSION)
+        if picked.isdigit() and versions.filter(pk=picked).exists():
             changelist.list_editable = ()
         return changelist
 

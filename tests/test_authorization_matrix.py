@@ -46,9 +46,9 @@ from pools.capture.imports.services import import_job_create
 from pools.capture.webhooks.secrets import hook_create
 from pools.lifecycle import LeadState
 from pools.models import InboundHook
-from routing.models import Offer, RoutingRule, SimulationRun
+from routing.models import Offer, RoutingRule
 from routing.simulator.drafts import rule_set_copy_live
-from routing.simulator.runs import simulation_run_execute
+from routing.simulator.runs import simulation_run_create, simulation_run_execute
 from tests.factories import (
     LeadFactory,
     LeadSourceFactory,
@@ -272,14 +272,13 @@ def world(django_db_setup, django_db_blocker):
         }
         # A replay of team A (no leads: done at once, nothing published to a broker).
         draft = rule_set_copy_live(name="Matrix replay draft")
-        run = SimulationRun.objects.create(
-            created_by=users["admin"],
+        run = simulation_run_create(
+            user=users["admin"],
             draft=draft,
-            draft_name=draft.name,
-            live_id=draft.copied_from_id,
             start=now - timedelta(days=7),
             end=now,
             team=team_a,
+            send=False,
         )
         simulation_run_execute(run_id=run.pk)
         objects["run"] = run.pk

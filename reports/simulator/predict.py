@@ -55,7 +55,11 @@ class History:
     source_rate: dict[int | None, float]
     overall_rate: float
     median_touch: dict[int, float]  # rep -> seconds
-    any_closed: bool = True  # without a single closed lead there is nothing to predict from
+
+    @property
+    def any_closed(self) -> bool:
+        """Without a single closed lead there is nothing to predict from."""
+        return bool(self.closed)
 
     def conversion(self, rep_id: int, source_id: int | None) -> float:
         prior = self.source_rate.get(source_id, self.overall_rate)
@@ -104,7 +108,6 @@ def rep_history(*, before: datetime) -> History:
         source_rate={s: w / c for s, (w, c) in by_source.items() if c},
         overall_rate=all_won / all_closed if all_closed else 0.0,
         median_touch=median,
-        any_closed=bool(all_closed),
     )
 
 

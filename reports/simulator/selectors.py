@@ -27,6 +27,7 @@ TO_LABELS = {
     "skimming": "Skim queue",
     "offered": "Live offer",
 }
+SHORT_TO_LABELS = {"assigned": "Rep", "pooled": "Pool", "skimming": "Skim", "offered": "Offer"}
 # The per-lead filter's outcomes: where the live rules or the draft put a lead.
 OUTCOME_FILTERS = {
     "assigned": "Given to a rep",
@@ -200,12 +201,7 @@ def run_comparison(run: SimulationRun) -> dict:
         # Short series names: four legends share a phone's width.
         series=[
             charts.Series(name, [outcome(v, k) for v in VARIANTS])
-            for k, name in (
-                ("assigned", "Rep"),
-                ("pooled", "Pool"),
-                ("skimming", "Skim"),
-                ("offered", "Offer"),
-            )
+            for k, name in SHORT_TO_LABELS.items()
         ],
         share=True,
     )

@@ -30,7 +30,6 @@ RUNS_LISTED = 50
 @report_page(
     key="simulations",
     order=80,
-    shared_filters=False,
     title="Rule replays",
     question="What would a draft rule set have done with a past period's leads — beside the "
     "live rules and what really happened?",

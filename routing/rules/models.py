@@ -80,7 +80,8 @@ def live_rule_set_id() -> int:
 class RuleSetPromotion(models.Model):
     """One switch of the live rules: `rule_set` became live, replacing `replaced` (a draft
     promoted, or a former version rolled back to). `diff` is what changed, as the confirm
-    page showed it (routing.simulator.promote.rule_sets_diff), plus what was carried over."""
+    page showed it (routing.simulator.promote.rule_set_switch_preview), plus what was
+    carried over."""
 
     rule_set = models.ForeignKey(RuleSet, on_delete=models.CASCADE, related_name="promotions")
     replaced = models.ForeignKey(

@@ -8,8 +8,10 @@ from django.db import transaction
 from ..models import RoutingRule, RuleRotation, RuleSet
 from ..rules.models import live_rule_set_id
 
+# A rule's identity and bookkeeping: neither copied nor compared between sets (promote).
+RULE_BOOKKEEPING = frozenset({"id", "rule_set", "copied_from", "created_at", "updated_at"})
 # Columns a copy takes as they are; the set, the fallback link and the origin are remapped.
-_NOT_COPIED = {"id", "rule_set", "copied_from", "fallback_rule", "created_at", "updated_at"}
+_NOT_COPIED = RULE_BOOKKEEPING | {"fallback_rule"}
 
 
 def rule_set_copy(*, source: RuleSet, name: str, user=None, description: str = "") -> RuleSet:

@@ -13,6 +13,7 @@ same rule in the new set; a policy naming a rule the new set lacks refuses the s
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
@@ -29,10 +30,8 @@ from ..models import (
 )
 from ..rules.conditions import conditions_describe
 from ..rules.lineage import rules_pair
+from .drafts import RULE_BOOKKEEPING
 
-# Not compared: identity and bookkeeping. `fallback_rule` is compared through the pairing
-# (a copy's fallback names the copy of the original's target).
-_NOT_COMPARED = {"id", "rule_set", "copied_from", "created_at", "updated_at"}
 # A routing batch holds the live set's row for milliseconds; waiting longer means trouble.
 LOCK_TIMEOUT = "5s"
 # Policies that name a live rule by foreign key: re-pointed on a switch.
@@ -54,11 +53,12 @@ def _rules(rule_set: RuleSet) -> list[RoutingRule]:
 
 
 def _compared_fields():
-    """Every field a person sets on a rule, its listed reps included."""
+    """Every field a person sets on a rule, its listed reps included (`fallback_rule`
+    through the pairing: a copy's fallback names the copy of the original's target)."""
     return [
         f
         for f in RoutingRule._meta.get_fields()
-        if f.concrete and f.name not in _NOT_COMPARED and not f.auto_created
+        if f.concrete and f.name not in RULE_BOOKKEEPING and not f.auto_created
     ]
 
 
@@ -116,13 +116,6 @@ def _diff(old_rules, new_rules, pairs: dict[int, int]) -> dict:
     }
 
 
-def rule_sets_diff(*, old: RuleSet, new: RuleSet) -> dict:
-    """What `new` changes against `old`: rules added, removed, and changed field by field
-    (listed reps included), rules paired by what they were copied from."""
-    old_rules, new_rules = _rules(old), _rules(new)
-    return _diff(old_rules, new_rules, rules_pair(old=old_rules, new=new_rules))
-
-
 def _policy_moves(
     old_rules: list[RoutingRule], pairs: dict[int, int]
 ) -> tuple[list[tuple], list[str]]:
@@ -145,17 +138,40 @@ def _policy_moves(
     return moves, refusals
 
 
+@dataclass
+class _Plan:
+    """A switch from the live set to another, as the confirm page shows it and the switch
+    carries it out: rules paired by what they were copied from (routing.rules.lineage)."""
+
+    old_rules: list[RoutingRule]
+    new_rules: list[RoutingRule]
+    pairs: dict[int, int]  # new rule id -> old rule id
+    moves: list[tuple]  # (policy model, policy, new rule id)
+    refusals: list[str]
+    diff: dict  # rules added, removed, and changed field by field (listed reps included)
+
+    @classmethod
+    def of(cls, *, live: RuleSet, target: RuleSet) -> _Plan:
+        old_rules, new_rules = _rules(live), _rules(target)
+        pairs = rules_pair(old=old_rules, new=new_rules)
+        moves, refusals = _policy_moves(old_rules, pairs)
+        diff = _diff(old_rules, new_rules, pairs)
+        return cls(old_rules, new_rules, pairs, moves, refusals, diff)
+
+    @property
+    def policies(self) -> list[str]:
+        return [_policy_label(model, policy) for model, policy, _ in self.moves]
+
+
 def rule_set_switch_preview(*, rule_set: RuleSet) -> dict:
     """What the confirm page shows: the diff against the live set and the refusals."""
     live = RuleSet.objects.live().get()
-    old_rules, new_rules = _rules(live), _rules(rule_set)
-    pairs = rules_pair(old=old_rules, new=new_rules)
-    moves, refusals = _policy_moves(old_rules, pairs)
+    plan = _Plan.of(live=live, target=rule_set)
     return {
         "live": live,
-        "diff": _diff(old_rules, new_rules, pairs),
-        "policies": [_policy_label(model, policy) for model, policy, _ in moves],
-        "refusals": refusals,
+        "diff": plan.diff,
+        "policies": plan.policies,
+        "refusals": plan.refusals,
     }
 
 
@@ -224,16 +240,14 @@ def _switch(*, rule_set: RuleSet, user, was: RuleSet.State) -> RuleSetPromotion:
                     f"“{target}” is {target.get_state_display().lower()} now, not "
                     f"{RuleSet.State(was).label.lower()}."
                 )
-            old_rules, new_rules = _rules(live), _rules(target)
-            pairs = rules_pair(old=old_rules, new=new_rules)
-            moves, refusals = _policy_moves(old_rules, pairs)
-            if refusals:
-                raise PromoteError(" ".join(refusals))
-            diff = _diff(old_rules, new_rules, pairs)
-            diff["rotations"] = _rotations_carry(old_rules, new_rules, pairs)
-            for model, policy, new_rule_id in moves:
+            plan = _Plan.of(live=live, target=target)
+            if plan.refusals:
+                raise PromoteError(" ".join(plan.refusals))
+            diff = plan.diff
+            diff["rotations"] = _rotations_carry(plan.old_rules, plan.new_rules, plan.pairs)
+            for model, policy, new_rule_id in plan.moves:
                 model.objects.filter(pk=policy.pk).update(rule_id=new_rule_id)
-            diff["policies"] = [_policy_label(model, policy) for model, policy, _ in moves]
+            diff["policies"] = plan.policies
             now = timezone.now()
             diff["names"] = {"replaced": live.name, "promoted": target.name}
             # Rename the old set first: the names are unique, and the live one is "Live rules".

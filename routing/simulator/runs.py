@@ -58,9 +58,11 @@ def simulation_run_create(
     start: datetime,
     end: datetime,
     team: Team | None,
+    send: bool = True,
 ) -> SimulationRun:
     """Queue a replay of `draft` and of the live rules over the leads of [start, end) (of
-    `team`, or every team); its task is sent once the row is committed."""
+    `team`, or every team); its task is sent once the row is committed. `send=False`: no
+    task, the caller carries the run out (`simulation_run_execute`: a bench, a test)."""
     if draft.state != RuleSet.State.DRAFT:
         raise RunRefused(f"“{draft.name}” is not a draft: only drafts are replayed.")
     if end <= start:
@@ -78,7 +80,8 @@ def simulation_run_create(
             team=team,
             assumptions=list(ASSUMPTIONS),
         )
-        enqueue_on_commit(simulation_run, run.pk)
+        if send:
+            enqueue_on_commit(simulation_run, run.pk)
     return run
 
 

@@ -10,11 +10,11 @@ from django.utils import timezone
 from pools.lifecycle import LeadState
 from routing.engine import lead_route
 from routing.models import RoutingRule, RuleSet, SimulationRun
-from routing.simulator.book import ASSUMPTIONS
 from routing.simulator.drafts import rule_set_copy_live
 from routing.simulator.runs import (
     RunProgress,
     simulation_run_carry_out,
+    simulation_run_create,
     simulation_run_take,
 )
 from tests.browser.conftest import LAPTOP, PHONE, open_live, screenshot
@@ -74,16 +74,13 @@ def test_admin_watches_a_replay_progress_then_reads_the_comparison(
 ):
     start, draft = routed_month(team)
     # Queued without a task: the test plays the worker, step by step.
-    run = SimulationRun.objects.create(
-        created_by=admin_user,
+    run = simulation_run_create(
+        user=admin_user,
         draft=draft,
-        draft_name=draft.name,
-        live_id=draft.copied_from_id,
-        live_name="Live rules",
         start=start - timedelta(hours=1),
         end=timezone.now(),
         team=team,
-        assumptions=list(ASSUMPTIONS),
+        send=False,
     )
     path = f"/reports/simulations/{run.pk}/"
     contexts = []

@@ -21,7 +21,6 @@ from routing.simulator.promote import (
     rule_set_promote,
     rule_set_rollback,
     rule_set_switch_preview,
-    rule_sets_diff,
 )
 from tests.factories import PoolFactory, UserFactory, make_rep
 from tests.routing_factories import RuleFactory, screened_lead
@@ -94,17 +93,17 @@ def test_promoting_a_draft_makes_it_live_and_keeps_the_old_set_as_a_version(
 
 def test_the_diff_lists_changed_fields_in_words_and_follows_fallbacks_by_pairing(live_rules):
     draft = rule_set_copy_live(name="Draft")
-    live = RuleSet.objects.live().get()
     # An untouched copy differs from its original in nothing, its fallback included
     # (it names the copy of the original's fallback).
-    assert rule_sets_diff(old=live, new=draft) == {"added": [], "removed": [], "changed": []}
+    diff = rule_set_switch_preview(rule_set=draft)["diff"]
+    assert diff == {"added": [], "removed": [], "changed": []}
     vip = _copy(draft, live_rules["vip"])
     vip.method = M.WEIGHTED
     vip.fallback = RoutingRule.Fallback.SKIM
     vip.fallback_rule = None
     vip.conditions = [[{"field": "state", "op": "equals", "value": "RJ"}]]
     vip.save()
-    (changed,) = rule_sets_diff(old=live, new=draft)["changed"]
+    (changed,) = rule_set_switch_preview(rule_set=draft)["diff"]["changed"]
     by_field = {f["field"]: (f["before"], f["after"]) for f in changed["fields"]}
     assert by_field["Method"] == ("Round robin", "Weighted round robin (rep weights)")
     assert by_field["Fallback rule"] == ("Everyone", "—")
