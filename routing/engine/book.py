@@ -3,7 +3,7 @@
 `RepBook.load` reads every fact eligibility needs about every rep of every rule the batch
 may use (routing.engine.facts.book_facts: one round trip, whatever the number of reps or leads),
 after locking what parallel routers contend for — the rules' rotation rows, then the
-profiles of reps with a cap. From then on this router is the only one counting leads for
+profiles of reps with a cap or in a rule that picks by counts. From then on this router is the only one counting leads for
 those reps until it commits, so it counts each lead it places in memory (`RepBook.count`)
 and a cap can never be overshot, with no re-check per lead.
 """
@@ -30,6 +30,19 @@ from .eligibility import (
 from .facts import CAP_COLUMNS, book_facts, roster_sql
 
 STATEFUL = frozenset({RoutingRule.Method.ROUND_ROBIN, RoutingRule.Method.WEIGHTED})
+# Methods that pick by what placing a lead changes: open leads, leads today, the time of a
+# rep's last lead (every tie-break). Routers reading those at once would all pick the same
+# rep, so a rule assigning by one has its reps' profiles locked, as capped reps' are.
+# Round robin and weighted queue on their rotation row instead; direct has no choice.
+PICKS_BY_COUNTS = frozenset(
+    {
+        RoutingRule.Method.LOAD_BALANCED,
+        RoutingRule.Method.TOP_PERFORMER,
+        RoutingRule.Method.TERRITORY,
+        RoutingRule.Method.SKILLS,
+        RoutingRule.Method.QUOTA_FILL,
+    }
+)
 RANKS_BY_PERFORMANCE = frozenset(
     {
         RoutingRule.Method.TOP_PERFORMER,
@@ -49,6 +62,12 @@ def is_stateful(rule: RoutingRule) -> bool:
     if rule.action == RoutingRule.Action.OFFER:
         return rule.offer_method in STATEFUL_OFFERS
     return rule.method in STATEFUL
+
+
+def picks_by_counts(rule: RoutingRule) -> bool:
+    """Whether the rule assigns by facts each placement changes (its reps locked per lead).
+    An offer changes no count until it is accepted, under the accept's own locks."""
+    return rule.assign_method in PICKS_BY_COUNTS
 
 
 @dataclass
@@ -101,6 +120,7 @@ class RepBook:
         facts = book_facts(
             rosters=rosters,
             stateful=[] if eligibility_only else [r.pk for r in rules if is_stateful(r)],
+            counting=[] if eligibility_only else [r.pk for r in rules if picks_by_counts(r)],
             lead_ids=[lead.id for lead in leads if lead.id is not None],
             now=now,
             lock=lock,

@@ -184,6 +184,7 @@ def book_facts(
     *,
     rosters: dict[int, tuple[str, list]],
     stateful: list[int],
+    counting: list[int],
     lead_ids: list[int],
     now: datetime,
     lock: bool,
@@ -191,8 +192,9 @@ def book_facts(
     """Everything routing needs about the reps of several rules, in ONE round trip.
 
     `rosters`: rule id -> roster SQL (roster_sql); `stateful`: rule ids whose rotation
-    state is wanted. With `lock`, in this order: the rotation rows (by rule id), then the
-    profile rows of the reps with any cap (by id); every count is read after those locks
+    state is wanted; `counting`: rule ids whose every rep is locked (book.picks_by_counts).
+    With `lock`, in this order: the rotation rows (by rule id), then the profile rows of
+    the reps with any cap or in a counting rule (by id); every count is read after those locks
     are granted (each statement takes its own snapshot), so it includes every lead counted
     by whoever held them before. Returns rotations (rule id -> state), roster (rule id ->
     user ids), reps (one dict per rep, by user id) and previous (lead id -> former owners).
@@ -223,12 +225,15 @@ def book_facts(
     )
     if lock:
         capped = " OR ".join(f"COALESCE(p.{c}, t.{c}) IS NOT NULL" for c in CAP_COLUMNS)
+        counted = [rosters[rule_id] for rule_id in sorted(counting)]
+        if counted:
+            capped += " OR p.user_id IN (" + " UNION ".join(sql for sql, _ in counted) + ")"
         statements.append(
             (
                 f"SELECT p.id FROM {RepProfile._meta.db_table} p "
                 f"LEFT JOIN {Team._meta.db_table} t ON t.id = p.team_id "
                 f"WHERE p.user_id IN ({users_sql}) AND ({capped}) ORDER BY p.id FOR UPDATE OF p",
-                users_params,
+                [*users_params, *(p for _, params in counted for p in params)],
             )
         )
     statements.append(

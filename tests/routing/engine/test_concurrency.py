@@ -101,6 +101,36 @@ def test_parallel_routing_never_exceeds_a_cap(team, route, period):
     assert set(RepIntake.objects.values_list("count", flat=True)) == {cap}
 
 
+@pytest.mark.parametrize(
+    "method",
+    [
+        RoutingRule.Method.LOAD_BALANCED,
+        RoutingRule.Method.QUOTA_FILL,
+        RoutingRule.Method.TOP_PERFORMER,
+    ],
+)
+def test_leads_routed_at_the_same_instant_spread_as_if_one_after_another(team, method):
+    """These methods pick by what a placement changes (open leads, leads today, who waited
+    longest); reps without caps too. Routers released together must still see each other's
+    placements: four leads at once reach four different reps, round after round."""
+    reps = [make_rep(team=team) for _ in range(THREADS)]
+    RuleFactory(team=team, method=method)
+    rounds = 6
+    ids = _screened(THREADS * rounds)
+    start = threading.Barrier(THREADS)
+
+    def route(lead_ids):
+        for lead_id in lead_ids:
+            start.wait(10)
+            _route_each([lead_id])
+
+    _in_threads(route, [ids[i::THREADS] for i in range(THREADS)])
+    counts = Counter(
+        Lead.objects.filter(status=LeadState.ASSIGNED).values_list("owner_id", flat=True)
+    )
+    assert counts == {rep.pk: rounds for rep in reps}
+
+
 def test_push_and_pull_at_once_never_exceed_the_shared_untouched_cap(team):
     """Routing and claiming both count a rep's open untouched leads against one cap, each
     under the rep's profile lock: pushed and pulled at once, the rep still holds no more."""
