@@ -1,11 +1,12 @@
 """The reps a batch of leads can reach: read once, then kept current as leads are placed.
 
 `RepBook.load` reads every fact eligibility needs about every rep of every rule the batch
-may use (routing.engine.facts.book_facts: one round trip, whatever the number of reps or leads),
-after locking what parallel routers contend for — the rules' rotation rows, then the
-profiles of reps with a cap or in a rule that picks by counts. From then on this router is the only one counting leads for
-those reps until it commits, so it counts each lead it places in memory (`RepBook.count`)
-and a cap can never be overshot, with no re-check per lead.
+may use (routing.engine.facts.book_facts: one round trip, whatever the number of reps or
+leads), after locking what parallel routers contend for — the rules' rotation rows, then the
+profiles of reps with a cap or in a rule that picks by counts. From then on this router is
+the only one counting leads for those reps until it commits, so it counts each lead it
+places in memory (`RepBook.count`): a cap can never be overshot, with no re-check per lead,
+and leads routed at the same instant spread as if one came after another.
 """
 
 from __future__ import annotations
