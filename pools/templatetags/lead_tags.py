@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 
 from accounts.models import zone_city as _zone_city
-from pools.field_labels import LEAD_FIELD_LABELS
+from pools.field_labels import LEAD_FIELD_LABELS, value_label
 from pools.pull.selectors import age_label
 
 register = template.Library()
@@ -40,3 +40,15 @@ def zone_city(name: str) -> str:
 def field_label(name: str) -> str:
     """A lead field's name for people ("first_name" → "First name")."""
     return LEAD_FIELD_LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+@register.filter
+def shown_as(value, name: str) -> str:
+    """A stored value of the lead field `name` as people read it ("BR" → "Brazil")."""
+    return value_label(name, value or "")
+
+
+@register.filter
+def field_labels(names) -> str:
+    """Field names for people, joined: "First name, Last name, E-mail"."""
+    return ", ".join(field_label(name) for name in names or ())

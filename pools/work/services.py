@@ -40,6 +40,18 @@ def _owned_open_lead(*, user, lead_id: int) -> Lead:
     return lead
 
 
+def _first_touch(lead: Lead, now) -> tuple[dict, dict]:
+    """(columns, event data) that record the first time the owner worked `lead`, or two
+    empty dicts after it: speed-to-lead, the untouched counts and the untouched cap all
+    read `first_touch_at`."""
+    if lead.first_touch_at is not None:
+        return {}, {}
+    data = {"first": True}
+    if lead.assigned_at:
+        data["speed_to_lead_seconds"] = int((now - lead.assigned_at).total_seconds())
+    return {"first_touch_at": now}, data
+
+
 def lead_touch(*, user, lead_id: int, kind: str, note: str = "") -> None:
     """Log a call, e-mail or meeting. The first touch records speed-to-lead; a touch on an
     assigned lead moves it to contacted (someone reached out), in the same event."""
@@ -49,13 +61,8 @@ def lead_touch(*, user, lead_id: int, kind: str, note: str = "") -> None:
     reason = f"{TOUCH_KINDS[kind]}{': ' if note.strip() else ''}{note.strip()[:400]}"
     with transaction.atomic():
         lead = _owned_open_lead(user=user, lead_id=lead_id)
-        data = {"touch": kind}
-        first = {}
-        if lead.first_touch_at is None:
-            first = {"first_touch_at": now}
-            if lead.assigned_at:
-                data["speed_to_lead_seconds"] = int((now - lead.assigned_at).total_seconds())
-            data["first"] = True
+        first, first_data = _first_touch(lead, now)
+        data = {"touch": kind, **first_data}
         if lead.status == LeadState.ASSIGNED:
             lead_transition(
                 lead=lead,
@@ -98,6 +105,7 @@ def lead_dispose(
     decimal_mark: str | None = None,
 ) -> Lead:
     """Set a disposition: contacted, qualified, won (with value) or lost (with reason).
+    The owner reached the lead to say so: on an untouched lead it is the first touch too.
     The won value is read with `decimal_mark` (`money.money_parse`: None refuses amounts
     that read differently with either mark), before anything is written."""
     if disposition not in DISPOSITIONS:
@@ -125,6 +133,7 @@ def lead_dispose(
                 f"A {lead.state_label.lower()} lead cannot be marked "
                 f"{DISPOSITIONS[disposition].lower()}."
             )
+        first, first_data = _first_touch(lead, timezone.now())
         try:
             return lead_transition(
                 lead=lead,
@@ -133,7 +142,8 @@ def lead_dispose(
                 owner=user,
                 kind=LeadEvent.Kind.DISPOSITION,
                 reason=reason,
-                extra=extra,
+                data=first_data,
+                extra={**extra, **first},
             )
         except LeadChanged:
             raise WorkError("The lead changed in the meantime; reload and try again.") from None

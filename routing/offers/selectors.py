@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from pools.field_labels import LEAD_FIELD_LABELS
+from pools.field_labels import LEAD_FIELD_LABELS, value_label
 from pools.models import Lead
 from pools.pull.selectors import BLIND_FIELDS
 
@@ -66,7 +66,7 @@ def offer_card(
         else:
             value = getattr(lead, name)
         if value not in (None, ""):
-            fields.append((LEAD_FIELD_LABELS[name], str(value)))
+            fields.append((LEAD_FIELD_LABELS[name], value_label(name, str(value))))
     # The title from shown fields only (Lead.display_name falls back to the e-mail).
     person = " ".join(getattr(lead, f) for f in ("first_name", "last_name") if f in shown).strip()
     company = lead.company if "company" in shown else ""

@@ -85,3 +85,36 @@ def test_the_board_on_a_phone(browser, live_url, team):
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(page, "team-board-phone")
     ctx.close()
+
+
+def test_on_a_laptop_every_row_shows_its_button_and_stays_compact(browser, live_url, team):
+    """The busiest row the demo has: a long name, a quota of every kind, activity hours
+    ago. Its Set away button once sat past the card's edge, and its quotas made the row
+    four screens tall."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    rep = make_rep(team=team, user__first_name="Pedro Henrique", user__last_name="da Conceição")
+    LeadFactory(
+        status=LeadState.ASSIGNED,
+        owner=rep,
+        team=team,
+        assigned_at=timezone.now() - timedelta(hours=2, minutes=50),
+    )
+    for metric in Quota.Metric:
+        for period in Quota.Period:
+            Quota.objects.create(team=team, metric=metric, period=period, target=20_000)
+    manager = make_manager(teams=[team])
+    ctx, page = open_live(browser, live_url, manager, "/reports/team/")
+    row = page.locator(f"#board-rep-{rep.pk}")
+    screenshot(page, "team-board-1366-every-quota")
+    button = row.get_by_role("button", name="Set away").bounding_box()
+    card = page.locator("#team-reps").bounding_box()
+    assert button["x"] + button["width"] <= card["x"] + card["width"]
+    assert page.evaluate(
+        "(() => { const c = document.querySelector('#team-reps');"
+        " return c.scrollWidth <= c.clientWidth; })()"
+    )
+    assert row.bounding_box()["height"] < 330  # eight quotas: about 40 px each
+    ctx.close()

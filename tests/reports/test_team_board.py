@@ -78,7 +78,7 @@ def test_a_reps_row_shows_presence_last_activity_and_the_daily_cap(client_for, m
     assert (row.cap_today, other.cap_today) == (7, None)
     html = response.content.decode()
     assert f'id="board-rep-{rep.pk}"' in html
-    assert "0 / 7" in html and "3\xa0minutes ago" in html
+    assert "0 / 7" in html and "3 min ago" in html
     assert response.context["online_count"] == 1
 
 

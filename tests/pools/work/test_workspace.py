@@ -56,6 +56,29 @@ def test_the_timeline_shows_what_a_repeat_inquiry_brought(rep, client_for, lead)
     assert "<dt>First name</dt><dd>Ana Maria</dd>" in page
 
 
+def test_the_details_show_codes_as_words_and_the_postal_code_on_its_own_line(
+    rep, client_for, lead
+):
+    from pools.models import Lead
+
+    Lead.objects.filter(pk=lead.pk).update(
+        industry="car_accessories",
+        city="Sao Paulo",
+        state="SP",
+        country="BR",
+        postal_code="2523",
+        language="pt",
+    )
+    page = client_for(rep).get(url("lead_detail", lead)).content.decode()
+    assert "<dt>Industry</dt><dd>Car accessories</dd>" in page
+    assert "<dt>Location</dt><dd>Sao Paulo, SP · Brazil</dd>" in page
+    assert "<dt>Postal code</dt><dd>2523</dd>" in page
+    assert "<dt>Language</dt><dd>Portuguese</dd>" in page
+    Lead.objects.filter(pk=lead.pk).update(city="", state="", country="", postal_code="")
+    page = client_for(rep).get(url("lead_detail", lead)).content.decode()
+    assert "<dt>Location</dt><dd>—</dd>" in page and "Postal code" not in page
+
+
 def test_a_touch_moves_an_assigned_lead_to_contacted_in_one_event(rep, client_for, lead):
     from pools.lifecycle import LeadState
     from pools.models import Lead, LeadEvent
@@ -105,6 +128,26 @@ def test_first_touch_records_speed_to_lead(rep, client_for, lead):
     client_for(rep).post(url("touch", lead), {"kind": "email"})
     lead.refresh_from_db()
     assert lead.first_touch_at == first  # later touches do not move it
+
+
+def test_a_disposition_on_an_untouched_lead_is_its_first_touch(rep, client_for, lead):
+    """Marking a lead Contacted says the rep reached it: the lead page and My leads stop
+    asking for first contact, and speed-to-lead is recorded, as a logged touch does."""
+    c = client_for(rep)
+    assert "make first contact now" in c.get(url("lead_detail", lead)).content.decode()
+    c.post(url("dispose", lead), {"disposition": "contacted"})
+    lead.refresh_from_db()
+    assert lead.status == LeadState.CONTACTED and lead.first_touch_at is not None
+    event = lead.events.get(kind=LeadEvent.Kind.DISPOSITION)
+    assert event.data["first"] is True and event.data["speed_to_lead_seconds"] >= 0
+    assert "make first contact now" not in c.get(url("lead_detail", lead)).content.decode()
+    mine = c.get(reverse("pools:my_leads")).content.decode()
+    assert "Make first contact" not in mine and "Qualify" in mine
+    first = lead.first_touch_at
+    c.post(url("dispose", lead), {"disposition": "qualified"})
+    lead.refresh_from_db()
+    assert lead.first_touch_at == first
+    assert lead.events.filter(kind=LeadEvent.Kind.DISPOSITION).order_by("id").last().data == {}
 
 
 def test_disposition_path_to_won_with_value(rep, client_for, lead):

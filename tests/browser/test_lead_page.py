@@ -1,0 +1,39 @@
+"""The lead page as its owner uses it, at a laptop's and a phone's width."""
+
+import pytest
+
+from pools.pull.claim import lead_claim
+from tests.browser.conftest import login, screenshot
+from tests.factories import PASSWORD, PoolFactory, make_rep
+from tests.pool_helpers import pooled
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+LAPTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+URL = (
+    "https://www.example.com/campaigns/landing?utm_source=google&utm_medium=cpc"
+    "&utm_campaign=black_friday_2026_brazil_sellers&gclid=" + "Cj0KCQiACj0KCQiA" * 8
+)
+
+
+@pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["laptop", "phone"])
+def test_a_long_address_in_a_note_wraps_inside_the_timeline(browser, live_url, team, viewport):
+    """A pasted tracking URL (one unbroken word) once widened the timeline past the
+    screen and squeezed the details to a letter per line."""
+    rep = make_rep(team=team)
+    lead = lead_claim(
+        user=rep, lead_id=pooled(PoolFactory(team=team), email="ayla.viana@example.com").pk
+    )
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    login(page, live_url, rep.username, PASSWORD)
+    page.goto(f"{live_url}/leads/{lead.pk}/")
+    page.fill("#note-text", URL)
+    page.click("text=Add note")
+    page.locator("#timeline").get_by_text("utm_source=google", exact=False).wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    email = page.locator(".details a[href^='mailto:']").bounding_box()
+    assert email["height"] < 40  # on one line, not a letter per line
+    screenshot(page, f"lead-long-note-{viewport['width']}")
+    context.close()
