@@ -56,9 +56,7 @@ def test_the_timeline_shows_what_a_repeat_inquiry_brought(rep, client_for, lead)
     assert "<dt>First name</dt><dd>Ana Maria</dd>" in page
 
 
-def test_the_details_show_codes_as_words_and_the_postal_code_on_its_own_line(
-    rep, client_for, lead
-):
+def test_the_details_show_codes_as_words_and_the_postal_code_on_its_own_line(rep, client_for, lead):
     from pools.models import Lead
 
     Lead.objects.filter(pk=lead.pk).update(
