@@ -52,3 +52,10 @@ def shown_as(value, name: str) -> str:
 def field_labels(names) -> str:
     """Field names for people, joined: "First name, Last name, E-mail"."""
     return ", ".join(field_label(name) for name in names or ())
+
+
+@register.filter
+def location(lead) -> str:
+    """Where the lead is, as people read it: "Sao Paulo, SP · Brazil" ("" when unknown)."""
+    place = ", ".join(part for part in (lead.city, lead.state) if part)
+    return " · ".join(part for part in (place, value_label("country", lead.country or "")) if part)

@@ -14,6 +14,8 @@ from reports.filters import ReportFilters
 from reports.scope import scope_reps
 from reports.tables import Column, ReportTable, Stat
 
+CHART_BARS = 20
+
 
 def quota_report(filters: ReportFilters) -> dict:
     reps = {r["user_id"]: r for r in scope_reps(filters)}
@@ -40,7 +42,7 @@ def quota_report(filters: ReportFilters) -> dict:
             Column("label", "Rep", "text"),
             Column("team__name", "Team", "text", wide_only=True),
             Column("metric", "Quota", "text"),
-            Column("period", "Period", "text", "The rep's own week or month.", wide_only=True),
+            Column("period", "Period", "text", "The rep's own week or month."),
             Column("actual", "Actual", "number", wide_only=True),
             Column("target", "Target", "number", wide_only=True),
             Column("attained", "Attained", "share", "Actual over target."),
@@ -52,10 +54,14 @@ def quota_report(filters: ReportFilters) -> dict:
         empty="No quotas set for these reps.",
     )
     if rows:
-        shown = rows[:20]
+        # The bars a manager acts on: the furthest behind first, at most CHART_BARS of them.
+        shown = sorted(rows, key=lambda r: r["attained"])[:CHART_BARS]
+        which = (
+            f"the {len(shown)} furthest behind of {len(rows)}; " if len(shown) < len(rows) else ""
+        )
         table.chart = charts.bar_chart(
-            title="Attainment; the orange mark is the target (100%)",
-            labels=[f"{r['label']} · {r['metric']}" for r in shown],
+            title=f"Attainment ({which}furthest behind first); the orange mark is the target, 100%",
+            labels=[f"{r['label']} · {r['metric']} · {r['period']}" for r in shown],
             values=[float(r["attained"]) * 100 for r in shown],
             targets=[100.0] * len(shown),
             target_label="target",

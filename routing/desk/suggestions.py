@@ -32,6 +32,7 @@ from ..strategies.skills import skill_score
 # Conversion shown beside each rep when the rule does not rank by it (a window people read).
 CONVERSION_WINDOW_DAYS = 90
 STAND_IN_NAME = "The lead's team, load balanced"
+AFTER = "With those above out — "
 
 
 @dataclass
@@ -119,7 +120,8 @@ def lead_suggestions(
 
 
 def _ranked(router: Router, rule, eligible, unavailable, roster) -> list[tuple[int, str]]:
-    """The strategy's choice, then its choice without that rep, and so on."""
+    """The strategy's choice, then its choice without that rep, and so on. A reason after
+    the first says so: each was "next in turn" only once those above were out."""
     strategy = STRATEGIES[rule.method]
     state = router.batch.book.rotations.get(rule.pk, {})
     options = assign_options(rule)
@@ -135,7 +137,7 @@ def _ranked(router: Router, rule, eligible, unavailable, roster) -> list[tuple[i
         )
         if choice.rep_id is None:
             break
-        ranked.append((choice.rep_id, choice.reason))
+        ranked.append((choice.rep_id, choice.reason if not ranked else AFTER + choice.reason))
         left = [c for c in left if c.rep_id != choice.rep_id]
     return ranked
 

@@ -85,3 +85,24 @@ def test_the_page_and_its_csv_show_the_figures_in_constant_queries(client_for, q
     for _ in range(10):
         took(make_rep(team=w.team_a), 2)
     assert queries_of(lambda: client.get(url)) == few
+
+
+def test_the_chart_shows_the_furthest_behind_first_each_bar_naming_its_period():
+    """The chart stopped at the first 20 rows (in rep order), and two bars of one rep and
+    metric, a week's and a month's, read the same."""
+    from reports.quotas.selectors import CHART_BARS
+
+    w = quota_world()
+    Quota.objects.create(team=w.team_a, metric=WORKED, period=Quota.Period.WEEK, target=50)
+    for i in range(CHART_BARS):
+        rep = make_rep(team=w.team_a, user__first_name=f"Extra{i:02d}", user__last_name="Rep")
+        took(rep, 4)  # 4 of 4 this month (met), 4 of 50 this week (8%)
+    report = _report(w.manager)
+    rows = report["tables"]["by_rep"].rows
+    assert len(rows) > CHART_BARS
+    chart = str(report["tables"]["by_rep"].chart)
+    assert f"the {CHART_BARS} furthest behind of {len(rows)}" in chart
+    # Ana's week (1 of 50) is the furthest behind of all: the first bar.
+    first_label = chart.split('class="chart-label">', 1)[1].split("<", 1)[0]
+    assert first_label.startswith("Ana Alves · Leads worked · week of")
+    assert chart.count('class="chart-label">') == CHART_BARS

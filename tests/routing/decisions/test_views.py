@@ -108,6 +108,14 @@ def test_unrouted_lead_says_so(team, manager, client_for):
     assert "Not routed by the engine yet" in body
 
 
+def test_an_owned_lead_without_a_decision_does_not_say_yet(team, rep, manager, client_for):
+    """A lead that came with its owner (the demo's closed leads) was never waiting."""
+    lead = LeadFactory(status=LeadState.WON, owner=rep, team=team)
+    body = client_for(manager).get(url(lead)).content.decode()
+    assert "Not routed by the engine yet" not in body
+    assert f"it reached {rep.display_name} without the engine" in body
+
+
 def test_a_claimed_lead_says_its_owner_pulled_it_and_how_it_reached_the_pool(
     team, rep, manager, client_for
 ):

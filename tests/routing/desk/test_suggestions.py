@@ -5,7 +5,7 @@ import pytest
 from accounts.models import RepProfile
 from pools.lifecycle import LeadState
 from pools.models import Lead
-from routing.desk.suggestions import STAND_IN_NAME, lead_suggestions
+from routing.desk.suggestions import AFTER, STAND_IN_NAME, lead_suggestions
 from routing.engine import lead_route
 from routing.models import RoutingDecision, RoutingRule
 from tests.factories import LeadFactory, make_rep
@@ -49,6 +49,18 @@ def test_suggestions_equal_the_engines_eligibility_and_choice_lead_after_lead(te
         assert shown == routed
         assert Lead.objects.get(pk=lead.pk).owner_id == suggested.reps[0].rep_id
         assert suggested.reps[0].rank == 1
+
+
+def test_only_the_first_reason_stands_alone_the_others_say_they_follow(team):
+    """Every rep ranked by round robin once read "is next in turn"."""
+    reps = [make_rep(team=team) for _ in range(3)]
+    RuleFactory(team=team, method=M.ROUND_ROBIN)
+    ranked = lead_suggestions(lead=screened_lead(team=team)).reps
+    assert [s.rep_id for s in ranked] == [r.pk for r in reps]
+    assert ranked[0].reason == f"Round robin: {reps[0].display_name} is next in turn"
+    assert [s.reason for s in ranked[1:]] == [
+        f"{AFTER}Round robin: {r.display_name} is next in turn" for r in reps[1:]
+    ]
 
 
 def test_excluded_reps_come_last_with_the_engines_reason(team):

@@ -131,6 +131,9 @@ def test_bad_input_is_a_message_not_a_500(team, manager, client_for):
     client = client_for(manager)
     page = client.get(reverse("desk:desk"), {"min_score": "lots", "order": "x"})
     assert page.status_code == 200 and "is not a whole number" in page.content.decode()
+    # The bad filter is dropped, not applied: the queue still shows what waits.
+    assert f"desk-row-{lead.pk}" in page.content.decode()
+    assert "Nothing to skim" not in page.content.decode()
     for data in ({"rep": "abc"}, {}, {"override_rep": "-1"}):
         r = client.post(reverse("desk:assign", args=[lead.pk]), data, HTTP_HX_REQUEST="true")
         assert r.status_code == 200 and "Choose a rep" in r.content.decode()
@@ -167,6 +170,10 @@ def test_the_queue_filters(team, manager, client_for):
     assert f"desk-row-{high.pk}" in page and f"desk-row-{low.pk}" not in page
     page = client.get(reverse("desk:queue"), {"country": "pt"}).content.decode()
     assert f"desk-row-{low.pk}" in page and f"desk-row-{high.pk}" not in page
+    # Filtered to nothing, the desk says so rather than that nobody waits.
+    page = client.get(reverse("desk:desk"), {"country": "ZZ"}).content.decode()
+    assert "Nothing matches these filters" in page and "Nobody waiting" not in page
+    assert "Nothing to skim" not in page
 
 
 def test_the_queue_filters_by_the_territories_the_engine_matched(team, manager, client_for):
