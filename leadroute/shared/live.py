@@ -60,6 +60,18 @@ def live_signal(event: str) -> str:
     )
 
 
+def live_replace(element_id: str, html: str = "") -> str:
+    """A frame (or answer) part that replaces the element `element_id` with `html` — by
+    default removes it — if the page still has it, and else does nothing (static/js/app.js).
+    An answer and a live frame often both remove one thing (a taken offer's card, a pool
+    row), in either order, and a frame goes to pages that may not show it: htmx's own
+    out-of-band swap logs an error for every missing target."""
+    return (
+        '<div hx-swap-oob="beforeend:#toasts">'
+        f'<template data-live-replace="{html_lib.escape(element_id)}">{html}</template></div>'
+    )
+
+
 BOARD_CHANGED = "board-changed"
 
 

@@ -8,13 +8,12 @@ re-fetch its table (each rep then gets their own, server-authorised and redacted
 from django.urls import reverse
 from django.utils.html import format_html
 
-from leadroute.shared.live import broadcast_on_commit, pool_group
+from leadroute.shared.live import broadcast_on_commit, live_replace, pool_group
 from pools.pull.selectors import row_token
 
 
 def pool_lead_left(*, pool_id: int, lead_id: int) -> None:
-    # The token is hex: nothing to escape.
-    html = f'<tr id="pl-{row_token(pool_id=pool_id, lead_id=lead_id)}" hx-swap-oob="delete"></tr>'
+    html = live_replace(f"pl-{row_token(pool_id=pool_id, lead_id=lead_id)}")
     broadcast_on_commit(pool_group(pool_id), html=html)
 
 

@@ -12,7 +12,13 @@ import html
 
 from django.urls import reverse
 
-from leadroute.shared.live import broadcast_on_commit, live_signal, team_group, user_group
+from leadroute.shared.live import (
+    broadcast_on_commit,
+    live_replace,
+    live_signal,
+    team_group,
+    user_group,
+)
 from pools.lifecycle import LeadState
 from pools.models import Lead
 
@@ -34,7 +40,7 @@ def notify_lead_moved(*, lead: Lead, previous_owner_id: int | None, was_queued: 
     if previous_owner_id and previous_owner_id != lead.owner_id:
         broadcast_on_commit(
             user_group(previous_owner_id),
-            html=f'<tr id="my-lead-{int(lead.pk)}" hx-swap-oob="delete"></tr>'
+            html=live_replace(f"my-lead-{int(lead.pk)}")
             + _toast(f"Your manager moved {lead.display_name} away from you.")
             + live_signal("leads-changed"),
         )
@@ -45,10 +51,13 @@ def notify_lead_moved(*, lead: Lead, previous_owner_id: int | None, was_queued: 
 def notify_queue_changed(*, team_ids, left: list[int] = ()) -> None:
     """Desks of these teams: drop the leads `left` at once, and re-read the queue."""
     frame = "".join(
-        f'<div id="desk-row-{int(pk)}" hx-swap-oob="delete"></div>'
-        f'<div id="desk-lead-{int(pk)}" hx-swap-oob="true" class="card desk-gone">'
-        f'This lead was just moved by someone else. <a href="{reverse("desk:desk")}">'
-        "Next lead →</a></div>"
+        live_replace(f"desk-row-{int(pk)}")
+        + live_replace(
+            f"desk-lead-{int(pk)}",
+            f'<div id="desk-lead-{int(pk)}" class="card desk-gone">'
+            f'This lead was just moved by someone else. <a href="{reverse("desk:desk")}">'
+            "Next lead →</a></div>",
+        )
         for pk in left
     ) + live_signal("desk-sync")
     for team_id in sorted(set(team_ids)):

@@ -7,7 +7,12 @@ from __future__ import annotations
 
 from django.template.loader import render_to_string
 
-from leadroute.shared.live import board_changed_on_commit, broadcast_on_commit, user_group
+from leadroute.shared.live import (
+    board_changed_on_commit,
+    broadcast_on_commit,
+    live_replace,
+    user_group,
+)
 from pools.models import Lead
 
 from ..models import Offer, RoutingRule
@@ -24,7 +29,7 @@ def notify_offer_opened(*, offer: Offer, lead: Lead, rule: RoutingRule | None) -
 
 def notify_offer_closed(*, offer: Offer, to: list[int] | None = None) -> None:
     """The card leaves the pages of `to` (every recipient by default)."""
-    html = f'<div id="offer-{int(offer.pk)}" hx-swap-oob="delete"></div>'
+    html = live_replace(f"offer-{int(offer.pk)}")
     for rep_id in offer.recipient_ids if to is None else to:
         broadcast_on_commit(user_group(rep_id), html=html)
 

@@ -47,10 +47,23 @@
   // A live frame asks the page to re-read parts of itself: it appends
   // <span data-live-event="name"> (routing/desk/notify.py live_signal), and the parts that
   // listen (hx-trigger="name from:body") re-fetch from the server, which scopes them.
+  function found(el, selector) {
+    if (el.matches && el.matches(selector)) { return [el]; }
+    return el.querySelectorAll ? Array.prototype.slice.call(el.querySelectorAll(selector)) : [];
+  }
   document.addEventListener("htmx:load", function (evt) {
     var el = evt.detail.elt;
-    var signals = el.matches && el.matches("[data-live-event]") ? [el] : (el.querySelectorAll ? Array.prototype.slice.call(el.querySelectorAll("[data-live-event]")) : []);
-    signals.forEach(function (s) {
+    // <template data-live-replace="id"> (leadroute/shared/live.py live_replace): its
+    // contents take the element's place if the page still has it; else it is dropped.
+    found(el, "template[data-live-replace]").forEach(function (t) {
+      var target = document.getElementById(t.getAttribute("data-live-replace"));
+      t.remove();
+      if (!target) { return; }
+      var fresh = Array.prototype.slice.call(t.content.cloneNode(true).children);
+      target.replaceWith.apply(target, fresh);
+      fresh.forEach(function (node) { htmx.process(node); });
+    });
+    found(el, "[data-live-event]").forEach(function (s) {
       var name = s.getAttribute("data-live-event");
       s.remove();
       document.body.dispatchEvent(new CustomEvent(name));

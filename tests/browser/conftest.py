@@ -97,6 +97,13 @@ LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
 
 
+def console_errors(page) -> list[str]:
+    """The page's console errors from now on (a list that fills as they come)."""
+    errors: list[str] = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    return errors
+
+
 def open_live(browser, live_url, user, path, viewport=LAPTOP):
     """`user` signed in on `path` in a context of its own, its websocket open; the page
     marks its document so a test can assert no full reload happened."""

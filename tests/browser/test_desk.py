@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from pools.lifecycle import LeadState
 from pools.models import Lead
 from routing.desk.services import lead_hand_assign
-from tests.browser.conftest import LAPTOP, PHONE, open_live, screenshot
+from tests.browser.conftest import LAPTOP, PHONE, console_errors, open_live, screenshot
 from tests.factories import LeadFactory, LeadSourceFactory, make_manager, make_rep
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -48,6 +48,8 @@ def test_a_manager_assigns_by_click_and_keyboard_and_everyone_sees_it_live(brows
     ctx_r, mine = open_live(browser, live_url, reps[0], "/leads/mine/")
 
     expect(desk.locator(f"#desk-lead-{leads[0].pk}")).to_be_visible()
+    # Both desks remove the same rows (the answer and the live frame): no htmx errors.
+    errors = console_errors(desk) + console_errors(other)
     screenshot(desk, "desk-laptop")
     # A click on the first suggestion (load balanced: everyone at 0, the first rep).
     first = desk.locator("#desk-main .desk-rep button").first
@@ -92,6 +94,7 @@ def test_a_manager_assigns_by_click_and_keyboard_and_everyone_sees_it_live(brows
     assert other.evaluate("window.__sameDocument") is True
     assert desk.evaluate("window.__sameDocument") is True
     screenshot(other, "desk-laptop-second-manager")
+    assert errors == []
     for ctx in (ctx_m, ctx_o, ctx_r):
         ctx.close()
 

@@ -14,7 +14,7 @@ from pools.models import Lead
 from routing.engine import lead_route
 from routing.live.presence import presence_key
 from routing.models import Offer, RoutingRule
-from tests.browser.conftest import WS_OPEN, login, screenshot
+from tests.browser.conftest import WS_OPEN, console_errors, login, screenshot
 from tests.factories import PASSWORD, LeadSourceFactory, PoolFactory, make_rep
 from tests.routing_factories import RuleFactory, screened_lead
 from tests.servers import celery_worker
@@ -218,6 +218,8 @@ def test_enter_accepts_the_focused_offer_and_escape_declines_it(browser, live_ur
     offer_declined = Offer.objects.get(lead=declined)
     offer_taken = Offer.objects.get(lead=taken)
     expect(page.locator("[data-offer]")).to_have_count(2, timeout=2_000)
+    # The answer and the offer's closing frame both remove the card: no htmx errors.
+    errors = console_errors(page)
 
     page.locator(f"#offer-{offer_declined.pk}").focus()
     page.keyboard.press("Escape")
@@ -226,6 +228,8 @@ def test_enter_accepts_the_focused_offer_and_escape_declines_it(browser, live_ur
 
     # Focus has moved on to the other card: Enter answers it.
     expect(page.locator(f"#offer-{offer_taken.pk}")).to_be_focused()
+    page.wait_for_timeout(300)  # the closing frame, after the answer
+    assert errors == []
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/leads/{taken.pk}/")
     assert Lead.objects.get(pk=taken.pk).owner_id == rep.pk

@@ -147,7 +147,7 @@ async def test_blind_pool_websocket_frames_carry_no_protected_value(team):
     await assert_next_frame_is_a_sentinel(communicator, watcher.pk)  # and no third frame
     await communicator.disconnect()
     joined = "\n".join(frames)
-    assert 'hx-swap-oob="delete"' in joined and 'id="pool-sync"' in joined
+    assert 'data-live-replace="pl-' in joined and 'id="pool-sync"' in joined
     _assert_clean(joined, secrets, "websocket frames")
     # The id as a value of its own: inside a hex row token its digits prove nothing.
     without_pool_url = joined.replace(f"/leads/pools/{pool.pk}/", "")

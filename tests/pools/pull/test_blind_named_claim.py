@@ -105,5 +105,5 @@ def test_a_named_claim_on_a_preview_pool_hands_out_no_blind_pools_row_token(team
         {"lead": ids["in the pool"]},
         HTTP_HX_REQUEST="true",
     ).content.decode()
-    assert "Just taken by someone else" in answer and 'hx-swap-oob="delete:#pl-' in answer
+    assert "Just taken by someone else" in answer and 'data-live-replace="pl-' in answer
     assert not [token for token in tokens if token in answer]

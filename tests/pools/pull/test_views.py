@@ -208,7 +208,7 @@ def test_htmx_claim_of_taken_lead_is_a_calm_message_the_live_frame_cannot_remove
     assert f'hx-post="{claim_url}" hx-target="#pool-message" hx-swap="innerHTML"' in page
     # The row goes by its opaque token, which the message itself does not carry.
     token = row_token(pool_id=preview_pool.pk, lead_id=lead.pk)
-    assert f'hx-swap-oob="delete:#pl-{token}"' in body and str(lead.pk) not in body
+    assert f'data-live-replace="pl-{token}"' in body and str(lead.pk) not in body
     assert 'id="pl-' not in body
 
 

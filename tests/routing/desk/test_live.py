@@ -71,7 +71,7 @@ async def test_a_hand_assign_drops_the_row_on_other_desks_and_tells_both_reps(te
     to_new = await new_page.receive_from(timeout=5)
     assert 'data-live-event="leads-changed"' in to_new
     to_old = await old_page.receive_from(timeout=5)
-    assert f'id="my-lead-{lead.pk}" hx-swap-oob="delete"' in to_old
+    assert f'data-live-replace="my-lead-{lead.pk}"' in to_old
     # Not in the queue before, not in it now: the team's desks hear nothing.
     await assert_next_frame_is_a_sentinel(desk, other.pk)
 
@@ -101,7 +101,7 @@ async def test_a_managers_pool_page_socket_hears_its_teams_pool_and_only_that(te
         sockets[user.pk] = communicator
     await _in_a_thread(lambda: lead_claim(user=rep, lead_id=lead.pk, pool_id=pool.pk))
     frame = await sockets[manager.pk].receive_from(timeout=5)
-    assert 'hx-swap-oob="delete"' in frame and SECRET not in frame
+    assert 'data-live-replace="pl-' in frame and SECRET not in frame
     await assert_next_frame_is_a_sentinel(sockets[stranger.pk], stranger.pk)
     for communicator in sockets.values():
         await communicator.disconnect()

@@ -98,7 +98,7 @@ def test_one_click_assigns_and_the_next_lead_comes_up(team, manager, rep, client
     html = response.content.decode()
     assert response.status_code == 200
     assert f'id="desk-lead-{second.pk}"' in html
-    assert f'<div id="desk-row-{first.pk}" hx-swap-oob="delete">' in html
+    assert f'data-live-replace="desk-row-{first.pk}"' in html
     assert Lead.objects.get(pk=first.pk).owner_id == rep.pk
 
 

@@ -8,6 +8,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import connection
 
+from leadroute.shared.live import live_replace
 from pools.lifecycle import LeadState
 from pools.models import Lead
 from routing.engine import lead_route
@@ -70,7 +71,7 @@ async def test_a_shotgun_offer_reaches_both_reps_and_leaves_the_other_when_one_a
 
     await sync_to_async(offer_accept)(offer_id=offer.pk, user=a)
 
-    gone = f'<div id="offer-{offer.pk}" hx-swap-oob="delete"></div>'
+    gone = live_replace(f"offer-{offer.pk}")
     assert await _received(socket_b) == [gone]
     assert await _received(socket_a) == [gone]  # A's other pages too
     lead = await sync_to_async(Lead.objects.get)(pk=lead_id)
@@ -115,7 +116,7 @@ async def test_a_sequential_offer_moves_from_one_reps_page_to_the_next(team):
 
     await sync_to_async(offer_decline)(offer_id=first.pk, user=a)
 
-    assert await _received(socket_a) == [f'<div id="offer-{first.pk}" hx-swap-oob="delete"></div>']
+    assert await _received(socket_a) == [live_replace(f"offer-{first.pk}")]
     (frame,) = await _received(socket_b)
     second = await sync_to_async(Offer.objects.get)(lead_id=lead_id, state="open")
     assert re.search(f'id="offer-{second.pk}"', frame)

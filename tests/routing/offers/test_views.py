@@ -48,7 +48,7 @@ def test_a_losing_accept_gets_the_calm_answer_in_place_of_the_card(offer, rep, t
     client_for(get_user_model().objects.get(pk=other)).post(accept_url(offer))
     response = client_for(rep).post(accept_url(offer), HTTP_HX_REQUEST="true")
     assert response.status_code == 200
-    assert f'id="offer-{offer.pk}"' in response.content.decode()
+    assert f'data-live-replace="offer-{offer.pk}"' in response.content.decode()  # the card goes
     assert "Someone else took it." in response.content.decode()
 
 

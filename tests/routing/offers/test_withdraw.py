@@ -9,6 +9,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import connection, transaction
 
+from leadroute.shared.live import live_replace
 from pools.lifecycle import LeadState
 from pools.models import Lead
 from pools.services import LeadChanged, Move, lead_transition, leads_transition
@@ -133,7 +134,7 @@ async def test_the_withdrawn_offers_card_leaves_every_recipients_pages(team):
             connection.close()
 
     await asyncio.to_thread(assign)
-    gone = f'<div id="offer-{offer.pk}" hx-swap-oob="delete"></div>'
+    gone = live_replace(f"offer-{offer.pk}")
     assert await _received(socket_a) == [gone]
     assert await _received(socket_b) == [gone]
     for socket in (socket_a, socket_b):
