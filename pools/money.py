@@ -62,6 +62,16 @@ class MoneyFormat:
     def example(self) -> str:
         return EXAMPLES.get(self.decimal_mark, "1234.56")
 
+    def show(self, amount: Decimal | None) -> str:
+        """`amount` written this way, with the currency's symbol: "R$ 1.234,56" (the point
+        convention when nobody said)."""
+        if amount is None:
+            return ""
+        text = f"{amount:,.2f}"
+        if self.decimal_mark == DECIMAL_COMMA:
+            text = text.translate(str.maketrans(",.", ".,"))
+        return f"{self.symbol} {text}".strip()
+
 
 # Nobody said: only amounts that read the same with either mark are taken.
 UNKNOWN_FORMAT = MoneyFormat(decimal_mark=None)

@@ -3,7 +3,16 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+)
 
 from accounts.roles import Role, has_role
 from accounts.selectors import teams_managed_by
@@ -57,6 +66,15 @@ def rep_open_leads(*, user) -> QuerySet[Lead]:
             touched=ExpressionWrapper(Q(first_touch_at__isnull=False), output_field=BooleanField())
         )
         .order_by("touched", "assigned_at", "id")
+    )
+
+
+def rep_closed_leads(*, user) -> QuerySet[Lead]:
+    """A rep's won and lost leads, the latest closed first."""
+    return (
+        Lead.objects.filter(owner=user, status__in=(LeadState.WON, LeadState.LOST))
+        .select_related("source", "team")
+        .order_by(F("closed_at").desc(nulls_last=True), "-id")
     )
 
 

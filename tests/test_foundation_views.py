@@ -72,6 +72,40 @@ def test_my_leads_lists_only_my_open_leads_untouched_first(client_for, rep, othe
     assert closed.display_name not in html and foreign.display_name not in html
 
 
+def test_my_leads_won_and_lost_keeps_a_reps_closed_leads_latest_first(
+    client_for, rep, other_rep, team, queries_of
+):
+    """Closed leads left My leads with nowhere to find them again (reps cannot search)."""
+    from decimal import Decimal
+
+    team.currency, team.number_format = "BRL", ","
+    team.save()
+    now = timezone.now()
+    won = LeadFactory(
+        status=LeadState.WON,
+        owner=rep,
+        team=team,
+        won_value=Decimal("1234.56"),
+        closed_at=now - timedelta(days=1),
+    )
+    lost = LeadFactory(status=LeadState.LOST, owner=rep, lost_reason="No budget", closed_at=now)
+    still_open = LeadFactory(status=LeadState.ASSIGNED, owner=rep)
+    foreign = LeadFactory(status=LeadState.WON, owner=other_rep, closed_at=now)
+    client = client_for(rep)
+    assert 'href="/leads/mine/?show=closed"' in client.get("/leads/mine/").content.decode()
+    html = client.get("/leads/mine/", {"show": "closed"}).content.decode()
+    assert html.index(lost.display_name) < html.index(won.display_name)
+    assert "R$ 1.234,56" in html and "No budget" in html
+    assert still_open.display_name not in html and foreign.display_name not in html
+    fragment = client.get("/leads/mine/", {"show": "closed"}, HTTP_HX_REQUEST="true")
+    assert 'hx-get="/leads/mine/?show=closed"' in fragment.content.decode()  # live, same view
+    # One page's queries whatever the number of closed leads.
+    few = queries_of(lambda: client.get("/leads/mine/", {"show": "closed"}))
+    for _ in range(10):
+        LeadFactory(status=LeadState.LOST, owner=rep, lost_reason="Gone", closed_at=now)
+    assert queries_of(lambda: client.get("/leads/mine/", {"show": "closed"})) == few
+
+
 def test_my_leads_htmx_request_gets_only_the_table_fragment(client_for, rep):
     LeadFactory(status=LeadState.ASSIGNED, owner=rep)
     response = client_for(rep).get("/leads/mine/", HTTP_HX_REQUEST="true")

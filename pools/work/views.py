@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -14,12 +15,24 @@ from pools.pull import release
 from pools.timezones import lead_time_zone
 from pools.work import services as workspace
 
+CLOSED_PAGE = 50
+
 
 @role_required(Role.REP)
 @require_GET
 def my_leads(request):
-    leads = selectors.rep_open_leads(user=request.user)
-    context = {"leads": leads, "counts": selectors.rep_lead_counts(user=request.user)}
+    """The rep's open leads, or (?show=closed) their won and lost ones, a page at a time."""
+    closed = request.GET.get("show") == "closed"
+    context = {"closed": closed, "counts": selectors.rep_lead_counts(user=request.user)}
+    if closed:
+        page = Paginator(selectors.rep_closed_leads(user=request.user), CLOSED_PAGE).get_page(
+            request.GET.get("page")
+        )
+        for lead in page:
+            lead.won_shown = _money_format(request, lead).show(lead.won_value)
+        context.update(page=page, leads=page.object_list)
+    else:
+        context["leads"] = selectors.rep_open_leads(user=request.user)
     template = "pools/my_leads.html#lead-table" if request.htmx else "pools/my_leads.html"
     return render(request, template, context)
 

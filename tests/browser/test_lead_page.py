@@ -37,3 +37,36 @@ def test_a_long_address_in_a_note_wraps_inside_the_timeline(browser, live_url, t
     assert email["height"] < 40  # on one line, not a letter per line
     screenshot(page, f"lead-long-note-{viewport['width']}")
     context.close()
+
+
+@pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["laptop", "phone"])
+def test_the_won_count_opens_the_reps_closed_leads(browser, live_url, team, viewport):
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from pools.lifecycle import LeadState
+    from tests.factories import LeadFactory
+
+    rep = make_rep(team=team)
+    won = LeadFactory(
+        status=LeadState.WON,
+        owner=rep,
+        team=team,
+        company="Peças Rápidas Ltda",
+        won_value=Decimal("20000"),
+        closed_at=timezone.now(),
+    )
+    LeadFactory(status=LeadState.LOST, owner=rep, team=team, lost_reason="No budget this quarter")
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    login(page, live_url, rep.username, PASSWORD)
+    page.goto(f"{live_url}/leads/mine/")
+    page.get_by_title("Your won and lost leads").click()
+    page.wait_for_url("**/leads/mine/?show=closed")
+    row = page.locator(f"#closed-lead-{won.pk}")
+    row.get_by_text("20,000.00").wait_for()
+    assert page.get_by_text("No budget this quarter").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    screenshot(page, f"my-leads-closed-{viewport['width']}")
+    context.close()
