@@ -136,7 +136,10 @@ def test_a_bulk_choice_in_progress_survives_a_lead_arriving_live(browser, live_u
 
 
 def test_the_desk_on_a_phone(browser, live_url, team):
+    from tests.factories import PoolFactory
+
     _queue(team, 3)
+    PoolFactory(team=team, name="Brazil open pool")
     for i in range(3):
         make_rep(team=team, user__first_name=f"Rep{i}", user__last_name="Seller")
     manager = make_manager(teams=[team])
@@ -146,6 +149,8 @@ def test_the_desk_on_a_phone(browser, live_url, team):
     assert width <= PHONE["width"], f"the page scrolls sideways ({width}px)"
     button = page.locator("#desk-main .desk-rep button").first.bounding_box()
     assert button["height"] >= 44
+    # The pool's choice takes the line: a pool's name once showed as "Bra".
+    assert page.locator(".desk-pool select").bounding_box()["width"] >= 250
     screenshot(page, "desk-phone")
     ctx.close()
 
@@ -164,6 +169,8 @@ def test_the_manager_panel_on_a_lead_page(browser, live_url, team, viewport, nam
     expect(page.locator(".flash-success")).to_contain_text("Bruno Next")
     expect(page.locator("#timeline")).to_contain_text("Reassigned by manager")
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    if viewport == PHONE:  # the rep's choice takes the line: a name once read "Bento Borg"
+        assert page.locator("#hand-rep").bounding_box()["width"] >= 250
     screenshot(page, f"lead-manager-panel-{name}")
     ctx.close()
 
