@@ -59,9 +59,9 @@ def _method_group():
 def method_name(value: str) -> str:
     via, _, method = (value or "").partition(":")
     if via == V.PUSH:
-        return f"Push · {_ASSIGN.get(method, method or 'no method')}"
+        return f"Push · {_ASSIGN.get(method, method or 'method not recorded')}"
     if via == V.OFFER:
-        return f"Live offer · {_OFFER.get(method, method or 'no method')}"
+        return f"Live offer · {_OFFER.get(method, method or 'method not recorded')}"
     if via == V.POOL:
         return "Pool claim"
     if via == V.DESK:

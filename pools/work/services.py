@@ -13,7 +13,7 @@ from django.utils import timezone
 from leadroute.shared.live import board_changed_on_commit
 from pools.lifecycle import OPEN_OWNED_STATES, LeadState, can_transition
 from pools.models import Lead, LeadEvent
-from pools.money import money_parse
+from pools.money import MoneyFormat, money_parse
 from pools.services import LeadChanged, lead_record_event, lead_transition
 
 TOUCH_KINDS = {"call": "Call", "email": "E-mail", "meeting": "Meeting"}
@@ -119,7 +119,6 @@ def lead_dispose(
         if value is None:
             raise WorkError("Enter the deal's won value.")
         extra["won_value"] = value
-        reason = f"Won · {value}"
     if disposition == LeadState.LOST:
         lost_reason = (lost_reason or "").strip()
         if not lost_reason:
@@ -128,6 +127,9 @@ def lead_dispose(
         reason = f"Lost · {extra['lost_reason']}"
     with transaction.atomic():
         lead = _owned_open_lead(user=user, lead_id=lead_id)
+        if disposition == LeadState.WON:  # as the rep typed it, in the team's currency
+            currency = lead.team.currency if lead.team_id else ""
+            reason = f"Won · {MoneyFormat(decimal_mark, currency).show(extra['won_value'])}"
         if not can_transition(lead.status, disposition) or lead.status == disposition:
             raise WorkError(
                 f"A {lead.state_label.lower()} lead cannot be marked "

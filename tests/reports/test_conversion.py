@@ -106,6 +106,14 @@ def test_rates_by_routing_method_and_rule():
     }
 
 
+def test_a_push_without_a_recorded_method_says_so():
+    """The demo's history and leads assigned before methods were recorded: not 'no method'."""
+    from reports.dimensions import method_name
+
+    assert method_name("push:") == "Push · method not recorded"
+    assert method_name("push:round_robin") == "Push · Round robin"
+
+
 def test_admin_sees_every_team_and_a_team_filter_narrows():
     w = world()
     assert _report(w.manager_b)["totals"]["leads"] == 1

@@ -159,6 +159,7 @@ def test_disposition_path_to_won_with_value(rep, client_for, lead):
     c.post(url("dispose", lead), {"disposition": "won", "won_value": "12,500.50"})
     lead.refresh_from_db()
     assert lead.status == LeadState.WON and str(lead.won_value) == "12500.50"
+    assert lead.events.order_by("id").last().reason == "Won · 12,500.50"
 
 
 def test_lost_needs_a_reason(rep, client_for, lead):
@@ -268,6 +269,8 @@ def test_won_value_is_read_in_the_teams_decimal_comma(rep, team, client_for, lea
     )
     lead.refresh_from_db()
     assert lead.status == LeadState.WON and lead.won_value == Decimal("12500.00")
+    # The timeline says it as the team writes it, with the currency.
+    assert lead.events.order_by("id").last().reason == "Won · R$ 12.500,00"
 
 
 def test_ambiguous_won_value_is_refused_in_the_page_keeping_what_was_typed(rep, client_for, lead):
