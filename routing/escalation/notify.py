@@ -17,6 +17,7 @@ from leadroute.shared.on_commit import enqueue_on_commit
 
 from ..models import EmailMute, Notification
 from .mail import notifications_email
+from .selectors import receivable_kinds
 
 Kind = Notification.Kind
 # Kinds that also pop up as a toast on the person's open pages.
@@ -82,11 +83,12 @@ def notifications_mark_read(*, user, ids: list[int] | None = None) -> int:
 
 
 def email_mutes_set(*, user, emailed_kinds: list[str]) -> None:
-    """Mute e-mail for every kind not in `emailed_kinds` (unknown kinds are ignored)."""
-    kinds = set(Notification.Kind.values)
+    """Mute e-mail for every kind the user may receive that is not in `emailed_kinds`
+    (unknown kinds are ignored; the others' choices stay as they were)."""
+    kinds = set(receivable_kinds(user=user))
     muted = kinds - set(emailed_kinds)
     with transaction.atomic():
-        EmailMute.objects.filter(user=user).exclude(kind__in=muted).delete()
+        EmailMute.objects.filter(user=user, kind__in=kinds).exclude(kind__in=muted).delete()
         EmailMute.objects.bulk_create(
             [EmailMute(user=user, kind=k) for k in sorted(muted)], ignore_conflicts=True
         )

@@ -62,9 +62,24 @@ def test_e_mail_preferences_mute_the_unticked_kinds_and_ignore_unknown_ones(clie
     )
     assert "E-mail preferences saved." in response.content.decode()
     muted = set(EmailMute.objects.filter(user=rep).values_list("kind", flat=True))
-    assert muted == set(Notification.Kind.values) - {"reminder"}
+    assert muted == {"reassigned_away", "reassigned_to"}  # a rep's kinds, less the ticked
     client.post(reverse("routing:notifications_email"), {"kind": Notification.Kind.values})
     assert not EmailMute.objects.filter(user=rep).exists()
+
+
+def test_the_preferences_offer_only_the_kinds_a_users_roles_bring(client_for, rep, manager):
+    """A rep was offered the managers' alerts and the admins' webhook notices."""
+    rep_page = client_for(rep).get(reverse("routing:notifications")).content.decode()
+    assert 'value="reminder"' in rep_page and 'value="manager_alert"' not in rep_page
+    assert 'value="webhook_paused"' not in rep_page
+    page = client_for(manager).get(reverse("routing:notifications")).content.decode()
+    assert 'value="manager_alert"' in page and 'value="webhook_paused"' in page
+    assert 'value="reminder"' not in page
+    # Saving keeps the choices of kinds the form did not offer.
+    EmailMute.objects.create(user=manager, kind="reminder")
+    client_for(manager).post(reverse("routing:notifications_email"), {"kind": []})
+    muted = set(EmailMute.objects.filter(user=manager).values_list("kind", flat=True))
+    assert muted == {"reminder", "manager_alert", "webhook_paused"}
 
 
 def test_the_admin_summarises_a_policy_in_plain_words(team, admin_user, client_for):
