@@ -11,6 +11,7 @@ from pools.screening.conditions import arrival_time_zone
 
 from .decisions.selectors import decision_view_model
 from .engine import lead_route_preview
+from .engine.book import is_stateful
 from .escalation import admin as escalation_admin  # noqa: F401  (registers its models)
 from .models import Heartbeat, RepIntake, RoutingDecision, RoutingRule, RuleRotation, RuleSet
 from .rules.conditions import conditions_describe
@@ -130,6 +131,11 @@ class RoutingRuleAdmin(admin.ModelAdmin):
 
     class Media:
         js = ("js/rule_form.js",)
+
+    def get_inlines(self, request, obj):
+        # The method's state only where the method keeps one (round robin, weighted,
+        # sequential offers): a shotgun rule showed an empty "State -".
+        return self.inlines if obj is not None and is_stateful(obj) else ()
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_decisions=Count("decisions"))

@@ -122,6 +122,21 @@ def test_admin_shows_stored_conditions_as_lines(admin_user, client_for, team):
     assert 'value="50000, 10000"' in body
 
 
+def test_the_method_state_shows_only_for_methods_that_keep_one(admin_user, client_for, team):
+    """A shotgun offer's page showed an empty "method state" section."""
+    kept = RuleFactory(team=team, method=RoutingRule.Method.ROUND_ROBIN)
+    none = RuleFactory(
+        team=team, action=RoutingRule.Action.OFFER, offer_method=RoutingRule.OfferMethod.SHOTGUN
+    )
+    for rule in (kept, none):
+        RuleRotation.objects.get_or_create(rule=rule)
+    client = client_for(admin_user)
+    page = client.get(f"/admin/routing/routingrule/{kept.pk}/change/").content.decode()
+    assert "round-robin pointer" in page
+    page = client.get(f"/admin/routing/routingrule/{none.pk}/change/").content.decode()
+    assert "round-robin pointer" not in page
+
+
 def test_admin_rule_list_reads_as_sentences(admin_user, client_for, team):
     RuleFactory(
         name="SP leads", team=team, conditions=[[{"field": "state", "op": "equals", "value": "SP"}]]
