@@ -42,6 +42,7 @@ BLIND_FIELDS = ("source", "country", "industry", "company_size", "language")
 FILTER_FIELDS = ("source", "country", "industry", "company_size")
 SORTS = {"oldest": "Oldest first", "newest": "Newest first", "score": "Highest score first"}
 PAGE_SIZE = 50
+SCORE_LABEL = "Score"
 # Column headers of the pool table: short, it has little room.
 FIELD_LABELS = {
     **LEAD_FIELD_LABELS,
@@ -250,6 +251,7 @@ class PoolRow:
 
 @dataclass
 class PoolPage:
+    columns: list[str]  # the headers of the rows' cells
     rows: list[PoolRow]
     next_cursor: str | None
     errors: list[str]
@@ -307,13 +309,17 @@ def pool_page(
     more, page = len(page) > limit, page[:limit]
     blind = pool.mode == Pool.Mode.BLIND
     assert not (blind and set(fields) & set(PROTECTED_FIELDS)), "blind pool shows a protected field"
+    # Sorted by score, the score shows (not identifying, so blind pools show it too):
+    # rows in an order nothing on screen explains looked shuffled.
+    by_score = query.sort == "score"
     rows = [
         PoolRow(
             token=row_token(pool_id=pool.pk, lead_id=lead.pk),
             lead_id=None if blind else lead.pk,
             pooled_at=lead.pooled_at,
             age=age_label(lead.pooled_at, now),
-            cells=[(FIELD_LABELS[f], _cell(lead, f)) for f in fields],
+            cells=[(FIELD_LABELS[f], _cell(lead, f)) for f in fields]
+            + ([(SCORE_LABEL, lead.score)] if by_score else []),
         )
         for lead in page
     ]
@@ -322,7 +328,8 @@ def pool_page(
         last = page[-1]
         payload = json.dumps([last.pooled_at.isoformat(), last.pk, last.score])
         next_cursor = _fernet().encrypt(payload.encode()).decode()
-    return PoolPage(rows=rows, next_cursor=next_cursor, errors=errors)
+    columns = [FIELD_LABELS[f] for f in fields] + ([SCORE_LABEL] if by_score else [])
+    return PoolPage(columns=columns, rows=rows, next_cursor=next_cursor, errors=errors)
 
 
 def age_label(since: datetime | None, now: datetime) -> str:

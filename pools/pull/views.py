@@ -53,7 +53,7 @@ def pool_detail(request, pool_id: int):
         "query": query,
         "page": page,
         "blind": pool.mode == Pool.Mode.BLIND,
-        "columns": [ps.FIELD_LABELS[f] for f in ps.pool_visible_fields(pool=pool)],
+        "columns": page.columns,
         "filter_fields": ps.pool_filter_fields(pool=pool),
         "sorts": ps.SORTS,
         "params": query.as_params(),

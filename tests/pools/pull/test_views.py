@@ -255,6 +255,19 @@ def test_blind_claim_next_htmx_redirects_and_empty_pool_is_calm(rep, client_for,
     assert f'hx-post="{url}" hx-include="#pool-filters" hx-target="#pool-message"' in page
 
 
+def test_sorted_by_score_the_score_shows_blind_or_not(rep, client_for, blind_pool):
+    """Sorted by score with no score on screen, a blind pool's rows looked shuffled."""
+    pooled(blind_pool, score=12), pooled(blind_pool, score=87)
+    c = client_for(rep)
+    url = reverse("pools:pool", args=[blind_pool.pk])
+    page = c.get(url, {"sort": "score"}).content.decode()
+    assert "<th>Score</th>" in page
+    scores = re.findall(r'<td data-label="Score">(\d+)</td>', page)
+    assert scores == ["87", "12"]
+    page = c.get(url, {"sort": "oldest"}).content.decode()
+    assert "<th>Score</th>" not in page and 'data-label="Score"' not in page
+
+
 def test_other_team_rep_cannot_claim(other_rep, client_for, preview_pool):
     lead = pooled(preview_pool)
     response = client_for(other_rep).post(
