@@ -28,6 +28,21 @@
     if (evt.detail.elt.hasAttribute("data-live-sync")) { return; }
     document.querySelectorAll("[data-until-next-action]").forEach(function (el) { el.innerHTML = ""; });
   });
+  // The workspace's disposition: only the field the chosen outcome asks for (the won value,
+  // the lost reason) shows; without this file both show and the server asks for the right one.
+  document.addEventListener("change", function (evt) {
+    if (evt.target.name === "disposition") { dispositionFields(evt.target); }
+  });
+  function dispositionFields(select) {
+    select.form.querySelectorAll("[data-disposition-field]").forEach(function (el) {
+      el.hidden = el.getAttribute("data-disposition-field") !== select.value;
+    });
+  }
+  function dispositionsIn(root) {
+    if (root.querySelectorAll) { root.querySelectorAll("select[name=disposition]").forEach(dispositionFields); }
+  }
+  document.addEventListener("DOMContentLoaded", function () { dispositionsIn(document); });
+  document.addEventListener("htmx:load", function (evt) { dispositionsIn(evt.detail.elt); });
   // Presence: a rep is offered live leads only while one of their pages beats
   // (routing/live/presence.py, every HEARTBEAT_SECONDS; two missed beats = offline).
   var heartbeat = null;

@@ -70,3 +70,26 @@ def test_the_won_count_opens_the_reps_closed_leads(browser, live_url, team, view
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
     screenshot(page, f"my-leads-closed-{viewport['width']}")
     context.close()
+
+
+def test_the_disposition_shows_only_the_field_its_outcome_asks_for(browser, live_url, team):
+    rep = make_rep(team=team)
+    lead = lead_claim(user=rep, lead_id=pooled(PoolFactory(team=team)).pk)
+    context = browser.new_context(viewport=LAPTOP)
+    page = context.new_page()
+    login(page, live_url, rep.username, PASSWORD)
+    page.goto(f"{live_url}/leads/{lead.pk}/")
+    won, lost = page.locator("#won-value"), page.locator("#lost-reason")
+    assert not won.is_visible() and not lost.is_visible()  # "Contacted" asks for neither
+    page.select_option("#disp", "lost")
+    assert lost.is_visible() and not won.is_visible()
+    page.select_option("#disp", "contacted")
+    page.click("#workspace button:has-text('Save')")
+    page.locator("#workspace .flash-success").wait_for()
+    page.select_option("#disp", "qualified")
+    page.click("#workspace button:has-text('Save')")
+    page.locator("#disp option[value=won]").wait_for(state="attached")
+    page.select_option("#disp", "won")  # the swapped-in form is wired up too
+    assert won.is_visible() and not lost.is_visible()
+    screenshot(page, "lead-disposition-won")
+    context.close()
