@@ -131,9 +131,10 @@ def ab_report(filters: ReportFilters, arms_data: dict[str, Any] | None) -> dict:
             Column("fast", "Within 5 min", wide_only=True),
             Column(
                 "fast_share",
-                "Speed to lead",
+                "Touched in 5 min",
                 "share",
-                "Owned leads first touched within 5 minutes of assignment.",
+                "Speed to lead: the share of owned leads first touched within 5 minutes of "
+                "assignment.",
             ),
         ],
         rows=rows,
