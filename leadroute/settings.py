@@ -98,7 +98,8 @@ TEMPLATES = [
                 "accounts.context_processors.roles",
                 "routing.escalation.context.notification_bell",
             ],
-            "builtins": ["template_partials.templatetags.partials"],
+            # live_remove: every template may take an element out of the page, live.
+            "builtins": ["template_partials.templatetags.partials", "leadroute.shared.live_tags"],
         },
     },
 ]

@@ -135,7 +135,7 @@ class RoutingRuleAdmin(admin.ModelAdmin):
     def get_inlines(self, request, obj):
         # The method's state only where the method keeps one (round robin, weighted,
         # sequential offers): a shotgun rule showed an empty "State -".
-        return self.inlines if obj is not None and is_stateful(obj) else ()
+        return self.inlines if obj is not None and obj.picks_reps and is_stateful(obj) else ()
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_decisions=Count("decisions"))

@@ -10,8 +10,9 @@ pool_id = … AND owner_id IS NULL`) makes exactly one claimer win.
 Locking: a rep with a claim cap or an untouched-leads cap has their profile row locked
 before their claims are counted, so two tabs cannot both slip under the cap. Each
 statement of a VOLATILE function takes a fresh snapshot, so the count after the lock sees
-the claims the other tab just committed. Reps without such caps are not serialised, as in
-push routing. Lock order is always profile → lead, so claims cannot deadlock.
+the claims the other tab just committed. Reps without such caps are not serialised (push
+routing also locks the reps of a rule that picks by counts; a claim picks no rep). Lock
+order is always profile → lead, so claims cannot deadlock.
 
 The functions are (re)installed after every `migrate` and, failing that, on a claim's
 first use (`install`); their names carry a hash of their text, so code and database never

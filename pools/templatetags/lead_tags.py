@@ -4,11 +4,9 @@ from datetime import timedelta
 
 from django import template
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 
 from accounts.models import zone_city as _zone_city
-from leadroute.shared.live import live_replace
 from pools.field_labels import LEAD_FIELD_LABELS, value_label
 from pools.pull.selectors import age_label
 
@@ -61,9 +59,3 @@ def location(lead) -> str:
     """Where the lead is, as people read it: "Sao Paulo, SP · Brazil" ("" when unknown)."""
     place = ", ".join(part for part in (lead.city, lead.state) if part)
     return " · ".join(part for part in (place, value_label("country", lead.country or "")) if part)
-
-
-@register.simple_tag
-def live_remove(*parts) -> str:
-    """Remove the element whose id is `parts` joined, if the page still has it (live_replace)."""
-    return mark_safe(live_replace("".join(str(p) for p in parts)))

@@ -13,7 +13,7 @@ from django.utils import timezone
 from leadroute.shared.live import board_changed_on_commit
 from pools.lifecycle import OPEN_OWNED_STATES, LeadState, can_transition
 from pools.models import Lead, LeadEvent
-from pools.money import MoneyFormat, money_parse
+from pools.money import UNKNOWN_FORMAT, MoneyFormat, money_parse
 from pools.services import LeadChanged, lead_record_event, lead_transition
 
 TOUCH_KINDS = {"call": "Call", "email": "E-mail", "meeting": "Meeting"}
@@ -102,23 +102,26 @@ def lead_dispose(
     disposition: str,
     won_value: str = "",
     lost_reason: str = "",
-    decimal_mark: str | None = None,
+    money: MoneyFormat = UNKNOWN_FORMAT,
 ) -> Lead:
     """Set a disposition: contacted, qualified, won (with value) or lost (with reason).
-    The owner reached the lead to say so: on an untouched lead it is the first touch too.
-    The won value is read with `decimal_mark` (`money.money_parse`: None refuses amounts
-    that read differently with either mark), before anything is written."""
+    Contacted, qualified or won say the owner reached the lead: on an untouched lead that
+    is its first touch too (lost does not: spam, a wrong number).
+    The won value is read in `money`'s format (`money_parse`: no decimal mark refuses
+    amounts that read differently with either), before anything is written, and the
+    timeline writes it back the same way, with the currency."""
     if disposition not in DISPOSITIONS:
         raise WorkError("Choose contacted, qualified, won or lost.")
     extra, reason = {}, DISPOSITIONS[disposition]
     if disposition == LeadState.WON:
         try:
-            value = money_parse(won_value, decimal_mark=decimal_mark)
+            value = money_parse(won_value, decimal_mark=money.decimal_mark)
         except ValueError as exc:
             raise WorkError(f"Won value: {exc}") from None
         if value is None:
             raise WorkError("Enter the deal's won value.")
         extra["won_value"] = value
+        reason = f"Won · {money.show(value)}"
     if disposition == LeadState.LOST:
         lost_reason = (lost_reason or "").strip()
         if not lost_reason:
@@ -127,15 +130,14 @@ def lead_dispose(
         reason = f"Lost · {extra['lost_reason']}"
     with transaction.atomic():
         lead = _owned_open_lead(user=user, lead_id=lead_id)
-        if disposition == LeadState.WON:  # as the rep typed it, in the team's currency
-            currency = lead.team.currency if lead.team_id else ""
-            reason = f"Won · {MoneyFormat(decimal_mark, currency).show(extra['won_value'])}"
         if not can_transition(lead.status, disposition) or lead.status == disposition:
             raise WorkError(
                 f"A {lead.state_label.lower()} lead cannot be marked "
                 f"{DISPOSITIONS[disposition].lower()}."
             )
-        first, first_data = _first_touch(lead, timezone.now())
+        # Lost says nothing of reaching the lead (spam, a wrong number): no first touch.
+        reached = disposition != LeadState.LOST
+        first, first_data = _first_touch(lead, timezone.now()) if reached else ({}, {})
         try:
             return lead_transition(
                 lead=lead,

@@ -146,7 +146,7 @@ def lead_touch(request, lead_id: int):
 def lead_dispose(request, lead_id: int):
     disposition = request.POST.get("disposition", "")
     # The won value is read in the lead's team's number format (else the browser's).
-    decimal_mark = _money_format(request, _visible_lead(request, lead_id)).decimal_mark
+    money = _money_format(request, _visible_lead(request, lead_id))
     return _act(
         request,
         lead_id,
@@ -156,7 +156,7 @@ def lead_dispose(request, lead_id: int):
             disposition=disposition,
             won_value=request.POST.get("won_value", ""),
             lost_reason=request.POST.get("lost_reason", ""),
-            decimal_mark=decimal_mark,
+            money=money,
         ),
         done="Disposition saved.",
     )

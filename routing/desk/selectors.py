@@ -60,6 +60,20 @@ class QueueFilters:
             errors=tuple(errors),
         )
 
+    @property
+    def is_filtered(self) -> bool:
+        """Whether any filter narrows the queue (the order does not)."""
+        return any(
+            value not in (None, "")
+            for value in (
+                self.source,
+                self.country,
+                self.territory,
+                self.min_score,
+                self.older_than_hours,
+            )
+        )
+
     def query(self) -> dict:
         """The filters as query-string values (links keep them)."""
         values = {

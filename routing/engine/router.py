@@ -11,8 +11,10 @@ place and write a batch are in routing.engine.services.
 
 Locks, always in this order (so routers never deadlock each other): the lead rows (taken
 by the caller), the rules' rotation rows (by rule id), then the profiles of the reps with
-a cap (by id), under which their counts are read (routing.engine.book). Live offers put
-their offer row before all of these (routing.offers.services).
+a cap or in a rule that picks by counts (by id, in one statement), under which their
+counts are read (routing.engine.book). Live offers put their offer row before all of these
+(routing.offers.services). One engine call per transaction keeps that order: two calls
+would lock two sets of profiles, each in order but not together.
 """
 
 from __future__ import annotations

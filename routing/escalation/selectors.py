@@ -4,25 +4,29 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from accounts.models import Team
 from accounts.roles import Role, has_role
 
 from ..models import EmailMute, Notification
 
 PAGE_SIZE = 50
 Kind = Notification.Kind
-# Whom each kind is sent to (by role): the e-mail preferences offer a user only these.
-KIND_ROLES = {
-    Kind.REMINDER: (Role.REP,),
-    Kind.REASSIGNED_AWAY: (Role.REP,),
-    Kind.REASSIGNED_TO: (Role.REP,),
-    Kind.MANAGER_ALERT: (Role.MANAGER,),
-    Kind.WEBHOOK_PAUSED: (Role.MANAGER, Role.ADMIN),  # a team's managers; else the admins
-}
+# Sent to a lead's owner, and only reps own leads.
+OWNER_KINDS = (Kind.REMINDER, Kind.REASSIGNED_AWAY, Kind.REASSIGNED_TO)
 
 
 def receivable_kinds(*, user) -> list[str]:
-    """The notification kinds `user`'s roles may bring them."""
-    return [k for k in Kind.values if any(has_role(user, role) for role in KIND_ROLES[k])]
+    """The notification kinds that can reach `user`, by whom each sender writes to: an
+    owner's kinds reach reps; a manager alert the lead's team's managers
+    (sweep.team_managers); a paused webhook its team's managers or, for a webhook of no
+    team, the admins (webhooks.streaks). The e-mail preferences offer only these."""
+    manages = Team.managers.through.objects.filter(user_id=user.pk).exists()
+    kinds = list(OWNER_KINDS) if has_role(user, Role.REP) else []
+    if manages:
+        kinds.append(Kind.MANAGER_ALERT)
+    if manages or has_role(user, Role.ADMIN):
+        kinds.append(Kind.WEBHOOK_PAUSED)
+    return [str(kind) for kind in kinds]
 
 
 def notifications_for(*, user) -> QuerySet[Notification]:

@@ -10,8 +10,9 @@ at the next sweep.
 
 Reminders and manager alerts — the bulk of any sweep — are written for the whole batch
 at once (events, notifications, due times: a constant number of statements); a batch's
-reassignments go through the engine together (one read of the reps' facts), and the
-other moves (pool, skim, pool aging) through `lead_transition` or the engine one by one.
+reassignments and pool-aged reroutes go through the engine together (one read of the
+reps' facts, one engine call per transaction), and the other moves (pool, skim) through
+`lead_transition` one by one.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from pools.lifecycle import LeadState
 from pools.models import Lead, LeadEvent
 from pools.services import lead_transition
 
-from ..engine import Reroute, lead_reroute, leads_reroute
+from ..engine import Reroute, leads_reroute
 from ..models import Notification, PoolAgingPolicy, RoutingDecision, SlaPolicy, SlaStep
 from .models import minutes_label
 from .notify import Notice, notify
@@ -72,8 +73,11 @@ class _Batch:
         self.events: list[LeadEvent] = []
         self.notices: list[Notice] = []
         self.done: Counter = Counter()
-        # Reassignments, routed together once every lead is visited: (reroute, what).
-        self.reroutes: list[tuple[Reroute, str]] = []
+        # Leads placed again, routed together once every lead is visited: (reroute, what
+        # the owner left untouched), or (reroute, None) for a lead aged out of its pool.
+        # One engine call per transaction: the engine locks reps' profiles in id order
+        # within a call, so two calls in one transaction could deadlock with a router.
+        self.reroutes: list[tuple[Reroute, str | None]] = []
 
     def plan(self, lead: Lead, due: datetime | None, step: int) -> None:
         self.due.append((lead, due, step))
@@ -259,7 +263,10 @@ def _taken(batch, lead: Lead, old_owner: int, untouched: str) -> None:
 def _reroute_all(batch) -> None:
     """The batch's reassignments through the engine together (the reps' facts read once);
     if the batch fails (a lead moved under us cannot, as the rows are locked, but a bad
-    rule can), each lead alone, so one lead's failure spares the others."""
+    rule can), each lead alone, so one lead's failure spares the others. That rare path
+    makes several engine calls in one transaction: should it meet a router in a lock
+    cycle, PostgreSQL ends one of them and its leads are retried (the next sweep, or the
+    intake's)."""
     if not batch.reroutes:
         return
     owners = {r.lead.pk: r.lead.owner_id for r, _ in batch.reroutes}
@@ -282,11 +289,14 @@ def _reroute_all(batch) -> None:
                 retry = batch.now + timedelta(seconds=settings.SWEEP_INTERVAL_SECONDS)
                 batch.plan(lead, retry, lead.escalation_step)
                 batch.done["failed"] += 1
-    if moved:
-        Lead.objects.filter(pk__in=[r.lead.pk for r, _ in moved]).update(
+    taken = [(reroute, untouched) for reroute, untouched in moved if untouched is not None]
+    if aged := len(moved) - len(taken):
+        batch.done["pool_aged"] += aged
+    if taken:
+        Lead.objects.filter(pk__in=[r.lead.pk for r, _ in taken]).update(
             reassignments=F("reassignments") + 1
         )
-    for reroute, untouched in moved:
+    for reroute, untouched in taken:
         _taken(batch, reroute.lead, owners[reroute.lead.pk], untouched)
 
 
@@ -300,19 +310,19 @@ def _pool_visit(batch, lead: Lead, policy: PoolAgingPolicy | None) -> None:
         batch.done["scheduled"] += 1
         return
     why = f"Unclaimed in pool {lead.pool} for {minutes_label(policy.after_minutes)}"
+    if policy.action == PoolAgingPolicy.Action.ROUTE:
+        batch.reroutes.append((Reroute(lead=lead, rule_id=policy.rule_id, why=why), None))
+        return
     data = {"pool_aging": policy.pk, "action": policy.action}
     try:
         with transaction.atomic():
-            if policy.action == PoolAgingPolicy.Action.ROUTE:
-                lead_reroute(lead=lead, rule_id=policy.rule_id, why=why)
-            else:
-                lead_transition(
-                    lead=lead,
-                    to=LeadState.SKIMMING,
-                    kind=LeadEvent.Kind.ESCALATED,
-                    reason=f"{why}: manager's skim queue",
-                    data=data,
-                )
+            lead_transition(
+                lead=lead,
+                to=LeadState.SKIMMING,
+                kind=LeadEvent.Kind.ESCALATED,
+                reason=f"{why}: manager's skim queue",
+                data=data,
+            )
     except Exception:
         logger.exception("Pool aging failed for lead %s", lead.pk)
         batch.plan(lead, batch.now + timedelta(seconds=settings.SWEEP_INTERVAL_SECONDS), 0)

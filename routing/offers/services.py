@@ -278,8 +278,8 @@ def offer_expire(*, offer_id: int, now: datetime | None = None) -> Expiry:
         return Expiry("expired: " + _move_on(offer=offer, now=now, why=f"no accept in {seconds} s"))
 
 
-# An offer at a time, each in its transaction: a fallback routes (rotation rows and capped
-# reps' profiles locked), so holding a batch would hold those locks across offers, out of
+# An offer at a time, each in its transaction: a fallback routes (rotation rows and reps'
+# profiles locked), so holding a batch would hold those locks across offers, out of
 # the engine's order (a deadlock with a router) and stalling routers and accepts meanwhile.
 SWEEP_MAX_SECONDS = 10.0
 

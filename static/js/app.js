@@ -73,10 +73,8 @@
     found(el, "template[data-live-replace]").forEach(function (t) {
       var target = document.getElementById(t.getAttribute("data-live-replace"));
       t.remove();
-      if (!target) { return; }
-      var fresh = Array.prototype.slice.call(t.content.cloneNode(true).children);
-      target.replaceWith.apply(target, fresh);
-      fresh.forEach(function (node) { htmx.process(node); });
+      // htmx's own swap: the old element is cleaned up, the new one processed and loaded.
+      if (target) { htmx.swap(target, t.innerHTML, { swapStyle: "outerHTML" }); }
     });
     found(el, "[data-live-event]").forEach(function (s) {
       var name = s.getAttribute("data-live-event");

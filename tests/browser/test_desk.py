@@ -49,7 +49,7 @@ def test_a_manager_assigns_by_click_and_keyboard_and_everyone_sees_it_live(brows
 
     expect(desk.locator(f"#desk-lead-{leads[0].pk}")).to_be_visible()
     # Both desks remove the same rows (the answer and the live frame): no htmx errors.
-    errors = console_errors(desk) + console_errors(other)
+    desk_errors, other_errors = console_errors(desk), console_errors(other)
     screenshot(desk, "desk-laptop")
     # A click on the first suggestion (load balanced: everyone at 0, the first rep).
     first = desk.locator("#desk-main .desk-rep button").first
@@ -58,8 +58,9 @@ def test_a_manager_assigns_by_click_and_keyboard_and_everyone_sees_it_live(brows
     expect(desk.locator("#desk-main .flash-success")).to_contain_text("Lead0 Waiting")
     owner = Lead.objects.get(pk=leads[0].pk).owner
     assert owner in reps
-    # The second manager's queue drops it, live.
+    # The second manager's queue drops it, live, and the lead they were reading says why.
     expect(other.locator(f"#desk-row-{leads[0].pk}")).to_have_count(0, timeout=2_000)
+    expect(other.locator(f"#desk-lead-{leads[0].pk}")).to_contain_text("just moved by someone else")
     # The keyboard: s skips to the next lead, k goes back, 2 assigns the second suggestion.
     # Each key once the page is still: the assign's live frame makes this desk re-read its
     # queue, and a key pressed mid-swap would click a row htmx has not wired up yet.
@@ -94,7 +95,7 @@ def test_a_manager_assigns_by_click_and_keyboard_and_everyone_sees_it_live(brows
     assert other.evaluate("window.__sameDocument") is True
     assert desk.evaluate("window.__sameDocument") is True
     screenshot(other, "desk-laptop-second-manager")
-    assert errors == []
+    assert desk_errors == [] and other_errors == []
     for ctx in (ctx_m, ctx_o, ctx_r):
         ctx.close()
 

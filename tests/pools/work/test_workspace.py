@@ -148,6 +148,14 @@ def test_a_disposition_on_an_untouched_lead_is_its_first_touch(rep, client_for, 
     assert lead.events.filter(kind=LeadEvent.Kind.DISPOSITION).order_by("id").last().data == {}
 
 
+def test_an_untouched_lead_marked_lost_was_never_touched(rep, client_for, lead):
+    """Spam or a wrong number, closed unworked, must not count as reached (speed-to-lead,
+    the contacted funnel)."""
+    client_for(rep).post(url("dispose", lead), {"disposition": "lost", "lost_reason": "Spam"})
+    lead.refresh_from_db()
+    assert lead.status == LeadState.LOST and lead.first_touch_at is None
+
+
 def test_disposition_path_to_won_with_value(rep, client_for, lead):
     c = client_for(rep)
     c.post(url("dispose", lead), {"disposition": "contacted"})

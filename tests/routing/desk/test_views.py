@@ -174,6 +174,10 @@ def test_the_queue_filters(team, manager, client_for):
     page = client.get(reverse("desk:desk"), {"country": "ZZ"}).content.decode()
     assert "Nothing matches these filters" in page and "Nobody waiting" not in page
     assert "Nothing to skim" not in page
+    # An order is not a filter: an empty queue sorted newest first is simply empty.
+    Lead.objects.filter(status=LeadState.SKIMMING).delete()
+    page = client.get(reverse("desk:desk"), {"order": "newest"}).content.decode()
+    assert "Nobody waiting" in page and "Nothing matches these filters" not in page
 
 
 def test_the_queue_filters_by_the_territories_the_engine_matched(team, manager, client_for):

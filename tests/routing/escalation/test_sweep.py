@@ -239,6 +239,44 @@ def test_pool_aging_sends_an_unclaimed_lead_to_the_skim_queue(team, captured):
     )
 
 
+def test_a_sweep_places_its_aged_and_untouched_leads_in_one_engine_call(
+    team, ana, captured, monkeypatch
+):
+    """The engine locks reps' profiles in id order within one call; two calls in one
+    transaction took them out of order and deadlocked with an intake router (found in
+    review, with two pools aging into rules of different reps). Each lead still goes by
+    its own rule."""
+    from routing.escalation import sweep as sweep_module
+
+    bia = make_rep(team=team)
+    to_ana, to_bia = (
+        RuleFactory(team=team, priority=50 + i, target=RoutingRule.Target.REPS, rep_list=[rep])
+        for i, rep in enumerate((ana, bia))
+    )
+    pools = [PoolFactory(team=team), PoolFactory(team=team)]
+    for pool, rule in zip(pools, (to_bia, to_ana), strict=True):
+        PoolAgingPolicy.objects.create(
+            pool=pool, after_minutes=30, action=PoolAgingPolicy.Action.ROUTE, rule=rule
+        )
+    leads = []
+    with time_machine.travel(T0, tick=False):
+        for pool in pools:
+            lead = screened_lead(team=team)
+            Lead.objects.filter(pk=lead.pk).update(
+                status=LeadState.POOLED, pool=pool, pooled_at=T0, escalation_due_at=T0
+            )
+            leads.append(fresh(lead))
+    sweep(T0, captured)
+    calls = []
+    real = sweep_module.leads_reroute
+    monkeypatch.setattr(
+        sweep_module, "leads_reroute", lambda **kw: calls.append(len(kw["reroutes"])) or real(**kw)
+    )
+    assert sweep(T0 + timedelta(minutes=31), captured)["pool_aged"] == 2
+    assert calls == [2]
+    assert [fresh(lead).owner for lead in leads] == [bia, ana]
+
+
 def test_pool_aging_can_push_the_lead_to_a_rep_by_a_rule(team, ana, captured):
     pool = PoolFactory(team=team)
     push = RuleFactory(team=team, name="Push", priority=50, is_active=True)

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from routing.escalation.policies import policy_summary
 from routing.models import EmailMute, Notification, SlaPolicy, SlaStep
-from tests.factories import PoolFactory
+from tests.factories import PoolFactory, make_rep
 
 pytestmark = pytest.mark.django_db
 URL = reverse("routing:notifications")
@@ -67,7 +67,9 @@ def test_e_mail_preferences_mute_the_unticked_kinds_and_ignore_unknown_ones(clie
     assert not EmailMute.objects.filter(user=rep).exists()
 
 
-def test_the_preferences_offer_only_the_kinds_a_users_roles_bring(client_for, rep, manager):
+def test_the_preferences_offer_only_the_kinds_that_can_reach_the_user(
+    client_for, rep, manager, team
+):
     """A rep was offered the managers' alerts and the admins' webhook notices."""
     rep_page = client_for(rep).get(reverse("routing:notifications")).content.decode()
     assert 'value="reminder"' in rep_page and 'value="manager_alert"' not in rep_page
@@ -75,6 +77,11 @@ def test_the_preferences_offer_only_the_kinds_a_users_roles_bring(client_for, re
     page = client_for(manager).get(reverse("routing:notifications")).content.decode()
     assert 'value="manager_alert"' in page and 'value="webhook_paused"' in page
     assert 'value="reminder"' not in page
+    # By whom the senders write to, not by group: a team's listed manager gets its alerts.
+    listed = make_rep(team=team)
+    team.managers.add(listed)
+    page = client_for(listed).get(reverse("routing:notifications")).content.decode()
+    assert 'value="reminder"' in page and 'value="manager_alert"' in page
     # Saving keeps the choices of kinds the form did not offer.
     EmailMute.objects.create(user=manager, kind="reminder")
     client_for(manager).post(reverse("routing:notifications_email"), {"kind": []})

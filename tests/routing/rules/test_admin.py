@@ -135,6 +135,11 @@ def test_the_method_state_shows_only_for_methods_that_keep_one(admin_user, clien
     assert "round-robin pointer" in page
     page = client.get(f"/admin/routing/routingrule/{none.pk}/change/").content.decode()
     assert "round-robin pointer" not in page
+    # A pool rule keeps round robin as its (unused) method: no state either.
+    pool_rule = RuleFactory(team=team, action=RoutingRule.Action.POOL, pool=PoolFactory(team=team))
+    RuleRotation.objects.get_or_create(rule=pool_rule)
+    page = client.get(f"/admin/routing/routingrule/{pool_rule.pk}/change/").content.decode()
+    assert "round-robin pointer" not in page
 
 
 def test_admin_rule_list_reads_as_sentences(admin_user, client_for, team):
