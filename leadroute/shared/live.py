@@ -60,6 +60,14 @@ def live_signal(event: str) -> str:
     )
 
 
+def live_toast(text: str) -> str:
+    """A frame part that shows `text` (escaped here) as a toast on the page."""
+    return (
+        '<div hx-swap-oob="beforeend:#toasts">'
+        f'<div class="flash flash-info">{html_lib.escape(text)}</div></div>'
+    )
+
+
 def live_replace(element_id: str, html: str = "") -> str:
     """A frame (or answer) part that replaces the element `element_id` with `html` — by
     default removes it — if the page still has it, and else does nothing (static/js/app.js).

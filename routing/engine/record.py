@@ -15,7 +15,7 @@ from pools.models import Lead, LeadEvent
 from pools.services import Move, leads_transition
 
 from ..decisions.attribution import lead_attribution
-from ..desk.notify import notify_queue_changed
+from ..desk.notify import notify_leads_given, notify_queue_changed
 from ..models import RoutingDecision
 from ..offers.send import Opening, offers_send
 from .facts import decisions_insert_sql, intake_bump_sql, rotation_save_sql
@@ -85,6 +85,10 @@ def batch_write(batch: Batch, routers: list[Router], placements: list[Placement]
             )
         )
     leads_transition(moves=moves, kind=LeadEvent.Kind.ROUTED)
+    # Each rep given leads hears of them, and their open My leads shows them (after commit).
+    notify_leads_given(
+        leads=[r.lead for r, p in zip(routers, placements, strict=True) if p.owner_id]
+    )
     # Desks of the teams whose skim queue got leads re-read their queue (after commit).
     queued = {p.team_id for p in placements if p.to == LeadState.SKIMMING and p.team_id}
     if queued:

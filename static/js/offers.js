@@ -147,6 +147,11 @@
     changes.forEach(function (change) {
       change.addedNodes.forEach(function (node) {
         if (node.nodeType !== 1 || !node.hasAttribute("data-offer")) { return; }
+        // The offer's frame can land after a re-sync already drew its card: keep one.
+        if (Array.prototype.some.call(cards(), function (card) { return card !== node && card.id === node.id; })) {
+          node.remove();
+          return;
+        }
         started(node);
         if (!node.dataset.resynced) { announce(node); }
       });

@@ -93,3 +93,22 @@ def test_the_disposition_shows_only_the_field_its_outcome_asks_for(browser, live
     assert won.is_visible() and not lost.is_visible()
     screenshot(page, "lead-disposition-won")
     context.close()
+
+
+def test_a_lead_routed_to_a_rep_arrives_on_their_open_my_leads(browser, live_url, team):
+    """Routing gave the lead and told nobody: the rep saw it only after a reload (a desk
+    hand-assign already arrived live)."""
+    from routing.engine import lead_route
+    from tests.browser.conftest import open_live
+    from tests.routing_factories import RuleFactory, screened_lead
+
+    rep = make_rep(team=team)
+    RuleFactory(team=team)
+    context, page = open_live(browser, live_url, rep, "/leads/mine/")
+    lead = screened_lead(team=team, first_name="Just", last_name="Arrived")
+    lead_route(lead=lead)
+    page.locator(f"#my-lead-{lead.pk}").wait_for(timeout=2_000)
+    assert page.locator("#toasts").get_by_text("New lead for you: Just Arrived").is_visible()
+    assert page.evaluate("window.__sameDocument") is True
+    screenshot(page, "my-leads-routed-live")
+    context.close()

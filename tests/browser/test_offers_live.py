@@ -369,3 +369,25 @@ def test_sound_is_off_until_the_rep_turns_it_on_and_the_choice_is_remembered(
     expect(page.locator("[data-offer-alerts]").first).to_have_text("Sound & notifications: on")
     assert page.evaluate("window.__tones") == 0
     context.close()
+
+
+def test_a_frame_that_lands_after_the_resync_drew_its_card_leaves_one_card(browser, live_url, team):
+    """A re-sync on (re)connect can draw an offer's card before the offer's own frame
+    arrives; the frame's copy then made two cards of one id (seen as a flaky failure of
+    the blind-offer test)."""
+    _offer_rule(team, offer_seconds=60)
+    rep = make_rep(team=team)
+    context, page = _rep_page(browser, live_url, rep)
+    offer = Offer.objects.get(lead=_route(team, company="Twice Ltda"))
+    card = page.locator(f"#offer-{offer.pk}")
+    expect(card).to_be_visible(timeout=2_000)
+    # The late frame: the same card again, swapped in as the frame's out-of-band part is.
+    page.evaluate(
+        """id => htmx.swap(document.getElementById('live-offers'),
+                           document.getElementById(id).outerHTML,
+                           {swapStyle: 'afterbegin'})""",
+        f"offer-{offer.pk}",
+    )
+    page.wait_for_timeout(100)
+    expect(card).to_have_count(1)
+    context.close()
