@@ -74,6 +74,28 @@ def test_the_desk_shows_the_oldest_waiting_lead_with_the_engines_suggestions(
     assert f'id="desk-lead-{new.pk}"' in newest
 
 
+def test_a_suggested_reps_local_time_is_on_the_reps_clock_not_the_readers(
+    team, manager, client_for
+):
+    """The date filter turned the rep's clock into the reader's zone: a rep in Manaus
+    read as 18:43 from São Paulo, and 06:43 from Tokyo."""
+    from datetime import UTC, datetime
+
+    import time_machine
+
+    from accounts.models import RepProfile
+
+    rep = make_rep(team=team)
+    RepProfile.objects.filter(user=rep).update(time_zone="America/Manaus")
+    client = client_for(manager)
+    client.cookies["tz"] = "Asia/Tokyo"  # the reader's zone (static/js/app.js)
+    with time_machine.travel(datetime(2026, 3, 3, 21, 43, tzinfo=UTC), tick=False):
+        skimming(team)
+        page = client.get(reverse("desk:desk")).content.decode()
+    assert "17:43 local" in page  # Manaus, UTC-4
+    assert "06:43 local" not in page  # Tokyo
+
+
 def test_the_htmx_fragments_are_the_parts(team, manager, client_for):
     lead = skimming(team)
     client = client_for(manager)
