@@ -43,6 +43,26 @@
   }
   document.addEventListener("DOMContentLoaded", function () { dispositionsIn(document); });
   document.addEventListener("htmx:load", function (evt) { dispositionsIn(evt.detail.elt); });
+  // A request the server refused (a lead no longer yours: 404) or failed: htmx swaps
+  // nothing, so say so instead of leaving the click unanswered.
+  document.addEventListener("htmx:responseError", function (evt) {
+    var box = document.getElementById("toasts");
+    var text = evt.detail.xhr.status >= 500
+      ? "Something went wrong on our side; reload the page and try again. "
+      : "This page is out of date (the lead may have moved); reload it to see it as it is now. ";
+    // Once: a page's parts failing together (the lead gone) say it one time.
+    if (!box || box.querySelector('[data-error-toast="' + evt.detail.xhr.status + '"]')) { return; }
+    var note = document.createElement("div");
+    note.className = "flash flash-warning";
+    note.setAttribute("role", "alert");
+    note.setAttribute("data-error-toast", evt.detail.xhr.status);
+    note.textContent = text;
+    var close = document.createElement("button");
+    close.type = "button"; close.className = "link-button"; close.textContent = "×";
+    close.setAttribute("data-dismiss", ""); close.setAttribute("aria-label", "Dismiss");
+    note.appendChild(close);
+    box.appendChild(note);
+  });
   // Presence: a rep is offered live leads only while one of their pages beats
   // (routing/live/presence.py, every HEARTBEAT_SECONDS; two missed beats = offline).
   var heartbeat = null;

@@ -112,3 +112,28 @@ def test_a_lead_routed_to_a_rep_arrives_on_their_open_my_leads(browser, live_url
     assert page.evaluate("window.__sameDocument") is True
     screenshot(page, "my-leads-routed-live")
     context.close()
+
+
+def test_working_a_lead_moved_away_meanwhile_says_the_page_is_out_of_date(browser, live_url, team):
+    """The touch answered 404 and htmx swapped nothing: the click seemed to do nothing."""
+    from routing.desk.services import lead_hand_assign
+    from tests.factories import make_manager
+
+    rep, other = make_rep(team=team), make_rep(team=team)
+    lead = lead_claim(user=rep, lead_id=pooled(PoolFactory(team=team)).pk)
+    context = browser.new_context(viewport=LAPTOP)
+    page = context.new_page()
+    login(page, live_url, rep.username, PASSWORD)
+    page.goto(f"{live_url}/leads/{lead.pk}/")
+    lead_hand_assign(
+        manager=make_manager(teams=[team]), lead_id=lead.pk, rep_id=other.pk, reason="Leave"
+    )
+    page.fill("#touch-note", "Left a voicemail")
+    page.click("text=Log touch")
+    warning = page.locator("#toasts .flash-warning")
+    warning.wait_for(timeout=2_000)
+    assert "This page is out of date" in warning.inner_text()
+    page.wait_for_timeout(300)
+    assert warning.count() == 1  # the page's other parts failing too say it once
+    screenshot(page, "lead-moved-away-warning")
+    context.close()
