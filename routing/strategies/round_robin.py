@@ -26,7 +26,8 @@ def choose(
                 rest = [r for r in owed if r != rep_id]
                 return Choice(
                     rep_id,
-                    f"Round robin: {by_id[rep_id].name} kept their turn while away and is back",
+                    f"Round robin: {by_id[rep_id].name} kept their turn while unavailable "
+                    "(away, off hours or out of office) and is back",
                     {**state, "owed": rest},
                 )
     last = state.get("last")
