@@ -105,6 +105,15 @@ def test_on_a_laptop_every_row_shows_its_button_and_stays_compact(browser, live_
     for metric in Quota.Metric:
         for period in Quota.Period:
             Quota.objects.create(team=team, metric=metric, period=period, target=20_000)
+    # The demo's widest rows: a rep's own target ("· own target") and a won value's figure.
+    Quota.objects.create(
+        team=team, rep=rep, metric=Quota.Metric.LEADS_WORKED, period="week", target=18
+    )
+    for name in ("Henry Gabriel", "Yan", "Gustavo"):
+        make_rep(team=team, user__first_name=name, user__last_name="Alves da Rocha")
+    LeadFactory(
+        status=LeadState.WON, owner=rep, team=team, won_value=12_500, closed_at=timezone.now()
+    )
     manager = make_manager(teams=[team])
     ctx, page = open_live(browser, live_url, manager, "/reports/team/")
     row = page.locator(f"#board-rep-{rep.pk}")
@@ -116,5 +125,7 @@ def test_on_a_laptop_every_row_shows_its_button_and_stays_compact(browser, live_
         "(() => { const c = document.querySelector('#team-reps');"
         " return c.scrollWidth <= c.clientWidth; })()"
     )
-    assert row.bounding_box()["height"] < 330  # eight quotas: about 40 px each
+    won = page.locator("#team-reps th", has_text="Won").bounding_box()
+    assert won["x"] + won["width"] <= card["x"] + card["width"]
+    assert row.bounding_box()["height"] < 380  # eight quotas, a line or two each (was 575)
     ctx.close()
