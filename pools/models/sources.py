@@ -41,7 +41,8 @@ class LeadSource(models.Model):
         blank=True,
         choices=country_choices,
         help_text="Where a phone number given without + is read (the web form without a "
-        "country field, or left empty). Blank: such numbers are refused.",
+        "country field, or left empty; a CSV row without a country). Blank: such numbers "
+        "are refused.",
     )
     form_title = models.CharField(max_length=120, blank=True, default="Talk to our team")
     form_intro = models.TextField(blank=True)

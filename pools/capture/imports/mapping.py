@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from pools.field_labels import lead_field_labels
 
@@ -67,7 +68,7 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     "industry": ("industry", "sector", "businesssegment", "segment", "vertical"),
     "company_size": ("companysize", "employees", "numberofemployees", "headcount", "size"),
     "country": ("country", "countrycode", "pais"),
-    "state": ("state", "region", "province", "sellerstate", "uf"),
+    "state": ("state", "region", "province", "sellerstate", "uf", "estado", "provincia"),
     "city": ("city", "town", "sellercity", "cidade"),
     "postal_code": ("postalcode", "zip", "zipcode", "postcode", "cep", "sellerzipcodeprefix"),
     "language": ("language", "lang", "locale"),
@@ -80,6 +81,7 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
         "budget",
         "declaredmonthlyrevenue",
         "revenue",
+        "valor",
     ),
     "campaign": ("campaign", "utmcampaign", "origin", "leadsource", "channel", "utmsource"),
     "landing_page": ("landingpage", "landingpageid", "url", "pageurl"),
@@ -105,7 +107,9 @@ _LOOKUP = {syn: target for target, syns in _SYNONYMS.items() for syn in syns}
 
 
 def _key(header: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", header.lower())
+    # Accents go first: "País" is "pais", not "pas".
+    plain = unicodedata.normalize("NFKD", header).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]", "", plain.lower())
 
 
 def mapping_guess(headers: list[str]) -> dict[str, str]:

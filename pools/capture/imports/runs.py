@@ -71,11 +71,17 @@ def _lease_take(job_id: int) -> uuid.UUID | None:
 
 
 def row_to_capture(
-    row: dict[str, str], mapping: dict[str, str], *, decimal_mark: str | None = None
+    row: dict[str, str],
+    mapping: dict[str, str],
+    *,
+    decimal_mark: str | None = None,
+    default_country: str = "",
 ):
     """(fields, attributes, problems) for one CSV row; problems are (column, reason).
     Amounts are read in the file's `decimal_mark` (the job's choice); without one, an
-    amount that reads differently with either mark is a problem, not a guess."""
+    amount that reads differently with either mark is a problem, not a guess. A phone
+    without + is read in the row's country, else the source's `default_country`, as the
+    web form reads one."""
     fields: dict = {}
     attributes: dict = {}
     problems: list[tuple[str, str]] = []
@@ -99,7 +105,10 @@ def row_to_capture(
 
     clean("country", normalise.country_normalise)
     clean("email", normalise.email_normalise)
-    clean("phone", lambda v: normalise.phone_normalise(v, country=fields.get("country", "")))
+    clean(
+        "phone",
+        lambda v: normalise.phone_normalise(v, country=fields.get("country") or default_country),
+    )
     clean(
         "estimated_value",
         lambda v: None if normalise.blank(v) else money_parse(v, decimal_mark=decimal_mark),
@@ -267,7 +276,10 @@ def _import_chunk(job: ImportJob, chunk: list, batch: _Batch) -> None:
     prepared = []
     for number, row in chunk:
         fields, attributes, problems = row_to_capture(
-            row, job.mapping, decimal_mark=job.decimal_mark or None
+            row,
+            job.mapping,
+            decimal_mark=job.decimal_mark or None,
+            default_country=job.source.default_country,
         )
         batch.counts["processed"] += 1
         if problems:

@@ -395,3 +395,29 @@ def test_the_error_report_and_the_log_do_not_repeat_contacts(manager, source, mo
 )
 def test_personal_mask(value, masked):
     assert normalise.personal_mask(value) == masked
+
+
+def test_a_brazilian_file_without_a_country_column_reads_phones_in_the_sources_country(
+    manager, source
+):
+    """Every row of such a file was rejected ("give the phone in international form"),
+    though the web form of the same source reads these numbers in its default country.
+    Its Portuguese headers are guessed too, accents and all."""
+    content = (
+        b"Nome;Telefone;Empresa;Estado;Valor\r\n"
+        b"Ana;11 98888-0001;Loja A;SP;1.500,00\r\n"
+        b"Bia;21 97777-0002;Loja B;RJ;300,00\r\n"
+    )
+    job = import_job_create(user=manager, source=source, filename="f.csv", content=content)
+    assert job.mapping["Estado"] == "state" and job.mapping["Valor"] == "estimated_value"
+    assert m.mapping_guess(["País"]) == {"País": "country"}
+    rejected = run_import(manager, source, content)
+    assert (rejected.created, rejected.rejected) == (0, 2)  # no country: nowhere to read them
+    source.default_country = "BR"
+    source.save()
+    job = run_import(manager, source, content)
+    assert (job.created, job.rejected) == (2, 0)
+    assert set(Lead.objects.values_list("phone", flat=True)) == {
+        "+5511988880001",
+        "+5521977770002",
+    }
