@@ -60,11 +60,13 @@ def live_signal(event: str) -> str:
     )
 
 
-def live_toast(text: str) -> str:
-    """A frame part that shows `text` (escaped here) as a toast on the page."""
+def live_toast(text: str, *, kind: str = "info") -> str:
+    """A frame (or answer) part that shows `text` (escaped here) as a toast on the page;
+    `kind` is the flash style: info, success, warning or error."""
+    role = ' role="alert"' if kind == "error" else ""
     return (
         '<div hx-swap-oob="beforeend:#toasts">'
-        f'<div class="flash flash-info">{html_lib.escape(text)}</div></div>'
+        f'<div class="flash flash-{kind}"{role}>{html_lib.escape(text)}</div></div>'
     )
 
 

@@ -19,7 +19,7 @@ from accounts.models import RepProfile
 from accounts.roles import Role, has_role
 from accounts.selectors import reps_managed_by
 from accounts.services import rep_availability_set
-from leadroute.shared.live import BOARD_CHANGED
+from leadroute.shared.live import BOARD_CHANGED, live_toast
 from pools.models import Lead
 from pools.selectors import lead_timeline, leads_managed_by
 
@@ -239,6 +239,12 @@ def desk_bulk(request):
             pool_id=request.POST.get("pool"),
         )
     except services.DeskError as exc:
+        if request.htmx:
+            # Nothing moved: say so where it shows however far the manager scrolled, and
+            # leave the page (the ticked leads, the open panel) as it is to fix the choice.
+            return HttpResponse(
+                live_toast(exc.message, kind="error"), headers={"HX-Reswap": "none"}
+            )
         error, done = exc.message, ""
     else:
         error = " ".join(result.refused)

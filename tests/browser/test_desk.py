@@ -126,6 +126,13 @@ def test_a_bulk_choice_in_progress_survives_a_lead_arriving_live(browser, live_u
     expect(desk.locator("details.desk-bulk")).to_have_attribute("open", "")
     chosen = desk.locator("#bulk-reps option:checked").evaluate_all("els => els.map(e => e.value)")
     assert sorted(int(v) for v in chosen) == sorted([reps[1].pk, reps[2].pk])
+    # A choice missing (no rep) says so in a toast and leaves the panel as it was.
+    desk.select_option("#bulk-reps", [])
+    desk.get_by_role("button", name="Spread round-robin").click()
+    expect(desk.locator("#toasts .flash-error")).to_be_visible(timeout=2_000)
+    expect(checked).to_have_count(2)
+    expect(desk.locator("details.desk-bulk")).to_have_attribute("open", "")
+    desk.select_option("#bulk-reps", [str(reps[1].pk), str(reps[2].pk)])
     # And the kept choice acts: spread over the two reps.
     desk.get_by_role("button", name="Spread round-robin").click()
     expect(desk.locator(f"#desk-row-{leads[0].pk}")).to_have_count(0)

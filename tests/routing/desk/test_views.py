@@ -166,6 +166,22 @@ def test_bad_input_is_a_message_not_a_500(team, manager, client_for):
     assert Lead.objects.get(pk=lead.pk).status == LeadState.SKIMMING
 
 
+def test_a_bulk_choice_missing_is_a_toast_and_the_page_stays_as_it_was(team, manager, client_for):
+    """The error drew at the top of the desk while the manager was scrolled to the bulk
+    panel, which closed and lost its ticks: it looked as if nothing happened."""
+    leads = [skimming(team) for _ in range(2)]
+    response = client_for(manager).post(
+        reverse("desk:bulk"),
+        {"leads": [lead.pk for lead in leads], "action": "spread"},  # no rep chosen
+        HTTP_HX_REQUEST="true",
+    )
+    assert response["HX-Reswap"] == "none"
+    body = response.content.decode()
+    assert 'hx-swap-oob="beforeend:#toasts"' in body and 'class="flash flash-error"' in body
+    assert "desk-body" not in body  # nothing else is swapped
+    assert Lead.objects.filter(status=LeadState.SKIMMING).count() == 2
+
+
 def test_bulk_spreads_round_robin_and_sends_to_a_pool(team, manager, client_for):
     reps = [make_rep(team=team) for _ in range(2)]
     leads = [skimming(team) for _ in range(4)]
