@@ -56,9 +56,13 @@ def _money_format(request, lead):
 
 def _workspace_context(request, lead) -> dict:
     is_owner = lead.owner_id == request.user.pk and lead.status in OPEN_OWNED_STATES
+    money = _money_format(request, lead)
     context = {
         "lead": lead,
-        "money_format": _money_format(request, lead),
+        "money_format": money,
+        # Amounts as the team writes them, with its currency (the won value's too).
+        "estimated_value": money.show(lead.estimated_value),
+        "won_value": money.show(lead.won_value),
         # The lead's clock, for a rep about to call (their zone by state, else country).
         "lead_zone": lead_time_zone(country=lead.country, state=lead.state),
         "now": timezone.now(),

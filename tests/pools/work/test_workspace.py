@@ -277,8 +277,13 @@ def test_won_value_is_read_in_the_teams_decimal_comma(rep, team, client_for, lea
     )
     lead.refresh_from_db()
     assert lead.status == LeadState.WON and lead.won_value == Decimal("12500.00")
-    # The timeline says it as the team writes it, with the currency.
+    # The timeline says it as the team writes it, with the currency, and so do the details.
     assert lead.events.order_by("id").last().reason == "Won · R$ 12.500,00"
+    lead.estimated_value = Decimal("1234.5")
+    lead.save(update_fields=["estimated_value"])
+    page = c.get(url("lead_detail", lead)).content.decode()
+    assert "<dt>Est. value</dt><dd>R$ 1.234,50</dd>" in page
+    assert "<dt>Won value</dt><dd>R$ 12.500,00</dd>" in page
 
 
 def test_ambiguous_won_value_is_refused_in_the_page_keeping_what_was_typed(rep, client_for, lead):
