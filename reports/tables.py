@@ -67,6 +67,8 @@ def csv_value(column: Column, value) -> object:
         return round(value * 100, 1)
     if column.kind == "seconds":
         return round(value)
+    if column.kind == "number":
+        return round(value, 2)  # as the page shows it (a fairness share was 17.285714285714285)
     return value
 
 

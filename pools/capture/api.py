@@ -192,7 +192,8 @@ class LeadOut(Schema):
     state: str
     outcome: str = Field(
         description="created, replayed (same external_id or Idempotency-Key)"
-        " or merged (joined an open lead with the same contact)"
+        " or merged (joined an open lead with the same contact); existing when read"
+        " with GET"
     )
     score: int
     rejection_reason: str

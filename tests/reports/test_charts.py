@@ -36,3 +36,14 @@ def test_bar_chart_marks_each_bars_target_and_scales_to_it():
     )
     assert 'x="75.0%"' in svg and 'x="50.0%"' in svg  # marks at 3 and 2 of a top of 4
     assert "Ana 4 (by weight 3)" in svg
+
+
+def test_a_numbers_csv_value_has_the_pages_two_decimals():
+    from decimal import Decimal
+
+    from reports.tables import Column, csv_value, display
+
+    column = Column("share", "Expected", "number")
+    assert csv_value(column, 120 / 7) == 17.14 and display(column, 120 / 7) == "17.14"
+    assert csv_value(column, Decimal("32500.50")) == Decimal("32500.50")
+    assert csv_value(Column("n", "Leads"), 3) == 3  # counts stay as they are
