@@ -63,16 +63,7 @@ class QueueFilters:
     @property
     def is_filtered(self) -> bool:
         """Whether any filter narrows the queue (the order does not)."""
-        return any(
-            value not in (None, "")
-            for value in (
-                self.source,
-                self.country,
-                self.territory,
-                self.min_score,
-                self.older_than_hours,
-            )
-        )
+        return any(key != "order" for key in self.query())
 
     def query(self) -> dict:
         """The filters as query-string values (links keep them)."""

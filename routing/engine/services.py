@@ -166,12 +166,6 @@ def leads_reroute(*, reroutes: list[Reroute], now: datetime | None = None) -> li
     return [r.lead for r in todo]
 
 
-def lead_reroute(*, lead: Lead, rule_id: int | None, why: str, now: datetime | None = None) -> Lead:
-    """`leads_reroute` for one lead."""
-    leads_reroute(reroutes=[Reroute(lead=lead, rule_id=rule_id, why=why)], now=now)
-    return lead
-
-
 @dataclass(frozen=True)
 class Recheck:
     exclusion: tuple[str, str] | None  # (code, reason), None when eligible
