@@ -27,7 +27,12 @@ _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
 class ConditionError(ValueError):
-    """A condition that cannot be read; the message tells a person what to fix."""
+    """A condition that cannot be read; the message tells a person what to fix. Several
+    (one per bad line of an editor's text) arrive together as `messages`."""
+
+    def __init__(self, *messages: str):
+        super().__init__("\n".join(messages))
+        self.messages = list(messages)
 
 
 def number(value) -> Decimal | None:

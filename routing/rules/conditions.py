@@ -168,11 +168,13 @@ def conditions_text(conditions: list) -> str:
 
 
 def conditions_parse(text: str, *, check_known: bool = False) -> list:
-    """The editor's text as conditions, checked. Raises ConditionError naming the line.
-    `check_known` also checks values against the known ones (a few queries; the admin's
-    form asks for it, `pools.screening.known_values`)."""
+    """The editor's text as conditions, checked. Raises ConditionError naming every bad
+    line at once (`messages`), so one save shows all there is to fix. `check_known` also
+    checks values against the known ones (a few queries; the admin's form asks for it,
+    `pools.screening.known_values`)."""
     groups: list[list[dict]] = [[]]
     known_cache: dict = {}
+    errors: list[str] = []
     for number, raw in enumerate((text or "").splitlines(), start=1):
         line = raw.strip()
         if not line:
@@ -180,22 +182,31 @@ def conditions_parse(text: str, *, check_known: bool = False) -> list:
         where = f"Line {number} (“{line}”)"
         if line.casefold() == OR:
             if not groups[-1]:
-                raise ConditionError(f"{where}: “or” needs a condition above it.")
-            groups.append([])
+                errors.append(f"{where}: “or” needs a condition above it.")
+            else:
+                groups.append([])
             continue
-        cond = _line_condition(line, where)
-        condition_validate(cond, where=where)
-        if check_known and cond["op"] in ("equals", "in"):
-            values = cond["value"] if cond["op"] == "in" else [cond["value"]]
-            try:
-                condition_values_check(field=cond["field"], values=values, cache=known_cache)
-            except ConditionError as exc:
-                raise ConditionError(f"{where}: {exc}") from None
+        try:
+            cond = _line_condition(line, where)
+            condition_validate(cond, where=where)
+            if check_known and cond["op"] in ("equals", "in"):
+                values = cond["value"] if cond["op"] == "in" else [cond["value"]]
+                try:
+                    condition_values_check(field=cond["field"], values=values, cache=known_cache)
+                except ConditionError as exc:
+                    raise ConditionError(f"{where}: {exc}") from None
+        except ConditionError as exc:
+            errors.extend(exc.messages)
+            # A bad line still holds its place: an "or" below it is not left dangling.
+            groups[-1].append(None)
+            continue
         groups[-1].append(cond)
     if not groups[-1]:
         if len(groups) > 1:
-            raise ConditionError("The last “or” needs a condition below it.")
+            errors.append("The last “or” needs a condition below it.")
         groups.pop()
+    if errors:
+        raise ConditionError(*errors)
     return groups
 
 

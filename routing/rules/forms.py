@@ -46,7 +46,7 @@ class ConditionsField(JSONAsTextField):
         try:
             return conditions_parse(super().to_python(value), check_known=True)
         except ConditionError as exc:
-            raise forms.ValidationError(str(exc)) from None
+            raise forms.ValidationError(exc.messages) from None
 
 
 class NumberListField(JSONAsTextField):

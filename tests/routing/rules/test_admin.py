@@ -55,6 +55,13 @@ def test_admin_rejects_bad_conditions_with_a_clear_message(admin_user, client_fo
         body = response.content.decode()
         assert escape(message) in body
         assert escape(conditions.splitlines()[-1]) in body  # re-shown as typed
+    # Every bad line in one save, each its own message in the field's error list.
+    response = client.post(
+        "/admin/routing/routingrule/add/",
+        _rule_post(team=team.pk, conditions="colour = red\nstate = SP\nscore 50"),
+    )
+    errors = response.context["adminform"].form.errors["conditions"]
+    assert [e.split(":")[0] for e in errors] == ["Line 1 (“colour = red”)", "Line 3 (“score 50”)"]
     response = client.post(
         "/admin/routing/routingrule/add/",
         _rule_post(team=team.pk, method="top_performer", value_tiers="50,000"),

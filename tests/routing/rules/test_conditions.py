@@ -179,6 +179,18 @@ def test_text_mistakes_are_reported_by_line(text, message):
         conditions_parse(text)
 
 
+def test_every_bad_line_is_reported_at_once():
+    text = "colour = red\nstate = SP\nscore 50\nor\nor\ncity = Boston\nor"
+    with pytest.raises(ConditionError) as caught:
+        conditions_parse(text)
+    assert [m.split(":")[0] for m in caught.value.messages] == [
+        "Line 1 (“colour = red”)",
+        "Line 3 (“score 50”)",
+        "Line 5 (“or”)",
+        "The last “or” needs a condition below it.",
+    ]
+
+
 def test_the_model_field_rejects_a_malformed_shape_whoever_writes_it():
     field = RoutingRule._meta.get_field("conditions")
     with pytest.raises(ValidationError, match="“colour” is not a lead field"):
