@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from functools import wraps
@@ -81,7 +82,7 @@ def _non_finite_at(value: Any, path: str = "") -> str | None:
 
 class LeadIn(Schema):
     """A lead. Give an e-mail or a phone (or both); any other field you send is kept in the
-    lead's free attributes."""
+    lead's free attributes, and the answer lists it in `unknown_fields`."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -149,20 +150,17 @@ class LeadIn(Schema):
         return {name: getattr(self, name) for name in CAPTURED_FIELDS}
 
 
-def free_attributes(request, payload: LeadIn) -> dict:
-    """The body's unknown fields plus its `attributes`, cleaned for jsonb. Ninja keeps only
-    the schema's own fields, so the unknown ones are read from the raw body (already
-    parsed once by ninja, so it is valid JSON)."""
+def unknown_fields(request) -> dict:
+    """The body's fields that are not the schema's: kept as free attributes. Ninja keeps
+    only the schema's own fields, so they are read from the raw body (already parsed once
+    by ninja, so it is valid JSON)."""
     try:
         body = json.loads(request.body)
     except ValueError:
-        body = {}
-    extra = (
-        {k: v for k, v in body.items() if k not in LeadIn.model_fields}
-        if isinstance(body, dict)
-        else {}
-    )
-    return attributes_clean({**payload.attributes, **extra})
+        return {}
+    if not isinstance(body, dict):
+        return {}
+    return {k: v for k, v in body.items() if k not in LeadIn.model_fields}
 
 
 def attributes_clean(extra: dict, *, loc: tuple = ("body", "payload", "attributes")) -> dict:
@@ -199,6 +197,11 @@ class LeadOut(Schema):
     rejection_reason: str
     external_id: str
     created_at: datetime
+    unknown_fields: list[str] = Field(
+        default_factory=list,
+        description="Fields of this post that are not lead fields, kept in the lead's free "
+        "attributes: a misspelt field name shows here.",
+    )
 
 
 class Error(Schema):
@@ -225,7 +228,7 @@ def server_timing(view):
 router.add_decorator(server_timing, mode="view")
 
 
-def lead_out(lead: Lead, outcome: str) -> dict:
+def lead_out(lead: Lead, outcome: str, *, unknown: Iterable[str] = ()) -> dict:
     return {
         "id": lead.pk,
         "state": lead.status,
@@ -234,6 +237,7 @@ def lead_out(lead: Lead, outcome: str) -> dict:
         "rejection_reason": lead.rejection_reason,
         "external_id": lead.external_id,
         "created_at": lead.created_at,
+        "unknown_fields": sorted(unknown),
     }
 
 
@@ -272,15 +276,19 @@ def lead_post(
     inquiry matching an open lead's e-mail or phone joins it (200, outcome `merged`)."""
     if (limited := _rate_limited(request)) is not None:
         return limited
+    extra = unknown_fields(request)
     result = lead_capture(
         source=request.api_key.source,
         fields=payload.lead_fields(),
-        attributes=free_attributes(request, payload),
+        attributes=attributes_clean({**payload.attributes, **extra}),
         idempotency_key=normalise.chars_clean(idempotency_key or "").strip(),
         channel="api",
         merge_within_source=True,
     )
-    return Status(201 if result.outcome == CREATED else 200, lead_out(result.lead, result.outcome))
+    return Status(
+        201 if result.outcome == CREATED else 200,
+        lead_out(result.lead, result.outcome, unknown=extra),
+    )
 
 
 @router.get(

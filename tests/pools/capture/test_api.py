@@ -143,6 +143,21 @@ def test_nul_bytes_and_surrogates_are_cleaned_not_500(api):
     assert lead.company == "AB" and lead.attributes["note"] == "x?y"
 
 
+def test_unknown_fields_are_kept_as_attributes_and_named_in_the_answer(api):
+    response = api.post_json(
+        "/api/leads",
+        {"email": "u@x.io", "compnay": "Acme", "seats": 12, "attributes": {"plan": "pro"}},
+    )
+    assert response.status_code == 201
+    assert response.json()["unknown_fields"] == ["compnay", "seats"]
+    lead = Lead.objects.get()
+    assert lead.company == "" and lead.attributes == {"compnay": "Acme", "seats": 12, "plan": "pro"}
+    read = api.get(f"/api/leads/{lead.pk}")
+    assert read.json()["unknown_fields"] == []  # a property of a post, not of the lead
+    clean = api.post_json("/api/leads", {"email": "k@x.io", "company": "Acme"})
+    assert clean.json()["unknown_fields"] == []
+
+
 def test_same_external_id_returns_original(api):
     first = api.post_json("/api/leads", {**ANA, "external_id": "crm-1"})
     again = api.post_json("/api/leads", {"email": "other@x.io", "external_id": "crm-1"})
