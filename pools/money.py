@@ -46,6 +46,11 @@ _POINT_REGIONS = frozenset({"es-mx", "es-us", "es-pr", "es-gt", "es-do", "es-pa"
 _COMMA_REGIONS = frozenset({"en-za", "en-dk", "en-be", "en-nl", "en-de", "en-se", "en-fi"})
 
 
+def currency_symbol(code: str) -> str:
+    """ "R$" for BRL; a code without a symbol here stands for itself ("CHF")."""
+    return CURRENCY_SYMBOLS.get(code, code)
+
+
 @dataclass(frozen=True)
 class MoneyFormat:
     """How a page reads and shows an amount: the decimal mark (None when nobody said, so
@@ -56,7 +61,7 @@ class MoneyFormat:
 
     @property
     def symbol(self) -> str:
-        return CURRENCY_SYMBOLS.get(self.currency, self.currency)
+        return currency_symbol(self.currency)
 
     @property
     def example(self) -> str:

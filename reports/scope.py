@@ -33,6 +33,7 @@ def scope_reps(filters: ReportFilters) -> list[dict]:
             "user__username",
             "weight",
             "team__name",
+            "team__currency",
         ).order_by("team__name", "user__first_name", "user__username")
     )
     for r in rows:

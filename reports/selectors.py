@@ -11,6 +11,7 @@ from accounts.models import RepProfile, User
 from accounts.periods import local_day_index, periods_anywhere
 from pools.lifecycle import OPEN_OWNED_STATES, LeadState
 from pools.models import Lead, LeadEvent, Pool
+from pools.money import currency_symbol
 from pools.work.quotas import quota_attainment
 from routing.live.presence import users_online
 from routing.models import OfferResponse, RepIntake
@@ -69,6 +70,7 @@ def team_overview(*, teams) -> dict:
         rep.online = rep.user_id in online
         rep.cap_today = rep.effective_cap("max_per_day")
         rep.quotas = quotas.get(rep.user_id, [])
+        rep.currency = currency_symbol(rep.team.currency)  # beside a value quota's figures
     pools = (
         Pool.objects.filter(Q(team__in=teams))
         .annotate(waiting=Count("leads", filter=Q(leads__status=LeadState.POOLED)))

@@ -13,6 +13,15 @@ KINDS = ("count", "share", "seconds", "number", "text")
 
 
 @dataclass(frozen=True)
+class Figure:
+    """A cell whose page text is its own ("R$ 32.500", "12 000"), beside the number the CSV
+    keeps: amounts are written in their team's currency and format, which no column has."""
+
+    value: object
+    text: str
+
+
+@dataclass(frozen=True)
 class Column:
     key: str
     label: str
@@ -63,6 +72,8 @@ def _csv_unit(column: Column) -> str:
 def csv_value(column: Column, value) -> object:
     if value is None:
         return ""
+    if isinstance(value, Figure):
+        value = value.value
     if column.kind == "share":
         return round(value * 100, 1)
     if column.kind == "seconds":
@@ -75,6 +86,8 @@ def csv_value(column: Column, value) -> object:
 def display(column: Column, value) -> str:
     if value is None:
         return "—"
+    if isinstance(value, Figure):
+        return value.text
     return _FORMATS[column.kind](value)
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, DecimalField, Q, Sum, Value
-from django.db.models.functions import Coalesce
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
 
 from pools.lifecycle import LeadState
+from pools.money import MoneyFormat
 from reports import charts
 from reports.dimensions import COUNTRY, METHOD, REP, RULE, SCORE, SOURCE, Dimension, grouped
 from reports.filters import ReportFilters
@@ -29,9 +31,6 @@ STAGE_COUNTS = {
     "qualified": Count("id", filter=QUALIFIED),
     "won": Count("id", filter=WON),
     "lost": Count("id", filter=LOST),
-    "won_value": Coalesce(
-        Sum("won_value", filter=WON), Value(0), output_field=DecimalField(max_digits=14)
-    ),
 }
 
 RATE_COLUMNS = [
@@ -120,6 +119,29 @@ def _funnel(totals: dict) -> ReportTable:
     return funnel
 
 
+def won_values(filters: ReportFilters) -> list[str]:
+    """The won value per currency, each as its teams write amounts ("R$ 32.500,50",
+    "$ 12,000.00"): teams of different currencies are never added up. A currency whose
+    teams disagree on the decimal mark is written with the point."""
+    rows = (
+        filters.leads()
+        .filter(WON, won_value__isnull=False)
+        .values("team__currency", "team__number_format")
+        .annotate(total=Sum("won_value"))
+    )
+    by_currency: dict[str, tuple[Decimal, set]] = {}
+    for row in rows:
+        total, marks = by_currency.get(row["team__currency"] or "", (Decimal(0), set()))
+        marks.add(row["team__number_format"] or None)
+        by_currency[row["team__currency"] or ""] = (total + row["total"], marks)
+    return [
+        MoneyFormat(decimal_mark=marks.pop() if len(marks) == 1 else None, currency=code).show(
+            total
+        )
+        for code, (total, marks) in sorted(by_currency.items())
+    ]
+
+
 def conversion_report(filters: ReportFilters) -> dict:
     totals = with_rates(
         filters.leads().aggregate(**STAGE_COUNTS, rejected=Count("id", filter=Q(status=S.REJECTED)))
@@ -140,7 +162,7 @@ def conversion_report(filters: ReportFilters) -> dict:
         Stat("new leads", totals["leads"]),
         Stat("contact rate", totals["contact_rate"], "share"),
         Stat("win rate", totals["win_rate"], "share"),
-        Stat("won value", totals["won_value"], "number"),
+        Stat("won value", " · ".join(won_values(filters)) or "0", "text"),
         Stat("rejected at screening", totals["rejected"]),
     ]
     return {"totals": totals, "stats": stats, "tables": tables}

@@ -8,13 +8,21 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from pools.money import currency_symbol
 from pools.work.quotas import quota_attainment
 from reports import charts
 from reports.filters import ReportFilters
 from reports.scope import scope_reps
-from reports.tables import Column, ReportTable, Stat
+from reports.tables import Column, Figure, ReportTable, Stat
 
 CHART_BARS = 20
+
+
+def _amount(value, label: str, q, rep: dict) -> Figure:
+    """A quota's figure as the team board writes it: whole units, and a value quota's in
+    the team's currency ("R$ 20 000")."""
+    currency = "" if q.counted else currency_symbol(rep["team__currency"])
+    return Figure(value, f"{currency} {label}".strip())
 
 
 def quota_report(filters: ReportFilters) -> dict:
@@ -27,8 +35,8 @@ def quota_report(filters: ReportFilters) -> dict:
             "team__name": rep["team__name"],
             "metric": q.metric_label,
             "period": q.period_label,
-            "actual": q.actual,
-            "target": q.target,
+            "actual": _amount(q.actual, q.actual_label, q, rep),
+            "target": _amount(q.target, q.target_label, q, rep),
             "attained": q.actual / q.target,
             "met": "yes" if q.met else "no",
         }

@@ -6,8 +6,12 @@ import io
 import pytest
 from django.urls import reverse
 
+from accounts.models import Team
+from accounts.roles import Role
+from pools.models import Lead
 from reports.conversion.selectors import conversion_report
 from reports.filters import report_filters
+from tests.factories import UserFactory
 from tests.reports.fixtures import world
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +45,24 @@ def test_funnel_counts_each_stage_reached_in_the_managers_teams():
     assert funnel["Qualified"]["of_previous"] == pytest.approx(2 / 4)
     assert funnel["Won"]["of_previous"] == pytest.approx(1 / 2)
     assert report["totals"]["rejected"] == 1
-    assert report["totals"]["won_value"] == 1000
+    assert _stat(report, "won value") == "1,000.00"  # a team without a currency or a format
+
+
+def _stat(report, label):
+    return next(stat.shown for stat in report["stats"] if stat.label == label)
+
+
+def test_won_value_is_given_per_currency_as_each_team_writes_amounts():
+    w = world()
+    Team.objects.filter(pk=w.team_a.pk).update(currency="BRL", number_format=",")
+    Team.objects.filter(pk=w.team_b.pk).update(currency="USD", number_format=".")
+    admin = UserFactory(roles=[Role.ADMIN])
+    assert _stat(_report(admin), "won value") == "R$ 1.000,00 · $ 5,000.00"  # never summed
+    assert _stat(_report(w.manager), "won value") == "R$ 1.000,00"
+    Team.objects.filter(pk=w.team_b.pk).update(currency="BRL")  # one currency, two formats
+    assert _stat(_report(admin), "won value") == "R$ 6,000.00"
+    Lead.objects.filter(status="won").update(status="lost")
+    assert _stat(_report(admin), "won value") == "0"
 
 
 def test_rates_by_rep_source_country_and_score_band():
@@ -118,9 +139,6 @@ def test_admin_sees_every_team_and_a_team_filter_narrows():
     w = world()
     assert _report(w.manager_b)["totals"]["leads"] == 1
     assert _report(w.manager, team=str(w.team_a.pk))["totals"]["leads"] == 6
-    from accounts.roles import Role
-    from tests.factories import UserFactory
-
     admin = UserFactory(roles=[Role.ADMIN])
     assert _report(admin)["totals"]["leads"] == 7
     assert _report(admin, team=str(w.team_b.pk))["totals"]["leads"] == 1

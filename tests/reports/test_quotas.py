@@ -1,11 +1,14 @@
 """The quota report against a small hand-computed fixture: team defaults and a rep's own
 target, the period the report reads, team scope and a constant query count."""
 
+import csv
+import io
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Quota
+from accounts.models import Quota, Team
 from pools.lifecycle import LeadState
 from pools.models import LeadEvent
 from reports.filters import report_filters
@@ -48,7 +51,7 @@ def _report(user, **query):
 
 def _figures(report):
     return {
-        r["label"]: (r["actual"], r["target"], r["attained"], r["met"])
+        r["label"]: (r["actual"].value, r["target"].value, r["attained"], r["met"])
         for r in report["tables"]["by_rep"].rows
     }
 
@@ -68,7 +71,7 @@ def test_last_month_reads_last_months_quota_period():
     # Every lead was taken now: last month's attainment is nothing yet.
     w = quota_world()
     rows = _report(w.manager, period="last_month")["tables"]["by_rep"].rows
-    assert {r["label"]: r["actual"] for r in rows} == {"Ana Alves": 0, "Bo Brito": 0}
+    assert {r["label"]: r["actual"].value for r in rows} == {"Ana Alves": 0, "Bo Brito": 0}
     now = timezone.localtime()
     assert f"{now:%B %Y}" not in {r["period"] for r in rows}
 
@@ -85,6 +88,25 @@ def test_the_page_and_its_csv_show_the_figures_in_constant_queries(client_for, q
     for _ in range(10):
         took(make_rep(team=w.team_a), 2)
     assert queries_of(lambda: client.get(url)) == few
+
+
+def test_a_value_quota_reads_in_the_teams_currency_and_its_csv_keeps_the_number(client_for):
+    w = quota_world()
+    Team.objects.filter(pk=w.team_a.pk).update(currency="BRL")
+    Quota.objects.create(team=w.team_a, metric=Quota.Metric.WON_VALUE, period=MONTH, target=25000)
+    url = reverse("reports:quotas")
+    body = client_for(w.manager).get(url).content.decode()
+    assert "R$ 25\u202f000" in body  # as the team board writes it
+    assert "R$ 4" not in body  # counted quotas carry no currency
+    rows = csv.reader(
+        io.StringIO(
+            client_for(w.manager)
+            .get(url, {"format": "csv", "table": "by_rep"})
+            .content.decode("utf-8-sig")
+        )
+    )
+    won = [row for row in rows if row[2] == "Won value"]
+    assert won and all(row[5] == "25000.00" for row in won)
 
 
 def test_the_chart_shows_the_furthest_behind_first_each_bar_naming_its_period():

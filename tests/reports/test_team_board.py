@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Quota, RepProfile
+from accounts.models import Quota, RepProfile, Team
 from accounts.services import rep_availability_set
 from pools.lifecycle import LeadState
 from pools.models import LeadEvent
@@ -117,6 +117,11 @@ def test_each_reps_row_shows_their_quota_attainment(client_for, manager, team):
     assert [(q.actual, q.target, q.percent) for q in _row(response, busy).quotas] == [(1, 4, 25)]
     assert [q.percent for q in _row(response, idle).quotas] == [0]
     assert "<strong>25%</strong>" in response.content.decode()  # the bar in the busy rep's row
+    # A value quota's figures carry the team's currency; a count's none.
+    Team.objects.filter(pk=team.pk).update(currency="BRL")
+    Quota.objects.create(team=team, metric=Quota.Metric.WON_VALUE, period="month", target=20000)
+    body = client_for(manager).get(URL).content.decode()
+    assert "R$ 0 / 20\u202f000" in body and "R$ 1 / 4" not in body
 
 
 # -- setting a rep away or available --------------------------------------------------
