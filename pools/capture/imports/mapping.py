@@ -27,6 +27,9 @@ TARGETS: dict[str, str] = {
 # Targets that can take several columns; every other target takes at most one.
 MULTI = frozenset({IGNORE, ATTRIBUTE})
 
+# Portuguese "Nome" is the first name beside a "Sobrenome" column, else the whole name.
+NOME = "nome"
+
 _SYNONYMS: dict[str, tuple[str, ...]] = {
     "external_id": (
         "externalid",
@@ -39,7 +42,7 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
         "contactid",
         "uuid",
     ),
-    "first_name": ("firstname", "givenname", "forename", "first", "nome"),
+    "first_name": ("firstname", "givenname", "forename", "first", NOME),
     "last_name": ("lastname", "surname", "familyname", "last", "sobrenome"),
     "full_name": ("name", "fullname", "contactname", "leadname"),
     "email": ("email", "emailaddress", "mail", "workemail", "businessemail"),
@@ -123,6 +126,10 @@ def mapping_guess(headers: list[str]) -> dict[str, str]:
             target = ATTRIBUTE
         taken.add(target)
         guess[header] = target
+    names = taken & {"last_name", "full_name"}
+    for header, target in guess.items():
+        if target == "first_name" and _key(header) == NOME and not names:
+            guess[header] = "full_name"
     return guess
 
 

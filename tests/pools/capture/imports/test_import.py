@@ -81,6 +81,10 @@ def test_mapping_guess_and_problems():
         "Lead Number": m.ATTRIBUTE,
         "Email": m.ATTRIBUTE,
     }
+    # "Nome" is the first name only beside a surname column; alone, the whole name.
+    assert m.mapping_guess(["Nome", "Sobrenome", "E-mail"])["Nome"] == "first_name"
+    assert m.mapping_guess(["Nome", "Telefone"]) == {"Nome": "full_name", "Telefone": "phone"}
+    assert m.mapping_guess(["Nome", "Name"])["Nome"] == "first_name"  # "Name" is the full one
     assert m.mapping_problems({"a": "email", "b": "email"}, ["a", "b"])
     assert m.mapping_problems({"a": "company"}, ["a"])  # nothing identifies a lead
 
