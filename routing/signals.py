@@ -1,7 +1,8 @@
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from .models import RoutingRule, RuleRotation
+from .escalation.rearm import pool_leads_rearm, untouched_leads_rearm
+from .models import PoolAgingPolicy, RoutingRule, RuleRotation, SlaPolicy
 
 
 @receiver(post_save, sender=RoutingRule)
@@ -10,3 +11,16 @@ def rule_rotation_ensure(sender, instance, created, **kwargs):
     # path at one query.
     if created:
         RuleRotation.objects.get_or_create(rule=instance)
+
+
+@receiver(post_save, sender=PoolAgingPolicy)
+def pool_aging_applies_now(sender, instance, **kwargs):
+    if instance.is_active:
+        pool_leads_rearm(pool_id=instance.pool_id)
+
+
+@receiver(post_save, sender=SlaPolicy)
+def sla_applies_now(sender, instance, **kwargs):
+    # The admin saves the policy with every edit of its steps, so steps are covered too.
+    if instance.is_active:
+        untouched_leads_rearm(team_id=instance.team_id)

@@ -75,6 +75,13 @@ class SlaPolicy(models.Model):
             and self.min_score > self.max_score
         ):
             raise ValidationError({"max_score": "The highest score is below the lowest."})
+        if self.rule_id and self.team_id and self.rule.team_id not in (None, self.team_id):
+            raise ValidationError(
+                {
+                    "rule": f"“{self.rule}” places leads with {self.rule.team}, not this "
+                    "policy's team: the policy would never apply."
+                }
+            )
 
     @property
     def specificity(self) -> int:
@@ -117,11 +124,21 @@ class SlaStep(models.Model):
     def __str__(self) -> str:
         return f"{self.get_action_display()} after {minutes_label(self.after_minutes)}"
 
+    # Steps that take the lead from its owner: later steps never run for that owner.
+    MOVES = frozenset({Action.REASSIGN, Action.POOL, Action.SKIM})
+
     def clean(self):
         if self.action == self.Action.POOL and self.pool_id is None:
             raise ValidationError({"pool": "Choose the pool the lead goes back to."})
         if self.action != self.Action.POOL:
             self.pool = None
+        # An admin inline's policy may be unsaved (no id yet) but is set.
+        policy = self.policy if SlaStep.policy.is_cached(self) or self.policy_id else None
+        team_id = policy.team_id if policy is not None else None
+        if self.pool is not None and team_id and self.pool.team_id not in (None, team_id):
+            raise ValidationError(
+                {"pool": f"{self.pool} is {self.pool.team}'s pool, not this policy's team's."}
+            )
 
 
 class PoolAgingPolicy(models.Model):
@@ -152,6 +169,23 @@ class PoolAgingPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pool} after {minutes_label(self.after_minutes)}"
+
+    def clean(self):
+        errors = {}
+        if self.after_minutes is not None and self.after_minutes < 1:
+            errors["after_minutes"] = "At least one minute: a pool that nobody can claim from."
+        rule = self.rule if self.rule_id else None
+        if rule is not None and self.action != self.Action.ROUTE:
+            errors["rule"] = "Only “Route it” uses a rule: clear it, or choose Route it."
+        elif rule is not None and rule.action not in ("assign", "offer"):
+            errors["rule"] = (
+                f"“{rule}” does not give the lead to a rep ({rule.get_action_display().lower()}):"
+                " choose a rule that assigns or offers, or the skim queue action."
+            )
+        elif rule is not None and self.pool_id and rule.team_id not in (None, self.pool.team_id):
+            errors["rule"] = f"“{rule}” routes to {rule.team}, not to {self.pool}'s team."
+        if errors:
+            raise ValidationError(errors)
 
 
 class Notification(models.Model):

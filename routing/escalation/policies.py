@@ -76,7 +76,7 @@ def policy_summary(policy: SlaPolicy) -> str:
         scope.append(f"scoring {policy.min_score} or more")
     elif policy.max_score is not None:
         scope.append(f"scoring {policy.max_score} or less")
-    clock = " working" if policy.working_hours_only else ""
+    clock = " of working time" if policy.working_hours_only else ""
     steps = list(policy.steps.all())
     if not steps:
         return f"For {' '.join(scope)}: no steps yet, so nothing happens."
@@ -103,3 +103,15 @@ def policy_summary(policy: SlaPolicy) -> str:
     if policy.working_hours_only:
         text += " Only the owner's working hours count, in their time zone."
     return text
+
+
+def aging_summary(policy: PoolAgingPolicy) -> str:
+    """A pool aging policy in plain words, for the admin's list and form."""
+    if policy.action == PoolAgingPolicy.Action.SKIM:
+        what = "send it to the manager's skim queue"
+    elif policy.rule_id:
+        what = f"route it by “{policy.rule}”"
+    else:
+        what = "route it by the first live rule that matches, as at intake"
+    text = f"A lead unclaimed in {policy.pool} for {minutes_label(policy.after_minutes)}: {what}."
+    return text if policy.is_active else f"Inactive. {text}"

@@ -19,7 +19,7 @@ def test_the_admin_shows_what_each_policy_does(browser, live_url, team, admin_us
     page = context.new_page()
     login(page, live_url, admin_user.username, PASSWORD)
     page.goto(f"{live_url}/admin/routing/slapolicy/")
-    expect(page.locator("#result_list")).to_contain_text("after 15 min working untouched")
+    expect(page.locator("#result_list")).to_contain_text("after 15 min of working time untouched")
     screenshot(page, f"admin-sla-list-{width}")
     page.goto(f"{live_url}/admin/routing/slapolicy/{policy.pk}/change/")
     expect(page.locator(".field-summary")).to_contain_text("reassign to the next eligible rep")

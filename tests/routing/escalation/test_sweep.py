@@ -239,6 +239,34 @@ def test_pool_aging_sends_an_unclaimed_lead_to_the_skim_queue(team, captured):
     )
 
 
+def test_a_policy_saved_applies_to_the_leads_already_waiting(team, ana, team_rule, captured):
+    """Leads that met no policy have no due time, so the sweep never looked at them again:
+    a pool aging or SLA policy added later left every lead already waiting alone."""
+    pool = PoolFactory(team=team)
+    pool_rule = RuleFactory(team=team, action=RoutingRule.Action.POOL, pool=pool, priority=1)
+    with time_machine.travel(T0, tick=False):
+        pooled = screened_lead(team=team)
+        lead_route(lead=pooled)
+    pool_rule.delete()
+    owned = route_at(T0, team)
+    assert sweep(T0 + timedelta(seconds=20), captured) == {}  # no policy yet: nothing due
+    assert fresh(pooled).escalation_due_at is None and fresh(owned).escalation_due_at is None
+    with time_machine.travel(T0 + timedelta(days=6), tick=False):
+        PoolAgingPolicy.objects.create(pool=pool, after_minutes=6 * 60)
+        policy(team, (15, A.REMIND), (24 * 60, A.NOTIFY_MANAGER))
+    assert sweep(T0 + timedelta(days=6, seconds=20), captured) == {"pool_aged": 1, "remind": 1}
+    assert fresh(pooled).status == LeadState.SKIMMING
+    # One step a visit: the manager alert, also long past, comes at the next sweep.
+    assert sweep(T0 + timedelta(days=6, seconds=50), captured) == {"notify_manager": 1}
+    # An inactive policy touches nothing.
+    SlaPolicy.objects.update(is_active=False)
+    later = route_at(T0 + timedelta(days=7), team)
+    assert sweep(T0 + timedelta(days=7, seconds=20), captured) == {}
+    with time_machine.travel(T0 + timedelta(days=8), tick=False):
+        policy(team, (15, A.REMIND), is_active=False)
+    assert fresh(later).escalation_due_at is None
+
+
 def test_a_sweep_places_its_aged_and_untouched_leads_in_one_engine_call(
     team, ana, captured, monkeypatch
 ):

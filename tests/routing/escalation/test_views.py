@@ -103,12 +103,12 @@ def test_the_admin_summarises_a_policy_in_plain_words(team, admin_user, client_f
         SlaStep.objects.create(policy=policy, after_minutes=minutes, action=action, pool=p)
     text = policy_summary(policy)
     assert text == (
-        f"For leads of {team} scoring 70 or more: after 15 min working untouched, remind the "
-        "owner; after 30 min working untouched, reassign to the next eligible rep by the "
-        "lead's rule; after 2 hours working untouched, send it back to pool Second chance; "
-        "after 1 day working untouched, notify the team's managers. After 2 reassignments "
-        "the lead parks in the skim queue. Only the owner's working hours count, in their "
-        "time zone."
+        f"For leads of {team} scoring 70 or more: after 15 min of working time untouched, "
+        "remind the owner; after 30 min of working time untouched, reassign to the next "
+        "eligible rep by the lead's rule; after 2 hours of working time untouched, send it "
+        "back to pool Second chance; after 1 day of working time untouched, notify the team's "
+        "managers. After 2 reassignments the lead parks in the skim queue. Only the owner's "
+        "working hours count, in their time zone."
     )
     page = client_for(admin_user).get(reverse("admin:routing_slapolicy_changelist"))
     assert page.status_code == 200 and "remind the owner" in page.content.decode()
