@@ -134,6 +134,7 @@ def decision_view_model(*, decision: RoutingDecision, full: bool, viewer=None) -
         "steps": steps,
         "full": full,
         "duration_ms": decision.duration_ms,
-        # A manager's hand (routing.desk): no rule was tried; the reason says who and why.
-        "manual": decision.method == "manual",
+        # No rules were tried by a manager's hand (routing.desk; the reason says who and
+        # why) nor by a rep accepting a live offer (the rule that opened it is named).
+        "rules_tried": decision.method != "manual" and "offer" not in details,
     }

@@ -133,6 +133,10 @@ def test_a_reps_why_this_rep_shows_no_offer_plan(offer, rep, client_for):
     offer_accept(offer_id=offer.pk, user=rep)
     body = client_for(rep).get(f"/routing/leads/{offer.lead_id}/why/").content.decode()
     assert "Accepted the live offer" in body and "Offer plan" not in body
+    # The rule that opened the offer, not an empty "rules tried" list that read as "No
+    # active rule: the team's default placement applied".
+    assert f"By the rule <strong>{offer.rule.name}</strong>" in body
+    assert "No active rule" not in body and "Rules tried" not in body
 
 
 def test_a_manager_reads_an_offered_lead_its_timeline_and_why(offer, manager, client_for):
