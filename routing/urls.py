@@ -12,5 +12,10 @@ urlpatterns = [
     path("offers/<int:offer_id>/decline/", offer_views.offer_decline_view, name="offer_decline"),
     path("notifications/", escalation_views.notifications, name="notifications"),
     path("notifications/read/", escalation_views.notifications_read, name="notifications_read"),
+    path(
+        "notifications/<int:pk>/open/",
+        escalation_views.notification_open,
+        name="notification_open",
+    ),
     path("notifications/email/", escalation_views.notifications_email, name="notifications_email"),
 ]

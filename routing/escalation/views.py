@@ -3,9 +3,10 @@ calls one selector or service; every query is scoped to the signed-in user."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from ..models import Notification
 from .notify import email_mutes_set, notifications_mark_read
 from .selectors import email_choices, notifications_for
 
@@ -25,6 +26,18 @@ def notifications(request):
 @require_POST
 def notifications_read(request):
     notifications_mark_read(user=request.user)
+    return redirect("routing:notifications")
+
+
+@login_required
+@require_GET
+def notification_open(request, pk: int):
+    """A notification's link: read now (the bell counts one less), then its lead. A GET,
+    as a link is followed; it only ever marks the signed-in user's own notification."""
+    notification = get_object_or_404(Notification, pk=pk, user=request.user)
+    notifications_mark_read(user=request.user, ids=[notification.pk])
+    if notification.lead_id:
+        return redirect("pools:lead_detail", notification.lead_id)
     return redirect("routing:notifications")
 
 

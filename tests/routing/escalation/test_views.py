@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from routing.escalation.policies import policy_summary
 from routing.models import EmailMute, Notification, SlaPolicy, SlaStep
-from tests.factories import PoolFactory, make_rep
+from tests.factories import LeadFactory, PoolFactory, make_rep
 
 pytestmark = pytest.mark.django_db
 URL = reverse("routing:notifications")
@@ -53,6 +53,24 @@ def test_mark_all_read_marks_only_ones_own(client_for, rep, other_rep):
     assert not Notification.objects.filter(user=rep, read_at__isnull=True).exists()
     theirs.refresh_from_db()
     assert theirs.read_at is None
+
+
+def test_opening_a_notification_marks_it_read_and_goes_to_its_lead(client_for, rep, other_rep):
+    lead = LeadFactory(owner=rep, status="assigned")
+    mine, other = note(rep, lead=lead), note(rep, lead=lead)
+    loose, theirs = note(rep), note(other_rep, lead=lead)
+    client = client_for(rep)
+    page = client.get(URL).content.decode()
+    assert reverse("routing:notification_open", args=[mine.pk]) in page
+    response = client.get(reverse("routing:notification_open", args=[mine.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("pools:lead_detail", args=[lead.pk])
+    unread = set(Notification.objects.filter(read_at__isnull=True).values_list("pk", flat=True))
+    assert unread == {other.pk, loose.pk, theirs.pk}  # that one only
+    assert client.get(reverse("routing:notification_open", args=[loose.pk]))["Location"] == URL
+    # Another person's notification is not there to open (nor to mark).
+    assert client.get(reverse("routing:notification_open", args=[theirs.pk])).status_code == 404
+    assert Notification.objects.get(pk=theirs.pk).read_at is None
 
 
 def test_e_mail_preferences_mute_the_unticked_kinds_and_ignore_unknown_ones(client_for, rep):
