@@ -73,7 +73,7 @@ def csv_value(column: Column, value) -> object:
     if value is None:
         return ""
     if isinstance(value, Figure):
-        value = value.value
+        return value.value  # as the cell's maker gave it
     if column.kind == "share":
         return round(value * 100, 1)
     if column.kind == "seconds":

@@ -16,7 +16,7 @@ from pools.lifecycle import LeadState
 from pools.models import Lead
 from reports.filters import ReportFilters
 from reports.scope import team_source_q
-from reports.tables import Column, ReportTable, rate
+from reports.tables import Column, Figure, ReportTable, rate
 from routing.models import RoutingDecision
 
 from .forms import METHODS
@@ -162,13 +162,20 @@ def ab_report(filters: ReportFilters, arms_data: dict[str, Any] | None) -> dict:
     }
 
 
+def _p(p: float) -> Figure:
+    """A p-value that reads as the sentence's: "< 0.001" rather than a rounded "0"; the CSV
+    keeps it to three significant digits."""
+    return Figure(float(f"{p:.3g}"), "< 0.001" if p < 0.001 else f"{p:.3f}")
+
+
 def _test_row(metric: Metric, test: ZTest) -> dict:
     return {
         "metric": metric.name,
         "a": test.p_a,
         "b": test.p_b,
-        "points": None if test.points is None else round(test.points, 2),
+        # One decimal, as the sentence beside it says it ("17.0 points").
+        "points": None if test.points is None else round(test.points, 1),
         "z": None if test.z is None else round(test.z, 3),
-        "p_value": None if test.p_value is None else round(test.p_value, 4),
+        "p_value": None if test.p_value is None else _p(test.p_value),
         "verdict": test.verdict,
     }

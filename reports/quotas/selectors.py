@@ -21,8 +21,9 @@ CHART_BARS = 20
 def _amount(value, label: str, q, rep: dict) -> Figure:
     """A quota's figure as the team board writes it: whole units, and a value quota's in
     the team's currency ("R$ 20 000")."""
-    currency = "" if q.counted else currency_symbol(rep["team__currency"])
-    return Figure(value, f"{currency} {label}".strip())
+    if q.counted:  # whole numbers, in the CSV too ("4", not "4.00")
+        return Figure(int(value), label)
+    return Figure(value, f"{currency_symbol(rep['team__currency'])} {label}".strip())
 
 
 def quota_report(filters: ReportFilters) -> dict:

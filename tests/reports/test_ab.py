@@ -110,7 +110,20 @@ def test_rules_from_the_url_and_the_tests_csv(client_for):
     response = client_for(w.manager).get(reverse(URL), query | {"format": "csv", "table": "tests"})
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0][:4] == ["Metric", "A (%)", "B (%)", "B − A (points)"]
-    assert rows[1][:4] == ["Conversion", "50.0", "66.7", "16.67"]
+    assert rows[1][:4] == ["Conversion", "50.0", "66.7", "16.7"]
+
+
+def test_a_tiny_p_value_reads_as_under_a_thousandth_not_zero():
+    from reports.abtest.selectors import CONVERSION, _test_row
+    from reports.abtest.stats import compare
+    from reports.tables import Column, csv_value, display
+
+    test = compare(metric=CONVERSION, hits_a=100, n_a=1000, hits_b=170, n_b=1000)
+    row = _test_row(CONVERSION, test)
+    column = Column("p_value", "p-value", "number")
+    assert test.p_value < 0.001 and display(column, row["p_value"]) == "< 0.001"
+    assert csv_value(column, row["p_value"]) == float(f"{test.p_value:.3g}") > 0
+    assert display(Column("points", "B − A", "number"), row["points"]) == "7"  # 7.0 points
 
 
 @pytest.mark.parametrize(

@@ -84,6 +84,8 @@ def test_the_page_and_its_csv_show_the_figures_in_constant_queries(client_for, q
     assert "Ana Alves" in body and "50.0%" in body and "Cy Costa" not in body
     csv_body = client.get(url, {"format": "csv", "table": "by_rep"}).content.decode("utf-8-sig")
     assert "Bo Brito,Alpha,Leads worked" in csv_body
+    bo = next(csv.reader(io.StringIO(csv_body.split("Bo Brito,", 1)[1])))
+    assert bo[3:5] == ["3", "4"]  # counts as whole numbers, not "3.00"
     few = queries_of(lambda: client.get(url))
     for _ in range(10):
         took(make_rep(team=w.team_a), 2)
