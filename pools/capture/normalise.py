@@ -5,6 +5,7 @@ clean value or raises `ValueError` with a message fit to show the person who sen
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime
 from functools import lru_cache
 
@@ -156,6 +157,33 @@ def _country(cleaned: str) -> str:
     if found is None:
         raise ValueError(f"“{cleaned[:60]}” is not a country we know; use an ISO code like BR.")
     return found.alpha_2
+
+
+def state_normalise(value: str, *, country: str) -> str:
+    """A region as its ISO 3166-2 code where the lead's country has one by that name or
+    code, accents and case aside ("São Paulo", "sao paulo", "BR-SP" → "SP"), and that code
+    is letters; else as written. One spelling, so a territory or a rule naming "SP" meets
+    every lead of it."""
+    if not value or not country:
+        return value
+    return _subdivisions(country.upper()).get(_folded(value), value)
+
+
+def _folded(text: str) -> str:
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return " ".join(plain.lower().split())
+
+
+@lru_cache(maxsize=256)
+def _subdivisions(country: str) -> dict[str, str]:
+    found = {}
+    for sub in pycountry.subdivisions.get(country_code=country) or ():
+        code = sub.code.split("-", 1)[1]
+        # Letters only (SP, CA, NSW): Portugal's "11" for Lisboa says less than its name.
+        if code.isalpha():
+            for spelling in (sub.name, sub.code, code):
+                found[_folded(spelling)] = code
+    return found
 
 
 class PhoneCountryUnknown(ValueError):

@@ -24,6 +24,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from leadroute.shared.live import broadcast_on_commit, user_group
+from pools.capture import normalise
 from pools.lifecycle import CLOSED_STATES, LeadState
 from pools.models import IdempotencyKey, Lead, LeadEvent, LeadSource
 from pools.services import lead_create, lead_record_event
@@ -208,6 +209,12 @@ def lead_capture(
     `is_test` marks test data (a Google Ads form's "send test data"): it never joins a real
     lead nor a real lead it (dedupe skips test leads), and screening rejects it, so routing
     never sees it."""
+    if fields.get("state"):
+        # Here, not at each door: every lead spells a region the same way (its ISO code).
+        fields = {
+            **fields,
+            "state": normalise.state_normalise(fields["state"], country=fields.get("country", "")),
+        }
     try:
         return _capture(
             source=source,

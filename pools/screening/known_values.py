@@ -61,17 +61,27 @@ def _language_aliases() -> dict[str, str]:
 
 
 def _states() -> dict[str, str]:
-    # Leads carry a region as their source wrote it: ISO 3166-2's code (SP) or its name
-    # (São Paulo); territories list the ones routing already uses.
+    # Capture stores a region as its ISO 3166-2 code where that is letters (SP, not São
+    # Paulo: pools.capture.normalise.state_normalise), else as written; territories list
+    # the ones routing already uses. A name with a letter code is an alias for it.
     known = {}
     for sub in pycountry.subdivisions:
         code = sub.code.split("-", 1)[1]
         known[code] = code
-        known[sub.name] = sub.name
+        if not code.isalpha():
+            known[sub.name] = sub.name
     for states in Territory.objects.values_list("states", flat=True):
         known.update((s, s) for s in states or ())
     known.update((s, s) for s in _lead_values("state"))
     return known
+
+
+def _state_aliases() -> dict[str, str]:
+    return {
+        sub.name: sub.code.split("-", 1)[1]
+        for sub in pycountry.subdivisions
+        if sub.code.split("-", 1)[1].isalpha()
+    }
 
 
 def _same(values: Iterable[str]) -> dict[str, str]:
@@ -96,7 +106,12 @@ class Known(NamedTuple):
 KNOWN_FIELDS: dict[str, Known] = {
     "source": Known("a lead source (by slug)", "the sources' slugs", _sources, _source_aliases),
     "country": Known("an ISO 3166 country code", "ISO codes", _countries, _country_aliases),
-    "state": Known("a state or region", "ISO 3166-2 regions, territories' states", _states),
+    "state": Known(
+        "a state or region as leads carry it",
+        "ISO 3166-2 region codes, territories' states",
+        _states,
+        _state_aliases,
+    ),
     "language": Known("an ISO 639-1 language code", "ISO codes", _languages, _language_aliases),
     "industry": Known(
         "an industry that leads or reps' profiles have",
@@ -165,8 +180,8 @@ def _closest(value: str, field: str, known: dict, aliases: dict) -> str | None:
             return country_normalise(value) or None
         except ValueError:
             pass
-    for pool in (known, aliases):
-        match = difflib.get_close_matches(key, pool, n=1, cutoff=0.6)
-        if match:
-            return pool[match[0]]
-    return None
+    # The closest of every spelling, values and names alike ("Sao Paolo" is nearer the name
+    # São Paulo, whose value is SP, than any value).
+    spellings = {**aliases, **known}
+    match = difflib.get_close_matches(key, spellings, n=1, cutoff=0.6)
+    return spellings[match[0]] if match else None

@@ -134,6 +134,31 @@ def test_country_names_and_codes_map_to_alpha2(api):
     ]
 
 
+def test_a_region_is_stored_as_its_letter_code_in_the_leads_country(api):
+    """One spelling, so a territory or rule naming SP meets every São Paulo lead."""
+    for i, (country, state) in enumerate(
+        [
+            ("BR", "São Paulo"),
+            ("Brazil", "sao  paulo"),
+            ("BR", "BR-RJ"),
+            ("US", "california"),
+            ("US", "Gotham"),  # not a region of the country: as written
+            ("PT", "Lisboa"),  # a number code (PT-11) says less than the name
+            ("", "São Paulo"),  # no country to read it in
+        ]
+    ):
+        api.post_json("/api/leads", {"email": f"s{i}@x.io", "country": country, "state": state})
+    assert list(Lead.objects.order_by("id").values_list("state", flat=True)) == [
+        "SP",
+        "SP",
+        "RJ",
+        "CA",
+        "Gotham",
+        "Lisboa",
+        "São Paulo",
+    ]
+
+
 def test_nul_bytes_and_surrogates_are_cleaned_not_500(api):
     response = api.post_json(
         "/api/leads", '{"email": "z@x.io", "company": "A\\u0000B", "note": "x\\ud800y"}'
