@@ -98,12 +98,28 @@ def condition_validate(cond, *, where: str) -> None:
             raise ConditionError(f"{where}: the range minimum is above its maximum.")
     if op == "is_empty" and value not in (True, False, None):
         raise ConditionError(f"{where}: “is_empty” takes true or false.")
+    if field == "arrival_hour" and op in ("equals", "in", "range"):
+        hours = value if isinstance(value, list) else [value]
+        bad = [str(h) for h in hours if h is not None and not _is_hour(h)]
+        if bad:
+            verb = "is not an hour" if len(bad) == 1 else "are not hours"
+            raise ConditionError(
+                f"{where}: {', '.join(bad)} {verb} (0 to 23, the lead's local hour)."
+            )
     if field == "arrival_weekday" and op in ("equals", "in"):
         days = value if isinstance(value, list) else [value]
         bad = [str(d) for d in days if norm(d) not in WEEKDAYS]
         if bad:
             verb = "is not a weekday" if len(bad) == 1 else "are not weekdays"
             raise ConditionError(f"{where}: {', '.join(bad)} {verb} ({', '.join(WEEKDAYS)}).")
+
+
+def _is_hour(value) -> bool:
+    try:
+        number = Decimal(str(value).strip())
+    except ArithmeticError:
+        return False
+    return number == number.to_integral_value() and 0 <= number <= 23
 
 
 def condition_text(cond: dict) -> str:
@@ -152,6 +168,7 @@ _HEAD = re.compile(r"([A-Za-z_]*)\s*(.*)$")
 _NUMBER = r"-?\d+(?:\.\d+)?"
 _RANGE = re.compile(rf"^({_NUMBER})\s*(?:–|—|-|to)\s*({_NUMBER})$", re.IGNORECASE)
 _BOUND = re.compile(rf"^(≥|>=|≤|<=)\s*({_NUMBER})$")
+_COMPARED = re.compile(r"^(?:≥|>=|≤|<=)\s*(\S.*)$")
 _QUOTES = (
     "a quote is left open, or text follows a closing quote: write a quoted value whole, "
     '"Washington, DC", and double a quote inside one ("").'
@@ -237,6 +254,13 @@ def _line_condition(line: str, where: str) -> dict:
     if span:
         low, high = (_amount_checked(field, span.group(i), where) for i in (1, 2))
         return _cond(field, "range", [_json_number(low, where), _json_number(high, where)])
+    compared = _COMPARED.match(rest)
+    if compared:  # the comparison is right, the number is not: say so, not "how to compare"
+        _amount_checked(field, compared.group(1), where)  # money's own words ("ambiguous")
+        raise ConditionError(
+            f"{where}: “{compared.group(1)}” is not a number: write digits, without "
+            "thousands separators, and a point for decimals (10000, 12.5)."
+        )
     raise ConditionError(f"{where}: after “{field}”, {_HOW}.")
 
 

@@ -169,6 +169,13 @@ def test_text_lines_read_as_conditions_and_back():
         ("estimated_value >= 12.500", "“12.500” is ambiguous"),  # 12.5 or 12500?
         ("estimated_value 1.500-12.500", "“1.500” is ambiguous"),
         ("arrival_weekday in mon, funday", "funday is not a weekday"),
+        ("arrival_hour = 25", "25 is not an hour (0 to 23"),
+        ("arrival_hour in 9, 24, -1", "24, -1 are not hours"),
+        ("arrival_hour >= 24", "24 is not an hour"),
+        ("arrival_hour 8.5-12", "8.5 is not an hour"),
+        ("score >= 1,000", "“1,000” is not a number: write digits, without thousands"),
+        ("score <= abc", "“abc” is not a number"),
+        ("estimated_value >= 10,000", "“10,000” is ambiguous"),
         ("or\nstate = SP", "Line 1 (“or”): “or” needs a condition above it"),
         ("state = SP\nor\n", "The last “or” needs a condition below it"),
         ("state = SP\nor\nor\nstate = RJ", "Line 3 (“or”): “or” needs a condition above"),
