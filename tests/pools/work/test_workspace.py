@@ -187,8 +187,14 @@ def test_illegal_disposition_is_a_message(rep, client_for, lead):
 
 
 def test_note(rep, client_for, lead):
-    client_for(rep).post(url("note", lead), {"text": "Prefers WhatsApp"})
+    client = client_for(rep)
+    client.post(url("note", lead), {"text": "Prefers WhatsApp"})
     assert lead.events.filter(kind=LeadEvent.Kind.NOTE, reason="Prefers WhatsApp").exists()
+    # Lines as typed: kept in the event, and the timeline keeps them apart (pre-line).
+    client.post(url("note", lead), {"text": "Call after 3pm\nAsk for Rita"})
+    assert lead.events.filter(reason="Call after 3pm\nAsk for Rita").exists()
+    page = client.get(reverse("pools:lead_detail", args=[lead.pk])).content.decode()
+    assert '<div class="tl-reason">Call after 3pm\nAsk for Rita</div>' in page
 
 
 def test_release_back_to_the_pool_with_reason(rep, client_for, lead, pool):
