@@ -58,3 +58,25 @@ def test_manager_logs_in_and_sees_the_team(browser, live_url, manager, rep, othe
     assert other_rep.display_name not in reps_table.inner_text()
     screenshot(page, "manager-team-phone")
     page.close()
+
+
+def test_the_phone_menu_opens_from_the_keyboard(browser, live_url, rep):
+    """The ☰ is drawn for a checkbox that once had display: none, so nothing could take
+    focus: the menu (Pools, Sign out) was out of reach without a tap."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    login(page, live_url, rep.username, PASSWORD)
+    nav = page.locator("nav.nav")
+    assert not nav.is_visible()
+    page.locator(".brand").focus()
+    for _ in range(5):  # brand, bell, then the menu's checkbox
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "nav-toggle":
+            break
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Menu"
+    page.keyboard.press("Space")
+    assert nav.is_visible() and nav.get_by_role("link", name="Pools").is_visible()
+    screenshot(page, "phone-menu-open")
+    page.keyboard.press("Space")
+    assert not nav.is_visible()
+    context.close()
