@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Team, Territory
 from pools.models import Pool
 
-from .models import RoutingRule
+from .models import RoutingRule, SlaPolicy, SlaStep
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +169,9 @@ def demo_rules_ensure() -> list[RoutingRule]:
         )
     )
 
+    enterprise_pool = (
+        Pool.objects.filter(team=enterprise, is_team_default=True).first() if enterprise else None
+    )
     catch_all = None
     rules = []
     for spec in specs:
@@ -176,14 +180,46 @@ def demo_rules_ensure() -> list[RoutingRule]:
         if catch_all is None:
             catch_all = rule
         elif rule.picks_reps:
-            # Nobody eligible (caps, hours) or nobody took the offer: try the catch-all
-            # before any queue.
+            # Nobody eligible (caps, hours) or nobody took the offer: an Inbound lead tries
+            # the catch-all before any queue; an Enterprise lead stays with Enterprise, in
+            # its pool (the catch-all would hand a referral to another team's rep).
             # (updated_at set by hand: update() skips auto_now, and the engine's rule
             # cache watches it.)
-            RoutingRule.objects.filter(pk=rule.pk).update(
-                fallback=RoutingRule.Fallback.RULE,
-                fallback_rule=catch_all,
-                updated_at=timezone.now(),
-            )
+            if enterprise is not None and rule.team_id == enterprise.pk:
+                fallback = (
+                    {"fallback": RoutingRule.Fallback.POOL, "fallback_pool": enterprise_pool}
+                    if enterprise_pool
+                    else {"fallback": RoutingRule.Fallback.SKIM}
+                )
+            else:
+                fallback = {"fallback": RoutingRule.Fallback.RULE, "fallback_rule": catch_all}
+            RoutingRule.objects.filter(pk=rule.pk).update(**fallback, updated_at=timezone.now())
         rules.append(rule)
     return sorted(rules, key=lambda r: r.priority)
+
+
+# Each team's first-touch policy, counted in the owner's working hours: a reminder, then the
+# managers. No reassignment, so a newcomer's demo leads stay where they were routed.
+DEMO_SLA = {
+    INBOUND: ("Inbound speed to lead", [(15, "remind"), (60, "notify_manager")]),
+    ENTERPRISE: ("Enterprise first touch", [(30, "remind"), (240, "notify_manager")]),
+}
+
+
+def demo_escalation_ensure() -> list[SlaPolicy]:
+    """The demo teams' SLA policies, once. Saving one marks the team's untouched leads due
+    (routing.escalation.rearm), so the first sweeps remind the reps of the seeded backlog."""
+    policies = []
+    for team in Team.objects.filter(name__in=DEMO_SLA):
+        name, steps = DEMO_SLA[team.name]
+        with transaction.atomic():
+            policy, created = SlaPolicy.objects.get_or_create(
+                name=name, team=team, defaults={"working_hours_only": True}
+            )
+            if created:
+                SlaStep.objects.bulk_create(
+                    SlaStep(policy=policy, after_minutes=minutes, action=action)
+                    for minutes, action in steps
+                )
+        policies.append(policy)
+    return policies

@@ -9,6 +9,7 @@ import csv
 import random
 import unicodedata
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
@@ -317,7 +318,7 @@ def leads_ensure(*, count: int = 400, fresh: int = 20, log=print) -> int:
             if status in (LeadState.QUALIFIED, LeadState.WON):
                 lead.qualified_at = lead.first_touch_at  # as the demo's timeline says
             if status == LeadState.WON:
-                lead.won_value = deal.get("declared_monthly_revenue") or 0
+                lead.won_value = _deal_value(deal, rng)
             if status == LeadState.LOST:
                 lead.lost_reason = rng.choice(["No budget", "Chose a competitor", "Unreachable"])
             if status in (LeadState.WON, LeadState.LOST):
@@ -334,6 +335,16 @@ def leads_ensure(*, count: int = 400, fresh: int = 20, log=print) -> int:
         Lead.objects.bulk_create(leads, batch_size=500)
         LeadEvent.objects.bulk_create(_demo_events(leads), batch_size=1000)
     return len(leads)
+
+
+def _deal_value(deal, rng: random.Random) -> Decimal:
+    """A won deal's value: Olist's declared monthly revenue where it is a plausible one
+    (R$ 1.000–100.000); 95 % of its deals declare none (0) and a few millions, so those get
+    a made-up value in that range, or the won column and value quotas would read R$ 0,00."""
+    declared = Decimal(str((deal or {}).get("declared_monthly_revenue") or 0))
+    if Decimal(1000) <= declared <= Decimal(100_000):
+        return declared
+    return Decimal(rng.randrange(20, 600) * 100)
 
 
 def _demo_outcome(rng: random.Random, deal, created, now):

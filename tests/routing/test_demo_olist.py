@@ -10,7 +10,7 @@ from pools.lifecycle import LeadState
 from pools.models import Lead, LeadSource
 from routing.demo import ENTERPRISE_SEGMENTS, ORGANIC_ORIGINS, PAID_ORIGINS, demo_rules_ensure
 from routing.engine import lead_route
-from tests.factories import TeamFactory, make_rep
+from tests.factories import PoolFactory, TeamFactory, make_rep
 from tests.shared_data import shared_data
 
 pytestmark = pytest.mark.django_db
@@ -75,15 +75,18 @@ def demo_org():
         reps[i] = user
     for i, territory in ((1, sp), (2, sp), (3, sp), (4, rio), (5, rio), (6, south), (7, south)):
         reps[i].rep_profile.territories.add(territory)
+    blind = PoolFactory(team=enterprise, name="Enterprise blind pool", is_team_default=True)
     return {
         "inbound": inbound,
         "enterprise": enterprise,
+        "enterprise_pool": blind,
         "covers": {"SP": sp, "RJ": rio, "MG": rio, "PR": south, "SC": south, "RS": south},
     }
 
 
 # Sources offered live by the demo; nobody is online in these tests, so the offer's rule
-# hands the lead to its fallback, the catch-all, at once.
+# hands the lead to its fallback at once: the catch-all for Inbound's, Enterprise's own
+# pool for Enterprise's (never another team's rep).
 OFFERED = {
     "referral": "Referrals: Enterprise, shotgun live offer",
     "direct_traffic": "Direct traffic: Inbound, sequential live offer",
@@ -92,6 +95,8 @@ OFFERED = {
 
 def expected_rule(row) -> str:
     origin = row["origin"]
+    if origin == "referral":
+        return OFFERED[origin]
     if origin in OFFERED:
         return "Catch-all: Inbound Brazil, load balanced"
     if origin in ("unknown", "other", ""):
@@ -154,6 +159,9 @@ def test_real_olist_leads_route_per_the_demo_rules(demo_org):
         got[want] += 1
         if want.startswith("Unknown"):
             assert lead.status == LeadState.SKIMMING and lead.team == demo_org["inbound"]
+            continue
+        if want.startswith("Referrals"):
+            assert lead.status == LeadState.POOLED and lead.pool == demo_org["enterprise_pool"]
             continue
         assert lead.status == LeadState.ASSIGNED
         profile = lead.owner.rep_profile

@@ -43,6 +43,10 @@ class Command(BaseCommand):
             count=leads, log=lambda m: self.stdout.write(self.style.WARNING(m))
         )
         routed = self._route_fresh_leads()
+        # After the leads: a new policy marks the untouched ones due (the backlog's reminders).
+        from routing.demo import demo_escalation_ensure
+
+        demo_escalation_ensure()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: {created} new leads, {routed} of them routed just now by the demo "

@@ -7,6 +7,7 @@ from django.utils import timezone
 from accounts.models import RepProfile, User
 from pools.lifecycle import OWNED_STATES, LeadState
 from pools.models import Lead, Pool
+from routing.models import SlaPolicy
 from tests.shared_data import shared_data
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +33,15 @@ def test_seed_demo_builds_the_cast_and_is_idempotent(settings):
         assert (lead.owner_id is not None) == (lead.status in OWNED_STATES)
         assert lead.events.exists()
     assert User.objects.get(username="rep1").check_password(settings.DEMO_PASSWORD)
+    # Each team has its first-touch policy, once, and the untouched backlog is due for it.
+    policies = SlaPolicy.objects.order_by("name")
+    assert [(p.name, p.steps.count()) for p in policies] == [
+        ("Enterprise first touch", 2),
+        ("Inbound speed to lead", 2),
+    ]
+    untouched = Lead.objects.filter(status=LeadState.ASSIGNED, first_touch_at__isnull=True)
+    assert untouched.exists()
+    assert not untouched.filter(escalation_due_at__isnull=True).exists()
 
 
 def test_seed_demo_rejections_do_not_contradict_the_screening_settings(settings):
@@ -62,6 +72,8 @@ def test_seed_demo_uses_the_real_olist_leads(settings):
     settled = {lead.external_id for lead in leads if lead.created_at < day_old}
     assert won and won == settled & closed_ids
     assert all(lead.industry for lead in leads if lead.status == LeadState.WON)
+    # Every won deal has a value a sales team would recognise (Olist's is mostly 0).
+    assert all(1000 <= lead.won_value <= 100_000 for lead in leads if lead.status == "won")
     assert all(lead.email.endswith("@example.com") for lead in leads)
 
 
