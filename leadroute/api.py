@@ -6,6 +6,7 @@ OpenAPI schema at /api/openapi.json, interactive docs at /api/docs.
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from ninja import NinjaAPI
+from ninja.errors import ValidationError
 
 api = NinjaAPI(
     title="LeadRoute API",
@@ -25,6 +26,22 @@ def _body_too_big(request, exc):
     return api.create_response(
         request, {"detail": f"The request body is larger than {limit:,} bytes."}, status=413
     )
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request, exc):
+    # Ninja's own answer, each message as its person reads it (no "Value error, " opening);
+    # a JSON body that is no object ([…], null) is said to be so, where ninja would have
+    # validated it as an empty one ("Give an e-mail or a phone number").
+    from pools.capture.api import body_object, error_message
+
+    errors = [{**error, "msg": error_message(error.get("msg", ""))} for error in exc.errors]
+    if request.body and request.content_type == "application/json":
+        try:
+            body_object(request)
+        except ValidationError as shape:
+            errors = shape.errors
+    return api.create_response(request, {"detail": errors}, status=422)
 
 
 from pools.pull.api import router as claims_router  # noqa: E402

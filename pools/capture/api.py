@@ -150,6 +150,34 @@ class LeadIn(Schema):
         return {name: getattr(self, name) for name in CAPTURED_FIELDS}
 
 
+def error_message(msg: str) -> str:
+    """A validation message as its person reads it: pydantic opens a validator's own words
+    with "Value error, " ("Value error, Give an e-mail or a phone number.")."""
+    return str(msg).removeprefix("Value error, ")
+
+
+def body_object(request) -> dict[str, Any]:
+    """The body as a JSON object, else the API's 422 saying what it is instead. Django
+    refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE on reading it (413, leadroute/api.py)."""
+    try:
+        document = json.loads(request.body)
+    except (ValueError, RecursionError):  # RecursionError: [[[[…]]]] nested past the stack
+        raise ValidationError(
+            [{"type": "json_invalid", "loc": ["body"], "msg": "The body is not valid JSON."}]
+        ) from None
+    if not isinstance(document, dict):
+        raise ValidationError(
+            [
+                {
+                    "type": "dict_type",
+                    "loc": ["body"],
+                    "msg": 'The body must be a JSON object, e.g. {"email": "ana@example.com"}.',
+                }
+            ]
+        )
+    return document
+
+
 def unknown_fields(request) -> dict:
     """The body's fields that are not the schema's: kept as free attributes. Ninja keeps
     only the schema's own fields, so they are read from the raw body (already parsed once

@@ -9,14 +9,10 @@ Each answers fast: the lead is committed, screening and routing follow after com
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from django.http import HttpRequest
 from ninja import Header, Path, Router, Status
-from ninja.errors import ValidationError
 
-from pools.capture.api import Error, LeadOut, lead_out, rate_limited, server_timing
+from pools.capture.api import Error, LeadOut, body_object, lead_out, rate_limited, server_timing
 from pools.capture.services import CREATED
 from pools.capture.webhooks.google_ads import GoogleLeadIn, google_lead_read
 from pools.capture.webhooks.intake import lead_in_check, webhook_capture
@@ -99,7 +95,7 @@ def mapped_json_lead(
     hook, refusal = _hook_checked(slug, InboundHook.Kind.MAPPED_JSON, key)
     if refusal is not None:
         return refusal
-    document = _json_object(request)
+    document = body_object(request)
     values, attributes, _ = mapping_apply(hook.mapping, document)
     where = {target: path.split(".") for path, target in hook.mapping.items()}
     result = webhook_capture(
@@ -110,19 +106,3 @@ def mapped_json_lead(
         idempotency_key=idempotency_key,
     )
     return Status(201 if result.outcome == CREATED else 200, lead_out(result.lead, result.outcome))
-
-
-def _json_object(request: HttpRequest) -> dict[str, Any]:
-    """The body as a JSON object, else the API's 422. Django refuses a body over
-    DATA_UPLOAD_MAX_MEMORY_SIZE on reading it (413, leadroute/api.py)."""
-    try:
-        document = json.loads(request.body)
-    except (ValueError, RecursionError):  # RecursionError: [[[[…]]]] nested past the stack
-        raise ValidationError(
-            [{"type": "json_invalid", "loc": ["body"], "msg": "The body is not valid JSON."}]
-        ) from None
-    if not isinstance(document, dict):
-        raise ValidationError(
-            [{"type": "dict_type", "loc": ["body"], "msg": "The body must be a JSON object."}]
-        )
-    return document

@@ -7,7 +7,7 @@ import pydantic
 from ninja.errors import ValidationError
 
 from pools.capture import normalise
-from pools.capture.api import LeadIn, attributes_clean
+from pools.capture.api import LeadIn, attributes_clean, error_message
 from pools.capture.services import CaptureResult, lead_capture
 from pools.capture.webhooks.mapping import FULL_NAME
 from pools.models import LeadSource
@@ -42,7 +42,7 @@ def lead_in_check(values: dict, *, where: dict | None = None) -> LeadIn:
                     "loc": ["body", *where.get(error["loc"][0], error["loc"][:1])]
                     if error["loc"]
                     else ["body"],
-                    "msg": error["msg"],
+                    "msg": error_message(error["msg"]),
                 }
                 for error in exc.errors(include_url=False)
             ]

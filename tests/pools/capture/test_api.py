@@ -114,6 +114,15 @@ def test_validation_errors_are_field_level(api, payload, field, message):
     assert response.status_code == 422, response.content
     assert field in errors(response), response.json()
     assert message in errors(response)[field]
+    assert not any(m.startswith("Value error") for m in errors(response).values())
+    assert not Lead.objects.exists()
+
+
+@pytest.mark.parametrize("body", ["[1, 2]", "null", '"ana@x.io"', "42"])
+def test_a_body_that_is_not_a_json_object_says_so(api, body):
+    response = api.post_json("/api/leads", body)
+    assert response.status_code == 422
+    assert "must be a JSON object" in str(response.json()["detail"]), response.json()
     assert not Lead.objects.exists()
 
 
