@@ -111,7 +111,10 @@ def money_parse(
     else:
         number = _text_amount(str(value), decimal_mark)
     if not number.is_finite() or not minimum <= number <= maximum:
-        raise ValueError(f"An amount must be between {minimum} and {maximum:,}.")
+        shown = MoneyFormat(decimal_mark=decimal_mark)  # in the convention typed in
+        raise ValueError(
+            f"An amount must be between {shown.show(minimum)} and {shown.show(maximum)}."
+        )
     if number != number.quantize(CENT):
         raise ValueError(f"“{value}” has more than two decimals; amounts are to the cent.")
     return number.quantize(CENT)

@@ -66,8 +66,8 @@ def test_amounts_read_in_their_convention(typed, mark, amount):
         ("1e5", UNKNOWN, "not an amount"),
         ("1.23.456", COMMA, "not an amount"),
         ("12,5055", COMMA, "two decimals"),
-        ("-1", UNKNOWN, "between 0 and"),
-        ("99.999.999.999,00", COMMA, "between 0 and"),
+        ("-1", UNKNOWN, "must be between 0"),
+        ("99.999.999.999,00", COMMA, "must be between 0"),
         (12.345, UNKNOWN, "two decimals"),
         (True, UNKNOWN, "not true or false"),
     ],
@@ -75,6 +75,13 @@ def test_amounts_read_in_their_convention(typed, mark, amount):
 def test_ambiguous_or_malformed_amounts_are_refused(typed, mark, message):
     with pytest.raises(ValueError, match=message):
         money_parse(typed, decimal_mark=mark)
+
+
+def test_an_amount_out_of_range_is_told_in_the_convention_it_was_typed_in():
+    with pytest.raises(ValueError, match=r"between 0,00 and 9\.999\.999\.999,99\."):
+        money_parse("-500", decimal_mark=",")
+    with pytest.raises(ValueError, match=r"between 0\.00 and 9,999,999,999\.99\."):
+        money_parse("-500", decimal_mark=".")
 
 
 def test_blank_is_no_amount():

@@ -328,10 +328,10 @@ def test_won_value_follows_the_browser_when_the_team_has_no_format(rep, client_f
 @pytest.mark.parametrize(
     "typed, message",
     [
-        ("9999999999.995", "between 0 and"),  # rounded to the cent, it would overflow
+        ("9999999999.995", "must be between 0"),  # rounded to the cent, it would overflow
         ("12.3456", "more than two decimals"),  # never rounded silently
-        ("10000000000", "between 0 and"),
-        ("-5", "between 0 and"),
+        ("10000000000", "must be between 0"),
+        ("-5", "must be between 0"),
     ],
 )
 def test_a_won_value_past_the_columns_limit_is_refused_in_the_page(
