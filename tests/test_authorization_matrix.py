@@ -46,7 +46,7 @@ from pools.capture.imports.services import import_job_create
 from pools.capture.webhooks.secrets import hook_create
 from pools.lifecycle import LeadState
 from pools.models import InboundHook
-from routing.models import Offer, RoutingRule
+from routing.models import Notification, Offer, RoutingRule
 from routing.simulator.drafts import rule_set_copy_live
 from routing.simulator.runs import simulation_run_create, simulation_run_execute
 from tests.factories import (
@@ -134,6 +134,8 @@ MATRIX: dict[str, Row] = {
     # Notifications: everyone signed in has their own (no one reads another's).
     "routing:notifications": Row(GET, "", "login 200 200 200 200 200 login 200"),
     "routing:notifications_read": Row(POST, "", "login 302 302 302 302 302 login 302"),
+    # The rep's own notification; nobody else's to open or mark read.
+    "routing:notification_open": Row(GET, "pk=notification", "login 302 404 404 404 404 login 404"),
     "routing:notifications_email": Row(
         POST, "", "login 302 302 302 302 302 login 302", "mute=reminder"
     ),
@@ -268,6 +270,9 @@ def world(django_db_setup, django_db_blocker):
             "team_a": team_a.pk,
             "team_b": team_b.pk,
             "stranger": UserFactory().pk,
+            "notification": Notification.objects.create(
+                user=users["rep"], kind=Notification.Kind.REMINDER, text="Waiting", lead=offered
+            ).pk,
             **{f"user.{role}": user.pk for role, user in users.items()},
         }
         # A replay of team A (no leads: done at once, nothing published to a broker).

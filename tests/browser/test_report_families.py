@@ -99,7 +99,7 @@ def test_manager_compares_two_rules_and_downloads_the_test(browser, live_url):
         with page.expect_download() as info:
             page.click("#table-tests .csv-link")
         rows = _csv(info.value)
-        assert rows[1][:4] == ["Conversion", "50.0", "66.7", "16.67"]
+        assert rows[1][:4] == ["Conversion", "50.0", "66.7", "16.7"]
         context.close()
 
 
