@@ -10,6 +10,7 @@ and the pool page, the Claim buttons and the claim API all reach them through he
 from __future__ import annotations
 
 import threading
+from datetime import datetime, timedelta
 
 from django.db import OperationalError, ProgrammingError, connection, transaction
 from django.utils import timezone
@@ -94,7 +95,9 @@ def _run(function, params: tuple) -> tuple:
     return _call(function, params)
 
 
-def _claim(function, params: tuple, *, user, empty: str, filtered: bool = False) -> Lead:
+def _claim(
+    function, params: tuple, *, user, empty: str, filtered: bool = False, lead_id=None
+) -> Lead:
     _rep(user)
     try:
         row = _run(function, params)
@@ -124,6 +127,7 @@ def _claim(function, params: tuple, *, user, empty: str, filtered: bool = False)
             cap={"day_cap": day_cap, "week_cap": week_cap, "untouched": untouched_cap}.get(blocked),
             count=untouched_n if blocked == "untouched" else stale_n,
             hours=update_hours if blocked == "update_first" else cooldown_hours,
+            until=_cooldown_ends(lead_id, cooldown_hours) if blocked == "cooldown" else None,
             start=start,
             end=end,
             weekdays_only=weekdays_only,
@@ -139,6 +143,13 @@ def _claim(function, params: tuple, *, user, empty: str, filtered: bool = False)
     return lead
 
 
+def _cooldown_ends(lead_id: int | None, hours: int) -> datetime | None:
+    """When the rep may claim this lead again (a refusal's own read: the claim path never
+    pays for it)."""
+    pooled_at = Lead.objects.filter(pk=lead_id).values_list("pooled_at", flat=True).first()
+    return pooled_at + timedelta(hours=hours) if pooled_at and hours else None
+
+
 def _row_id(value: int | None) -> int | None:
     """An id as a bigint parameter. One out of bigint's range names no row; it becomes
     -1 (ids are positive) rather than an SQL error, as the ORM's lookups behave."""
@@ -150,7 +161,7 @@ def _row_id(value: int | None) -> int | None:
 def lead_claim(*, user, lead_id: int, pool_id: int | None = None) -> Lead:
     """Claim one pooled lead (preview pools). Raises a ClaimError subclass otherwise."""
     params = (user.pk, timezone.now(), LOCK_TIMEOUT, _row_id(lead_id), _row_id(pool_id))
-    return _claim(CLAIM_ONE, params, user=user, empty="taken")
+    return _claim(CLAIM_ONE, params, user=user, empty="taken", lead_id=params[3])
 
 
 def pool_claim_next(*, user, pool_id: int, filters: PoolFilters | None = None) -> Lead:

@@ -7,7 +7,9 @@ lead: in a blind pool that alone would leak it.
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import datetime, time
+
+from django.utils import timezone
 
 
 class ClaimError(Exception):
@@ -57,6 +59,7 @@ def refusal(
     cap: int | None = None,
     count: int | None = None,
     hours: int | None = None,
+    until: datetime | None = None,
     start: time | None = None,
     end: time | None = None,
     weekdays_only: bool = False,
@@ -93,10 +96,11 @@ def refusal(
     if reason == "source":
         return ClaimRestricted("source", "Leads from this source are reserved for other reps.")
     if reason == "cooldown":
+        when = f"from {timezone.localtime(until):%a %d %b, %H:%M} " if until is not None else ""
         return ClaimRestricted(
             "cooldown",
-            f"You worked this lead before; you can claim it again "
-            f"{hours} h after it came back to the pool.",
+            f"You worked this lead before; you can claim it again {when}"
+            f"({hours} h after it came back to the pool).",
         )
     if reason == "calling_hours":
         days = " on weekdays" if weekdays_only else ""
