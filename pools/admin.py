@@ -1,5 +1,8 @@
+import secrets
+
 from django import forms
 from django.contrib import admin
+from django.core.cache import cache
 from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.text import capfirst
@@ -220,6 +223,39 @@ class LeadEventAdmin(AppendOnlyAdminMixin, admin.ModelAdmin):
     raw_id_fields = ("lead",)
 
 
+class ApiKeyAddForm(forms.ModelForm):
+    """The add form, sent once: the page that shows a new key answers the POST itself (the
+    key is never stored, nor put in a cookie), so reloading it would post again and make a
+    second live key. Each form carries a token that makes one key at most."""
+
+    once = forms.CharField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = ApiKey
+        fields = ("source", "name")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["once"].initial = secrets.token_urlsafe(16)
+
+    def clean(self):
+        data = super().clean()
+        token = data.get("once")
+        if token and not _first_use(f"apikey-add:{token}"):
+            raise forms.ValidationError(
+                "This form was sent already and its key made: a key is shown only once. "
+                "If it was not copied, revoke it in the list and add a new one."
+            )
+        return data
+
+
+def _first_use(key: str) -> bool:
+    try:
+        return cache.add(key, True, timeout=24 * 3600)
+    except Exception:  # Redis away: a resent form may make a second key, as before
+        return True
+
+
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
     """Adding a key shows the clear key once, on a page of its own. A key stays with the
@@ -231,8 +267,16 @@ class ApiKeyAdmin(admin.ModelAdmin):
     readonly_fields = ("prefix", "created_at", "revoked_at")
     actions = ("revoke",)
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = ApiKeyAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return ("source", "name", "once") if obj is None else self.fields
+
     def get_readonly_fields(self, request, obj=None):
-        return (*self.readonly_fields, "source") if obj is not None else self.readonly_fields
+        return (*self.readonly_fields, "source") if obj is not None else ()
 
     def save_model(self, request, obj, form, change):
         if change:

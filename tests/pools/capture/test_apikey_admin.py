@@ -60,7 +60,10 @@ def test_command_finds_a_source_whatever_the_case(source):
 
 def test_admin_add_shows_key_once_on_its_page_and_revoke_action(admin_user, client_for, source):
     client = client_for(admin_user)
-    response = client.post("/admin/pools/apikey/add/", {"source": source.pk, "name": "site"})
+    form = client.get("/admin/pools/apikey/add/").content.decode()
+    once = re.search(r'name="once" value="([^"]+)"', form)[1]
+    sent = {"source": source.pk, "name": "site", "once": once}
+    response = client.post("/admin/pools/apikey/add/", sent)
     key = ApiKey.objects.get()
     assert response.status_code == 200 and "cannot be shown again" in response.content.decode()
     assert "no-store" in response["Cache-Control"]
@@ -69,6 +72,10 @@ def test_admin_add_shows_key_once_on_its_page_and_revoke_action(admin_user, clie
     # Not through the messages framework, whose cookie is signed, not encrypted.
     assert raw not in str(response.cookies)
     assert raw not in client.get("/admin/pools/apikey/").content.decode()
+    # The same form sent again (a reload of the key's page) makes no second key.
+    again = client.post("/admin/pools/apikey/add/", sent)
+    assert again.status_code == 200 and "This form was sent already" in again.content.decode()
+    assert ApiKey.objects.count() == 1
     client.post("/admin/pools/apikey/", {"action": "revoke", "_selected_action": [key.pk]})
     assert apikey_authenticate(raw=raw) is None
 
