@@ -78,6 +78,13 @@ def test_breach_share_actions_and_reps():
     assert [r["label"] for r in report["tables"]["by_rep"].rows][0] == "Bo Brito"
     stats = {s.label: s.value for s in report["stats"]}
     assert stats["leads reassigned for being untouched"] == 1
+    # A team no policy covers has no breach rate (it read 0.0 %), and says why.
+    SlaPolicy.objects.update(is_active=False)
+    report = _report(w.manager)
+    [alpha] = report["tables"]["breaches"].rows
+    assert (alpha["label"], alpha["share"]) == ("Alpha (no SLA policy)", None)
+    stats = {s.label: s.shown for s in report["stats"]}
+    assert stats["breached the first SLA step"] == "—"
 
 
 def test_escalation_report_makes_the_same_number_of_queries_however_many_leads(queries_of):
