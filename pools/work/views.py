@@ -68,6 +68,8 @@ def _workspace_context(request, lead) -> dict:
         "now": timezone.now(),
         "events": selectors.lead_timeline_with_extras(lead=lead, viewer=request.user),
         "is_owner": is_owner,
+        # The owner of a closed lead (won, lost) may still add notes to it.
+        "can_note": lead.owner_id == request.user.pk,
         "touch_kinds": workspace.TOUCH_KINDS,
         "dispositions": [
             (s, label)

@@ -248,6 +248,17 @@ def test_closed_lead_cannot_be_touched(rep, client_for):
     assert "closed" in response.content.decode()
 
 
+def test_the_owner_of_a_closed_lead_can_still_add_a_note(rep, other_rep, client_for):
+    lead = LeadFactory(status=LeadState.WON, owner=rep, closed_at=timezone.now())
+    client = client_for(rep)
+    page = client.get(reverse("pools:lead_detail", args=[lead.pk])).content.decode()
+    assert "<h2>Notes</h2>" in page and 'name="text"' in page
+    assert "Work this lead" not in page and "Log touch" not in page
+    response = client.post(url("note", lead), {"text": "Invoice sent"}, **HTMX)
+    assert response.status_code == 200
+    assert lead.events.filter(kind=LeadEvent.Kind.NOTE, reason="Invoice sent").exists()
+
+
 def test_lead_page_shows_the_leads_own_time(client_for, rep):
     lead = LeadFactory(status=LeadState.ASSIGNED, owner=rep, country="BR", state="AM")
     html = client_for(rep).get(f"/leads/{lead.pk}/").content.decode()
