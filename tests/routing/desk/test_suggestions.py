@@ -77,10 +77,23 @@ def test_excluded_reps_come_last_with_the_engines_reason(team):
     assert opens == sorted(opens)
 
 
+def test_a_rule_of_another_team_does_not_suggest_its_reps(team, other_team):
+    """A lead of this team that another team's rule would take (the rules changed since it
+    arrived) was shown with that team's reps, whom its manager may not give it to."""
+    mine = make_rep(team=team)
+    make_rep(team=other_team)
+    RuleFactory(team=other_team, method=M.ROUND_ROBIN)
+    lead = LeadFactory(status=LeadState.SKIMMING, team=team)
+    suggested = lead_suggestions(lead=lead)
+    assert suggested.rule_name == STAND_IN_NAME
+    assert [s.rep_id for s in suggested.reps] == [mine.pk]
+
+
 def test_suggestions_take_the_same_queries_for_5_and_25_reps(team, queries_of):
     lead = LeadFactory(status=LeadState.SKIMMING, team=team)
     for _ in range(5):
         make_rep(team=team)
+    lead_suggestions(lead=lead)  # the rules' cache warm, whatever ran before
     few = queries_of(lambda: lead_suggestions(lead=lead))
     for _ in range(20):
         make_rep(team=team)
