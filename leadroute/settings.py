@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "channels",
+    "ninja",  # /api/docs from its own static files, not a CDN (offline machines, CSP)
     "accounts",
     "pools",
     "routing",
