@@ -15,8 +15,8 @@ class WebhookSubscriptionForm(forms.ModelForm):
     events = forms.MultipleChoiceField(
         choices=WebhookType.choices,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Each ticked event is POSTed on its own, with its own id (the README's "
-        "table says when each fires).",
+        help_text="Each ticked event is POSTed on its own, with its own id. One change can "
+        "be several events: a claim is also “Assigned”, a win also “Disposition changed”.",
     )
 
     class Meta:

@@ -135,7 +135,7 @@ class WebhookDelivery(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.type} · lead {self.lead_id} → {self.subscription_id}"
+        return f"{self.type} · lead {self.lead_id} → {self.subscription}"
 
     @property
     def event_id_public(self) -> str:

@@ -67,6 +67,8 @@ class InboundHookForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         kind = data.get("kind") or self.instance.kind
+        if "mapping" in self.errors:  # not JSON: that is the one thing to say about it
+            return data
         mapping = data.get("mapping") or {}
         if kind == InboundHook.Kind.MAPPED_JSON and (problems := mapping_problems(mapping)):
             self.add_error("mapping", problems)

@@ -76,6 +76,10 @@ def test_a_bad_mapping_is_refused_with_clear_errors(admin, source):
     page = response.content.decode()
     assert response.status_code == 200 and not InboundHook.objects.exists()
     assert "is not a dotted path" in page and "“emial” is not a lead field" in page
+    # Not JSON at all: that alone is said, not also "map a path to email or phone".
+    sent = {"source": source.pk, "kind": "mapped_json", "is_active": "on", "mapping": "{oops"}
+    errors = admin.post("/admin/pools/inboundhook/add/", sent).context["adminform"].form.errors
+    assert list(errors) == ["mapping"] and len(errors["mapping"]) == 1
 
 
 def test_the_mapping_page_shows_what_a_sample_becomes_and_stores_nothing(admin, json_hook):
