@@ -241,13 +241,18 @@ class RoutingRuleAdmin(admin.ModelAdmin):
         """Which rule takes a lead and who would get it — writes nothing."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        form = TestLeadForm(request.GET or None)
+        # A link from a draft's rule list names only the set: the form starts on it.
+        asked = {"lead_id", "fields_text"} & set(request.GET)
+        form = TestLeadForm(
+            request.GET if asked else None, initial={"rule_set": request.GET.get("rule_set")}
+        )
         result = None
         if form.is_valid():
             decision = lead_route_preview(
                 lead=form.cleaned_data["lead"],
                 source_slug=form.cleaned_data["source_slug"],
                 now=form.cleaned_data["at"],
+                rule_set=form.cleaned_data["rule_set"],
             )
             result = decision_view_model(decision=decision, full=True)
         context = {
@@ -257,6 +262,7 @@ class RoutingRuleAdmin(admin.ModelAdmin):
             "form": form,
             "result": result,
             "moment": form.cleaned_data.get("at") if result else None,
+            "tested_set": form.cleaned_data.get("rule_set") if result else None,
             "zone": arrival_time_zone().key,
         }
         return render(request, "admin/routing/routingrule/test_lead.html", context)

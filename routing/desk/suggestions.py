@@ -77,11 +77,11 @@ class Suggestions:
 def desk_rule(*, lead: Lead, matched: RoutingRule | None) -> RoutingRule:
     """The rule whose reps and method suggest owners for `lead`: the assigning rule it
     matches, else the stand-in (unsaved; id 0 keys its roster in the book). A matched rule
-    of another team is no help: the desk moves a lead within its own team's reps."""
+    of another team is no help: the desk moves a lead of a team within its team's reps."""
     if (
         matched is not None
         and matched.action == RoutingRule.Action.ASSIGN
-        and matched.team_id in (None, lead.team_id)
+        and (lead.team_id is None or matched.team_id in (None, lead.team_id))
     ):
         return matched
     return RoutingRule(

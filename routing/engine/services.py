@@ -23,7 +23,7 @@ from django.utils import timezone
 from pools.lifecycle import LeadState
 from pools.models import Lead
 
-from ..models import RoutingDecision, RoutingRule
+from ..models import RoutingDecision, RoutingRule, RuleSet
 from ..rules.cache import active_rules
 from .book import RepBook
 from .eligibility import Requirements, rep_exclusion
@@ -40,15 +40,17 @@ def _plan(
     source_slug: str | None = None,
     resume: dict | None = None,
     resumes: list[dict] | None = None,
+    rules: list[RoutingRule] | None = None,
 ) -> tuple[Batch, list[Router]]:
-    """Match every lead, then read the facts of every rep the matches can reach."""
+    """Match every lead, then read the facts of every rep the matches can reach. `rules`
+    (a preview's draft) stand in for the live ones."""
     started = time.perf_counter()
     version, territories, slugs = lead_context(
         source_ids=[lead.source_id for lead in leads if lead.source_id], lock=not dry_run
     )
     batch = Batch(
         now=now,
-        rules=active_rules(version=version),
+        rules=active_rules(version=version) if rules is None else rules,
         territories=territories,
         slugs=slugs,
         dry_run=dry_run,
@@ -98,13 +100,19 @@ def lead_route(*, lead: Lead, now: datetime | None = None) -> Lead:
 
 
 def lead_route_preview(
-    *, lead: Lead, now: datetime | None = None, source_slug: str | None = None
+    *,
+    lead: Lead,
+    now: datetime | None = None,
+    source_slug: str | None = None,
+    rule_set: RuleSet | None = None,
 ) -> RoutingDecision:
     """Which rule matches and who would get the lead, writing nothing (the "Test a lead"
-    page). The lead may be unsaved (pasted fields). Nothing is locked or counted, so a
-    preview can differ from the real run if the rotation moves in between."""
+    page), by the live rules or `rule_set`'s (a draft). The lead may be unsaved (pasted
+    fields). Nothing is locked or counted, so a preview can differ from the real run if
+    the rotation moves in between."""
+    rules = None if rule_set is None else list(rule_set.rules.routing_order())
     batch, (router,) = _plan(
-        [lead], now=now or timezone.now(), dry_run=True, source_slug=source_slug
+        [lead], now=now or timezone.now(), dry_run=True, source_slug=source_slug, rules=rules
     )
     decision = decision_record(router, router.place())
     decision.lead_id = lead.pk

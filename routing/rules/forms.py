@@ -11,7 +11,7 @@ from accounts.forms import JSONAsTextField
 from pools.models import COMPANY_FIELDS, Lead
 from pools.money import MAX_AMOUNT, money_parse
 from pools.screening.conditions import arrival_time_zone
-from pools.screening.known_values import known_values_help
+from pools.screening.known_values import condition_values_check, known_values_help
 
 from ..models import RoutingRule, RuleSet
 from .conditions import FIELDS, SYNTAX, ConditionError, conditions_parse, conditions_text
@@ -296,6 +296,13 @@ class TestLeadForm(forms.Form):
         + ". Dates as 2026-03-04T10:00:00+00:00.",
     )
     at = MomentField(required=False)
+    rule_set = forms.ModelChoiceField(
+        queryset=RuleSet.objects.exclude(state=RuleSet.State.LIVE).order_by("-id"),
+        required=False,
+        empty_label="The live rules",
+        label="Rules",
+        help_text="The live rules, or a draft (or an earlier version) to see what it would do.",
+    )
 
     def __init__(self, data=None, **kwargs):
         zone = arrival_time_zone().key
@@ -346,6 +353,17 @@ class TestLeadForm(forms.Form):
             return data
         if not lead_id and not pasted:
             raise forms.ValidationError("Give a lead id or type the lead's fields.")
+        if lead_id and pasted:
+            raise forms.ValidationError(
+                "Give a lead id or type the lead's fields, not both: an existing lead is "
+                "tested as it is."
+            )
+        if pasted.get("source"):
+            try:  # the rules' own check: "paid_serch" would match nothing, silently
+                condition_values_check(field="source", values=[pasted["source"]])
+            except ConditionError as exc:
+                self.add_error("fields_text", str(exc))
+                return data
         if lead_id:
             lead = Lead.objects.filter(pk=lead_id).select_related("source").first()
             if lead is None:

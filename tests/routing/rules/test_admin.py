@@ -197,6 +197,35 @@ def test_admin_test_a_pasted_lead(admin_user, client_for, team, rep):
     assert "There is no lead #999999" in body
 
 
+def test_admin_tests_a_lead_against_a_draft_and_refuses_a_mixed_or_misspelt_ask(
+    admin_user, client_for, team, rep
+):
+    from routing.simulator.drafts import rule_set_copy_live
+
+    RuleFactory(name="Everyone", team=team)
+    draft = rule_set_copy_live(name="Try skim")
+    draft.rules.update(action=RoutingRule.Action.SKIM, name="Everyone to skim")
+    lead = screened_lead(team=team)
+    client = client_for(admin_user)
+    url = "/admin/routing/routingrule/test/"
+    live = client.get(url, {"lead_id": lead.pk}).content.decode()
+    assert f"Assigned to {rep.display_name}" in live and "by the live rules" in live
+    tried = client.get(url, {"lead_id": lead.pk, "rule_set": draft.pk}).content.decode()
+    assert "Sent to the manager&#x27;s skim queue" in tried and "Everyone to skim" in tried
+    assert "by draft “Try skim”" in tried
+    # The draft's rule list links here with the draft chosen, and nothing asked yet.
+    opened = client.get(url, {"rule_set": draft.pk})
+    assert opened.context["form"].initial["rule_set"] == str(draft.pk)
+    assert not opened.context["form"].is_bound
+    both = client.get(url, {"lead_id": lead.pk, "fields_text": "country: BR"})
+    assert "not both" in both.content.decode()
+    LeadSourceFactory(slug="paid_search")
+    typo = client.get(url, {"fields_text": "source: paid_serch"}).content.decode()
+    assert "Did you mean “paid_search”?" in typo
+    lead.refresh_from_db()
+    assert lead.status == LeadState.SCREENED and not lead.routing_decisions.exists()
+
+
 def test_admin_test_page_is_for_staff_only(rep, client_for):
     response = client_for(rep).get("/admin/routing/routingrule/test/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
