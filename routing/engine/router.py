@@ -274,11 +274,17 @@ class Router:
         why = f"Rule “{rule.name}”: " + (
             self.resume_why if rule is self.resume else "nobody eligible"
         )
+        skipped = ""  # why a fallback rule was not followed: said, not silently passed
         if rule.fallback == RoutingRule.Fallback.RULE and rule.fallback_rule_id:
             nxt = self.batch.rules_by_id.get(rule.fallback_rule_id)
             if nxt is not None and nxt.pk not in visited:
                 self.trace["steps"][-1]["fallback"] = f"rule {nxt.name}"
                 return self.apply(nxt, visited=visited)
+            skipped = (
+                f" (its fallback “{nxt.name}” was tried already: the fallbacks loop)"
+                if nxt is not None
+                else " (its fallback rule is not active)"
+            )
         pool = (
             self.batch.active_pool(rule.fallback_pool_id)
             if rule.fallback == RoutingRule.Fallback.POOL
@@ -293,10 +299,10 @@ class Router:
                 pool=pool,
                 team_id=rule.team_id or pool.team_id,
             )
-        self.trace["steps"][-1]["fallback"] = "skim queue"
+        self.trace["steps"][-1]["fallback"] = f"skim queue{skipped}"
         return Placement(
             LeadState.SKIMMING,
-            f"{why}; fallback to the manager's skim queue",
+            f"{why}; fallback to the manager's skim queue{skipped}",
             rule=rule,
             team_id=rule.team_id,
         )

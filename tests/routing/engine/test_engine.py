@@ -152,7 +152,15 @@ def test_fallback_rule_cycles_end_in_the_skim_queue(team):
     b = RuleFactory(team=team, fallback=RoutingRule.Fallback.RULE, fallback_rule=a)
     a.fallback_rule = b
     a.save()
-    assert route(screened_lead()).status == LeadState.SKIMMING
+    lead = route(screened_lead())
+    assert lead.status == LeadState.SKIMMING
+    # The decision says why the configured fallback was not followed.
+    decision = lead.routing_decisions.get()
+    assert decision.reason.endswith(
+        f"fallback to the manager's skim queue (its fallback “{a.name}” was tried already: "
+        "the fallbacks loop)"
+    )
+    assert decision.details["steps"][-1]["fallback"].startswith("skim queue (its fallback")
 
 
 def test_direct_rule_assigns_the_named_rep(team, rep):
