@@ -241,7 +241,9 @@ class ApiKeyAddForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         token = data.get("once")
-        if token and not _first_use(f"apikey-add:{token}"):
+        # Spent only by a form that makes a key: one sent back for a missing source is
+        # sent again, corrected, with the same token.
+        if token and not self.errors and not _first_use(f"apikey-add:{token}"):
             raise forms.ValidationError(
                 "This form was sent already and its key made: a key is shown only once. "
                 "If it was not copied, revoke it in the list and add a new one."

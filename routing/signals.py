@@ -14,13 +14,14 @@ def rule_rotation_ensure(sender, instance, created, **kwargs):
 
 
 @receiver(post_save, sender=PoolAgingPolicy)
-def pool_aging_applies_now(sender, instance, **kwargs):
-    if instance.is_active:
+def pool_aging_applies_now(sender, instance, raw=False, **kwargs):
+    if instance.is_active and not raw:  # raw: loaddata, whose leads come as they were
         pool_leads_rearm(pool_id=instance.pool_id)
 
 
 @receiver(post_save, sender=SlaPolicy)
-def sla_applies_now(sender, instance, **kwargs):
-    # The admin saves the policy with every edit of its steps, so steps are covered too.
-    if instance.is_active:
+def sla_applies_now(sender, instance, raw=False, **kwargs):
+    # The admin saves the policy with every edit of its steps (a step added, moved or
+    # removed), so the steps' changes are covered too; a step saved alone is not.
+    if instance.is_active and not raw:
         untouched_leads_rearm(team_id=instance.team_id)

@@ -210,11 +210,10 @@ def lead_capture(
     lead nor a real lead it (dedupe skips test leads), and screening rejects it, so routing
     never sees it."""
     if fields.get("state"):
-        # Here, not at each door: every lead spells a region the same way (its ISO code).
-        fields = {
-            **fields,
-            "state": normalise.state_normalise(fields["state"], country=fields.get("country", "")),
-        }
+        # Here, not at each door: every lead spells a region the same way (its ISO code),
+        # read in the lead's country, else its source's (as a phone without + is).
+        country = fields.get("country") or source.default_country
+        fields = {**fields, "state": normalise.state_normalise(fields["state"], country=country)}
     try:
         return _capture(
             source=source,

@@ -77,11 +77,14 @@ def _states() -> dict[str, str]:
 
 
 def _state_aliases() -> dict[str, str]:
-    return {
-        sub.name: sub.code.split("-", 1)[1]
-        for sub in pycountry.subdivisions
-        if sub.code.split("-", 1)[1].isalpha()
-    }
+    # A name several countries use gives every code it may be ("Santa Catarina" is Brazil's
+    # SC and Cape Verde's CA): the hint does not guess between them.
+    codes: dict[str, set[str]] = {}
+    for sub in pycountry.subdivisions:
+        code = sub.code.split("-", 1)[1]
+        if code.isalpha():
+            codes.setdefault(sub.name, set()).add(code)
+    return {name: " or ".join(sorted(found)) for name, found in codes.items()}
 
 
 def _same(values: Iterable[str]) -> dict[str, str]:

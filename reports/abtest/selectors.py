@@ -174,7 +174,9 @@ def _test_row(metric: Metric, test: ZTest) -> dict:
         "a": test.p_a,
         "b": test.p_b,
         # One decimal, as the sentence beside it says it ("17.0 points").
-        "points": None if test.points is None else round(test.points, 1),
+        "points": None
+        if test.points is None
+        else Figure(round(test.points, 1), f"{test.points:.1f}"),
         "z": None if test.z is None else round(test.z, 3),
         "p_value": None if test.p_value is None else _p(test.p_value),
         "verdict": test.verdict,

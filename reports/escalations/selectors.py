@@ -144,22 +144,30 @@ def breaches(filters: ReportFilters) -> tuple[ReportTable, dict]:
         "reassignments": Coalesce(Sum("reassignments"), Value(0), output_field=IntegerField()),
     }
     owned = filters.leads().filter(assigned_at__isnull=False)
-    # A team with no active policy breaches nothing: its rate is no figure ("—"), not 0 %.
-    covered = set(SlaPolicy.objects.filter(is_active=True).values_list("team_id", flat=True))
+    # A team with no policy breaches nothing: its rate is no figure ("—"), not 0 %. Covered:
+    # an active policy now, or breaches in the period (a policy switched off since).
+    active = set(SlaPolicy.objects.filter(is_active=True).values_list("team_id", flat=True))
     rows = [
         r
         | (
-            {"share": rate(r["breached"], r["owned"]), "label": r["team__name"]}
-            if r["team_id"] in covered
-            else {"share": None, "label": f"{r['team__name'] or 'No team'} (no SLA policy)"}
+            {"share": rate(r["breached"], r["owned"]), "label": r["team__name"], "covered": True}
+            if r["team_id"] in active or r["breached"]
+            else {
+                "share": None,
+                "label": f"{r['team__name'] or 'No team'} (no SLA policy)",
+                "covered": False,
+            }
         )
         for r in owned.values("team_id", "team__name").annotate(**figures).order_by("team__name")
     ]
     # Counts add up across teams: the total is their sum, not a second pass over the leads;
-    # the rate is over the teams a policy covers.
+    # the rate is over the covered teams' leads alone.
     totals = {key: sum(r[key] for r in rows) for key in figures}
-    under_policy = sum(r["owned"] for r in rows if r["team_id"] in covered)
-    totals |= {"share": rate(totals["breached"], under_policy), "label": "All"}
+    covered = [r for r in rows if r["covered"]]
+    totals |= {
+        "share": rate(sum(r["breached"] for r in covered), sum(r["owned"] for r in covered)),
+        "label": "All",
+    }
     table = ReportTable(
         key="breaches",
         title="First SLA step breached",

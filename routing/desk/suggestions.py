@@ -77,7 +77,8 @@ class Suggestions:
 def desk_rule(*, lead: Lead, matched: RoutingRule | None) -> RoutingRule:
     """The rule whose reps and method suggest owners for `lead`: the assigning rule it
     matches, else the stand-in (unsaved; id 0 keys its roster in the book). A matched rule
-    of another team is no help: the desk moves a lead of a team within its team's reps."""
+    of another team is no help: the desk moves a lead of a team within its team's reps
+    (`lead_suggestions` also drops a rule's reps of other teams)."""
     if (
         matched is not None
         and matched.action == RoutingRule.Action.ASSIGN
@@ -116,6 +117,11 @@ def lead_suggestions(
         rules=[rule], leads=[router.snapshot], now=now, lock=False, only_reps=only_reps
     )
     verdicts, eligible, unavailable, rows = router.candidates(rule)
+    if lead.team_id is not None:
+        # The desk moves a lead within its team: a rule's reps of other teams (a listed
+        # rep, a territory's) are no one its managers may give it to.
+        rows = [r for r in rows if r.team_id == lead.team_id]
+        eligible = [c for c in eligible if c.rep_id in {r.user_id for r in rows}]
     ranked = _ranked(router, rule, eligible, unavailable, [r.user_id for r in rows])
     return Suggestions(
         rule_name=rule.name,

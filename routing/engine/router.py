@@ -275,16 +275,17 @@ class Router:
             self.resume_why if rule is self.resume else "nobody eligible"
         )
         skipped = ""  # why a fallback rule was not followed: said, not silently passed
-        if rule.fallback == RoutingRule.Fallback.RULE and rule.fallback_rule_id:
+        if rule.fallback == RoutingRule.Fallback.RULE:
             nxt = self.batch.rules_by_id.get(rule.fallback_rule_id)
             if nxt is not None and nxt.pk not in visited:
                 self.trace["steps"][-1]["fallback"] = f"rule {nxt.name}"
                 return self.apply(nxt, visited=visited)
-            skipped = (
-                f" (its fallback “{nxt.name}” was tried already: the fallbacks loop)"
-                if nxt is not None
-                else " (its fallback rule is not active)"
-            )
+            if nxt is not None:
+                skipped = f" (its fallback “{nxt.name}” was tried already: the fallbacks loop)"
+            elif rule.fallback_rule_id:
+                skipped = " (its fallback rule is not among the active rules)"
+            else:
+                skipped = " (its fallback rule was deleted)"
         pool = (
             self.batch.active_pool(rule.fallback_pool_id)
             if rule.fallback == RoutingRule.Fallback.POOL

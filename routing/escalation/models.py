@@ -132,9 +132,10 @@ class SlaStep(models.Model):
             raise ValidationError({"pool": "Choose the pool the lead goes back to."})
         if self.action != self.Action.POOL:
             self.pool = None
-        # An admin inline's policy may be unsaved (no id yet) but is set.
-        policy = self.policy if SlaStep.policy.is_cached(self) or self.policy_id else None
-        team_id = policy.team_id if policy is not None else None
+        try:  # an admin inline's policy may be unsaved (no id yet), but it is set
+            team_id = self.policy.team_id
+        except SlaPolicy.DoesNotExist:
+            team_id = None
         if self.pool is not None and team_id and self.pool.team_id not in (None, team_id):
             raise ValidationError(
                 {"pool": f"{self.pool} is {self.pool.team}'s pool, not this policy's team's."}
@@ -177,13 +178,20 @@ class PoolAgingPolicy(models.Model):
         rule = self.rule if self.rule_id else None
         if rule is not None and self.action != self.Action.ROUTE:
             errors["rule"] = "Only “Route it” uses a rule: clear it, or choose Route it."
-        elif rule is not None and rule.action not in ("assign", "offer"):
+        elif rule is not None and not rule.picks_reps:
             errors["rule"] = (
                 f"“{rule}” does not give the lead to a rep ({rule.get_action_display().lower()}):"
                 " choose a rule that assigns or offers, or the skim queue action."
             )
-        elif rule is not None and self.pool_id and rule.team_id not in (None, self.pool.team_id):
-            errors["rule"] = f"“{rule}” routes to {rule.team}, not to {self.pool}'s team."
+        elif (
+            rule is not None
+            and self.pool_id
+            and self.pool.team_id is not None
+            and rule.team_id not in (None, self.pool.team_id)
+        ):
+            errors["rule"] = (
+                f"“{rule}” routes to {rule.team}, not to {self.pool.team}, whose pool this is."
+            )
         if errors:
             raise ValidationError(errors)
 

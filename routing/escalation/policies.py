@@ -6,11 +6,34 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.db.models import Q
+
 from accounts.models import RepProfile
+from pools.lifecycle import LeadState
+from pools.models import Lead
 
 from ..models import PoolAgingPolicy, SlaPolicy, SlaStep
 from ..rules.lineage import rule_families
 from .models import minutes_label
+
+# What an SLA policy watches: an owned lead nobody has touched yet. Written twice, side by
+# side, for the two ways it is asked: of a locked lead (the sweep) and of the table (the
+# re-arm's UPDATE, routing.escalation.rearm).
+UNTOUCHED_OWNED = Q(
+    status=LeadState.ASSIGNED,
+    first_touch_at__isnull=True,
+    owner__isnull=False,
+    assigned_at__isnull=False,
+)
+
+
+def untouched_owned(lead: Lead) -> bool:
+    return (
+        lead.status == LeadState.ASSIGNED
+        and lead.first_touch_at is None
+        and lead.owner_id is not None
+        and lead.assigned_at is not None
+    )
 
 
 @dataclass

@@ -3,7 +3,9 @@
 The sweep visits a lead only when its `escalation_due_at` comes, and a lead that met no
 policy has none; so saving an active policy marks the leads it may cover due now. The next
 sweep reads the policy and either schedules each lead's step or, for one already past it,
-applies it (a lead unclaimed for six days meets a six-hour aging policy at once)."""
+applies it — the latest step due, once (a lead unclaimed for six days meets a six-hour aging
+policy at once; a lead untouched for days gets the policy's last step due, not each step
+in turn)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ from django.utils import timezone
 
 from pools.lifecycle import LeadState
 from pools.models import Lead
+
+from .policies import UNTOUCHED_OWNED
 
 
 def pool_leads_rearm(*, pool_id: int) -> int:
@@ -21,12 +25,9 @@ def pool_leads_rearm(*, pool_id: int) -> int:
 
 
 def untouched_leads_rearm(*, team_id: int) -> int:
-    """The team's owned leads nobody has touched yet and that no step has reached, due now
-    (one UPDATE; the sweep picks the narrowest policy for each)."""
-    return Lead.objects.filter(
-        status=LeadState.ASSIGNED,
-        team_id=team_id,
-        owner__isnull=False,
-        first_touch_at__isnull=True,
-        escalation_step=0,
-    ).update(escalation_due_at=timezone.now())
+    """The team's owned leads nobody has touched yet, due now, whatever step they are at
+    (a step added or moved applies to them too): one UPDATE; the sweep picks the narrowest
+    policy for each, and a lead past several steps gets the latest (sweep.py)."""
+    return Lead.objects.filter(UNTOUCHED_OWNED, team_id=team_id).update(
+        escalation_due_at=timezone.now()
+    )

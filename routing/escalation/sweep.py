@@ -36,7 +36,7 @@ from ..engine import Reroute, leads_reroute
 from ..models import Notification, PoolAgingPolicy, RoutingDecision, SlaPolicy, SlaStep
 from .models import minutes_label
 from .notify import Notice, notify
-from .policies import Policies, step_due_at
+from .policies import Policies, step_due_at, untouched_owned
 
 logger = logging.getLogger(__name__)
 Kind = Notification.Kind
@@ -92,7 +92,7 @@ class _Batch:
 def leads_escalate(*, leads: list[Lead], now: datetime) -> Counter:
     """One visit to each of `leads` (locked by the caller, due at `now`)."""
     policies = Policies.load()
-    owned = {lead.pk: lead for lead in leads if _untouched_owned(lead)}
+    owned = {lead.pk: lead for lead in leads if untouched_owned(lead)}
     rules = original_rules(lead_ids=list(owned))
     profiles = {
         p.user_id: p
@@ -131,15 +131,6 @@ def leads_escalate(*, leads: list[Lead], now: datetime) -> Counter:
     return batch.done
 
 
-def _untouched_owned(lead: Lead) -> bool:
-    return (
-        lead.status == LeadState.ASSIGNED
-        and lead.first_touch_at is None
-        and lead.owner_id is not None
-        and lead.assigned_at is not None
-    )
-
-
 def _owned_visit(batch, lead, *, policy: SlaPolicy | None, rule_id, owner, managers) -> None:
     steps = list(policy.steps.all()) if policy else []
     i = lead.escalation_step
@@ -152,6 +143,14 @@ def _owned_visit(batch, lead, *, policy: SlaPolicy | None, rule_id, owner, manag
         batch.plan(lead, due, i)
         batch.done["scheduled"] += 1
         return
+    # Past several steps at once (a policy saved over a backlog, sweeps that did not run):
+    # the latest one due, once, not each in turn a sweep apart.
+    while i + 1 < len(steps) and (
+        step_due_at(policy=policy, step=steps[i + 1], assigned_at=lead.assigned_at, owner=owner)
+        <= batch.now
+    ):
+        i += 1
+        step = steps[i]
     name = owner.user.display_name if owner else f"user {lead.owner_id}"
     untouched = f"no touch in {minutes_label(step.after_minutes)}" + (
         " of working time" if policy.working_hours_only else ""

@@ -6,6 +6,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from pools.selectors import leads_visible_to
+
 from ..models import Notification
 from .notify import email_mutes_set, notifications_mark_read
 from .selectors import email_choices, notifications_for
@@ -36,8 +38,10 @@ def notification_open(request, pk: int):
     as a link is followed; it only ever marks the signed-in user's own notification."""
     notification = get_object_or_404(Notification, pk=pk, user=request.user)
     notifications_mark_read(user=request.user, ids=[notification.pk])
-    if notification.lead_id:
-        return redirect("pools:lead_detail", notification.lead_id)
+    # A lead taken from the rep is no longer theirs to open: the list, not a 404.
+    lead_id = notification.lead_id
+    if lead_id and leads_visible_to(user=request.user).filter(pk=lead_id).exists():
+        return redirect("pools:lead_detail", lead_id)
     return redirect("routing:notifications")
 
 

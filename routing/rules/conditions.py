@@ -114,6 +114,15 @@ def condition_validate(cond, *, where: str) -> None:
             raise ConditionError(f"{where}: {', '.join(bad)} {verb} ({', '.join(WEEKDAYS)}).")
 
 
+def _hours_canonical(cond: dict) -> dict:
+    """An hour as the lead's is compared: "07" and "7.0" are 7 (as text they never match)."""
+    if cond["field"] != "arrival_hour" or cond["op"] not in ("equals", "in"):
+        return cond
+    hour = lambda v: str(int(Decimal(str(v).strip())))  # noqa: E731  (validated: a whole hour)
+    value = [hour(v) for v in cond["value"]] if cond["op"] == "in" else hour(cond["value"])
+    return {**cond, "value": value}
+
+
 def _is_hour(value) -> bool:
     try:
         number = Decimal(str(value).strip())
@@ -206,6 +215,7 @@ def conditions_parse(text: str, *, check_known: bool = False) -> list:
         try:
             cond = _line_condition(line, where)
             condition_validate(cond, where=where)
+            cond = _hours_canonical(cond)
             if check_known and cond["op"] in ("equals", "in"):
                 values = cond["value"] if cond["op"] == "in" else [cond["value"]]
                 try:

@@ -8,6 +8,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html, format_html_join
 
 from accounts.forms import JSONAsTextField
+from pools.capture.normalise import state_normalise
 from pools.models import COMPANY_FIELDS, Lead
 from pools.money import MAX_AMOUNT, money_parse
 from pools.screening.conditions import arrival_time_zone
@@ -372,6 +373,8 @@ class TestLeadForm(forms.Form):
             data["lead"], data["source_slug"] = lead, None
             return data
         values = {k: v for k, v in pasted.items() if k != "source" and v != ""}
+        if values.get("state"):  # as capture stores it (SP for São Paulo), or it could not match
+            values["state"] = state_normalise(values["state"], country=values.get("country", ""))
         # A typed lead arrives at the moment tested unless it says when it arrived.
         values.setdefault("created_at", data.get("at") or timezone.now())
         data["lead"] = Lead(**values)

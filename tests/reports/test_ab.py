@@ -123,7 +123,7 @@ def test_a_tiny_p_value_reads_as_under_a_thousandth_not_zero():
     column = Column("p_value", "p-value", "number")
     assert test.p_value < 0.001 and display(column, row["p_value"]) == "< 0.001"
     assert csv_value(column, row["p_value"]) == float(f"{test.p_value:.3g}") > 0
-    assert display(Column("points", "B − A", "number"), row["points"]) == "7"  # 7.0 points
+    assert display(Column("points", "B − A", "number"), row["points"]) == "7.0"  # as "7.0 points"
 
 
 @pytest.mark.parametrize(

@@ -9,11 +9,13 @@ import io
 import pytest
 from django.urls import reverse
 
+from accounts.roles import Role
 from pools.lifecycle import LeadState as S
-from pools.models import LeadEvent
+from pools.models import Lead, LeadEvent
 from reports.escalations.selectors import escalation_report
 from reports.filters import report_filters
 from routing.models import Notification, SlaPolicy, SlaStep
+from tests.factories import UserFactory
 from tests.reports.fixtures import NOW, lead, world
 
 pytestmark = pytest.mark.django_db
@@ -78,11 +80,18 @@ def test_breach_share_actions_and_reps():
     assert [r["label"] for r in report["tables"]["by_rep"].rows][0] == "Bo Brito"
     stats = {s.label: s.value for s in report["stats"]}
     assert stats["leads reassigned for being untouched"] == 1
-    # A team no policy covers has no breach rate (it read 0.0 %), and says why.
+    # Policies switched off since: a team whose period had breaches keeps its rate.
     SlaPolicy.objects.update(is_active=False)
-    report = _report(w.manager)
-    [alpha] = report["tables"]["breaches"].rows
-    assert (alpha["label"], alpha["share"]) == ("Alpha (no SLA policy)", None)
+    admin = UserFactory(roles=[Role.ADMIN])
+    rows = {r["label"]: r["share"] for r in _report(admin)["tables"]["breaches"].rows}
+    assert rows == {"Alpha": pytest.approx(2 / 7), "Beta": pytest.approx(1 / 2)}
+    # A team no policy covers has no breach rate (it read 0.0 %), and says why; nor has the
+    # headline when no team is covered.
+    LeadEvent.objects.filter(kind=LeadEvent.Kind.ESCALATED).delete()
+    Lead.objects.update(reassignments=0)
+    report = _report(admin)
+    rows = {r["label"]: r["share"] for r in report["tables"]["breaches"].rows}
+    assert rows == {"Alpha (no SLA policy)": None, "Beta (no SLA policy)": None}
     stats = {s.label: s.shown for s in report["stats"]}
     assert stats["breached the first SLA step"] == "—"
 

@@ -11,7 +11,7 @@ from django.test import Client
 
 from pools.capture.apikeys import apikey_create, apikey_revoke
 from pools.lifecycle import LeadState
-from pools.models import ApiKey, IdempotencyKey, Lead, LeadEvent
+from pools.models import ApiKey, IdempotencyKey, Lead, LeadEvent, LeadSource
 from tests.factories import LeadFactory, LeadSourceFactory
 
 pytestmark = pytest.mark.django_db
@@ -119,10 +119,15 @@ def test_validation_errors_are_field_level(api, payload, field, message):
 
 
 @pytest.mark.parametrize("body", ["[1, 2]", "null", '"ana@x.io"', "42"])
-def test_a_body_that_is_not_a_json_object_says_so(api, body):
+def test_a_body_that_is_not_a_json_object_says_so(api, api_key, client, body):
     response = api.post_json("/api/leads", body)
     assert response.status_code == 422
     assert "must be a JSON object" in str(response.json()["detail"]), response.json()
+    # Ninja reads the body as JSON whatever its content type says: told the same.
+    plain = client.post(
+        "/api/leads", body, content_type="text/plain", HTTP_AUTHORIZATION=f"Bearer {api_key}"
+    )
+    assert "must be a JSON object" in str(plain.json()["detail"]), plain.json()
     assert not Lead.objects.exists()
 
 
@@ -166,6 +171,12 @@ def test_a_region_is_stored_as_its_letter_code_in_the_leads_country(api):
         "Lisboa",
         "São Paulo",
     ]
+
+
+def test_a_region_without_a_country_is_read_in_the_sources_default_country(api, source):
+    LeadSource.objects.filter(pk=source.pk).update(default_country="BR")  # before any post
+    api.post_json("/api/leads", {"email": "n@x.io", "state": "Minas Gerais"})
+    assert Lead.objects.get().state == "MG"
 
 
 def test_nul_bytes_and_surrogates_are_cleaned_not_500(api):

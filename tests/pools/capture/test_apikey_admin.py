@@ -62,6 +62,9 @@ def test_admin_add_shows_key_once_on_its_page_and_revoke_action(admin_user, clie
     client = client_for(admin_user)
     form = client.get("/admin/pools/apikey/add/").content.decode()
     once = re.search(r'name="once" value="([^"]+)"', form)[1]
+    # Sent back for a missing source, the same form (same token) still makes its key.
+    missing = client.post("/admin/pools/apikey/add/", {"name": "site", "once": once})
+    assert missing.status_code == 200 and "This field is required" in missing.content.decode()
     sent = {"source": source.pk, "name": "site", "once": once}
     response = client.post("/admin/pools/apikey/add/", sent)
     key = ApiKey.objects.get()

@@ -87,6 +87,14 @@ def test_a_rule_of_another_team_does_not_suggest_its_reps(team, other_team):
     suggested = lead_suggestions(lead=lead)
     assert suggested.rule_name == STAND_IN_NAME
     assert [s.rep_id for s in suggested.reps] == [mine.pk]
+    # A rule without a team that lists reps: only the lead's team's are offered.
+    theirs = make_rep(team=other_team)
+    RoutingRule.objects.all().delete()
+    listed = RuleFactory(team=None, target=RoutingRule.Target.REPS, method=M.ROUND_ROBIN)
+    listed.reps.set([theirs, mine])
+    suggested = lead_suggestions(lead=lead)
+    assert suggested.rule_name == listed.name
+    assert [s.rep_id for s in suggested.reps] == [mine.pk]
 
 
 def test_suggestions_take_the_same_queries_for_5_and_25_reps(team, queries_of):

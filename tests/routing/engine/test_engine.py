@@ -161,6 +161,9 @@ def test_fallback_rule_cycles_end_in_the_skim_queue(team):
         "the fallbacks loop)"
     )
     assert decision.details["steps"][-1]["fallback"].startswith("skim queue (its fallback")
+    b.delete()  # a's fallback rule gone (SET_NULL): said too
+    lead = route(screened_lead())
+    assert lead.routing_decisions.get().reason.endswith("(its fallback rule was deleted)")
 
 
 def test_direct_rule_assigns_the_named_rep(team, rep):

@@ -99,7 +99,7 @@ def test_pool_aging_policies_that_make_no_sense_are_refused_and_the_list_says_wh
         ),
         (
             {"action": "route", "rule": RuleFactory(team=other_team, name="Theirs").pk},
-            f"“Theirs” routes to {other_team}, not to Open pool's team",
+            f"“Theirs” routes to {other_team}, not to {team}, whose pool this is",
         ),
     ]
     for fields, message in cases:

@@ -254,10 +254,22 @@ def test_a_policy_saved_applies_to_the_leads_already_waiting(team, ana, team_rul
     with time_machine.travel(T0 + timedelta(days=6), tick=False):
         PoolAgingPolicy.objects.create(pool=pool, after_minutes=6 * 60)
         policy(team, (15, A.REMIND), (24 * 60, A.NOTIFY_MANAGER))
-    assert sweep(T0 + timedelta(days=6, seconds=20), captured) == {"pool_aged": 1, "remind": 1}
+    # Past both steps: the latest one due, once (not a reminder, then the managers a sweep
+    # later, for every lead of the backlog).
+    assert sweep(T0 + timedelta(days=6, seconds=20), captured) == {
+        "pool_aged": 1,
+        "notify_manager": 1,
+    }
     assert fresh(pooled).status == LeadState.SKIMMING
-    # One step a visit: the manager alert, also long past, comes at the next sweep.
-    assert sweep(T0 + timedelta(days=6, seconds=50), captured) == {"notify_manager": 1}
+    assert not Notification.objects.filter(kind=Notification.Kind.REMINDER).exists()
+    assert sweep(T0 + timedelta(days=6, seconds=50), captured) == {}
+    # A step added later reaches a lead that had finished the policy.
+    SlaStep.objects.create(
+        policy=SlaPolicy.objects.get(), after_minutes=7 * 24 * 60, action=A.REMIND
+    )
+    with time_machine.travel(T0 + timedelta(days=7, hours=1), tick=False):
+        SlaPolicy.objects.get().save()  # the admin saves the policy with its steps
+    assert sweep(T0 + timedelta(days=7, hours=1, seconds=20), captured) == {"remind": 1}
     # An inactive policy touches nothing.
     SlaPolicy.objects.update(is_active=False)
     later = route_at(T0 + timedelta(days=7), team)

@@ -68,6 +68,9 @@ def test_opening_a_notification_marks_it_read_and_goes_to_its_lead(client_for, r
     unread = set(Notification.objects.filter(read_at__isnull=True).values_list("pk", flat=True))
     assert unread == {other.pk, loose.pk, theirs.pk}  # that one only
     assert client.get(reverse("routing:notification_open", args=[loose.pk]))["Location"] == URL
+    # A lead taken from the rep since: the list, not a 404.
+    gone = note(rep, lead=LeadFactory(owner=other_rep, status="assigned"))
+    assert client.get(reverse("routing:notification_open", args=[gone.pk]))["Location"] == URL
     # Another person's notification is not there to open (nor to mark).
     assert client.get(reverse("routing:notification_open", args=[theirs.pk])).status_code == 404
     assert Notification.objects.get(pk=theirs.pk).read_at is None

@@ -222,6 +222,15 @@ def test_admin_tests_a_lead_against_a_draft_and_refuses_a_mixed_or_misspelt_ask(
     LeadSourceFactory(slug="paid_search")
     typo = client.get(url, {"fields_text": "source: paid_serch"}).content.decode()
     assert "Did you mean “paid_search”?" in typo
+    # A typed region is read as capture stores it: "São Paulo" meets a rule on SP.
+    RuleFactory(
+        name="SP desk",
+        team=team,
+        priority=1,
+        conditions=[[{"field": "state", "op": "equals", "value": "SP"}]],
+    )
+    typed = client.get(url, {"fields_text": "country: BR\nstate: São Paulo"}).content.decode()
+    assert "SP desk" in typed and "matched" in typed
     lead.refresh_from_db()
     assert lead.status == LeadState.SCREENED and not lead.routing_decisions.exists()
 

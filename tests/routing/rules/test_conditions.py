@@ -186,6 +186,15 @@ def test_text_mistakes_are_reported_by_line(text, message):
         conditions_parse(text)
 
 
+def test_an_hour_is_kept_as_the_leads_hour_is_compared():
+    """ "07" was saved as text and never met a lead's 7."""
+    assert conditions_parse("arrival_hour in 07, 9.0\narrival_hour = 08") == [
+        [c("arrival_hour", "in", ["7", "9"]), c("arrival_hour", "equals", "8")]
+    ]
+    lead = {"arrival_hour": 7}
+    assert conditions_match(conditions_parse("arrival_hour = 07"), lead)
+
+
 def test_every_bad_line_is_reported_at_once():
     text = "colour = red\nstate = SP\nscore 50\nor\nor\ncity = Boston\nor"
     with pytest.raises(ConditionError) as caught:
