@@ -199,10 +199,12 @@ def demo_rules_ensure() -> list[RoutingRule]:
 
 
 # Each team's first-touch policy, counted in the owner's working hours: a reminder, then the
-# managers. No reassignment, so a newcomer's demo leads stay where they were routed.
+# managers after a working day (two for Enterprise). No reassignment, so a newcomer's demo
+# leads stay where they were routed. The seeded backlog gets each lead's latest step due:
+# the recent ones remind their reps, the older ones alert the managers.
 DEMO_SLA = {
-    INBOUND: ("Inbound speed to lead", [(15, "remind"), (60, "notify_manager")]),
-    ENTERPRISE: ("Enterprise first touch", [(30, "remind"), (240, "notify_manager")]),
+    INBOUND: ("Inbound speed to lead", [(15, "remind"), (8 * 60, "notify_manager")]),
+    ENTERPRISE: ("Enterprise first touch", [(30, "remind"), (16 * 60, "notify_manager")]),
 }
 
 
