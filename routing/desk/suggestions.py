@@ -121,7 +121,8 @@ def lead_suggestions(
         # The desk moves a lead within its team: a rule's reps of other teams (a listed
         # rep, a territory's) are no one its managers may give it to.
         rows = [r for r in rows if r.team_id == lead.team_id]
-        eligible = [c for c in eligible if c.rep_id in {r.user_id for r in rows}]
+        mine = {r.user_id for r in rows}
+        eligible = [c for c in eligible if c.rep_id in mine]
     ranked = _ranked(router, rule, eligible, unavailable, [r.user_id for r in rows])
     return Suggestions(
         rule_name=rule.name,
