@@ -36,11 +36,11 @@ def _validation_error(request, exc):
     from pools.capture.api import body_object, error_message
 
     errors = [{**error, "msg": error_message(error.get("msg", ""))} for error in exc.errors]
-    if request.body and any(error.get("loc", [""])[0] == "body" for error in errors):
+    if request.body and any((error.get("loc") or [""])[0] == "body" for error in errors):
         try:  # ninja reads the body as JSON whatever its content type says
             body_object(request)
         except ValidationError as shape:  # the body's errors become the one that matters
-            errors = [e for e in errors if e.get("loc", [""])[0] != "body"] + shape.errors
+            errors = [e for e in errors if (e.get("loc") or [""])[0] != "body"] + shape.errors
     return api.create_response(request, {"detail": errors}, status=422)
 
 
