@@ -2,12 +2,12 @@ import secrets
 
 from django import forms
 from django.contrib import admin
-from django.core.cache import cache
 from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.text import capfirst
 
 from leadroute.shared.admin_mixins import AppendOnlyAdminMixin
+from leadroute.shared.redis_client import first_use
 from pools.capture.apikeys import apikey_create, apikey_revoke
 from pools.field_labels import LEAD_FIELD_LABELS
 from pools.models import (
@@ -243,19 +243,12 @@ class ApiKeyAddForm(forms.ModelForm):
         token = data.get("once")
         # Spent only by a form that makes a key: one sent back for a missing source is
         # sent again, corrected, with the same token.
-        if token and not self.errors and not _first_use(f"apikey-add:{token}"):
+        if token and not self.errors and not first_use("apikey-add", token, seconds=86400):
             raise forms.ValidationError(
                 "This form was sent already and its key made: a key is shown only once. "
                 "If it was not copied, revoke it in the list and add a new one."
             )
         return data
-
-
-def _first_use(key: str) -> bool:
-    try:
-        return cache.add(key, True, timeout=24 * 3600)
-    except Exception:  # Redis away: a resent form may make a second key, as before
-        return True
 
 
 @admin.register(ApiKey)

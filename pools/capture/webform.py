@@ -3,16 +3,14 @@ and the form token that stands in for Django's cookie CSRF check."""
 
 from __future__ import annotations
 
-import logging
 import secrets
 import time
 from typing import NamedTuple
 
-import redis
 from django import forms
 from django.core import signing
 
-from leadroute.shared.redis_client import redis_client, redis_key
+from leadroute.shared.redis_client import first_use
 from pools.capture import normalise
 from pools.field_labels import LEAD_FIELD_LABELS
 from pools.models import Lead
@@ -32,9 +30,6 @@ _LABELS = {
     "estimated_value": "Budget",
     "message": "Message",
 }
-
-
-log = logging.getLogger(__name__)
 
 
 class FormTokenError(ValueError):
@@ -88,17 +83,9 @@ def form_token_read(token: str, slug: str) -> FormToken:
 
 def form_token_spend(token: FormToken) -> bool:
     """Mark the token used; False if a lead was already made with it (a replayed post,
-    or the same page sent twice). One SET NX: of two posts at once, one wins. An
-    unreachable Redis lets the post through: losing a lead is worse than a duplicate."""
-    try:
-        return bool(
-            redis_client().set(
-                redis_key("formtoken", token.nonce), 1, nx=True, ex=TOKEN_MAX_AGE + 60
-            )
-        )
-    except redis.RedisError:
-        log.exception("Form token store unavailable; accepting the post")
-        return True
+    or the same page sent twice). An unreachable Redis lets the post through: losing a
+    lead is worse than a duplicate."""
+    return first_use("formtoken", token.nonce, seconds=TOKEN_MAX_AGE + 60)
 
 
 def automation_signs(*, loaded_at: float, honeypot: str) -> str:

@@ -118,9 +118,9 @@ def _hours_canonical(cond: dict) -> dict:
     """An hour as the lead's is compared: "07" and "7.0" are 7 (as text they never match)."""
     if cond["field"] != "arrival_hour" or cond["op"] not in ("equals", "in"):
         return cond
-    hour = lambda v: str(int(Decimal(str(v).strip())))  # noqa: E731  (validated: a whole hour)
-    value = [hour(v) for v in cond["value"]] if cond["op"] == "in" else hour(cond["value"])
-    return {**cond, "value": value}
+    values = cond["value"] if cond["op"] == "in" else [cond["value"]]
+    hours = [str(int(Decimal(str(v).strip()))) for v in values]  # validated: whole hours
+    return {**cond, "value": hours if cond["op"] == "in" else hours[0]}
 
 
 def _is_hour(value) -> bool:
